@@ -1,0 +1,76 @@
+import { HTTPRoute } from '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/HTTPRoute';
+import type { IHTTPRouteFilter } from '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/HTTPRouteFilter';
+import { Construct } from 'constructs';
+import type { Environment } from '../../environments/schema';
+import { appMetadata } from '../common/labels';
+import { ModelObject } from '../common/model-object';
+import { gatewayName, httpsListenerName } from '../common/names';
+import { HTTP_LISTENER } from '../platform/public-gateway';
+import { SERVICE_PORT } from './web-service';
+
+export interface PublicRoutesProps {
+  readonly env: Environment;
+}
+
+/** `max-age=…; includeSubDomains; preload` as configured. */
+export function hstsValue(hsts: Environment['hsts']): string {
+  return [`max-age=${hsts.maxAgeSeconds}`, hsts.includeSubDomains ? 'includeSubDomains' : '', hsts.preload ? 'preload' : '']
+    .filter(Boolean).join('; ');
+}
+
+/**
+ * Response headers every HTTPS response carries. The CSP header is added, not set: an application's
+ * own Content-Security-Policy stays, and browsers enforce both.
+ */
+export function securityHeaders(env: Environment): IHTTPRouteFilter {
+  return {
+    type: 'ResponseHeaderModifier',
+    responseHeaderModifier: {
+      set: [
+        { name: 'Strict-Transport-Security', value: hstsValue(env.hsts) },
+        { name: 'X-Content-Type-Options', value: 'nosniff' },
+        { name: 'X-Frame-Options', value: 'DENY' },
+        { name: 'Referrer-Policy', value: 'strict-origin-when-cross-origin' },
+      ],
+      add: [{ name: 'Content-Security-Policy', value: "frame-ancestors 'none'" }],
+    },
+  };
+}
+
+/**
+ * The public routes: every host and path to its service over HTTPS with the security headers, and
+ * a single route that sends anything arriving over plain HTTP to HTTPS.
+ */
+export class PublicRoutes extends Construct {
+  constructor(scope: Construct, id: string, props: PublicRoutesProps) {
+    super(scope, id);
+    const { env } = props;
+    const gateway = { group: 'gateway.networking.k8s.io', kind: 'Gateway', name: gatewayName(env) };
+
+    new ModelObject(this, 'https-redirect', new HTTPRoute({
+      metadata: appMetadata(env, 'https-redirect', 'gateway', 'gateway'),
+      spec: {
+        parentRefs: [{ ...gateway, sectionName: HTTP_LISTENER }],
+        hostnames: env.hosts.map((h) => h.hostname),
+        rules: [{ filters: [{ type: 'RequestRedirect', requestRedirect: { scheme: 'https', statusCode: 301 } }] }],
+      },
+    }));
+
+    for (const host of env.hosts) {
+      // Longest prefix first reads as the gateway decides (Gateway API prefers the longest match).
+      const routes = [...host.routes].sort((a, b) => b.path.length - a.path.length || a.path.localeCompare(b.path));
+      new ModelObject(this, host.hostname, new HTTPRoute({
+        metadata: appMetadata(env, host.hostname.replaceAll('.', '-'), 'gateway', 'gateway'),
+        spec: {
+          parentRefs: [{ ...gateway, sectionName: httpsListenerName(host.hostname) }],
+          hostnames: [host.hostname],
+          rules: routes.map((r) => ({
+            matches: [{ path: { type: 'PathPrefix' as const, value: r.path } }],
+            filters: [securityHeaders(env)],
+            backendRefs: [{ group: '', kind: 'Service', name: r.service, port: SERVICE_PORT }],
+          })),
+        },
+      }));
+    }
+  }
+}

@@ -1,0 +1,225 @@
+/**
+ * One HTTP service of the application: its ServiceAccount, Deployment, Service, and, as the
+ * configuration asks, HorizontalPodAutoscaler, PodDisruptionBudget and ServiceMonitor. Everything a
+ * production review asks of a stateless web workload is decided here once for every service.
+ */
+import { Construct } from 'constructs';
+import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
+import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler';
+import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
+import type { IContainer, IEnvVar, IProbe, IVolume, IVolumeMount } from 'kubernetes-models/v1';
+import { Service } from 'kubernetes-models/v1/Service';
+import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
+import { ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor';
+import type { Environment, ImageConfig, ServiceConfig } from '../../environments/schema';
+import { appMetadata, recommendedLabels, selectorLabels } from '../common/labels';
+import { ModelObject } from '../common/model-object';
+import { dataEndpoints, POSTGRES_PORT } from '../common/names';
+import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../common/pod-security';
+
+export interface WebServiceProps {
+  readonly env: Environment;
+  /** Service key in the configuration; also the name of every object made here. */
+  readonly name: string;
+  readonly service: ServiceConfig;
+}
+
+/** Port name shared by the container, the Service and the ServiceMonitor. */
+export const HTTP_PORT_NAME = 'http';
+/** The Service listens on 80 and forwards to the container's named port. */
+export const SERVICE_PORT = 80;
+
+/** `repository:tag@digest` when pinned, else `repository:tag`. */
+export function imageReference(image: ImageConfig): string {
+  return `${image.repository}:${image.tag}${image.digest ? `@${image.digest}` : ''}`;
+}
+
+/** Volume name for a writable path: `/app/.next/cache` → `scratch-app-next-cache`. */
+export function scratchVolumeName(path: string): string {
+  const slug = path.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+  return `scratch-${slug || 'root'}`.slice(0, 63).replace(/-$/, '');
+}
+
+function probe(path: string, timing: { periodSeconds: number; timeoutSeconds: number; failureThreshold: number }): IProbe {
+  return {
+    httpGet: { path, port: HTTP_PORT_NAME, scheme: 'HTTP' },
+    periodSeconds: timing.periodSeconds,
+    timeoutSeconds: timing.timeoutSeconds,
+    failureThreshold: timing.failureThreshold,
+    successThreshold: 1,
+  };
+}
+
+/** Connection settings for the data services a service uses, by reference to the agreed names. */
+export function dependencyEnv(env: Environment, uses: ServiceConfig['uses']): IEnvVar[] {
+  const data = dataEndpoints(env);
+  const out: IEnvVar[] = [];
+  if (uses.includes('postgres')) {
+    out.push(
+      { name: 'DATABASE_HOST', value: data.postgres.pooler },
+      { name: 'DATABASE_PORT', value: String(POSTGRES_PORT) },
+      { name: 'DATABASE_NAME', value: data.postgres.database },
+      { name: 'DATABASE_USER', valueFrom: { secretKeyRef: { name: data.postgres.appSecret, key: 'username' } } },
+      { name: 'DATABASE_PASSWORD', valueFrom: { secretKeyRef: { name: data.postgres.appSecret, key: 'password' } } },
+    );
+  }
+  if (uses.includes('redis')) {
+    out.push(
+      { name: 'REDIS_SENTINEL_MASTER', value: data.redis.masterSet },
+      { name: 'REDIS_SENTINEL_NODES', value: data.redis.sentinels.join(',') },
+      { name: 'REDIS_PASSWORD', valueFrom: { secretKeyRef: { name: data.redis.passwordSecret, key: 'password' } } },
+    );
+  }
+  return out;
+}
+
+export class WebService extends Construct {
+  constructor(scope: Construct, id: string, props: WebServiceProps) {
+    super(scope, id);
+    const { env, name, service: s } = props;
+    const selector = selectorLabels(env, name);
+    const labels = recommendedLabels(env, name, 'workload');
+    const metadata = appMetadata(env, name, name, 'workload');
+
+    new ModelObject(this, 'ServiceAccount', new ServiceAccount({
+      metadata,
+      // No service talks to the Kubernetes API; a mounted token would only be something to steal.
+      automountServiceAccountToken: false,
+    }));
+
+    const volumes: IVolume[] = s.writablePaths.map((path) => ({
+      name: scratchVolumeName(path),
+      emptyDir: { sizeLimit: '256Mi' },
+    }));
+    const mounts: IVolumeMount[] = s.writablePaths.map((path) => ({ name: scratchVolumeName(path), mountPath: path }));
+
+    // Injected settings first, so the service's own env can refer to them with $(VAR).
+    const envVars: IEnvVar[] = [
+      ...dependencyEnv(env, s.uses),
+      ...Object.entries(s.env).sort(([a], [b]) => a.localeCompare(b)).map(([k, value]) => ({ name: k, value })),
+    ];
+
+    const container: IContainer = {
+      name,
+      image: imageReference(s.image),
+      imagePullPolicy: 'IfNotPresent',
+      ports: [{ name: HTTP_PORT_NAME, containerPort: s.port, protocol: 'TCP' }],
+      env: envVars,
+      resources: { requests: { ...s.resources.requests }, limits: { ...s.resources.limits } },
+      startupProbe: probe(s.health.startupPath ?? s.health.livenessPath, s.health.startup),
+      readinessProbe: probe(s.health.readinessPath, s.health.readiness),
+      livenessProbe: probe(s.health.livenessPath, s.health.liveness),
+      // Keeps serving while endpoints and the gateway stop sending new requests; SIGTERM comes after.
+      lifecycle: { preStop: { sleep: { seconds: s.shutdown.preStopSeconds } } },
+      securityContext: restrictedContainerSecurityContext(),
+      volumeMounts: mounts,
+      terminationMessagePolicy: 'FallbackToLogsOnError',
+    };
+
+    new ModelObject(this, 'Deployment', new Deployment({
+      metadata,
+      spec: {
+        // Under an HPA the replica count is the HPA's: a value here would fight it on every sync.
+        ...(s.autoscaling ? {} : { replicas: s.replicas }),
+        revisionHistoryLimit: 5,
+        progressDeadlineSeconds: 600,
+        selector: { matchLabels: selector },
+        strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: '25%', maxUnavailable: 0 } },
+        template: {
+          metadata: { labels },
+          spec: {
+            serviceAccountName: name,
+            automountServiceAccountToken: false,
+            enableServiceLinks: false,
+            securityContext: restrictedPodSecurityContext(s.runAsUser),
+            terminationGracePeriodSeconds: s.shutdown.preStopSeconds + s.shutdown.drainSeconds + 5,
+            topologySpreadConstraints: [
+              {
+                topologyKey: 'topology.kubernetes.io/zone',
+                maxSkew: 1,
+                whenUnsatisfiable: 'DoNotSchedule',
+                labelSelector: { matchLabels: selector },
+                // Spread each revision on its own, so a rollout does not pile new pods into one zone.
+                matchLabelKeys: ['pod-template-hash'],
+              },
+              {
+                topologyKey: 'kubernetes.io/hostname',
+                maxSkew: 1,
+                whenUnsatisfiable: 'ScheduleAnyway',
+                labelSelector: { matchLabels: selector },
+                matchLabelKeys: ['pod-template-hash'],
+              },
+            ],
+            containers: [container],
+            volumes,
+          },
+        },
+      },
+    }));
+
+    new ModelObject(this, 'Service', new Service({
+      metadata,
+      spec: {
+        type: 'ClusterIP',
+        selector,
+        ports: [{ name: HTTP_PORT_NAME, port: SERVICE_PORT, targetPort: HTTP_PORT_NAME, protocol: 'TCP', appProtocol: 'http' }],
+      },
+    }));
+
+    if (s.autoscaling) {
+      const a = s.autoscaling;
+      new ModelObject(this, 'HorizontalPodAutoscaler', new HorizontalPodAutoscaler({
+        metadata,
+        spec: {
+          scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name },
+          minReplicas: a.minReplicas,
+          maxReplicas: a.maxReplicas,
+          metrics: [
+            { type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: a.targetCPUUtilization } } },
+            { type: 'Resource', resource: { name: 'memory', target: { type: 'Utilization', averageUtilization: a.targetMemoryUtilization } } },
+          ],
+          behavior: {
+            scaleUp: {
+              stabilizationWindowSeconds: 0,
+              selectPolicy: 'Max',
+              policies: [
+                { type: 'Percent', value: a.scaleUpPercentPerMinute, periodSeconds: 60 },
+                { type: 'Pods', value: a.scaleUpPodsPerMinute, periodSeconds: 60 },
+              ],
+            },
+            scaleDown: {
+              stabilizationWindowSeconds: a.scaleDownStabilizationSeconds,
+              selectPolicy: 'Min',
+              policies: [{ type: 'Percent', value: a.scaleDownPercentPerMinute, periodSeconds: 60 }],
+            },
+          },
+        },
+      }));
+    }
+
+    const maxReplicas = s.autoscaling?.maxReplicas ?? s.replicas ?? 1;
+    if (maxReplicas > 1) {
+      new ModelObject(this, 'PodDisruptionBudget', new PodDisruptionBudget({
+        metadata,
+        spec: {
+          selector: { matchLabels: selector },
+          // One pod at a time: with at least two replicas a drain always leaves one serving, and
+          // unlike minAvailable it never blocks a drain when the HPA sits at its minimum.
+          maxUnavailable: 1,
+          // A crash-looping pod must not block node drains.
+          unhealthyPodEvictionPolicy: 'AlwaysAllow',
+        },
+      }));
+    }
+
+    if (s.metrics) {
+      new ModelObject(this, 'ServiceMonitor', new ServiceMonitor({
+        metadata: { ...metadata, labels: recommendedLabels(env, name, 'monitoring') },
+        spec: {
+          selector: { matchLabels: selector },
+          endpoints: [{ port: HTTP_PORT_NAME, path: s.metrics.path, interval: s.metrics.interval, scheme: 'http' }],
+        },
+      }));
+    }
+  }
+}

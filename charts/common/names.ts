@@ -1,0 +1,96 @@
+/**
+ * Names other parts agree on, derived once from the configuration: the data tier creates objects
+ * under these names, and the application and the network policies refer to them. Changing a name
+ * here changes both sides together.
+ */
+import type { Environment } from '../../environments/schema';
+import { selectorLabels } from './labels';
+
+export const POSTGRES_PORT = 5432;
+export const REDIS_PORT = 6379;
+export const SENTINEL_PORT = 26379;
+export const REDIS_REPLICAS = 3;
+
+export interface PostgresEndpoints {
+  /** CloudNativePG Cluster name; the operator names its Services `<cluster>-rw|-ro|-r`. */
+  readonly cluster: string;
+  /** PgBouncer Pooler the application connects through (its Service has the same name). */
+  readonly pooler: string;
+  readonly database: string;
+  /** Secret the operator creates for the owner role (keys: username, password, uri, jdbc-uri …). */
+  readonly appSecret: string;
+  /** Pod labels the operator sets, for network policies. */
+  readonly clusterPodLabels: Record<string, string>;
+  readonly poolerPodLabels: Record<string, string>;
+}
+
+export interface RedisEndpoints {
+  /** StatefulSet name; pods are `<name>-0` … `<name>-2`. */
+  readonly name: string;
+  /** Headless Service giving each member a stable DNS name. */
+  readonly headlessService: string;
+  /** Sentinel master set name the clients ask for. */
+  readonly masterSet: string;
+  /** `host:port` of every Sentinel, for Sentinel-aware clients. */
+  readonly sentinels: readonly string[];
+  /** Secret (synced by External Secrets) with the `password` key. */
+  readonly passwordSecret: string;
+  readonly podLabels: Record<string, string>;
+}
+
+export interface DataEndpoints {
+  readonly postgres: PostgresEndpoints;
+  readonly redis: RedisEndpoints;
+  /** PersistentVolumeClaim of uploaded files. */
+  readonly uploadsClaim: string;
+}
+
+/** Every name the data tier publishes, for one environment. */
+export function dataEndpoints(env: Environment): DataEndpoints {
+  const cluster = `${env.app.name}-db`;
+  const pooler = `${cluster}-pooler`;
+  const redis = `${env.app.name}-redis`;
+  const headless = `${redis}-headless`;
+  const sentinels = Array.from({ length: REDIS_REPLICAS }, (_, i) =>
+    `${redis}-${i}.${headless}.${env.app.namespace}.svc.cluster.local:${SENTINEL_PORT}`);
+  return {
+    postgres: {
+      cluster,
+      pooler,
+      database: env.data.postgres.database,
+      appSecret: `${cluster}-app`,
+      clusterPodLabels: { 'cnpg.io/cluster': cluster },
+      poolerPodLabels: { 'cnpg.io/poolerName': pooler },
+    },
+    redis: {
+      name: redis,
+      headlessService: headless,
+      masterSet: env.app.name,
+      sentinels,
+      passwordSecret: `${redis}-auth`,
+      podLabels: selectorLabels(env, 'redis'),
+    },
+    uploadsClaim: `${env.app.name}-uploads`,
+  };
+}
+
+/** Object names the data tier takes, which no service may also use. */
+export function reservedNames(env: Environment): string[] {
+  const d = dataEndpoints(env);
+  return [d.postgres.cluster, d.postgres.pooler, d.redis.name, d.redis.headlessService, d.uploadsClaim, 'redis', 'postgresql'];
+}
+
+/** Gateway of the environment; one per application namespace. */
+export function gatewayName(env: Environment): string {
+  return env.app.name;
+}
+
+/** Secret cert-manager writes a host's certificate into. */
+export function tlsSecretName(hostname: string): string {
+  return `${hostname.replaceAll('.', '-')}-tls`;
+}
+
+/** Gateway listener of one host. */
+export function httpsListenerName(hostname: string): string {
+  return `https-${hostname.replaceAll('.', '-')}`;
+}

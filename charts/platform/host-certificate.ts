@@ -1,0 +1,35 @@
+import { Certificate } from '@kubernetes-models/cert-manager/cert-manager.io/v1/Certificate';
+import { Construct } from 'constructs';
+import type { Environment } from '../../environments/schema';
+import { appMetadata } from '../common/labels';
+import { ModelObject } from '../common/model-object';
+import { tlsSecretName } from '../common/names';
+
+/** Let's Encrypt issues 90-day certificates whatever is asked; saying so keeps renewBefore honest. */
+export const CERTIFICATE_DURATION = '2160h';
+
+export interface HostCertificateProps {
+  readonly env: Environment;
+  readonly hostname: string;
+}
+
+/** The certificate of one public host, stored where the Gateway's HTTPS listener reads it. */
+export class HostCertificate extends Construct {
+  constructor(scope: Construct, id: string, props: HostCertificateProps) {
+    super(scope, id);
+    const { env, hostname } = props;
+    const secretName = tlsSecretName(hostname);
+    new ModelObject(this, 'Certificate', new Certificate({
+      metadata: appMetadata(env, hostname.replaceAll('.', '-'), 'gateway', 'tls'),
+      spec: {
+        secretName,
+        dnsNames: [hostname],
+        issuerRef: { group: 'cert-manager.io', kind: 'ClusterIssuer', name: env.tls.issuer },
+        duration: CERTIFICATE_DURATION,
+        renewBefore: env.tls.renewBefore,
+        privateKey: { algorithm: 'ECDSA', size: 256, rotationPolicy: 'Always' },
+        usages: ['digital signature', 'key encipherment', 'server auth'],
+      },
+    }));
+  }
+}

@@ -1,0 +1,6 @@
+import type { EnvironmentDefinition } from './load';
+import { production } from './production';
+import { staging } from './staging';
+
+/** Every environment `npm run synth` builds, in output order. */
+export const environments: readonly EnvironmentDefinition[] = [staging, production];

@@ -1,0 +1,38 @@
+import { defineEnvironment } from './define';
+
+export const production = defineEnvironment({
+  name: 'production',
+  production: true,
+  app: { namespace: 'student-portal' },
+  tls: { issuer: 'letsencrypt-production' },
+  // Two years, subdomains included: eligible for the browsers' HSTS preload list.
+  hsts: { maxAgeSeconds: 63072000, includeSubDomains: true, preload: true },
+  // EXAMPLE domain: replace with the application's public host names.
+  hosts: [
+    { hostname: 'portal.university.example', routes: [{ path: '/', service: 'web' }, { path: '/api', service: 'api' }] },
+  ],
+  services: {
+    web: { autoscaling: { minReplicas: 3, maxReplicas: 10 } },
+    api: { autoscaling: { minReplicas: 3, maxReplicas: 12 } },
+  },
+  data: {
+    postgres: {
+      instances: 3,
+      storage: { size: '100Gi', storageClass: 'ssd-retain' },
+      walStorage: { size: '20Gi', storageClass: 'ssd-retain' },
+      resources: { requests: { cpu: '2', memory: '8Gi' }, limits: { cpu: '4', memory: '8Gi' } },
+    },
+    redis: {
+      storage: { size: '10Gi', storageClass: 'ssd-retain' },
+      maxmemory: '1536mb',
+      resources: { requests: { cpu: '250m', memory: '2Gi' }, limits: { cpu: '1', memory: '2Gi' } },
+    },
+    uploads: { storage: { size: '200Gi', storageClass: 'nfs-retain' } },
+  },
+  alerting: {
+    pagerduty: { secretName: 'alertmanager-pagerduty' },
+    slack: { secretName: 'alertmanager-slack', channel: '#student-portal-alerts' },
+    // EXAMPLE address: replace with the on-call team's list.
+    email: { secretName: 'alertmanager-smtp', to: 'portal-oncall@university.example' },
+  },
+});

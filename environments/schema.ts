@@ -1,0 +1,272 @@
+/**
+ * The configuration schema: what an environment may say, with its defaults, and every rule
+ * that can be checked before a single object is built. Strict throughout: an unknown key is an
+ * error, because a misspelt override that is silently ignored is how production drifts.
+ */
+import { z } from 'zod';
+import { isCronExpression } from './cron';
+
+/** RFC 1123 label: namespaces, service names, most object names. */
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+/** A fully qualified host name as a Gateway listener accepts it (no wildcard, at least one dot). */
+const HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/;
+/** Kubernetes resource quantity (the apimachinery grammar, without exotic exponents). */
+const QUANTITY = /^([0-9]+(\.[0-9]+)?|\.[0-9]+)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/;
+const CPU_QUANTITY = /^([0-9]+(\.[0-9]+)?|\.[0-9]+)m?$/;
+const MEMORY_QUANTITY = /^[0-9]+(k|M|G|T|Ki|Mi|Gi|Ti)?$/;
+/** An image repository without tag or digest: lowercase path components, optional registry host and port. */
+const IMAGE_REPOSITORY = /^([a-z0-9.-]+(:[0-9]+)?\/)?[a-z0-9]+([._-][a-z0-9]+)*(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/;
+const IMAGE_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+const IMAGE_DIGEST = /^sha256:[a-f0-9]{64}$/;
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const HTTP_PATH = /^\/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$/;
+const GO_DURATION = /^([0-9]+h)?([0-9]+m)?([0-9]+s)?$/;
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+const dnsLabel = z.string().regex(DNS_LABEL, {
+  error: (i) => `(${JSON.stringify(i.input)}) is not a valid Kubernetes name: lowercase letters, digits and '-', at most 63 characters, starting and ending with a letter or digit`,
+});
+const hostname = z.string().regex(HOSTNAME, {
+  error: (i) => `(${JSON.stringify(i.input)}) is not a valid DNS host name`,
+});
+const quantity = (what: string, re: RegExp, example: string) =>
+  z.string().regex(re, {
+    error: (i) => `(${JSON.stringify(i.input)}) is not a valid Kubernetes ${what} quantity (for example ${example})`,
+  });
+const cpu = quantity('CPU', CPU_QUANTITY, '250m or 2');
+const memory = quantity('memory', MEMORY_QUANTITY, '512Mi or 2Gi');
+const storage = quantity('storage', QUANTITY, '20Gi');
+const httpPath = z.string().regex(HTTP_PATH, {
+  error: (i) => `(${JSON.stringify(i.input)}) is not an absolute HTTP path`,
+});
+const absolutePath = z.string().regex(/^\/[^\0]*$/, {
+  error: (i) => `(${JSON.stringify(i.input)}) is not an absolute path`,
+});
+const port = z.number().int().min(1024, {
+  error: (i) => `(${String(i.input)}) is a privileged port: containers run as non-root and must listen on 1024-65535`,
+}).max(65535, { error: (i) => `(${String(i.input)}) is not a TCP port (1024-65535)` });
+const duration = z.string().regex(GO_DURATION, {
+  error: (i) => `(${JSON.stringify(i.input)}) is not a duration such as 720h or 90m`,
+}).refine((v) => v !== '', { error: 'must not be empty' });
+const cron5 = z.string().refine((v) => isCronExpression(v, 5), {
+  error: (i) => `(${JSON.stringify(i.input)}) is not a valid 5-field cron expression (minute hour day-of-month month day-of-week)`,
+});
+const ratio = z.number().gt(0, { error: (i) => `(${String(i.input)}) must be between 0 and 1, exclusive` })
+  .lt(1, { error: (i) => `(${String(i.input)}) must be between 0 and 1, exclusive` });
+const percent = z.number().int().min(1).max(100);
+
+export const ImageSchema = z.strictObject({
+  /** Repository without tag or digest. */
+  repository: z.string().regex(IMAGE_REPOSITORY, {
+    error: (i) => `(${JSON.stringify(i.input)}) is not an image repository (no tag or digest here; those are separate fields)`,
+  }),
+  /** Human-readable version tag; `latest` is refused. */
+  tag: z.string().regex(IMAGE_TAG, { error: (i) => `(${JSON.stringify(i.input)}) is not a valid image tag` })
+    .refine((t) => t !== 'latest', { error: 'must be an explicit version, not "latest"' }),
+  /** Content digest (sha256); required in production. */
+  digest: z.string().regex(IMAGE_DIGEST, {
+    error: (i) => `(${JSON.stringify(i.input)}) is not an image digest (sha256: followed by 64 lowercase hex digits)`,
+  }).optional(),
+});
+
+const ResourcesSchema = z.strictObject({
+  requests: z.strictObject({ cpu, memory }),
+  limits: z.strictObject({ cpu, memory }),
+});
+
+const ProbeTimingSchema = z.strictObject({
+  /** Seconds between checks. */
+  periodSeconds: z.number().int().min(1).max(300),
+  /** Seconds before a check counts as failed. */
+  timeoutSeconds: z.number().int().min(1).max(60),
+  /** Consecutive failures before the kubelet acts. */
+  failureThreshold: z.number().int().min(1).max(120),
+});
+
+const HealthSchema = z.strictObject({
+  /** Path the kubelet polls while the process starts; defaults to the liveness path. */
+  startupPath: httpPath.optional(),
+  /** Path that fails only when the process must be restarted. */
+  livenessPath: httpPath,
+  /** Path that fails while the process must not receive traffic. */
+  readinessPath: httpPath,
+  /** Startup allowance: periodSeconds × failureThreshold is the longest start tolerated. */
+  startup: ProbeTimingSchema.default({ periodSeconds: 5, timeoutSeconds: 2, failureThreshold: 36 }),
+  readiness: ProbeTimingSchema.default({ periodSeconds: 10, timeoutSeconds: 2, failureThreshold: 3 }),
+  liveness: ProbeTimingSchema.default({ periodSeconds: 10, timeoutSeconds: 2, failureThreshold: 6 }),
+});
+
+const AutoscalingSchema = z.strictObject({
+  minReplicas: z.number().int().min(1),
+  maxReplicas: z.number().int().min(1),
+  /** Target average CPU utilization, percent of requests. */
+  targetCPUUtilization: percent.default(70),
+  /** Target average memory utilization, percent of requests. */
+  targetMemoryUtilization: percent.default(80),
+  /** Seconds of lower recommendations required before scaling down. */
+  scaleDownStabilizationSeconds: z.number().int().min(0).max(3600).default(300),
+  /** Largest share of replicas removed per minute when scaling down. */
+  scaleDownPercentPerMinute: percent.default(20),
+  /** Largest share of replicas added per minute when scaling up (pods or percent, whichever is more). */
+  scaleUpPercentPerMinute: z.number().int().min(1).max(1000).default(100),
+  scaleUpPodsPerMinute: z.number().int().min(1).max(100).default(4),
+});
+
+const ShutdownSchema = z.strictObject({
+  /** Seconds the pod keeps serving after it is marked terminating, while endpoints and the gateway drop it. */
+  preStopSeconds: z.number().int().min(0).max(60).default(10),
+  /** Seconds the application gets after SIGTERM to finish in-flight requests. */
+  drainSeconds: z.number().int().min(1).max(600).default(30),
+});
+
+export const DEPENDENCIES = ['postgres', 'redis'] as const;
+
+const ServiceSchema = z.strictObject({
+  /** What the service is, for the `app.kubernetes.io/component` label and docs. */
+  description: z.string().min(1),
+  /** Filled from environments/images/<env>.yaml; the pin file is the one place images change. */
+  image: ImageSchema,
+  /** Container port serving HTTP (and the probes). */
+  port,
+  health: HealthSchema,
+  /** Prometheus scrape endpoint on the service port; no ServiceMonitor when absent. */
+  metrics: z.strictObject({ path: httpPath, interval: duration.default('30s') }).optional(),
+  resources: ResourcesSchema,
+  /** Fixed replica count; mutually exclusive with autoscaling. */
+  replicas: z.number().int().min(1).optional(),
+  autoscaling: AutoscalingSchema.optional(),
+  shutdown: ShutdownSchema.default({ preStopSeconds: 10, drainSeconds: 30 }),
+  /** UID and GID the container runs as; the image must work under them. */
+  runAsUser: z.number().int().min(1).max(2147483647).default(10001),
+  /** Paths that must be writable (the root filesystem is read-only): one emptyDir each. */
+  writablePaths: z.array(absolutePath).default(['/tmp']),
+  /** Plain, non-secret environment variables. May use $(VAR) to refer to injected ones. */
+  env: z.record(z.string().regex(ENV_NAME, { error: 'is not a valid environment variable name' }), z.string()).default({}),
+  /** Data services this one connects to: opens the network flow and injects connection settings. */
+  uses: z.array(z.enum(DEPENDENCIES)).default([]),
+  /** Other services of this application it calls over HTTP. */
+  calls: z.array(z.string()).default([]),
+  /** TCP ports it may reach on the public internet (private and link-local ranges stay blocked). */
+  internetEgressPorts: z.array(z.number().int().min(1).max(65535)).default([]),
+});
+
+const RouteSchema = z.strictObject({
+  /** URL path prefix on the host. */
+  path: httpPath,
+  /** Service (key of `services`) that serves it. */
+  service: z.string(),
+});
+
+const HostSchema = z.strictObject({
+  hostname,
+  routes: z.array(RouteSchema).min(1),
+});
+
+const StorageSchema = z.strictObject({
+  size: storage,
+  storageClass: dnsLabel,
+});
+
+const DataSchema = z.strictObject({
+  postgres: z.strictObject({
+    /** CloudNativePG instances (1 primary + replicas). */
+    instances: z.number().int().min(1).max(9),
+    /** Application database and its owner role. */
+    database: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, { error: 'is not a PostgreSQL identifier' }),
+    owner: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, { error: 'is not a PostgreSQL identifier' }),
+    storage: StorageSchema,
+    walStorage: StorageSchema,
+    resources: ResourcesSchema,
+  }),
+  redis: z.strictObject({
+    storage: StorageSchema,
+    /** Redis `maxmemory`, in bytes with a unit Redis understands (e.g. 256mb). */
+    maxmemory: z.string().regex(/^[0-9]+(kb|mb|gb)$/, { error: 'is not a Redis memory size such as 256mb' }),
+    maxmemoryPolicy: z.enum(['noeviction', 'allkeys-lru', 'volatile-lru', 'allkeys-lfu', 'volatile-lfu', 'allkeys-random', 'volatile-random', 'volatile-ttl']),
+    resources: ResourcesSchema,
+  }),
+  uploads: z.strictObject({
+    storage: StorageSchema,
+    /** Where the api sees uploaded files. */
+    mountPath: absolutePath,
+  }),
+});
+
+const BackupSchema = z.strictObject({
+  /** Logical database dump (5-field cron, cluster time zone). */
+  databaseSchedule: cron5,
+  /** Uploaded-files snapshot. */
+  filesSchedule: cron5,
+  /** Restore verification. */
+  verifySchedule: cron5,
+  retention: z.strictObject({
+    daily: z.number().int().min(1).max(366),
+    weekly: z.number().int().min(0).max(520),
+    monthly: z.number().int().min(0).max(240),
+  }),
+});
+
+const AlertingSchema = z.strictObject({
+  /** Secret (synced by External Secrets) holding the PagerDuty routing key; critical alerts page. */
+  pagerduty: z.strictObject({ secretName: dnsLabel }).optional(),
+  /** Secret holding the Slack webhook URL; warnings go to the channel. */
+  slack: z.strictObject({ secretName: dnsLabel, channel: z.string().regex(/^#[a-z0-9_-]{1,80}$/, { error: 'is not a Slack channel such as #portal-alerts' }) }).optional(),
+  /** Secret holding SMTP credentials; the address gets a copy of everything. */
+  email: z.strictObject({ secretName: dnsLabel, to: z.string().regex(EMAIL, { error: 'is not an email address' }) }).optional(),
+});
+
+const SloSchema = z.strictObject({
+  /** Share of non-5xx responses over 30 days, e.g. 0.999. */
+  availability: ratio,
+  /** Share of requests faster than latencyThresholdSeconds. */
+  latency: ratio,
+  latencyThresholdSeconds: z.number().gt(0).max(60),
+});
+
+export const EnvironmentSchema = z.strictObject({
+  /** Environment name: the folder under dist/ and the Argo CD Application. */
+  name: dnsLabel,
+  /** Production turns on the stricter rules: digests, at least two replicas. */
+  production: z.boolean(),
+  app: z.strictObject({
+    /** `app.kubernetes.io/part-of` and the prefix of shared objects. */
+    name: dnsLabel,
+    /** Namespace of every application object. */
+    namespace: dnsLabel,
+  }),
+  /** Kubernetes minor version the cluster runs, for the Pod Security admission version label. */
+  kubernetesVersion: z.string().regex(/^1\.[0-9]{2}$/, { error: 'is not a Kubernetes minor version such as 1.31' }),
+  gateway: z.strictObject({
+    /** GatewayClass installed by the gateway controller. */
+    className: dnsLabel,
+    /** Namespace the gateway's proxy pods run in (allowed to reach the services). */
+    proxyNamespace: dnsLabel,
+  }),
+  tls: z.strictObject({
+    /** ClusterIssuer that signs this environment's certificates. */
+    issuer: z.enum(['letsencrypt-staging', 'letsencrypt-production']),
+    /** ACME account contact: receives expiry and policy notices. */
+    acmeEmail: z.string().regex(EMAIL, { error: 'is not an email address' }),
+    /** How long before expiry cert-manager renews. */
+    renewBefore: duration.default('720h'),
+  }),
+  /** Strict-Transport-Security. */
+  hsts: z.strictObject({
+    maxAgeSeconds: z.number().int().min(0),
+    includeSubDomains: z.boolean(),
+    preload: z.boolean(),
+  }).default({ maxAgeSeconds: 63072000, includeSubDomains: true, preload: false }),
+  hosts: z.array(HostSchema).min(1),
+  /** Namespace Prometheus runs in (allowed to scrape metrics ports). */
+  monitoringNamespace: dnsLabel.default('monitoring'),
+  services: z.record(dnsLabel, ServiceSchema),
+  data: DataSchema,
+  backups: BackupSchema,
+  alerting: AlertingSchema,
+  slo: SloSchema,
+});
+
+export type EnvironmentInput = z.input<typeof EnvironmentSchema>;
+export type Environment = z.output<typeof EnvironmentSchema>;
+export type ServiceConfig = Environment['services'][string];
+export type ImageConfig = z.output<typeof ImageSchema>;

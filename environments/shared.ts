@@ -1,0 +1,81 @@
+/**
+ * What every environment of the reference application shares: a university student portal with a
+ * Next.js frontend (web), a Spring Boot API (api), PostgreSQL and Redis. Environments override
+ * only what differs; images come from environments/images/<env>.yaml.
+ */
+import type { DeepPartial } from './load';
+import type { EnvironmentInput } from './schema';
+
+export const shared: DeepPartial<EnvironmentInput> = {
+  app: { name: 'student-portal' },
+  kubernetesVersion: '1.31',
+  gateway: { className: 'envoy-gateway', proxyNamespace: 'envoy-gateway-system' },
+  // EXAMPLE contact: replace with the address of the team that owns the certificates.
+  tls: { acmeEmail: 'platform-team@university.example', renewBefore: '720h' },
+  monitoringNamespace: 'monitoring',
+  services: {
+    web: {
+      description: 'Next.js frontend (server-side rendering)',
+      port: 3000,
+      health: { livenessPath: '/healthz', readinessPath: '/healthz' },
+      resources: { requests: { cpu: '250m', memory: '384Mi' }, limits: { cpu: '1', memory: '512Mi' } },
+      runAsUser: 1001,
+      // Next.js writes its image and fetch cache under .next/cache.
+      writablePaths: ['/tmp', '/app/.next/cache'],
+      env: {
+        NODE_ENV: 'production',
+        HOSTNAME: '0.0.0.0',
+        PORT: '3000',
+        NEXT_TELEMETRY_DISABLED: '1',
+        // Server-side calls go straight to the api Service, not out through the gateway.
+        API_INTERNAL_URL: 'http://api',
+      },
+      calls: ['api'],
+      shutdown: { preStopSeconds: 10, drainSeconds: 20 },
+    },
+    api: {
+      description: 'Spring Boot API',
+      port: 8080,
+      health: {
+        livenessPath: '/actuator/health/liveness',
+        readinessPath: '/actuator/health/readiness',
+        // The JVM and Flyway-free startup take up to ~2 minutes on a cold node.
+        startup: { periodSeconds: 5, timeoutSeconds: 2, failureThreshold: 36 },
+      },
+      metrics: { path: '/actuator/prometheus', interval: '30s' },
+      resources: { requests: { cpu: '500m', memory: '1Gi' }, limits: { cpu: '2', memory: '1536Mi' } },
+      runAsUser: 1000,
+      writablePaths: ['/tmp'],
+      env: {
+        SERVER_PORT: '8080',
+        SERVER_SHUTDOWN: 'graceful',
+        SPRING_LIFECYCLE_TIMEOUT_PER_SHUTDOWN_PHASE: '30s',
+        MANAGEMENT_ENDPOINT_HEALTH_PROBES_ENABLED: 'true',
+        MANAGEMENT_ENDPOINTS_WEB_EXPOSURE_INCLUDE: 'health,prometheus',
+        JAVA_TOOL_OPTIONS: '-XX:MaxRAMPercentage=75 -XX:+ExitOnOutOfMemoryError',
+        // PgBouncer in transaction mode cannot keep server-side prepared statements.
+        SPRING_DATASOURCE_URL: 'jdbc:postgresql://$(DATABASE_HOST):$(DATABASE_PORT)/$(DATABASE_NAME)?prepareThreshold=0',
+        SPRING_DATASOURCE_USERNAME: '$(DATABASE_USER)',
+        SPRING_DATASOURCE_PASSWORD: '$(DATABASE_PASSWORD)',
+        SPRING_DATA_REDIS_SENTINEL_MASTER: '$(REDIS_SENTINEL_MASTER)',
+        SPRING_DATA_REDIS_SENTINEL_NODES: '$(REDIS_SENTINEL_NODES)',
+        SPRING_DATA_REDIS_PASSWORD: '$(REDIS_PASSWORD)',
+        SPRING_DATA_REDIS_SENTINEL_PASSWORD: '$(REDIS_PASSWORD)',
+      },
+      uses: ['postgres', 'redis'],
+      shutdown: { preStopSeconds: 10, drainSeconds: 30 },
+    },
+  },
+  data: {
+    postgres: { database: 'portal', owner: 'portal' },
+    redis: { maxmemoryPolicy: 'allkeys-lru' },
+    uploads: { mountPath: '/var/lib/portal/uploads' },
+  },
+  backups: {
+    databaseSchedule: '15 2 * * *',
+    filesSchedule: '40 * * * *',
+    verifySchedule: '30 4 * * 0',
+    retention: { daily: 7, weekly: 4, monthly: 12 },
+  },
+  slo: { availability: 0.999, latency: 0.99, latencyThresholdSeconds: 0.5 },
+};

@@ -1,0 +1,35 @@
+import { defineEnvironment } from './define';
+
+export const staging = defineEnvironment({
+  name: 'staging',
+  production: false,
+  app: { namespace: 'student-portal-staging' },
+  tls: { issuer: 'letsencrypt-staging' },
+  // Short and without preload: a staging mistake must not pin browsers to HTTPS for years.
+  hsts: { maxAgeSeconds: 86400, includeSubDomains: false, preload: false },
+  // EXAMPLE domain: replace with the application's staging host names.
+  hosts: [
+    { hostname: 'portal.staging.university.example', routes: [{ path: '/', service: 'web' }, { path: '/api', service: 'api' }] },
+  ],
+  services: {
+    web: { autoscaling: { minReplicas: 2, maxReplicas: 4 } },
+    api: { autoscaling: { minReplicas: 2, maxReplicas: 4 } },
+  },
+  data: {
+    postgres: {
+      instances: 2,
+      storage: { size: '20Gi', storageClass: 'ssd' },
+      walStorage: { size: '5Gi', storageClass: 'ssd' },
+      resources: { requests: { cpu: '500m', memory: '2Gi' }, limits: { cpu: '1', memory: '2Gi' } },
+    },
+    redis: {
+      storage: { size: '2Gi', storageClass: 'ssd' },
+      maxmemory: '384mb',
+      resources: { requests: { cpu: '100m', memory: '512Mi' }, limits: { cpu: '500m', memory: '512Mi' } },
+    },
+    uploads: { storage: { size: '20Gi', storageClass: 'nfs' } },
+  },
+  alerting: {
+    slack: { secretName: 'alertmanager-slack', channel: '#student-portal-staging' },
+  },
+});

@@ -1,0 +1,38 @@
+/**
+ * `npm run synth`: validate every environment, synthesize, check, and only then replace dist/.
+ * Bad input prints one line per problem (environment, field or object, what is wrong) and exits 1
+ * with dist/ untouched.
+ */
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { replaceTree } from './charts/common/output';
+import { DIST, synthesizeAll, writeDist } from './charts/pipeline';
+import { environments } from './environments/index';
+import { ConfigError } from './environments/load';
+
+const root = dirname(fileURLToPath(import.meta.url));
+
+async function main(): Promise<number> {
+  let files: Map<string, string>;
+  try {
+    files = await synthesizeAll(environments, root);
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    process.stderr.write(`shipshape: nothing was written; fix these ${e.problems.length} problem(s):\n`);
+    for (const p of e.problems) process.stderr.write(`  ${p}\n`);
+    return 1;
+  }
+  writeDist(root, files);
+  // `cdk8s synth` wipes and lists its own output folder; give it the same files to list.
+  const cliOut = process.env.CDK8S_OUTDIR;
+  if (cliOut && resolve(cliOut) !== resolve(root, DIST)) replaceTree(resolve(cliOut), files);
+  process.stdout.write(`shipshape: wrote ${files.size} files to ${DIST}/\n`);
+  return 0;
+}
+
+main().then((code) => { process.exitCode = code; }, (e: unknown) => {
+  // A bug, not bad input: say what failed; the stack only when asked for.
+  process.stderr.write(`shipshape: internal error: ${(e as Error)?.message ?? String(e)}\n`);
+  if (process.env.SHIPSHAPE_DEBUG) process.stderr.write(`${(e as Error)?.stack ?? ''}\n`);
+  process.exitCode = 2;
+});
