@@ -12,4 +12,5 @@ export default {
   },
   snapshotFormat: { escapeString: false, printBasicPrototype: false },
   testTimeout: 30000,
+  reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],
 };

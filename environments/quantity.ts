@@ -20,3 +20,10 @@ export function parseRedisMemory(size: string): number {
   if (!m) throw new Error(`not a Redis memory size: ${size}`);
   return Number(m[1]) * { kb: 2 ** 10, mb: 2 ** 20, gb: 2 ** 30 }[m[2] as 'kb' | 'mb' | 'gb'];
 }
+
+/** Seconds of a duration as the schema admits it ("720h" → 2592000, "1h30m" → 5400). */
+export function parseDuration(d: string): number {
+  const m = /^(?:([0-9]+)h)?(?:([0-9]+)m)?(?:([0-9]+)s)?$/.exec(d);
+  if (!m || d === '') throw new Error(`not a duration: ${d}`);
+  return Number(m[1] ?? 0) * 3600 + Number(m[2] ?? 0) * 60 + Number(m[3] ?? 0);
+}

@@ -4,7 +4,7 @@
  */
 import { reservedNames } from '../charts/common/names';
 import type { Environment, ServiceConfig } from './schema';
-import { parseQuantity, parseRedisMemory } from './quantity';
+import { parseDuration, parseQuantity, parseRedisMemory } from './quantity';
 
 export interface Problem {
   /** Dotted path of the field, e.g. `services.api.autoscaling.minReplicas`. */
@@ -18,9 +18,86 @@ export const INJECTED_ENV: Record<'postgres' | 'redis', readonly string[]> = {
   redis: ['REDIS_SENTINEL_MASTER', 'REDIS_SENTINEL_NODES', 'REDIS_PASSWORD'],
 };
 
+/** Options that say where a value came from, for messages that point at the right file. */
+export interface RuleContext {
+  /** Pin file the images came from, relative to the repository root. */
+  readonly imagePinsFile?: string;
+}
+
+/**
+ * Lifetime of every certificate: Let's Encrypt issues 90-day certificates whatever is asked.
+ * charts/platform/host-certificate.ts writes the same value into each Certificate.
+ */
+export const CERTIFICATE_DURATION = '2160h';
+/** Shortest renewBefore: a day to notice and fix a renewal that failed. */
+export const MIN_RENEW_BEFORE = '24h';
+/** Longest object name (and label value) Kubernetes accepts. */
+const MAX_NAME = 63;
+
+/** Production images: a tag can be moved to other content, a digest cannot. */
+export const DIGEST_REQUIRED = 'is required in production: application images are pinned by digest, not by tag alone';
+
 const HSTS_PRELOAD_MIN_AGE = 31536000;
 const PRODUCTION_MIN_REPLICAS = 2;
 const PRODUCTION_MIN_DB_INSTANCES = 3;
+
+/** `"x" is listed twice` for every repeat in a list. */
+function duplicates(at: string, list: readonly (string | number)[]): Problem[] {
+  const seen = new Set<string | number>();
+  const out: Problem[] = [];
+  for (const [i, v] of list.entries()) {
+    if (seen.has(v)) out.push({ path: `${at}[${i}]`, message: `(${JSON.stringify(v)}) is listed twice` });
+    seen.add(v);
+  }
+  return out;
+}
+
+/** Names `$(NAME)` refers to in an env value; `$$(NAME)` is an escaped literal. */
+function references(value: string): string[] {
+  return [...value.matchAll(/\$\$|\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g)].flatMap((m) => (m[1] === undefined ? [] : [m[1]]));
+}
+
+/**
+ * Kubernetes expands `$(NAME)` only for variables defined earlier in the container's list, and
+ * leaves anything else in the value literally. The list is the variables `uses` injects, then
+ * `env` ordered so that each variable comes after the ones it refers to (charts/app/web-service.ts,
+ * orderEnv): a reference works unless it names nothing, or the variables refer to each other in a
+ * cycle, which no order can expand.
+ */
+function envReferenceRules(at: string, s: ServiceConfig): Problem[] {
+  const out: Problem[] = [];
+  const injected = new Set(s.uses.flatMap((d) => INJECTED_ENV[d]));
+  const own = (name: string) => references(s.env[name] ?? '').filter((r) => Object.hasOwn(s.env, r));
+  /** Whether `to` can be reached from `from` through references between env entries. */
+  const reaches = (from: string, to: string): boolean => {
+    const seen = new Set<string>();
+    const stack = [from];
+    while (stack.length > 0) {
+      const n = stack.pop() as string;
+      if (n === to) return true;
+      if (seen.has(n)) continue;
+      seen.add(n);
+      stack.push(...own(n));
+    }
+    return false;
+  };
+  for (const [name, value] of Object.entries(s.env)) {
+    for (const ref of new Set(references(value))) {
+      let message: string | undefined;
+      if (Object.hasOwn(s.env, ref)) {
+        if (ref === name) message = `refers to itself ($(${ref})), which Kubernetes cannot expand`;
+        else if (reaches(ref, name)) message = `refers to $(${ref}), which refers back to ${name}: Kubernetes cannot expand a cycle`;
+      } else if (!injected.has(ref)) {
+        const dep = (Object.keys(INJECTED_ENV) as (keyof typeof INJECTED_ENV)[]).find((d) => INJECTED_ENV[d].includes(ref));
+        message = dep
+          ? `refers to $(${ref}), which only uses: ${dep} injects`
+          : `refers to $(${ref}), which is not defined: Kubernetes would keep the text "$(${ref})"`;
+      }
+      if (message) out.push({ path: `${at}.env.${name}`, message });
+    }
+  }
+  return out;
+}
 
 function replicaRules(name: string, s: ServiceConfig, env: Environment): Problem[] {
   const at = `services.${name}`;
@@ -57,31 +134,33 @@ function resourceRules(at: string, r: ServiceConfig['resources']): Problem[] {
   return out;
 }
 
-function serviceRules(name: string, s: ServiceConfig, env: Environment): Problem[] {
+function serviceRules(name: string, s: ServiceConfig, env: Environment, ctx: RuleContext): Problem[] {
   const at = `services.${name}`;
   const out: Problem[] = [...replicaRules(name, s, env), ...resourceRules(`${at}.resources`, s.resources)];
   if (reservedNames(env).includes(name)) {
     out.push({ path: at, message: `uses the name "${name}", which the data tier already takes` });
   }
   if (env.production && !s.image.digest) {
-    out.push({ path: `${at}.image.digest`, message: 'is required in production: application images are pinned by digest (set it in the environment\'s image pin file)' });
+    out.push({ path: ctx.imagePinsFile ? `${ctx.imagePinsFile}: services.${name}.digest` : `${at}.image.digest`, message: DIGEST_REQUIRED });
   }
   for (const [i, target] of s.calls.entries()) {
     if (target === name) out.push({ path: `${at}.calls[${i}]`, message: `("${target}") is the service itself` });
-    else if (!(target in env.services)) out.push({ path: `${at}.calls[${i}]`, message: `("${target}") is not a service of this environment` });
+    else if (!Object.hasOwn(env.services, target)) out.push({ path: `${at}.calls[${i}]`, message: `("${target}") is not a service of this environment` });
   }
-  for (const dep of s.uses) {
+  for (const dep of new Set(s.uses)) {
     for (const v of INJECTED_ENV[dep]) {
-      if (v in s.env) out.push({ path: `${at}.env.${v}`, message: `is injected by uses: ${dep}; remove it from env` });
+      if (Object.hasOwn(s.env, v)) out.push({ path: `${at}.env.${v}`, message: `is injected by uses: ${dep}; remove it from env` });
     }
   }
-  const seen = new Set<string>();
-  for (const [i, p] of s.writablePaths.entries()) {
-    if (seen.has(p)) out.push({ path: `${at}.writablePaths[${i}]`, message: `("${p}") is listed twice` });
-    seen.add(p);
-  }
-  if (s.metrics && s.metrics.path === s.health.livenessPath) {
-    out.push({ path: `${at}.metrics.path`, message: 'is the liveness path; metrics and health need separate endpoints' });
+  out.push(...envReferenceRules(at, s));
+  out.push(...duplicates(`${at}.writablePaths`, s.writablePaths));
+  out.push(...duplicates(`${at}.uses`, s.uses));
+  out.push(...duplicates(`${at}.calls`, s.calls));
+  out.push(...duplicates(`${at}.internetEgressPorts`, s.internetEgressPorts));
+  if (s.metrics) {
+    const health = [['startup', s.health.startupPath], ['liveness', s.health.livenessPath], ['readiness', s.health.readinessPath]] as const;
+    const clash = health.find(([, p]) => p === s.metrics?.path);
+    if (clash) out.push({ path: `${at}.metrics.path`, message: `("${s.metrics.path}") is also the ${clash[0]} path; metrics and health checks need separate endpoints` });
   }
   return out;
 }
@@ -92,12 +171,16 @@ function hostRules(env: Environment): Problem[] {
   for (const [h, host] of env.hosts.entries()) {
     if (hosts.has(host.hostname)) out.push({ path: `hosts[${h}].hostname`, message: `("${host.hostname}") is listed twice` });
     hosts.add(host.hostname);
-    const paths = new Set<string>();
+    // Gateway API path prefixes match whole segments and ignore a trailing '/': /api and /api/ are one prefix.
+    const paths = new Map<string, string>();
     for (const [r, route] of host.routes.entries()) {
       const at = `hosts[${h}].routes[${r}]`;
-      if (paths.has(route.path)) out.push({ path: `${at}.path`, message: `("${route.path}") is routed twice on ${host.hostname}` });
-      paths.add(route.path);
-      if (!(route.service in env.services)) out.push({ path: `${at}.service`, message: `("${route.service}") is not a service of this environment` });
+      const prefix = route.path.replace(/\/+$/, '') || '/';
+      const earlier = paths.get(prefix);
+      if (earlier === route.path) out.push({ path: `${at}.path`, message: `("${route.path}") is routed twice on ${host.hostname}` });
+      else if (earlier !== undefined) out.push({ path: `${at}.path`, message: `("${route.path}") is the same prefix as "${earlier}" on ${host.hostname} (a trailing '/' does not count)` });
+      else paths.set(prefix, route.path);
+      if (!Object.hasOwn(env.services, route.service)) out.push({ path: `${at}.service`, message: `("${route.service}") is not a service of this environment` });
     }
   }
   return out;
@@ -105,6 +188,16 @@ function hostRules(env: Environment): Problem[] {
 
 function platformRules(env: Environment): Problem[] {
   const out: Problem[] = [];
+  const renew = parseDuration(env.tls.renewBefore);
+  if (renew >= parseDuration(CERTIFICATE_DURATION)) {
+    out.push({ path: 'tls.renewBefore', message: `("${env.tls.renewBefore}") must be shorter than the certificate lifetime (${CERTIFICATE_DURATION}, Let's Encrypt's 90 days)` });
+  } else if (renew < parseDuration(MIN_RENEW_BEFORE)) {
+    out.push({ path: 'tls.renewBefore', message: `("${env.tls.renewBefore}") must be at least ${MIN_RENEW_BEFORE}: leave a day to notice and fix a failed renewal` });
+  }
+  const derived = [`${env.app.name}-${env.name}`, ...reservedNames(env)].sort((a, b) => b.length - a.length)[0];
+  if (derived.length > MAX_NAME) {
+    out.push({ path: 'app.name', message: `("${env.app.name}") is too long: "${derived}", made from it, has ${derived.length} characters and Kubernetes allows ${MAX_NAME}` });
+  }
   if (env.hsts.preload && env.hsts.maxAgeSeconds < HSTS_PRELOAD_MIN_AGE) {
     out.push({ path: 'hsts.maxAgeSeconds', message: `(${env.hsts.maxAgeSeconds}) is below ${HSTS_PRELOAD_MIN_AGE}, the minimum the HSTS preload list accepts` });
   }
@@ -143,15 +236,16 @@ function dataRules(env: Environment): Problem[] {
   for (const [name, s] of Object.entries(env.services)) {
     for (const [i, p] of s.writablePaths.entries()) {
       if (p === uploadsMount) out.push({ path: `services.${name}.writablePaths[${i}]`, message: `("${p}") is the uploaded-files volume; it must not be a scratch directory` });
+      else if (p.startsWith(`${uploadsMount}/`)) out.push({ path: `services.${name}.writablePaths[${i}]`, message: `("${p}") is inside the uploaded-files volume (${uploadsMount}); a scratch directory there would hide uploaded files` });
     }
   }
   return out;
 }
 
 /** Every cross-field problem of an environment that passed the schema. */
-export function crossFieldProblems(env: Environment): Problem[] {
+export function crossFieldProblems(env: Environment, ctx: RuleContext = {}): Problem[] {
   return [
-    ...Object.entries(env.services).flatMap(([name, s]) => serviceRules(name, s, env)),
+    ...Object.entries(env.services).flatMap(([name, s]) => serviceRules(name, s, env, ctx)),
     ...hostRules(env),
     ...platformRules(env),
     ...dataRules(env),

@@ -4,16 +4,18 @@
  * error, because a misspelt override that is silently ignored is how production drifts.
  */
 import { z } from 'zod';
-import { isCronExpression } from './cron';
+import { cronProblem } from './cron';
+import { parseDuration, parseQuantity } from './quantity';
 
-/** RFC 1123 label: namespaces, service names, most object names. */
+/** RFC 1123 label: namespaces, most object names. */
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+/** RFC 1035 label: names of Service objects, which must start with a letter. */
+const DNS_1035_LABEL = /^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/;
 /** A fully qualified host name as a Gateway listener accepts it (no wildcard, at least one dot). */
 const HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/;
-/** Kubernetes resource quantity (the apimachinery grammar, without exotic exponents). */
-const QUANTITY = /^([0-9]+(\.[0-9]+)?|\.[0-9]+)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/;
 const CPU_QUANTITY = /^([0-9]+(\.[0-9]+)?|\.[0-9]+)m?$/;
-const MEMORY_QUANTITY = /^[0-9]+(k|M|G|T|Ki|Mi|Gi|Ti)?$/;
+/** Bytes: any Kubernetes suffix but `m` (which means thousandths: "512m" is half a byte). */
+const BYTES_QUANTITY = /^([0-9]+(\.[0-9]+)?|\.[0-9]+)(k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/;
 /** An image repository without tag or digest: lowercase path components, optional registry host and port. */
 const IMAGE_REPOSITORY = /^([a-z0-9.-]+(:[0-9]+)?\/)?[a-z0-9]+([._-][a-z0-9]+)*(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/;
 const IMAGE_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
@@ -26,30 +28,40 @@ const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const dnsLabel = z.string().regex(DNS_LABEL, {
   error: (i) => `(${JSON.stringify(i.input)}) is not a valid Kubernetes name: lowercase letters, digits and '-', at most 63 characters, starting and ending with a letter or digit`,
 });
+/** Names that become names of Service objects (service keys, the application name). */
+export const ServiceNameSchema = z.string().regex(DNS_1035_LABEL, {
+  error: (i) => `(${JSON.stringify(i.input)}) is not a valid Kubernetes Service name: lowercase letters, digits and '-', at most 63 characters, starting with a letter and ending with a letter or digit`,
+});
 const hostname = z.string().regex(HOSTNAME, {
   error: (i) => `(${JSON.stringify(i.input)}) is not a valid DNS host name`,
 });
 const quantity = (what: string, re: RegExp, example: string) =>
   z.string().regex(re, {
     error: (i) => `(${JSON.stringify(i.input)}) is not a valid Kubernetes ${what} quantity (for example ${example})`,
+    abort: true,
   });
 const cpu = quantity('CPU', CPU_QUANTITY, '250m or 2');
-const memory = quantity('memory', MEMORY_QUANTITY, '512Mi or 2Gi');
-const storage = quantity('storage', QUANTITY, '20Gi');
+const memory = quantity('memory', BYTES_QUANTITY, '512Mi or 2Gi');
+const storage = quantity('storage', BYTES_QUANTITY, '20Gi')
+  .refine((q) => parseQuantity(q) > 0, { error: (i) => `(${JSON.stringify(i.input)}) must be larger than zero`, abort: true });
 const httpPath = z.string().regex(HTTP_PATH, {
   error: (i) => `(${JSON.stringify(i.input)}) is not an absolute HTTP path`,
 });
-const absolutePath = z.string().regex(/^\/[^\0]*$/, {
-  error: (i) => `(${JSON.stringify(i.input)}) is not an absolute path`,
+/** A mount point: absolute, normalized (no trailing '/', '//', '.' or '..'), not '/' itself. */
+const absolutePath = z.string().regex(/^(\/(?!\.\.?(\/|$))[^/\0]+)+$/, {
+  error: (i) => `(${JSON.stringify(i.input)}) is not a normalized absolute path such as /tmp (no trailing '/', '//', '.' or '..')`,
 });
 const port = z.number().int().min(1024, {
   error: (i) => `(${String(i.input)}) is a privileged port: containers run as non-root and must listen on 1024-65535`,
 }).max(65535, { error: (i) => `(${String(i.input)}) is not a TCP port (1024-65535)` });
 const duration = z.string().regex(GO_DURATION, {
   error: (i) => `(${JSON.stringify(i.input)}) is not a duration such as 720h or 90m`,
-}).refine((v) => v !== '', { error: 'must not be empty' });
-const cron5 = z.string().refine((v) => isCronExpression(v, 5), {
-  error: (i) => `(${JSON.stringify(i.input)}) is not a valid 5-field cron expression (minute hour day-of-month month day-of-week)`,
+  abort: true,
+}).refine((v) => v !== '', { error: 'must not be empty', abort: true })
+  .refine((v) => parseDuration(v) > 0, { error: (i) => `(${JSON.stringify(i.input)}) must be longer than zero` });
+const cron5 = z.string().superRefine((v, ctx) => {
+  const problem = cronProblem(v, 5);
+  if (problem) ctx.addIssue({ code: 'custom', input: v, message: `(${JSON.stringify(v)}) is not a valid cron expression: ${problem}` });
 });
 const ratio = z.number().gt(0, { error: (i) => `(${String(i.input)}) must be between 0 and 1, exclusive` })
   .lt(1, { error: (i) => `(${String(i.input)}) must be between 0 and 1, exclusive` });
@@ -122,7 +134,7 @@ const ShutdownSchema = z.strictObject({
 export const DEPENDENCIES = ['postgres', 'redis'] as const;
 
 const ServiceSchema = z.strictObject({
-  /** What the service is, for the `app.kubernetes.io/component` label and docs. */
+  /** What the service is, for people reading the configuration (not written into any object). */
   description: z.string().min(1),
   /** Filled from environments/images/<env>.yaml; the pin file is the one place images change. */
   image: ImageSchema,
@@ -141,7 +153,9 @@ const ServiceSchema = z.strictObject({
   /** Paths that must be writable (the root filesystem is read-only): one emptyDir each. */
   writablePaths: z.array(absolutePath).default(['/tmp']),
   /** Plain, non-secret environment variables. May use $(VAR) to refer to injected ones. */
-  env: z.record(z.string().regex(ENV_NAME, { error: 'is not a valid environment variable name' }), z.string()).default({}),
+  env: z.record(z.string().regex(ENV_NAME, {
+    error: (i) => `(${JSON.stringify(i.input)}) is not a valid environment variable name: letters, digits and '_', not starting with a digit`,
+  }), z.string()).default({}),
   /** Data services this one connects to: opens the network flow and injects connection settings. */
   uses: z.array(z.enum(DEPENDENCIES)).default([]),
   /** Other services of this application it calls over HTTP. */
@@ -172,8 +186,8 @@ const DataSchema = z.strictObject({
     /** CloudNativePG instances (1 primary + replicas). */
     instances: z.number().int().min(1).max(9),
     /** Application database and its owner role. */
-    database: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, { error: 'is not a PostgreSQL identifier' }),
-    owner: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, { error: 'is not a PostgreSQL identifier' }),
+    database: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, { error: (i) => `(${JSON.stringify(i.input)}) is not a PostgreSQL identifier: lowercase letters, digits and '_', at most 63 characters` }),
+    owner: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, { error: (i) => `(${JSON.stringify(i.input)}) is not a PostgreSQL identifier: lowercase letters, digits and '_', at most 63 characters` }),
     storage: StorageSchema,
     walStorage: StorageSchema,
     resources: ResourcesSchema,
@@ -181,7 +195,7 @@ const DataSchema = z.strictObject({
   redis: z.strictObject({
     storage: StorageSchema,
     /** Redis `maxmemory`, in bytes with a unit Redis understands (e.g. 256mb). */
-    maxmemory: z.string().regex(/^[0-9]+(kb|mb|gb)$/, { error: 'is not a Redis memory size such as 256mb' }),
+    maxmemory: z.string().regex(/^[0-9]+(kb|mb|gb)$/, { error: (i) => `(${JSON.stringify(i.input)}) is not a Redis memory size such as 256mb` }),
     maxmemoryPolicy: z.enum(['noeviction', 'allkeys-lru', 'volatile-lru', 'allkeys-lfu', 'volatile-lfu', 'allkeys-random', 'volatile-random', 'volatile-ttl']),
     resources: ResourcesSchema,
   }),
@@ -210,9 +224,9 @@ const AlertingSchema = z.strictObject({
   /** Secret (synced by External Secrets) holding the PagerDuty routing key; critical alerts page. */
   pagerduty: z.strictObject({ secretName: dnsLabel }).optional(),
   /** Secret holding the Slack webhook URL; warnings go to the channel. */
-  slack: z.strictObject({ secretName: dnsLabel, channel: z.string().regex(/^#[a-z0-9_-]{1,80}$/, { error: 'is not a Slack channel such as #portal-alerts' }) }).optional(),
+  slack: z.strictObject({ secretName: dnsLabel, channel: z.string().regex(/^#[a-z0-9_-]{1,80}$/, { error: (i) => `(${JSON.stringify(i.input)}) is not a Slack channel such as #portal-alerts` }) }).optional(),
   /** Secret holding SMTP credentials; the address gets a copy of everything. */
-  email: z.strictObject({ secretName: dnsLabel, to: z.string().regex(EMAIL, { error: 'is not an email address' }) }).optional(),
+  email: z.strictObject({ secretName: dnsLabel, to: z.string().regex(EMAIL, { error: (i) => `(${JSON.stringify(i.input)}) is not an email address` }) }).optional(),
 });
 
 const SloSchema = z.strictObject({
@@ -226,16 +240,16 @@ const SloSchema = z.strictObject({
 export const EnvironmentSchema = z.strictObject({
   /** Environment name: the folder under dist/ and the Argo CD Application. */
   name: dnsLabel,
-  /** Production turns on the stricter rules: digests, at least two replicas. */
+  /** Production turns on the stricter rules: digests, at least two replicas, letsencrypt-production, PagerDuty, 3 database instances. */
   production: z.boolean(),
   app: z.strictObject({
     /** `app.kubernetes.io/part-of` and the prefix of shared objects. */
-    name: dnsLabel,
+    name: ServiceNameSchema,
     /** Namespace of every application object. */
     namespace: dnsLabel,
   }),
   /** Kubernetes minor version the cluster runs, for the Pod Security admission version label. */
-  kubernetesVersion: z.string().regex(/^1\.[0-9]{2}$/, { error: 'is not a Kubernetes minor version such as 1.31' }),
+  kubernetesVersion: z.string().regex(/^1\.[0-9]{2}$/, { error: (i) => `(${JSON.stringify(i.input)}) is not a Kubernetes minor version such as 1.31` }),
   gateway: z.strictObject({
     /** GatewayClass installed by the gateway controller. */
     className: dnsLabel,
@@ -246,7 +260,7 @@ export const EnvironmentSchema = z.strictObject({
     /** ClusterIssuer that signs this environment's certificates. */
     issuer: z.enum(['letsencrypt-staging', 'letsencrypt-production']),
     /** ACME account contact: receives expiry and policy notices. */
-    acmeEmail: z.string().regex(EMAIL, { error: 'is not an email address' }),
+    acmeEmail: z.string().regex(EMAIL, { error: (i) => `(${JSON.stringify(i.input)}) is not an email address` }),
     /** How long before expiry cert-manager renews. */
     renewBefore: duration.default('720h'),
   }),
@@ -259,7 +273,7 @@ export const EnvironmentSchema = z.strictObject({
   hosts: z.array(HostSchema).min(1),
   /** Namespace Prometheus runs in (allowed to scrape metrics ports). */
   monitoringNamespace: dnsLabel.default('monitoring'),
-  services: z.record(dnsLabel, ServiceSchema),
+  services: z.record(ServiceNameSchema, ServiceSchema),
   data: DataSchema,
   backups: BackupSchema,
   alerting: AlertingSchema,

@@ -5,6 +5,7 @@ import { PublicRoutes } from './public-routes';
 import { WebService } from './web-service';
 
 export interface AppChartProps {
+  /** The environment whose services and routes to build. */
   readonly env: Environment;
 }
 
@@ -14,7 +15,8 @@ export class AppChart extends Chart {
     super(scope, id, { disableResourceNameHashes: true });
     const { env } = props;
     for (const [name, service] of Object.entries(env.services)) {
-      new WebService(this, name, { env, name, service });
+      // Prefixed so that a service called `routes` is a name clash synthesis reports, not a crash.
+      new WebService(this, `service-${name}`, { env, name, service });
     }
     new PublicRoutes(this, 'routes', { env });
   }

@@ -6,9 +6,10 @@ import { appMetadata } from '../common/labels';
 import { ModelObject } from '../common/model-object';
 import { gatewayName, httpsListenerName } from '../common/names';
 import { HTTP_LISTENER } from '../platform/public-gateway';
-import { SERVICE_PORT } from './web-service';
+import { byCodepoint, SERVICE_PORT } from './web-service';
 
 export interface PublicRoutesProps {
+  /** Hosts and paths to route, the Gateway to attach to, and the HSTS policy. */
   readonly env: Environment;
 }
 
@@ -47,6 +48,10 @@ export class PublicRoutes extends Construct {
     const { env } = props;
     const gateway = { group: 'gateway.networking.k8s.io', kind: 'Gateway', name: gatewayName(env) };
 
+    // The only route of the plain-HTTP listener. Its one rule matches every path (no matches is
+    // PathPrefix /), and the ACME HTTP-01 solver route cert-manager adds for the same host still
+    // wins for its token: Gateway API ranks an Exact path match above any prefix, across routes.
+    // No port in the redirect: with the scheme changed, the gateway uses 443.
     new ModelObject(this, 'https-redirect', new HTTPRoute({
       metadata: appMetadata(env, 'https-redirect', 'gateway', 'gateway'),
       spec: {
@@ -58,7 +63,7 @@ export class PublicRoutes extends Construct {
 
     for (const host of env.hosts) {
       // Longest prefix first reads as the gateway decides (Gateway API prefers the longest match).
-      const routes = [...host.routes].sort((a, b) => b.path.length - a.path.length || a.path.localeCompare(b.path));
+      const routes = [...host.routes].sort((a, b) => b.path.length - a.path.length || byCodepoint(a.path, b.path));
       new ModelObject(this, host.hostname, new HTTPRoute({
         metadata: appMetadata(env, host.hostname.replaceAll('.', '-'), 'gateway', 'gateway'),
         spec: {

@@ -18,9 +18,11 @@ import { dataEndpoints, POSTGRES_PORT } from '../common/names';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../common/pod-security';
 
 export interface WebServiceProps {
+  /** The environment the service runs in: namespace, labels, data-tier names. */
   readonly env: Environment;
   /** Service key in the configuration; also the name of every object made here. */
   readonly name: string;
+  /** The service's configuration, defaults already applied by the schema. */
   readonly service: ServiceConfig;
 }
 
@@ -73,6 +75,34 @@ export function dependencyEnv(env: Environment, uses: ServiceConfig['uses']): IE
   return out;
 }
 
+/** Codepoint order: `localeCompare` follows the machine's locale, and the output must not. */
+export function byCodepoint(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Names a value refers to with `$(NAME)`; `$$(NAME)` is the escape for a literal `$(NAME)`. */
+export function envReferences(value: string): string[] {
+  return [...value.matchAll(/\$\$|\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g)].flatMap((m) => (m[1] ? [m[1]] : []));
+}
+
+/**
+ * The service's own variables in an order the kubelet can expand: it resolves `$(NAME)` only
+ * against variables listed before, so each one comes after the ones it refers to. Otherwise the
+ * order is by name, so it does not depend on how the configuration was written. A cycle cannot be
+ * expanded in any order; its members keep name order.
+ */
+export function orderEnv(vars: Readonly<Record<string, string>>): IEnvVar[] {
+  const pending = new Map(Object.entries(vars).sort(([a], [b]) => byCodepoint(a, b)));
+  const out: IEnvVar[] = [];
+  while (pending.size > 0) {
+    const ready = [...pending].find(([, value]) => envReferences(value).every((ref) => !pending.has(ref)))
+      ?? [...pending][0];
+    out.push({ name: ready[0], value: ready[1] });
+    pending.delete(ready[0]);
+  }
+  return out;
+}
+
 export class WebService extends Construct {
   constructor(scope: Construct, id: string, props: WebServiceProps) {
     super(scope, id);
@@ -94,10 +124,7 @@ export class WebService extends Construct {
     const mounts: IVolumeMount[] = s.writablePaths.map((path) => ({ name: scratchVolumeName(path), mountPath: path }));
 
     // Injected settings first, so the service's own env can refer to them with $(VAR).
-    const envVars: IEnvVar[] = [
-      ...dependencyEnv(env, s.uses),
-      ...Object.entries(s.env).sort(([a], [b]) => a.localeCompare(b)).map(([k, value]) => ({ name: k, value })),
-    ];
+    const envVars: IEnvVar[] = [...dependencyEnv(env, s.uses), ...orderEnv(s.env)];
 
     const container: IContainer = {
       name,
@@ -110,7 +137,8 @@ export class WebService extends Construct {
       readinessProbe: probe(s.health.readinessPath, s.health.readiness),
       livenessProbe: probe(s.health.livenessPath, s.health.liveness),
       // Keeps serving while endpoints and the gateway stop sending new requests; SIGTERM comes after.
-      lifecycle: { preStop: { sleep: { seconds: s.shutdown.preStopSeconds } } },
+      // The API server refuses a zero-second sleep (before Kubernetes 1.33), so none means no hook.
+      ...(s.shutdown.preStopSeconds > 0 ? { lifecycle: { preStop: { sleep: { seconds: s.shutdown.preStopSeconds } } } } : {}),
       securityContext: restrictedContainerSecurityContext(),
       volumeMounts: mounts,
       terminationMessagePolicy: 'FallbackToLogsOnError',
@@ -141,6 +169,9 @@ export class WebService extends Construct {
                 labelSelector: { matchLabels: selector },
                 // Spread each revision on its own, so a rollout does not pile new pods into one zone.
                 matchLabelKeys: ['pod-template-hash'],
+                // A lost zone's nodes are tainted unreachable; counted as empty domains they would
+                // hold the skew at zero and leave replacement pods Pending in the zones that remain.
+                nodeTaintsPolicy: 'Honor',
               },
               {
                 topologyKey: 'kubernetes.io/hostname',
@@ -148,6 +179,7 @@ export class WebService extends Construct {
                 whenUnsatisfiable: 'ScheduleAnyway',
                 labelSelector: { matchLabels: selector },
                 matchLabelKeys: ['pod-template-hash'],
+                nodeTaintsPolicy: 'Honor',
               },
             ],
             containers: [container],

@@ -26,9 +26,22 @@ export interface PolicyRule {
   check(objects: readonly K8sObject[], ctx: PolicyContext): Violation[];
 }
 
-const WORKLOAD_KINDS = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob', 'Pod']);
-const LONG_RUNNING_KINDS = new Set(['Deployment', 'StatefulSet', 'DaemonSet']);
-const ALLOWED_CAPABILITIES = new Set(['NET_BIND_SERVICE']);
+const WORKLOAD_KINDS = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job', 'CronJob', 'Pod']);
+const LONG_RUNNING_KINDS = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet']);
+const SCALABLE_KINDS = new Set(['Deployment', 'StatefulSet', 'ReplicaSet']);
+
+/** Pod Security Standards, restricted profile (Kubernetes 1.31), the parts a manifest can break. */
+const PSS = {
+  volumeTypes: new Set(['configMap', 'csi', 'downwardAPI', 'emptyDir', 'ephemeral', 'persistentVolumeClaim', 'projected', 'secret']),
+  addableCapabilities: new Set(['NET_BIND_SERVICE']),
+  seccompTypes: new Set(['RuntimeDefault', 'Localhost']),
+  seLinuxTypes: new Set(['container_t', 'container_init_t', 'container_kvm_t', 'container_engine_t']),
+  sysctls: new Set(['kernel.shm_rmid_forced', 'net.ipv4.ip_local_port_range', 'net.ipv4.ip_unprivileged_port_start',
+    'net.ipv4.tcp_syncookies', 'net.ipv4.ping_group_range', 'net.ipv4.ip_local_reserved_ports', 'net.ipv4.tcp_keepalive_time',
+    'net.ipv4.tcp_fin_timeout', 'net.ipv4.tcp_keepalive_intvl', 'net.ipv4.tcp_keepalive_probes']),
+};
+
+const DIGEST = /^sha256:[a-f0-9]{64}$/;
 
 export function ref(o: K8sObject): string {
   const ns = o.metadata?.namespace ? `${o.metadata.namespace}/` : '';
@@ -39,27 +52,51 @@ export function ref(o: K8sObject): string {
 export function podTemplate(o: K8sObject): { metadata?: K8sObject; spec: K8sObject } | undefined {
   if (!WORKLOAD_KINDS.has(o.kind)) return undefined;
   if (o.kind === 'Pod') return { metadata: o.metadata, spec: o.spec ?? {} };
-  if (o.kind === 'CronJob') return o.spec?.jobTemplate?.spec?.template;
-  return o.spec?.template;
+  const template = o.kind === 'CronJob' ? o.spec?.jobTemplate?.spec?.template : o.spec?.template;
+  return template ? { metadata: template.metadata, spec: template.spec ?? {} } : undefined;
 }
 
+/** Every container that runs in the pod, init containers included. */
 function allContainers(spec: K8sObject): K8sObject[] {
   return [...(spec.initContainers ?? []), ...(spec.containers ?? [])];
 }
 
-/** Kubernetes label-selector semantics (matchLabels and matchExpressions). */
-export function selectorMatches(selector: K8sObject | undefined, labels: Record<string, string> = {}): boolean {
+/** Containers that run as long as the pod: the main ones and sidecars (init with restartPolicy Always). */
+function servingContainers(spec: K8sObject): K8sObject[] {
+  return [...(spec.initContainers ?? []).filter((c: K8sObject) => c.restartPolicy === 'Always'), ...(spec.containers ?? [])];
+}
+
+/** `registry:5000/team/app:1.2@sha256:…`: repository `registry:5000/team/app`, tag `1.2`, digest `sha256:…`. */
+export function parseImage(image: string): { repository: string; tag?: string; digest?: string } {
+  const at = image.indexOf('@');
+  const name = at < 0 ? image : image.slice(0, at);
+  const digest = at < 0 ? undefined : image.slice(at + 1);
+  const colon = name.lastIndexOf(':');
+  // A colon before the last slash separates a registry's port, not a tag.
+  if (colon <= name.lastIndexOf('/')) return { repository: name, digest };
+  return { repository: name.slice(0, colon), tag: name.slice(colon + 1) || undefined, digest };
+}
+
+/** Kubernetes label-selector semantics (matchLabels and matchExpressions); no selector selects nothing. */
+export function selectorMatches(selector: K8sObject | undefined | null, labels: Record<string, string> = {}): boolean {
   if (!selector) return false;
-  for (const [k, v] of Object.entries(selector.matchLabels ?? {})) if (labels[k] !== v) return false;
+  const has = (key: string) => Object.hasOwn(labels, key);
+  for (const [k, val] of Object.entries(selector.matchLabels ?? {})) if (!has(k) || labels[k] !== val) return false;
   for (const e of selector.matchExpressions ?? []) {
-    const has = e.key in labels;
-    const inValues = (e.values ?? []).includes(labels[e.key]);
-    if (e.operator === 'In' && !(has && inValues)) return false;
-    if (e.operator === 'NotIn' && has && inValues) return false;
-    if (e.operator === 'Exists' && !has) return false;
-    if (e.operator === 'DoesNotExist' && has) return false;
+    const inValues = has(e.key) && (e.values ?? []).includes(labels[e.key]);
+    const ok = e.operator === 'In' ? inValues
+      : e.operator === 'NotIn' ? !inValues
+        : e.operator === 'Exists' ? has(e.key)
+          : e.operator === 'DoesNotExist' ? !has(e.key)
+            : false; // an unknown operator is an invalid selector
+    if (!ok) return false;
   }
   return true;
+}
+
+/** A selector with no requirement: as a NetworkPolicy podSelector, it selects every pod of the namespace. */
+function selectsAll(selector: K8sObject | undefined): boolean {
+  return Object.keys(selector?.matchLabels ?? {}).length === 0 && (selector?.matchExpressions ?? []).length === 0;
 }
 
 function namespaceOf(o: K8sObject): string | undefined {
@@ -73,6 +110,11 @@ function workloads(objects: readonly K8sObject[]) {
   });
 }
 
+/** Workloads that can run more than one pod: more than one replica, or an HPA that may scale them out. */
+function multiReplicaWorkloads(objects: readonly K8sObject[]) {
+  return workloads(objects).filter(({ obj }) => SCALABLE_KINDS.has(obj.kind) && maxReplicas(obj, objects) > 1);
+}
+
 /** Most replicas the workload can run: its HPA's maximum if one targets it. */
 function maxReplicas(o: K8sObject, objects: readonly K8sObject[]): number {
   const hpa = objects.find((h) => h.kind === 'HorizontalPodAutoscaler' && namespaceOf(h) === namespaceOf(o)
@@ -82,34 +124,64 @@ function maxReplicas(o: K8sObject, objects: readonly K8sObject[]): number {
 
 const v = (rule: string, o: K8sObject, message: string): Violation => ({ rule, object: ref(o), message });
 
+/** What a pod or container security context may not say under restricted, whichever level sets it. */
+function securityContextProblems(sc: K8sObject, at: string): string[] {
+  const out: string[] = [];
+  const seccomp = sc.seccompProfile?.type;
+  const se = sc.seLinuxOptions ?? {};
+  if (sc.runAsNonRoot === false) out.push(`${at}: runAsNonRoot is false`);
+  if (sc.runAsUser === 0) out.push(`${at}: runs as UID 0`);
+  if (seccomp !== undefined && !PSS.seccompTypes.has(seccomp)) out.push(`${at}: seccompProfile ${seccomp} is not allowed (RuntimeDefault or Localhost)`);
+  if (sc.appArmorProfile?.type === 'Unconfined') out.push(`${at}: appArmorProfile is Unconfined`);
+  if (se.user || se.role || (se.type && !PSS.seLinuxTypes.has(se.type))) out.push(`${at}: seLinuxOptions sets a user, a role or a custom type`);
+  if (sc.windowsOptions?.hostProcess) out.push(`${at}: is a Windows HostProcess`);
+  return out;
+}
+
+/** Pod Security Standards restricted, plus this project's read-only root filesystem. */
+function podSecurityProblems(spec: K8sObject): string[] {
+  const podSc = spec.securityContext ?? {};
+  const out = securityContextProblems(podSc, 'pod');
+  for (const f of ['hostNetwork', 'hostPID', 'hostIPC'] as const) if (spec[f]) out.push(`pod: ${f} is set`);
+  for (const vol of spec.volumes ?? []) {
+    for (const type of Object.keys(vol).filter((k) => k !== 'name' && !PSS.volumeTypes.has(k))) out.push(`pod: volume ${vol.name} is of type ${type}, which restricted does not allow`);
+  }
+  for (const s of podSc.sysctls ?? []) if (!PSS.sysctls.has(s.name)) out.push(`pod: sysctl ${s.name} is not in the safe set`);
+  for (const c of allContainers(spec)) {
+    const sc = c.securityContext ?? {};
+    const at = `container ${c.name}`;
+    out.push(...securityContextProblems(sc, at));
+    if (sc.allowPrivilegeEscalation !== false) out.push(`${at}: allowPrivilegeEscalation must be false`);
+    if (sc.privileged) out.push(`${at}: privileged`);
+    if (!(sc.capabilities?.drop ?? []).includes('ALL')) out.push(`${at}: capabilities must drop ALL`);
+    for (const cap of sc.capabilities?.add ?? []) if (!PSS.addableCapabilities.has(cap)) out.push(`${at}: adds capability ${cap}`);
+    if (sc.runAsNonRoot === undefined && podSc.runAsNonRoot === undefined) out.push(`${at}: runAsNonRoot must be true (on the container or the pod)`);
+    if (sc.seccompProfile?.type === undefined && podSc.seccompProfile?.type === undefined) out.push(`${at}: seccompProfile must be RuntimeDefault or Localhost (on the container or the pod)`);
+    if (sc.procMount !== undefined && sc.procMount !== 'Default') out.push(`${at}: procMount ${sc.procMount}`);
+    if (sc.readOnlyRootFilesystem !== true) out.push(`${at}: readOnlyRootFilesystem must be true`);
+    for (const p of c.ports ?? []) if (p.hostPort) out.push(`${at}: hostPort ${p.hostPort}`);
+  }
+  return out;
+}
+
+/** What is wrong with one probe of a container, if anything. */
+function probeProblem(c: K8sObject, kind: 'readinessProbe' | 'livenessProbe'): string | undefined {
+  const probe = c[kind];
+  if (!probe) return `container ${c.name} has no ${kind}`;
+  const handler = probe.httpGet ?? probe.tcpSocket ?? probe.grpc ?? probe.exec;
+  if (!handler) return `container ${c.name}: ${kind} has no handler (httpGet, tcpSocket, grpc or exec)`;
+  if (typeof handler.port === 'string' && !(c.ports ?? []).some((p: K8sObject) => p.name === handler.port)) {
+    return `container ${c.name}: ${kind} uses port ${handler.port}, which the container does not declare`;
+  }
+  return undefined;
+}
+
 export const RULES: readonly PolicyRule[] = [
   {
     id: 'pod-security-restricted',
     description: 'Pods meet Pod Security Standards restricted, with a read-only root filesystem',
     check(objects) {
-      return workloads(objects).flatMap(({ obj, template }) => {
-        const out: Violation[] = [];
-        const spec = template.spec;
-        const podSc = spec.securityContext ?? {};
-        for (const f of ['hostNetwork', 'hostPID', 'hostIPC'] as const) if (spec[f]) out.push(v(this.id, obj, `${f} is set`));
-        for (const vol of spec.volumes ?? []) if (vol.hostPath) out.push(v(this.id, obj, `volume ${vol.name} is a hostPath`));
-        if (podSc.runAsUser === 0) out.push(v(this.id, obj, 'pod runs as UID 0'));
-        for (const c of allContainers(spec)) {
-          const sc = c.securityContext ?? {};
-          const at = `container ${c.name}`;
-          if (sc.allowPrivilegeEscalation !== false) out.push(v(this.id, obj, `${at}: allowPrivilegeEscalation must be false`));
-          if (sc.privileged) out.push(v(this.id, obj, `${at}: privileged`));
-          if (!(sc.capabilities?.drop ?? []).includes('ALL')) out.push(v(this.id, obj, `${at}: capabilities must drop ALL`));
-          for (const cap of sc.capabilities?.add ?? []) if (!ALLOWED_CAPABILITIES.has(cap)) out.push(v(this.id, obj, `${at}: adds capability ${cap}`));
-          if ((sc.runAsNonRoot ?? podSc.runAsNonRoot) !== true) out.push(v(this.id, obj, `${at}: runAsNonRoot must be true`));
-          if (sc.runAsUser === 0) out.push(v(this.id, obj, `${at}: runs as UID 0`));
-          const seccomp = sc.seccompProfile?.type ?? podSc.seccompProfile?.type;
-          if (seccomp !== 'RuntimeDefault' && seccomp !== 'Localhost') out.push(v(this.id, obj, `${at}: seccompProfile must be RuntimeDefault or Localhost`));
-          if (sc.readOnlyRootFilesystem !== true) out.push(v(this.id, obj, `${at}: readOnlyRootFilesystem must be true`));
-          for (const p of c.ports ?? []) if (p.hostPort) out.push(v(this.id, obj, `${at}: hostPort ${p.hostPort}`));
-        }
-        return out;
-      });
+      return workloads(objects).flatMap(({ obj, template }) => podSecurityProblems(template.spec).map((m) => v(this.id, obj, m)));
     },
   },
   {
@@ -124,23 +196,22 @@ export const RULES: readonly PolicyRule[] = [
   },
   {
     id: 'probes',
-    description: 'Long-running containers have readiness and liveness probes',
+    description: 'Long-running containers (sidecars included) have readiness and liveness probes with a handler and a declared port',
     check(objects) {
       return workloads(objects).filter(({ obj }) => LONG_RUNNING_KINDS.has(obj.kind)).flatMap(({ obj, template }) =>
-        (template.spec.containers ?? []).flatMap((c: K8sObject) => (['readinessProbe', 'livenessProbe'] as const)
-          .filter((p) => !c[p]).map((p) => v(this.id, obj, `container ${c.name} has no ${p}`))));
+        servingContainers(template.spec).flatMap((c) => (['readinessProbe', 'livenessProbe'] as const)
+          .flatMap((p) => probeProblem(c, p) ?? []).map((m) => v(this.id, obj, m))));
     },
   },
   {
     id: 'image-tags',
-    description: 'Images name an explicit version: no latest, no untagged image',
+    description: 'Images name an explicit version: no latest, no untagged image, no malformed digest',
     check(objects) {
       return workloads(objects).flatMap(({ obj, template }) => allContainers(template.spec).flatMap((c) => {
         const image: string = c.image ?? '';
-        const [nameAndTag, digest] = image.split('@');
-        const lastSlash = nameAndTag.lastIndexOf('/');
-        const tag = nameAndTag.slice(lastSlash + 1).split(':')[1];
+        const { tag, digest } = parseImage(image);
         if (tag === 'latest') return [v(this.id, obj, `container ${c.name} uses the latest tag (${image})`)];
+        if (digest !== undefined && !DIGEST.test(digest)) return [v(this.id, obj, `container ${c.name} image has a malformed digest (${image})`)];
         if (!tag && !digest) return [v(this.id, obj, `container ${c.name} image has no tag or digest (${image})`)];
         return [];
       }));
@@ -153,9 +224,8 @@ export const RULES: readonly PolicyRule[] = [
       if (!ctx.production) return [];
       return workloads(objects).flatMap(({ obj, template }) => allContainers(template.spec).flatMap((c) => {
         const image: string = c.image ?? '';
-        const [nameAndTag, digest] = image.split('@');
-        const repo = nameAndTag.replace(/:[^/]*$/, '');
-        return ctx.appImageRepositories.has(repo) && !/^sha256:[a-f0-9]{64}$/.test(digest ?? '')
+        const { repository, digest } = parseImage(image);
+        return ctx.appImageRepositories.has(repository) && !DIGEST.test(digest ?? '')
           ? [v(this.id, obj, `container ${c.name} image ${image} is not pinned by digest`)] : [];
       }));
     },
@@ -164,8 +234,7 @@ export const RULES: readonly PolicyRule[] = [
     id: 'pdb-for-multi-replica',
     description: 'Every workload that can run more than one replica has a PodDisruptionBudget',
     check(objects) {
-      return workloads(objects)
-        .filter(({ obj }) => (obj.kind === 'Deployment' || obj.kind === 'StatefulSet') && maxReplicas(obj, objects) > 1)
+      return multiReplicaWorkloads(objects)
         .filter(({ obj, template }) => !objects.some((p) => p.kind === 'PodDisruptionBudget' && namespaceOf(p) === namespaceOf(obj)
           && selectorMatches(p.spec?.selector, template.metadata?.labels)))
         .map(({ obj }) => v(this.id, obj, 'runs more than one replica but no PodDisruptionBudget selects its pods'));
@@ -173,22 +242,23 @@ export const RULES: readonly PolicyRule[] = [
   },
   {
     id: 'topology-spread',
-    description: 'Multi-replica workloads spread across nodes and zones',
+    description: 'Multi-replica workloads spread their own pods across nodes and zones',
     check(objects) {
-      return workloads(objects)
-        .filter(({ obj }) => (obj.kind === 'Deployment' || obj.kind === 'StatefulSet') && maxReplicas(obj, objects) > 1)
-        .flatMap(({ obj, template }) => {
-          const spec = template.spec;
-          const anti = spec.affinity?.podAntiAffinity ?? {};
-          const keys = new Set<string>([
-            ...(spec.topologySpreadConstraints ?? []).map((t: K8sObject) => t.topologyKey),
-            ...(anti.requiredDuringSchedulingIgnoredDuringExecution ?? []).map((t: K8sObject) => t.topologyKey),
-            ...(anti.preferredDuringSchedulingIgnoredDuringExecution ?? []).map((t: K8sObject) => t.podAffinityTerm?.topologyKey),
-          ]);
-          return ['kubernetes.io/hostname', 'topology.kubernetes.io/zone']
-            .filter((k) => !keys.has(k))
-            .map((k) => v(this.id, obj, `pods are not spread over ${k}`));
-        });
+      return multiReplicaWorkloads(objects).flatMap(({ obj, template }) => {
+        const spec = template.spec;
+        const labels = template.metadata?.labels;
+        const anti = spec.affinity?.podAntiAffinity ?? {};
+        // A constraint or term only spreads these pods if its selector selects them.
+        const terms: K8sObject[] = [
+          ...(spec.topologySpreadConstraints ?? []),
+          ...(anti.requiredDuringSchedulingIgnoredDuringExecution ?? []),
+          ...(anti.preferredDuringSchedulingIgnoredDuringExecution ?? []).map((t: K8sObject) => t.podAffinityTerm ?? {}),
+        ];
+        const keys = new Set(terms.filter((t) => selectorMatches(t.labelSelector, labels)).map((t) => t.topologyKey));
+        return ['kubernetes.io/hostname', 'topology.kubernetes.io/zone']
+          .filter((k) => !keys.has(k))
+          .map((k) => v(this.id, obj, `pods are not spread over ${k}`));
+      });
     },
   },
   {
@@ -199,15 +269,14 @@ export const RULES: readonly PolicyRule[] = [
       const out: Violation[] = [];
       const namespaces = new Set(workloads(objects).map(({ obj }) => namespaceOf(obj)));
       for (const ns of namespaces) {
-        const denies = policies.some((p) => namespaceOf(p) === ns && Object.keys(p.spec?.podSelector ?? {}).length === 0
+        const denies = policies.some((p) => namespaceOf(p) === ns && selectsAll(p.spec?.podSelector)
           && ['Ingress', 'Egress'].every((t) => p.spec?.policyTypes?.includes(t))
           && !(p.spec?.ingress?.length) && !(p.spec?.egress?.length));
-        if (!denies) out.push({ rule: this.id, object: `Namespace ${ns}`, message: 'has pods but no default-deny NetworkPolicy (empty podSelector, Ingress and Egress, no rules)' });
+        if (!denies) out.push({ rule: this.id, object: `Namespace ${ns ?? '(none)'}`, message: 'has pods but no default-deny NetworkPolicy (empty podSelector, Ingress and Egress, no rules)' });
       }
       for (const { obj, template } of workloads(objects)) {
         // The namespace-wide policies (deny, DNS) select every pod; this asks for one that names it.
-        const selected = policies.some((p) => namespaceOf(p) === namespaceOf(obj)
-          && Object.keys(p.spec?.podSelector ?? {}).length > 0
+        const selected = policies.some((p) => namespaceOf(p) === namespaceOf(obj) && !selectsAll(p.spec?.podSelector)
           && selectorMatches(p.spec.podSelector, template.metadata?.labels));
         if (!selected) out.push(v(this.id, obj, 'no NetworkPolicy selects its pods by label: its allowed flows are undeclared'));
       }
@@ -216,36 +285,39 @@ export const RULES: readonly PolicyRule[] = [
   },
   {
     id: 'service-selects-pods',
-    description: 'Every Service selects at least one pod template and targets a port it declares',
+    description: 'Every Service selects at least one pod template, and every pod it selects declares the ports it targets',
     check(objects) {
       return objects.filter((o) => o.kind === 'Service' && o.spec?.type !== 'ExternalName').flatMap((svc) => {
         const selector = svc.spec?.selector;
         if (!selector || Object.keys(selector).length === 0) return [v(this.id, svc, 'has no selector')];
-        const templates = workloads(objects).filter(({ obj, template }) => namespaceOf(obj) === namespaceOf(svc)
+        const selected = workloads(objects).filter(({ obj, template }) => namespaceOf(obj) === namespaceOf(svc)
           && selectorMatches({ matchLabels: selector }, template.metadata?.labels));
-        if (templates.length === 0) return [v(this.id, svc, 'selects no pod template')];
+        if (selected.length === 0) return [v(this.id, svc, 'selects no pod template')];
         return (svc.spec.ports ?? []).flatMap((p: K8sObject) => {
           const target = p.targetPort ?? p.port;
-          const declared = templates.some(({ template }) => allContainers(template.spec).some((c) => (c.ports ?? [])
-            .some((cp: K8sObject) => (typeof target === 'string' ? cp.name === target : cp.containerPort === target))));
-          return declared ? [] : [v(this.id, svc, `port ${p.name ?? p.port} targets ${target}, which no selected container declares`)];
+          const declares = (spec: K8sObject) => servingContainers(spec).some((c) => (c.ports ?? [])
+            .some((cp: K8sObject) => (typeof target === 'string' ? cp.name === target : cp.containerPort === target)));
+          return selected.filter(({ template }) => !declares(template.spec))
+            .map(({ obj }) => v(this.id, svc, `port ${p.name ?? p.port} targets ${target}, which ${ref(obj)} does not declare`));
         });
       });
     },
   },
   {
     id: 'httproute-backends-exist',
-    description: 'Every HTTPRoute backend is a Service in the output, on a port it exposes',
+    description: 'Every HTTPRoute backend (and mirror) is a Service in the output, on a port it exposes',
     check(objects) {
+      const backends = (rule: K8sObject): K8sObject[] => [...(rule.backendRefs ?? []),
+        ...(rule.filters ?? []).flatMap((f: K8sObject) => f.requestMirror?.backendRef ?? [])];
       return objects.filter((o) => o.kind === 'HTTPRoute').flatMap((route) =>
-        (route.spec?.rules ?? []).flatMap((rule: K8sObject) => (rule.backendRefs ?? []).flatMap((b: K8sObject) => {
+        (route.spec?.rules ?? []).flatMap(backends).flatMap((b: K8sObject) => {
           if ((b.kind ?? 'Service') !== 'Service' || (b.group ?? '') !== '') return [v(this.id, route, `backend ${b.kind}/${b.name} is not a Service`)];
           const ns = b.namespace ?? namespaceOf(route);
           const svc = objects.find((o) => o.kind === 'Service' && o.metadata?.name === b.name && namespaceOf(o) === ns);
           if (!svc) return [v(this.id, route, `backend Service ${ns}/${b.name} does not exist`)];
           if (!(svc.spec?.ports ?? []).some((p: K8sObject) => p.port === b.port)) return [v(this.id, route, `backend Service ${b.name} has no port ${b.port}`)];
           return [];
-        })));
+        }));
     },
   },
   {
@@ -254,8 +326,9 @@ export const RULES: readonly PolicyRule[] = [
     check(objects) {
       return objects.filter((o) => o.kind === 'HorizontalPodAutoscaler').flatMap((hpa) => {
         const t = hpa.spec?.scaleTargetRef ?? {};
-        const target = objects.find((o) => o.kind === t.kind && o.metadata?.name === t.name && namespaceOf(o) === namespaceOf(hpa));
-        if (!target) return [v(this.id, hpa, `target ${t.kind} ${t.name} does not exist`)];
+        const target = objects.find((o) => o.apiVersion === t.apiVersion && o.kind === t.kind && o.metadata?.name === t.name
+          && namespaceOf(o) === namespaceOf(hpa));
+        if (!target) return [v(this.id, hpa, `target ${t.apiVersion} ${t.kind} ${t.name} does not exist`)];
         if (target.spec?.replicas !== undefined) return [v(this.id, hpa, `target ${t.kind} ${t.name} sets replicas, which the HPA owns`)];
         return [];
       });
@@ -270,17 +343,20 @@ export const RULES: readonly PolicyRule[] = [
   },
   {
     id: 'rbac-least-privilege',
-    description: 'No binding to cluster-admin and no wildcard in RBAC rules',
+    description: 'No binding to cluster-admin or system:masters, and no wildcard in RBAC rules',
     check(objects) {
       const out: Violation[] = [];
       for (const o of objects) {
-        if ((o.kind === 'RoleBinding' || o.kind === 'ClusterRoleBinding') && o.roleRef?.name === 'cluster-admin') {
-          out.push(v(this.id, o, 'binds cluster-admin'));
+        if (o.kind === 'RoleBinding' || o.kind === 'ClusterRoleBinding') {
+          if (o.roleRef?.kind === 'ClusterRole' && o.roleRef?.name === 'cluster-admin') out.push(v(this.id, o, 'binds cluster-admin'));
+          if ((o.subjects ?? []).some((s: K8sObject) => s.kind === 'Group' && s.name === 'system:masters')) out.push(v(this.id, o, 'binds the system:masters group'));
         }
         if (o.kind === 'Role' || o.kind === 'ClusterRole') {
           for (const [i, r] of (o.rules ?? []).entries()) {
             for (const field of ['apiGroups', 'resources', 'verbs', 'nonResourceURLs'] as const) {
-              if ((r[field] ?? []).includes('*')) out.push(v(this.id, o, `rules[${i}].${field} contains '*'`));
+              for (const value of (r[field] ?? []) as string[]) {
+                if (value.includes('*')) out.push(v(this.id, o, `rules[${i}].${field} has the wildcard ${value}`));
+              }
             }
           }
         }

@@ -4,6 +4,7 @@ import type { Environment } from '../../environments/schema';
 import { recommendedLabels } from '../common/labels';
 import { ModelObject } from '../common/model-object';
 import { gatewayName } from '../common/names';
+import { HTTP_LISTENER } from './public-gateway';
 
 /** Let's Encrypt's two ACME directories: staging for rehearsals (untrusted, high rate limits). */
 export const ACME_DIRECTORIES = {
@@ -14,15 +15,21 @@ export const ACME_DIRECTORIES = {
 export type AcmeIssuerName = keyof typeof ACME_DIRECTORIES;
 
 export interface AcmeClusterIssuerProps {
+  /** Supplies the ACME contact address, the Gateway name and the labels. */
   readonly env: Environment;
   /** Which directory, and the ClusterIssuer's name. */
   readonly issuer: AcmeIssuerName;
 }
 
+/** Port the cert-manager HTTP-01 solver pod listens on (fixed in cert-manager). */
+export const ACME_SOLVER_PORT = 8089;
+/** Label cert-manager puts on every HTTP-01 solver pod. */
+export const ACME_SOLVER_POD_LABELS = { 'acme.cert-manager.io/http01-solver': 'true' } as const;
+
 /**
  * An ACME ClusterIssuer answering HTTP-01 challenges through the environment's Gateway: cert-manager
- * attaches a temporary HTTPRoute for /.well-known/acme-challenge/ to the plain-HTTP listener, whose
- * exact path wins over the redirect-everything route.
+ * attaches a temporary HTTPRoute for /.well-known/acme-challenge/<token> to the plain-HTTP listener,
+ * whose exact path wins over the redirect-everything route.
  */
 export class AcmeClusterIssuer extends Construct {
   constructor(scope: Construct, id: string, props: AcmeClusterIssuerProps) {
@@ -39,7 +46,13 @@ export class AcmeClusterIssuer extends Construct {
           solvers: [{
             http01: {
               gatewayHTTPRoute: {
-                parentRefs: [{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: gatewayName(env), namespace: env.app.namespace, sectionName: 'http' }],
+                // No namespace: the solver route is created in the Certificate's namespace, and a
+                // parentRef without one names the Gateway there. A fixed namespace would send every
+                // other namespace's challenges to a Gateway whose listener refuses their routes.
+                parentRefs: [{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: gatewayName(env), sectionName: HTTP_LISTENER }],
+                // The Gateway reaches the solver through its endpoints; the NodePort default would
+                // open the solver on every node for no purpose.
+                serviceType: 'ClusterIP',
               },
             },
           }],

@@ -6,6 +6,7 @@ import { ModelObject } from '../common/model-object';
 import { podSecurityLabels } from '../common/pod-security';
 
 export interface AppNamespaceProps {
+  /** Supplies the namespace name and the Kubernetes version the Pod Security labels pin. */
   readonly env: Environment;
 }
 

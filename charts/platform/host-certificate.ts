@@ -9,7 +9,9 @@ import { tlsSecretName } from '../common/names';
 export const CERTIFICATE_DURATION = '2160h';
 
 export interface HostCertificateProps {
+  /** Supplies the namespace, the issuer and renewBefore. */
   readonly env: Environment;
+  /** The one DNS name the certificate is for. */
   readonly hostname: string;
 }
 
@@ -28,7 +30,9 @@ export class HostCertificate extends Construct {
         duration: CERTIFICATE_DURATION,
         renewBefore: env.tls.renewBefore,
         privateKey: { algorithm: 'ECDSA', size: 256, rotationPolicy: 'Always' },
-        usages: ['digital signature', 'key encipherment', 'server auth'],
+        // Not key encipherment: an ECDSA key signs the handshake and never encrypts a key
+        // (RFC 5480 does not allow that usage for EC keys).
+        usages: ['digital signature', 'server auth'],
       },
     }));
   }

@@ -7,6 +7,7 @@ import { HostCertificate } from './host-certificate';
 import { PublicGateway } from './public-gateway';
 
 export interface PlatformChartProps {
+  /** The environment whose namespace, issuers, Gateway and certificates to build. */
   readonly env: Environment;
 }
 

@@ -5,13 +5,27 @@ import type { Environment } from '../../environments/schema';
 import { appMetadata, selectorLabels } from '../common/labels';
 import { ModelObject } from '../common/model-object';
 import { dataEndpoints, POSTGRES_PORT, REDIS_PORT, SENTINEL_PORT } from '../common/names';
+import { ACME_SOLVER_POD_LABELS, ACME_SOLVER_PORT } from '../platform/acme-cluster-issuer';
+import { gatewayProxyPodLabels } from '../platform/public-gateway';
 
 export interface AppNetworkPoliciesProps {
+  /** Services, their flows and ports, and the namespaces of the gateway proxies and Prometheus. */
   readonly env: Environment;
 }
 
-/** Address ranges that are never "the internet": private, carrier-grade NAT and link-local (cloud metadata). */
+/**
+ * Address ranges that are never "the internet": private (RFC 1918), carrier-grade NAT (RFC 6598,
+ * where some clusters put pods) and link-local (RFC 3927, the cloud metadata endpoint).
+ */
 export const NON_PUBLIC_RANGES = ['10.0.0.0/8', '100.64.0.0/10', '169.254.0.0/16', '172.16.0.0/12', '192.168.0.0/16'];
+
+/** Labels the Prometheus Operator puts on Prometheus server pods (not Grafana or Alertmanager). */
+export const PROMETHEUS_POD_LABELS = { 'app.kubernetes.io/name': 'prometheus' } as const;
+
+/** Cluster DNS as kubeadm and most distributions deploy it; CoreDNS listens on 53 in the pod. */
+export const DNS_NAMESPACE = 'kube-system';
+export const DNS_POD_LABELS = { 'k8s-app': 'kube-dns' } as const;
+export const DNS_PORT = 53;
 
 function namespacePeer(namespace: string, podLabels?: Record<string, string>): INetworkPolicyPeer {
   return {
@@ -24,15 +38,17 @@ const tcp = (port: number) => ({ protocol: 'TCP' as const, port });
 
 /**
  * Default deny for the namespace, then one policy per service with exactly the flows it needs:
- * from the gateway's proxies to routed services, between services that call each other, from
- * Prometheus to metrics endpoints, to the data services a service uses, to DNS, and to the internet
- * only on the ports a service declares.
+ * from this environment's gateway proxies to routed services, between services that call each
+ * other, from Prometheus to metrics endpoints, to the data services a service uses, to DNS, and to
+ * the internet only on the ports a service declares. Ports are the pods' container ports: a policy
+ * sees traffic after the Service has translated its port.
  */
 export class AppNetworkPolicies extends Construct {
   constructor(scope: Construct, id: string, props: AppNetworkPoliciesProps) {
     super(scope, id);
     const { env } = props;
     const data = dataEndpoints(env);
+    const gatewayProxies = namespacePeer(env.gateway.proxyNamespace, gatewayProxyPodLabels(env));
 
     new ModelObject(this, 'default-deny', new NetworkPolicy({
       metadata: appMetadata(env, 'default-deny', 'default-deny', 'network-policy'),
@@ -45,9 +61,20 @@ export class AppNetworkPolicies extends Construct {
         podSelector: {},
         policyTypes: ['Egress'],
         egress: [{
-          to: [namespacePeer('kube-system', { 'k8s-app': 'kube-dns' })],
-          ports: [{ protocol: 'UDP', port: 53 }, tcp(53)],
+          to: [namespacePeer(DNS_NAMESPACE, DNS_POD_LABELS)],
+          ports: [{ protocol: 'UDP', port: DNS_PORT }, tcp(DNS_PORT)],
         }],
+      },
+    }));
+
+    // cert-manager runs a short-lived solver pod here for every HTTP-01 challenge; under the
+    // default deny the gateway could not reach it, and certificates would silently never renew.
+    new ModelObject(this, 'allow-acme-http01-solver', new NetworkPolicy({
+      metadata: appMetadata(env, 'allow-acme-http01-solver', 'acme-http01-solver', 'network-policy'),
+      spec: {
+        podSelector: { matchLabels: { ...ACME_SOLVER_POD_LABELS } },
+        policyTypes: ['Ingress'],
+        ingress: [{ from: [gatewayProxies], ports: [tcp(ACME_SOLVER_PORT)] }],
       },
     }));
 
@@ -55,14 +82,14 @@ export class AppNetworkPolicies extends Construct {
     for (const [name, s] of Object.entries(env.services)) {
       const ingress: INetworkPolicyIngressRule[] = [];
       if (routed.has(name)) {
-        ingress.push({ from: [namespacePeer(env.gateway.proxyNamespace)], ports: [tcp(s.port)] });
+        ingress.push({ from: [gatewayProxies], ports: [tcp(s.port)] });
       }
       const callers = Object.entries(env.services).filter(([, other]) => other.calls.includes(name)).map(([n]) => n);
       if (callers.length > 0) {
         ingress.push({ from: callers.map((c) => ({ podSelector: { matchLabels: selectorLabels(env, c) } })), ports: [tcp(s.port)] });
       }
       if (s.metrics) {
-        ingress.push({ from: [namespacePeer(env.monitoringNamespace)], ports: [tcp(s.port)] });
+        ingress.push({ from: [namespacePeer(env.monitoringNamespace, PROMETHEUS_POD_LABELS)], ports: [tcp(s.port)] });
       }
 
       const egress: INetworkPolicyEgressRule[] = s.calls.map((target) => ({
@@ -81,11 +108,13 @@ export class AppNetworkPolicies extends Construct {
       if (s.internetEgressPorts.length > 0) {
         egress.push({
           to: [{ ipBlock: { cidr: '0.0.0.0/0', except: NON_PUBLIC_RANGES } }],
-          ports: [...s.internetEgressPorts].sort((a, b) => a - b).map(tcp),
+          ports: [...new Set(s.internetEgressPorts)].sort((a, b) => a - b).map(tcp),
         });
       }
 
-      new ModelObject(this, name, new NetworkPolicy({
+      // A service named like a namespace-wide policy clashes by object name, which synthesis
+      // reports; the construct id must not clash first and crash instead.
+      new ModelObject(this, `service-${name}`, new NetworkPolicy({
         metadata: appMetadata(env, name, name, 'network-policy'),
         spec: {
           podSelector: { matchLabels: selectorLabels(env, name) },

@@ -4,6 +4,7 @@ import type { Environment } from '../../environments/schema';
 import { AppNetworkPolicies } from './app-network-policies';
 
 export interface SecurityChartProps {
+  /** The environment whose network policies to build. */
   readonly env: Environment;
 }
 

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Makes sure the Debian tools the tests run for real are installed. As root it installs what is
+# missing; otherwise it says exactly what to install and fails, so no test is silently skipped.
+set -euo pipefail
+
+# command → Debian package
+declare -A TOOLS=(
+  [yamllint]=yamllint
+)
+
+missing=()
+for cmd in "${!TOOLS[@]}"; do
+  command -v "$cmd" >/dev/null 2>&1 || missing+=("${TOOLS[$cmd]}")
+done
+[ "${#missing[@]}" -eq 0 ] && exit 0
+
+if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+  echo "test-tools: installing ${missing[*]}" >&2
+  apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+else
+  echo "test-tools: missing ${missing[*]}; install with: sudo apt-get install -y --no-install-recommends ${missing[*]}" >&2
+  exit 1
+fi

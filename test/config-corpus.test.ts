@@ -1,0 +1,909 @@
+/**
+ * The corpus of invalid configurations: each case is a small change to the real production or
+ * staging definition (or to its image pin file), and asserts the complete list of messages, so an
+ * extra or a missing message fails the test as surely as a wrong one.
+ */
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+import { isCronExpression } from '../environments/cron';
+import {
+  ConfigError, mergeConfig, resolveEnvironment, resolveEnvironments, type EnvironmentDefinition,
+} from '../environments/load';
+import { production } from '../environments/production';
+import { parseDuration, parseQuantity, parseRedisMemory } from '../environments/quantity';
+import { staging } from '../environments/staging';
+
+const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const DEFS = { production, staging } as const;
+type EnvName = keyof typeof DEFS;
+
+const PRODUCTION_DIGEST_API = 'sha256:3c5e7a9b1d2f4a6c8e0b2d4f6a8c0e1b3d5f7a9c1e3b5d7f9a0c2e4b6d8f0a13';
+
+interface Case {
+  readonly name: string;
+  readonly env: EnvName;
+  /** Merged over the environment's definition (objects merge, arrays replace). */
+  readonly overrides?: unknown;
+  /** Dotted paths deleted from the merged definition (merging cannot remove a key). */
+  readonly remove?: readonly string[];
+  /** Content of the environment's pin file; null: no pin file at all; absent: the real one. */
+  readonly pins?: string | null;
+  readonly expected: readonly string[];
+}
+
+let root: string;
+beforeEach(() => {
+  root = mkdtempSync(join(tmpdir(), 'shipshape-corpus-'));
+  mkdirSync(join(root, 'environments/images'), { recursive: true });
+  for (const env of Object.keys(DEFS)) {
+    copyFileSync(join(REPO, `environments/images/${env}.yaml`), join(root, `environments/images/${env}.yaml`));
+  }
+});
+afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+/** The real pin file of `env` with some fields of some services changed (undefined: removed). */
+function pinsWith(env: EnvName, changes: Record<string, Record<string, unknown> | null>): string {
+  const pins = parseYaml(readFileSync(join(REPO, `environments/images/${env}.yaml`), 'utf8')) as { services: Record<string, Record<string, unknown>> };
+  for (const [service, fields] of Object.entries(changes)) {
+    if (fields === null) {
+      delete pins.services[service];
+      continue;
+    }
+    const pin = { ...pins.services[service], ...fields };
+    for (const [k, v] of Object.entries(pin)) if (v === undefined) delete pin[k];
+    pins.services[service] = pin;
+  }
+  return stringifyYaml(pins);
+}
+
+function removePath(config: Record<string, unknown>, dotted: string): void {
+  const keys = dotted.split('.');
+  let node: Record<string, unknown> = config;
+  for (const k of keys.slice(0, -1)) {
+    node[k] = { ...(node[k] as Record<string, unknown>) };
+    node = node[k] as Record<string, unknown>;
+  }
+  delete node[keys[keys.length - 1]];
+}
+
+function definition(c: Pick<Case, 'env' | 'overrides' | 'remove'>): EnvironmentDefinition {
+  const base = DEFS[c.env];
+  const config = mergeConfig(base.config, c.overrides ?? {}) as Record<string, unknown>;
+  for (const p of c.remove ?? []) removePath(config, p);
+  return { ...base, config };
+}
+
+/** The problems resolveEnvironment reports for a case, sorted; [] when it accepts the input. */
+function problemsOf(c: Case): string[] {
+  const file = join(root, `environments/images/${c.env}.yaml`);
+  if (c.pins === null) rmSync(file);
+  else if (c.pins !== undefined) writeFileSync(file, c.pins);
+  try {
+    resolveEnvironment(definition(c), root);
+    return [];
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    return [...e.problems].sort();
+  }
+}
+
+const PROD_PINS = 'production: environments/images/production.yaml:';
+const STAGING_PINS = 'staging: environments/images/staging.yaml:';
+const DNS_NAME = "is not a valid Kubernetes name: lowercase letters, digits and '-', at most 63 characters, starting and ending with a letter or digit";
+const PROD_HOST = 'portal.university.example';
+
+const cases: Case[] = [
+  // Replicas
+  {
+    name: 'autoscaling minReplicas greater than maxReplicas',
+    env: 'production',
+    overrides: { services: { api: { autoscaling: { minReplicas: 5, maxReplicas: 3 } } } },
+    expected: ['production: services.api.autoscaling.minReplicas (5) is greater than maxReplicas (3)'],
+  },
+  {
+    name: 'production autoscaling minimum below 2',
+    env: 'production',
+    overrides: { services: { web: { autoscaling: { minReplicas: 1 } } } },
+    expected: ['production: services.web.autoscaling.minReplicas (1) is below 2: production runs at least 2 replicas of every service so one pod can fail or be evicted'],
+  },
+  {
+    name: 'production fixed replica count below 2',
+    env: 'production',
+    overrides: { services: { api: { replicas: 1 } } },
+    remove: ['services.api.autoscaling'],
+    expected: ['production: services.api.replicas (1) is below 2: production runs at least 2 replicas of every service so one pod can fail or be evicted'],
+  },
+  {
+    name: 'replicas and autoscaling both set',
+    env: 'staging',
+    overrides: { services: { api: { replicas: 3 } } },
+    expected: ['staging: services.api.replicas and autoscaling are both set: choose one (the HorizontalPodAutoscaler owns replicas when autoscaling is on)'],
+  },
+  {
+    name: 'neither replicas nor autoscaling',
+    env: 'staging',
+    remove: ['services.web.autoscaling'],
+    expected: ['staging: services.web needs either replicas or autoscaling'],
+  },
+  {
+    name: 'replica count zero',
+    env: 'staging',
+    overrides: { services: { web: { autoscaling: { minReplicas: 0 } } } },
+    expected: ['staging: services.web.autoscaling.minReplicas (0) must be at least 1'],
+  },
+
+  // Images and their pin files
+  {
+    name: 'production image without digest (tag only)',
+    env: 'production',
+    pins: pinsWith('production', { api: { digest: undefined } }),
+    expected: [`${PROD_PINS} services.api.digest is required in production: application images are pinned by digest, not by tag alone`],
+  },
+  {
+    name: 'tag latest (staging)',
+    env: 'staging',
+    pins: pinsWith('staging', { web: { tag: 'latest' } }),
+    expected: [`${STAGING_PINS} services.web.tag must be an explicit version, not "latest"`],
+  },
+  {
+    name: 'production tag latest and no digest: both reported',
+    env: 'production',
+    pins: pinsWith('production', { web: { tag: 'latest', digest: undefined } }),
+    expected: [
+      `${PROD_PINS} services.web.digest is required in production: application images are pinned by digest, not by tag alone`,
+      `${PROD_PINS} services.web.tag must be an explicit version, not "latest"`,
+    ],
+  },
+  {
+    name: 'digest that is not a sha256 digest',
+    env: 'production',
+    pins: pinsWith('production', { api: { digest: 'sha256:abc123' } }),
+    expected: [`${PROD_PINS} services.api.digest ("sha256:abc123") is not an image digest (sha256: followed by 64 lowercase hex digits)`],
+  },
+  {
+    name: 'repository with a tag in it',
+    env: 'production',
+    pins: pinsWith('production', { web: { repository: 'registry.university.example/student-portal/web:2.14.0' } }),
+    expected: [`${PROD_PINS} services.web.repository ("registry.university.example/student-portal/web:2.14.0") is not an image repository (no tag or digest here; those are separate fields)`],
+  },
+  {
+    name: 'repository with upper-case letters',
+    env: 'staging',
+    pins: pinsWith('staging', { api: { repository: 'Registry/API' } }),
+    expected: [`${STAGING_PINS} services.api.repository ("Registry/API") is not an image repository (no tag or digest here; those are separate fields)`],
+  },
+  {
+    name: 'pin file pins an unknown service',
+    env: 'production',
+    pins: pinsWith('production', { worker: { repository: 'registry.university.example/student-portal/worker', tag: '1.0.0', digest: PRODUCTION_DIGEST_API } }),
+    expected: [`${PROD_PINS} services.worker pins an image for a service this environment does not have`],
+  },
+  {
+    name: 'pin file misses a service',
+    env: 'staging',
+    pins: pinsWith('staging', { web: null }),
+    expected: [`${STAGING_PINS} services.web is required: every service of the environment needs an image pin`],
+  },
+  {
+    name: 'pin with an unknown field',
+    env: 'staging',
+    pins: pinsWith('staging', { api: { digests: PRODUCTION_DIGEST_API } }),
+    expected: [`${STAGING_PINS} services.api.digests is not a known field (did you mean digest?)`],
+  },
+  {
+    name: 'pin file that is not valid YAML',
+    env: 'production',
+    pins: 'services:\n  web: [repository\n',
+    expected: ['production: environments/images/production.yaml is not valid YAML: Flow sequence in block collection must be sufficiently indented and end with a ] at line 3, column 1:'],
+  },
+  {
+    name: 'pin file that is empty',
+    env: 'staging',
+    pins: '# nothing pinned yet\n',
+    expected: ['staging: environments/images/staging.yaml is empty: it must map services.<name> to { repository, tag, digest }'],
+  },
+  {
+    name: 'pin file without services',
+    env: 'staging',
+    pins: 'images: {}\n',
+    expected: [
+      `${STAGING_PINS} images is not a known field`,
+      `${STAGING_PINS} services is required`,
+    ],
+  },
+  {
+    name: 'missing pin file',
+    env: 'production',
+    pins: null,
+    expected: ['production: environments/images/production.yaml does not exist'],
+  },
+  {
+    name: 'image written in the environment file instead of the pin file',
+    env: 'staging',
+    overrides: { services: { web: { image: { tag: '2.16.0' } } } },
+    expected: ['staging: services.web.image is set here, but images come only from environments/images/staging.yaml'],
+  },
+
+  // Unknown keys, missing fields, wrong types
+  {
+    name: 'unknown keys at top level and nested',
+    env: 'production',
+    overrides: { replicas: 3, services: { api: { replicaz: 4 } }, data: { postgres: { Instances: 3 } } },
+    expected: [
+      'production: data.postgres.Instances is not a known field (did you mean instances?)',
+      'production: replicas is not a known field',
+      'production: services.api.replicaz is not a known field (did you mean replicas?)',
+    ],
+  },
+  {
+    name: 'missing required fields',
+    env: 'staging',
+    remove: ['slo.latency', 'data.postgres.owner'],
+    expected: ['staging: data.postgres.owner is required', 'staging: slo.latency is required'],
+  },
+  {
+    name: 'wrong types',
+    env: 'staging',
+    overrides: { services: { web: { port: '3000', env: { PORT: 3000 }, writablePaths: '/tmp' } }, hosts: { hostname: 'x.example' }, production: 'no' },
+    expected: [
+      'staging: hosts (an object) must be a list',
+      'staging: production ("no") must be true or false',
+      'staging: services.web.env.PORT (3000) must be a string',
+      'staging: services.web.port ("3000") must be a number',
+      'staging: services.web.writablePaths ("/tmp") must be a list',
+    ],
+  },
+  {
+    name: 'fractional replica count and too many database instances',
+    env: 'staging',
+    overrides: { services: { web: { autoscaling: { maxReplicas: 4.5 } } }, data: { postgres: { instances: 12 } } },
+    expected: [
+      'staging: data.postgres.instances (12) must be at most 9',
+      'staging: services.web.autoscaling.maxReplicas (4.5) must be an integer',
+    ],
+  },
+  {
+    name: 'value outside an enum',
+    env: 'staging',
+    overrides: { data: { redis: { maxmemoryPolicy: 'lru' } }, services: { api: { uses: ['postgres', 'mysql'] } } },
+    expected: [
+      'staging: data.redis.maxmemoryPolicy ("lru") must be one of "noeviction", "allkeys-lru", "volatile-lru", "allkeys-lfu", "volatile-lfu", "allkeys-random", "volatile-random", "volatile-ttl"',
+      'staging: services.api.uses[1] ("mysql") must be one of "postgres", "redis"',
+    ],
+  },
+  {
+    name: 'empty lists and strings',
+    env: 'staging',
+    overrides: { hosts: [{ hostname: 'portal.staging.university.example', routes: [] }], services: { web: { description: '' } } },
+    expected: [
+      'staging: hosts[0].routes needs at least 1 entry',
+      'staging: services.web.description must not be empty',
+    ],
+  },
+
+  // Names
+  {
+    name: 'invalid namespace name',
+    env: 'production',
+    overrides: { app: { namespace: 'Student_Portal' } },
+    expected: [`production: app.namespace ("Student_Portal") ${DNS_NAME}`],
+  },
+  {
+    name: 'service name that is not a Service name (record key)',
+    env: 'staging',
+    overrides: { services: { API: { description: 'upper case' }, '2fa': { description: 'starts with a digit' } } },
+    expected: [
+      "staging: services.2fa (\"2fa\") is not a valid Kubernetes Service name: lowercase letters, digits and '-', at most 63 characters, starting with a letter and ending with a letter or digit",
+      "staging: services.API (\"API\") is not a valid Kubernetes Service name: lowercase letters, digits and '-', at most 63 characters, starting with a letter and ending with a letter or digit",
+    ],
+  },
+  {
+    name: 'service named like an object of the data tier',
+    env: 'staging',
+    overrides: { services: { redis: { ...(staging.config.services?.web ?? {}), calls: [] } } },
+    pins: `${pinsWith('staging', {})}  redis:\n    repository: registry.university.example/student-portal/redis\n    tag: 7.4.0\n`,
+    expected: ['staging: services.redis uses the name "redis", which the data tier already takes'],
+  },
+  {
+    name: 'application name too long for the names made from it',
+    env: 'production',
+    overrides: { app: { name: 'student-portal-of-the-university-of-somewhere-far' } },
+    expected: ['production: app.name ("student-portal-of-the-university-of-somewhere-far") is too long: "student-portal-of-the-university-of-somewhere-far-redis-headless", made from it, has 64 characters and Kubernetes allows 63'],
+  },
+  {
+    name: 'invalid environment variable name',
+    env: 'staging',
+    overrides: { services: { web: { env: { 'next-public-url': 'x' } } } },
+    expected: ["staging: services.web.env.next-public-url (\"next-public-url\") is not a valid environment variable name: letters, digits and '_', not starting with a digit"],
+  },
+  {
+    name: 'environment name differs from its file',
+    env: 'staging',
+    overrides: { name: 'stage' },
+    expected: ['staging: name ("stage") differs from the environment\'s file name (staging)'],
+  },
+
+  // Quantities
+  {
+    name: 'invalid CPU quantity',
+    env: 'production',
+    overrides: { services: { api: { resources: { requests: { cpu: '500 m' } } } } },
+    expected: ['production: services.api.resources.requests.cpu ("500 m") is not a valid Kubernetes CPU quantity (for example 250m or 2)'],
+  },
+  {
+    name: 'invalid memory quantities (GB, and m meaning thousandths)',
+    env: 'production',
+    overrides: { services: { web: { resources: { limits: { memory: '1GB' } } } }, data: { redis: { resources: { requests: { memory: '512m' } } } } },
+    expected: [
+      'production: data.redis.resources.requests.memory ("512m") is not a valid Kubernetes memory quantity (for example 512Mi or 2Gi)',
+      'production: services.web.resources.limits.memory ("1GB") is not a valid Kubernetes memory quantity (for example 512Mi or 2Gi)',
+    ],
+  },
+  {
+    name: 'requests greater than limits',
+    env: 'production',
+    overrides: {
+      services: { api: { resources: { requests: { memory: '2Gi', cpu: '2500m' } } } },
+      data: { postgres: { resources: { requests: { memory: '9Gi' } } } },
+    },
+    expected: [
+      'production: data.postgres.resources.requests.memory (9Gi) is greater than limits.memory (8Gi)',
+      'production: services.api.resources.requests.cpu (2500m) is greater than limits.cpu (2)',
+      'production: services.api.resources.requests.memory (2Gi) is greater than limits.memory (1536Mi)',
+    ],
+  },
+  {
+    name: 'invalid storage sizes',
+    env: 'production',
+    overrides: { data: { postgres: { storage: { size: '100GB' }, walStorage: { size: '0Gi' } } } },
+    expected: [
+      'production: data.postgres.storage.size ("100GB") is not a valid Kubernetes storage quantity (for example 20Gi)',
+      'production: data.postgres.walStorage.size ("0Gi") must be larger than zero',
+    ],
+  },
+  {
+    name: 'redis maxmemory not below the memory limit',
+    env: 'production',
+    overrides: { data: { redis: { maxmemory: '2gb' } } },
+    expected: ['production: data.redis.maxmemory (2gb) must stay below the container memory limit (2Gi), or the kernel kills Redis before it evicts'],
+  },
+
+  // Hosts and routes
+  {
+    name: 'invalid host name',
+    env: 'production',
+    overrides: { hosts: [{ hostname: 'portal_university.example', routes: [{ path: '/', service: 'web' }] }] },
+    expected: ['production: hosts[0].hostname ("portal_university.example") is not a valid DNS host name'],
+  },
+  {
+    name: 'host name that is not fully qualified',
+    env: 'staging',
+    overrides: { hosts: [{ hostname: 'localhost', routes: [{ path: '/', service: 'web' }] }] },
+    expected: ['staging: hosts[0].hostname ("localhost") is not a valid DNS host name'],
+  },
+  {
+    name: 'duplicate host',
+    env: 'production',
+    overrides: {
+      hosts: [
+        { hostname: PROD_HOST, routes: [{ path: '/', service: 'web' }] },
+        { hostname: PROD_HOST, routes: [{ path: '/api', service: 'api' }] },
+      ],
+    },
+    expected: [`production: hosts[1].hostname ("${PROD_HOST}") is listed twice`],
+  },
+  {
+    name: 'route to an unknown service',
+    env: 'production',
+    overrides: { hosts: [{ hostname: PROD_HOST, routes: [{ path: '/', service: 'web' }, { path: '/admin', service: 'admin' }] }] },
+    expected: ['production: hosts[0].routes[1].service ("admin") is not a service of this environment'],
+  },
+  {
+    name: 'duplicate paths, also with a trailing slash',
+    env: 'production',
+    overrides: {
+      hosts: [{
+        hostname: PROD_HOST,
+        routes: [{ path: '/', service: 'web' }, { path: '/api', service: 'api' }, { path: '/api/', service: 'web' }, { path: '/', service: 'api' }],
+      }],
+    },
+    expected: [
+      `production: hosts[0].routes[2].path ("/api/") is the same prefix as "/api" on ${PROD_HOST} (a trailing '/' does not count)`,
+      `production: hosts[0].routes[3].path ("/") is routed twice on ${PROD_HOST}`,
+    ],
+  },
+  {
+    name: 'route path that is not absolute',
+    env: 'staging',
+    overrides: { hosts: [{ hostname: 'portal.staging.university.example', routes: [{ path: 'api', service: 'api' }] }] },
+    expected: ['staging: hosts[0].routes[0].path ("api") is not an absolute HTTP path'],
+  },
+
+  // Calls and dependencies
+  {
+    name: 'calls an unknown service',
+    env: 'production',
+    overrides: { services: { web: { calls: ['api', 'search'] } } },
+    expected: ['production: services.web.calls[1] ("search") is not a service of this environment'],
+  },
+  {
+    name: 'calls and routes to names that only exist on Object.prototype',
+    env: 'staging',
+    overrides: {
+      services: { web: { calls: ['api', 'constructor'] } },
+      hosts: [{ hostname: 'portal.staging.university.example', routes: [{ path: '/', service: 'toString' }] }],
+    },
+    expected: [
+      'staging: hosts[0].routes[0].service ("toString") is not a service of this environment',
+      'staging: services.web.calls[1] ("constructor") is not a service of this environment',
+    ],
+  },
+  {
+    name: 'calls itself',
+    env: 'production',
+    overrides: { services: { web: { calls: ['api', 'web'] } } },
+    expected: ['production: services.web.calls[1] ("web") is the service itself'],
+  },
+  {
+    name: 'duplicates in uses, calls and egress ports',
+    env: 'staging',
+    overrides: { services: { web: { calls: ['api', 'api'], internetEgressPorts: [443, 443] }, api: { uses: ['postgres', 'redis', 'postgres'] } } },
+    expected: [
+      'staging: services.api.uses[2] ("postgres") is listed twice',
+      'staging: services.web.calls[1] ("api") is listed twice',
+      'staging: services.web.internetEgressPorts[1] (443) is listed twice',
+    ],
+  },
+  {
+    name: 'environment variable injected by uses set by hand',
+    env: 'production',
+    overrides: { services: { api: { env: { DATABASE_HOST: 'db.example', REDIS_PASSWORD: 'hunter2' } } } },
+    expected: [
+      'production: services.api.env.DATABASE_HOST is injected by uses: postgres; remove it from env',
+      'production: services.api.env.REDIS_PASSWORD is injected by uses: redis; remove it from env',
+    ],
+  },
+  {
+    name: 'env refers to variables Kubernetes would not expand',
+    env: 'staging',
+    overrides: {
+      services: {
+        web: {
+          env: {
+            A_URL: 'http://$(HOSTNAME):$(PORT)', DB: '$(DATABASE_HOST)', LITERAL: '$$(NOT_A_REF)', TYPO: '$(NODE_EMV)',
+            PING: 'x$(PONG)', PONG: 'y$(PING)', SELF: '$(SELF)-again',
+          },
+        },
+      },
+    },
+    expected: [
+      'staging: services.web.env.DB refers to $(DATABASE_HOST), which only uses: postgres injects',
+      'staging: services.web.env.PING refers to $(PONG), which refers back to PING: Kubernetes cannot expand a cycle',
+      'staging: services.web.env.PONG refers to $(PING), which refers back to PONG: Kubernetes cannot expand a cycle',
+      'staging: services.web.env.SELF refers to itself ($(SELF)), which Kubernetes cannot expand',
+      'staging: services.web.env.TYPO refers to $(NODE_EMV), which is not defined: Kubernetes would keep the text "$(NODE_EMV)"',
+    ],
+  },
+
+  // Ports, paths and probes
+  {
+    name: 'privileged port 80',
+    env: 'production',
+    overrides: { services: { web: { port: 80 } } },
+    expected: ['production: services.web.port (80) is a privileged port: containers run as non-root and must listen on 1024-65535'],
+  },
+  {
+    name: 'port above 65535',
+    env: 'staging',
+    overrides: { services: { api: { port: 80800 } } },
+    expected: ['staging: services.api.port (80800) is not a TCP port (1024-65535)'],
+  },
+  {
+    name: 'metrics on a health path',
+    env: 'staging',
+    overrides: { services: { api: { metrics: { path: '/actuator/health/readiness' } } } },
+    expected: ['staging: services.api.metrics.path ("/actuator/health/readiness") is also the readiness path; metrics and health checks need separate endpoints'],
+  },
+  {
+    name: 'uploads path listed in writablePaths',
+    env: 'production',
+    overrides: { services: { api: { writablePaths: ['/tmp', '/var/lib/portal/uploads', '/var/lib/portal/uploads/tmp'] } } },
+    expected: [
+      'production: services.api.writablePaths[1] ("/var/lib/portal/uploads") is the uploaded-files volume; it must not be a scratch directory',
+      'production: services.api.writablePaths[2] ("/var/lib/portal/uploads/tmp") is inside the uploaded-files volume (/var/lib/portal/uploads); a scratch directory there would hide uploaded files',
+    ],
+  },
+  {
+    name: 'writable path listed twice',
+    env: 'staging',
+    overrides: { services: { api: { writablePaths: ['/tmp', '/data', '/tmp'] } } },
+    expected: ['staging: services.api.writablePaths[2] ("/tmp") is listed twice'],
+  },
+  {
+    name: 'writable paths that are not normalized',
+    env: 'staging',
+    overrides: { services: { web: { writablePaths: ['/tmp/', 'cache', '/app/../etc', '/tmp'] } } },
+    expected: [
+      "staging: services.web.writablePaths[0] (\"/tmp/\") is not a normalized absolute path such as /tmp (no trailing '/', '//', '.' or '..')",
+      "staging: services.web.writablePaths[1] (\"cache\") is not a normalized absolute path such as /tmp (no trailing '/', '//', '.' or '..')",
+      "staging: services.web.writablePaths[2] (\"/app/../etc\") is not a normalized absolute path such as /tmp (no trailing '/', '//', '.' or '..')",
+    ],
+  },
+  {
+    name: 'probe timing out of range',
+    env: 'staging',
+    overrides: { services: { api: { health: { startup: { periodSeconds: 0, failureThreshold: 500 } } } } },
+    expected: [
+      'staging: services.api.health.startup.failureThreshold (500) must be at most 120',
+      'staging: services.api.health.startup.periodSeconds (0) must be at least 1',
+    ],
+  },
+
+  // SLOs
+  {
+    name: 'SLO availability 1',
+    env: 'production',
+    overrides: { slo: { availability: 1 } },
+    expected: ['production: slo.availability (1) must be between 0 and 1, exclusive'],
+  },
+  {
+    name: 'SLO availability 0',
+    env: 'production',
+    overrides: { slo: { availability: 0 } },
+    expected: ['production: slo.availability (0) must be between 0 and 1, exclusive'],
+  },
+  {
+    name: 'SLO availability 1.5 and latency threshold 0',
+    env: 'staging',
+    overrides: { slo: { availability: 1.5, latencyThresholdSeconds: 0 } },
+    expected: [
+      'staging: slo.availability (1.5) must be between 0 and 1, exclusive',
+      'staging: slo.latencyThresholdSeconds (0) must be greater than 0',
+    ],
+  },
+  {
+    name: 'SLO given as a percentage',
+    env: 'staging',
+    overrides: { slo: { latency: 99 } },
+    expected: ['staging: slo.latency (99) must be between 0 and 1, exclusive'],
+  },
+
+  // Cron
+  {
+    name: 'cron with 6 fields',
+    env: 'production',
+    overrides: { backups: { databaseSchedule: '0 15 2 * * *' } },
+    expected: ['production: backups.databaseSchedule ("0 15 2 * * *") is not a valid cron expression: has 6 fields, expected 5 (minute hour day-of-month month day-of-week)'],
+  },
+  {
+    name: 'cron values out of range',
+    env: 'production',
+    overrides: { backups: { filesSchedule: '15 25 * * *', verifySchedule: '30 4 * * 7' } },
+    expected: [
+      'production: backups.filesSchedule ("15 25 * * *") is not a valid cron expression: hour value 25 is out of range 0-23',
+      'production: backups.verifySchedule ("30 4 * * 7") is not a valid cron expression: day-of-week value 7 is out of range 0-6 (Sunday is 0)',
+    ],
+  },
+  {
+    name: 'cron garbage',
+    env: 'staging',
+    overrides: { backups: { databaseSchedule: 'every night', filesSchedule: 'a b c d e', verifySchedule: '30 4 * * fri-mon' } },
+    expected: [
+      'staging: backups.databaseSchedule ("every night") is not a valid cron expression: has 2 fields, expected 5 (minute hour day-of-month month day-of-week)',
+      'staging: backups.filesSchedule ("a b c d e") is not a valid cron expression: minute field "a" is not a value, range, list or step',
+      'staging: backups.verifySchedule ("30 4 * * fri-mon") is not a valid cron expression: day-of-week range "fri-mon" runs backwards',
+    ],
+  },
+
+  // TLS, HSTS, alerting
+  {
+    name: 'HSTS preload with a short max-age and without subdomains',
+    env: 'production',
+    overrides: { hsts: { maxAgeSeconds: 86400, includeSubDomains: false } },
+    expected: [
+      'production: hsts.includeSubDomains must be true when preload is on (the preload list requires it)',
+      'production: hsts.maxAgeSeconds (86400) is below 31536000, the minimum the HSTS preload list accepts',
+    ],
+  },
+  {
+    name: 'production with the letsencrypt-staging issuer',
+    env: 'production',
+    overrides: { tls: { issuer: 'letsencrypt-staging' } },
+    expected: ['production: tls.issuer ("letsencrypt-staging") issues untrusted certificates; production uses letsencrypt-production'],
+  },
+  {
+    name: 'renewBefore as long as the certificate',
+    env: 'production',
+    overrides: { tls: { renewBefore: '2160h' } },
+    expected: ['production: tls.renewBefore ("2160h") must be shorter than the certificate lifetime (2160h, Let\'s Encrypt\'s 90 days)'],
+  },
+  {
+    name: 'renewBefore shorter than a day',
+    env: 'staging',
+    overrides: { tls: { renewBefore: '12h' } },
+    expected: ['staging: tls.renewBefore ("12h") must be at least 24h: leave a day to notice and fix a failed renewal'],
+  },
+  {
+    name: 'renewBefore in days, and zero',
+    env: 'staging',
+    overrides: { tls: { renewBefore: '30d' }, services: { api: { metrics: { interval: '0s' } } } },
+    expected: [
+      'staging: services.api.metrics.interval ("0s") must be longer than zero',
+      'staging: tls.renewBefore ("30d") is not a duration such as 720h or 90m',
+    ],
+  },
+  {
+    name: 'invalid email addresses',
+    env: 'production',
+    overrides: { tls: { acmeEmail: 'platform-team' }, alerting: { email: { to: 'oncall@localhost' } } },
+    expected: [
+      'production: alerting.email.to ("oncall@localhost") is not an email address',
+      'production: tls.acmeEmail ("platform-team") is not an email address',
+    ],
+  },
+  {
+    name: 'production without PagerDuty',
+    env: 'production',
+    remove: ['alerting.pagerduty'],
+    expected: ['production: alerting.pagerduty is required in production: critical alerts must page someone'],
+  },
+  {
+    name: 'no alert receiver at all',
+    env: 'staging',
+    remove: ['alerting.slack'],
+    expected: ['staging: alerting names no receiver: alerts would go nowhere'],
+  },
+  {
+    name: 'Slack channel without #',
+    env: 'staging',
+    overrides: { alerting: { slack: { channel: 'student-portal-staging' } } },
+    expected: ['staging: alerting.slack.channel ("student-portal-staging") is not a Slack channel such as #portal-alerts'],
+  },
+
+  // Data
+  {
+    name: 'postgres owner is the superuser',
+    env: 'production',
+    overrides: { data: { postgres: { owner: 'postgres' } } },
+    expected: ['production: data.postgres.owner must not be the superuser "postgres"'],
+  },
+  {
+    name: 'production with 2 postgres instances',
+    env: 'production',
+    overrides: { data: { postgres: { instances: 2 } } },
+    expected: ['production: data.postgres.instances (2) is below 3: synchronous replication with required durability needs a standby to spare'],
+  },
+  {
+    name: 'postgres identifiers',
+    env: 'staging',
+    overrides: { data: { postgres: { database: 'student-portal' } } },
+    expected: ["staging: data.postgres.database (\"student-portal\") is not a PostgreSQL identifier: lowercase letters, digits and '_', at most 63 characters"],
+  },
+
+  // Many at once
+  {
+    name: 'many schema errors at once, pins included',
+    env: 'production',
+    overrides: {
+      app: { namespace: 'Portal' },
+      slo: { availability: 1.5 },
+      backups: { databaseSchedule: '* * *' },
+      services: { web: { replicaz: 3 } },
+      kubernetesVersion: '1.31.2',
+    },
+    pins: pinsWith('production', { api: { tag: 'latest' } }),
+    expected: [
+      `${PROD_PINS} services.api.tag must be an explicit version, not "latest"`,
+      `production: app.namespace ("Portal") ${DNS_NAME}`,
+      'production: backups.databaseSchedule ("* * *") is not a valid cron expression: has 3 fields, expected 5 (minute hour day-of-month month day-of-week)',
+      'production: kubernetesVersion ("1.31.2") is not a Kubernetes minor version such as 1.31',
+      'production: services.web.replicaz is not a known field (did you mean replicas?)',
+      'production: slo.availability (1.5) must be between 0 and 1, exclusive',
+    ],
+  },
+  {
+    name: 'many cross-field errors at once',
+    env: 'production',
+    overrides: {
+      services: { api: { autoscaling: { minReplicas: 5, maxReplicas: 3 } }, web: { calls: ['web'] } },
+      tls: { issuer: 'letsencrypt-staging' },
+      data: { postgres: { owner: 'postgres', instances: 1 } },
+    },
+    pins: pinsWith('production', { web: { digest: undefined } }),
+    expected: [
+      `${PROD_PINS} services.web.digest is required in production: application images are pinned by digest, not by tag alone`,
+      'production: data.postgres.instances (1) is below 3: synchronous replication with required durability needs a standby to spare',
+      'production: data.postgres.owner must not be the superuser "postgres"',
+      'production: services.api.autoscaling.minReplicas (5) is greater than maxReplicas (3)',
+      'production: services.web.calls[0] ("web") is the service itself',
+      'production: tls.issuer ("letsencrypt-staging") issues untrusted certificates; production uses letsencrypt-production',
+    ],
+  },
+];
+
+describe('invalid configurations', () => {
+  test('the corpus is large enough', () => {
+    expect(cases.length).toBeGreaterThanOrEqual(30);
+    expect(new Set(cases.map((c) => c.name)).size).toBe(cases.length);
+  });
+
+  test.each(cases)('$env: $name', (c) => {
+    expect(problemsOf(c)).toEqual([...c.expected].sort());
+  });
+
+  test('every message names the environment and a field path', () => {
+    for (const c of cases) {
+      for (const line of c.expected) expect(line).toMatch(new RegExp(`^${c.env}: [A-Za-z0-9_.<>/\\[\\]-]+(\\.yaml)?(: [A-Za-z0-9_.\\[\\]-]+)? `));
+    }
+  });
+});
+
+describe('valid configurations', () => {
+  test.each(['production', 'staging'] as const)('the reference %s definition resolves without a problem', (env) => {
+    expect(problemsOf({ name: 'reference', env, expected: [] })).toEqual([]);
+  });
+
+  test('defaults are filled in', () => {
+    const env = resolveEnvironment(definition({ env: 'staging' }), root);
+    expect(env.monitoringNamespace).toBe('monitoring');
+    expect(env.services.api.autoscaling?.targetCPUUtilization).toBe(70);
+    expect(env.services.api.health.readiness).toEqual({ periodSeconds: 10, timeoutSeconds: 2, failureThreshold: 3 });
+    expect(env.services.web.uses).toEqual([]);
+  });
+
+  test('decimal memory quantities and fixed replicas are accepted', () => {
+    expect(problemsOf({
+      name: 'ok',
+      env: 'staging',
+      overrides: { services: { web: { replicas: 2, resources: { requests: { memory: '0.5Gi' } } } } },
+      remove: ['services.web.autoscaling'],
+      expected: [],
+    })).toEqual([]);
+  });
+});
+
+describe('resolveEnvironments', () => {
+  test('reports the problems of both environments in one run', () => {
+    const defs = [
+      definition({ env: 'staging', overrides: { services: { api: { autoscaling: { minReplicas: 5, maxReplicas: 4 } } } } }),
+      definition({ env: 'production', overrides: { slo: { availability: 1 }, services: { web: { replicaz: 2 } } } }),
+    ];
+    writeFileSync(join(root, 'environments/images/production.yaml'), pinsWith('production', { api: { tag: 'latest', digest: undefined } }));
+    let problems: string[] = [];
+    try {
+      resolveEnvironments(defs, root);
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+      problems = [...e.problems].sort();
+    }
+    expect(problems).toEqual([
+      `${PROD_PINS} services.api.digest is required in production: application images are pinned by digest, not by tag alone`,
+      `${PROD_PINS} services.api.tag must be an explicit version, not "latest"`,
+      'production: services.web.replicaz is not a known field (did you mean replicas?)',
+      'production: slo.availability (1) must be between 0 and 1, exclusive',
+      'staging: services.api.autoscaling.minReplicas (5) is greater than maxReplicas (4)',
+    ]);
+  });
+
+  test('environments may not share a namespace or a host', () => {
+    const defs = [
+      definition({ env: 'staging' }),
+      definition({
+        env: 'production',
+        overrides: {
+          app: { namespace: 'student-portal-staging' },
+          hosts: [{ hostname: 'portal.staging.university.example', routes: [{ path: '/', service: 'web' }] }],
+        },
+      }),
+    ];
+    expect(() => resolveEnvironments(defs, root)).toThrow(new ConfigError([
+      'production: app.namespace ("student-portal-staging") is also the namespace of staging: each environment needs its own',
+      'production: hosts[0].hostname ("portal.staging.university.example") is also a host of staging',
+    ]));
+  });
+
+  test('the same environment twice', () => {
+    expect(() => resolveEnvironments([staging, staging], root)).toThrow(/staging: name is used by two environments/);
+  });
+
+  test('returns the environments in order when all are valid', () => {
+    expect(resolveEnvironments([staging, production], root).map((e) => e.name)).toEqual(['staging', 'production']);
+  });
+});
+
+describe('isCronExpression', () => {
+  test.each([
+    '15 2 * * *', '*/5 * * * *', '0 0 1 1 *', '30 4 * * 0', '30 4 * * 6', '0 9-17 * * mon-fri', '0 0 * jan,jul SUN',
+    '0,15,30,45 * * * *', '5/15 * * * *', '0 0 ? * *', '  0 0 * * *  ', '@daily', '@hourly', '@weekly', '59 23 31 12 *',
+  ])('5 fields: %s is valid', (expr) => {
+    expect(isCronExpression(expr, 5)).toBe(true);
+  });
+
+  test.each([
+    '', '* * * *', '0 0 * * * *', '60 * * * *', '* 24 * * *', '* * 0 * *', '* * 32 * *', '* * * 13 *', '* * * * 7',
+    '*/0 * * * *', '*/61 * * * *', '1,,2 * * * *', '5-1 * * * *', '*-5 * * * *', '1-2-3 * * * *', 'a b c d e',
+    '0 0 * * funday', '@reboot', '@daily ', '@DAILY', 'TZ=UTC 0 0 * * *', '0 0 * * 1/2/3', '-1 * * * *',
+  ])('5 fields: %j is invalid', (expr) => {
+    expect(isCronExpression(expr, 5)).toBe(false);
+  });
+
+  test.each(['0 0 2 * * *', '*/30 * * * * *', '0 15 2 * * 1-5', '59 59 23 31 12 sat'])('6 fields: %s is valid', (expr) => {
+    expect(isCronExpression(expr, 6)).toBe(true);
+  });
+
+  test.each(['0 2 * * *', '60 0 2 * * *', '0 0 2 * * 7', '@daily', '0 0 0 2 * * *'])('6 fields: %j is invalid', (expr) => {
+    expect(isCronExpression(expr, 6)).toBe(false);
+  });
+});
+
+describe('quantities and durations', () => {
+  test.each([
+    ['250m', 0.25], ['2', 2], ['0.5', 0.5], ['.5', 0.5], ['1k', 1000], ['1M', 1e6], ['1Ki', 1024], ['512Mi', 512 * 2 ** 20],
+    ['1.5Gi', 1.5 * 2 ** 30], ['2Ti', 2 * 2 ** 40], ['1G', 1e9],
+  ] as const)('parseQuantity(%s) = %d', (q, v) => {
+    expect(parseQuantity(q)).toBeCloseTo(v);
+  });
+
+  test.each(['', 'abc', '1GB', '1 Gi', '1x'])('parseQuantity(%j) throws', (q) => {
+    expect(() => parseQuantity(q)).toThrow(/not a quantity/);
+  });
+
+  test('parseRedisMemory counts in powers of 1024', () => {
+    expect(parseRedisMemory('256mb')).toBe(256 * 2 ** 20);
+    expect(parseRedisMemory('2gb')).toBe(2 * 2 ** 30);
+    expect(parseRedisMemory('1kb')).toBe(1024);
+    expect(() => parseRedisMemory('1g')).toThrow();
+  });
+
+  test('parseDuration', () => {
+    expect(parseDuration('720h')).toBe(2592000);
+    expect(parseDuration('1h30m')).toBe(5400);
+    expect(parseDuration('30s')).toBe(30);
+    expect(parseDuration('0s')).toBe(0);
+    expect(() => parseDuration('30d')).toThrow();
+    expect(() => parseDuration('')).toThrow();
+  });
+});
+
+describe('mergeConfig', () => {
+  test('objects merge key by key, at any depth', () => {
+    expect(mergeConfig({ a: 1, b: { c: 2, d: { e: 3, f: 4 } } }, { b: { d: { e: 5 } }, g: 6 }))
+      .toEqual({ a: 1, b: { c: 2, d: { e: 5, f: 4 } }, g: 6 });
+  });
+
+  test('arrays replace as a whole', () => {
+    expect(mergeConfig({ list: [1, 2, 3], hosts: [{ a: 1, b: 2 }] }, { list: [4], hosts: [{ a: 9 }] }))
+      .toEqual({ list: [4], hosts: [{ a: 9 }] });
+  });
+
+  test('scalars, nulls and type changes replace; undefined keeps the base', () => {
+    expect(mergeConfig({ a: 1, b: { c: 2 }, d: 'x', e: 3 }, { a: 2, b: null, d: { y: 1 }, e: undefined }))
+      .toEqual({ a: 2, b: null, d: { y: 1 }, e: 3 });
+    expect(mergeConfig({ a: 1 }, undefined)).toEqual({ a: 1 });
+  });
+
+  test('neither input is modified', () => {
+    const base = { a: { b: 1 } };
+    const override = { a: { c: 2 } };
+    mergeConfig(base, override);
+    expect(base).toEqual({ a: { b: 1 } });
+    expect(override).toEqual({ a: { c: 2 } });
+  });
+
+  test('a key named __proto__ stays a key and does not change the prototype', () => {
+    const merged = mergeConfig<Record<string, unknown>>({ a: 1 }, JSON.parse('{"__proto__": {"polluted": true}}'));
+    expect(Object.getPrototypeOf(merged)).toBe(Object.prototype);
+    expect(Object.keys(merged)).toEqual(['a', '__proto__']);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  test('environments override the shared defaults', () => {
+    const cfg = staging.config as Record<string, any>;
+    expect(cfg.services.web.port).toBe(3000);
+    expect(cfg.services.web.autoscaling).toEqual({ minReplicas: 2, maxReplicas: 4 });
+    expect(cfg.tls).toEqual({ acmeEmail: 'platform-team@university.example', renewBefore: '720h', issuer: 'letsencrypt-staging' });
+  });
+});

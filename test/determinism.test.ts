@@ -1,0 +1,66 @@
+/**
+ * Synthesis is a pure function of the repository: the same bytes every time, on any machine, and
+ * the committed dist/ is exactly what the current sources produce.
+ */
+import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { DIST, synthesizeAll } from '../charts/pipeline';
+import { environments } from '../environments/index';
+
+const root = process.cwd();
+
+/** Every file under `dir`, by path relative to it (forward slashes, as synthesizeAll keys them). */
+function readTree(dir: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const walk = (d: string) => {
+    for (const entry of readdirSync(d)) {
+      const path = join(d, entry);
+      if (statSync(path).isDirectory()) walk(path);
+      else out.set(relative(dir, path).split('\\').join('/'), readFileSync(path, 'utf8'));
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+test('two syntheses in one process give the same files, in the same order, with the same bytes', async () => {
+  const first = await synthesizeAll(environments, root);
+  const second = await synthesizeAll(environments, root);
+  expect(first.size).toBeGreaterThan(0);
+  expect([...second]).toEqual([...first]);
+});
+
+test('another locale and time zone give the same bytes', async () => {
+  // Sorting with localeCompare, or formatting a date, would make the output depend on the machine.
+  const script = [
+    "import { synthesizeAll } from './charts/pipeline.ts';",
+    "import { environments } from './environments/index.ts';",
+    'const files = await synthesizeAll(environments, process.cwd());',
+    'process.stdout.write(JSON.stringify([...files]));',
+  ].join('\n');
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    cwd: root,
+    encoding: 'utf8',
+    env: { ...process.env, LANG: 'lt_LT.UTF-8', LC_ALL: 'lt_LT.UTF-8', TZ: 'Pacific/Kiritimati' },
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  expect(r.stderr).toBe('');
+  expect(r.status).toBe(0);
+  const here = await synthesizeAll(environments, root);
+  expect(JSON.parse(r.stdout)).toEqual([...here]);
+}, 60_000);
+
+test('the committed dist/ is what the sources synthesize', async () => {
+  const fresh = await synthesizeAll(environments, root);
+  const committed = readTree(join(root, DIST));
+  const problems = [
+    ...[...fresh.keys()].filter((p) => !committed.has(p)).map((p) => `missing: ${DIST}/${p}`),
+    ...[...committed.keys()].filter((p) => !fresh.has(p)).map((p) => `no longer synthesized: ${DIST}/${p}`),
+    ...[...fresh].filter(([p, content]) => committed.has(p) && committed.get(p) !== content).map(([p]) => `stale: ${DIST}/${p}`),
+  ].sort();
+  if (problems.length > 0) {
+    throw new Error(`${DIST}/ does not match the sources (${problems.length} file(s)):\n  ${problems.join('\n  ')}\n`
+      + `Run \`npm run synth\` and commit ${DIST}/ with the change that caused it.`);
+  }
+});

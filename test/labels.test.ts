@@ -1,0 +1,77 @@
+/**
+ * The recommended labels (charts/common/labels.ts) and how the output uses them: every object
+ * carries all five, selectors use only the two that never change, names are stable.
+ */
+import { appMetadata, instanceOf, MANAGED_BY, recommendedLabels, selectorLabels } from '../charts/common/labels';
+import { podTemplate, type K8sObject } from '../charts/common/policy';
+import { synthObjects } from '../charts/synth';
+import { environments } from '../environments/index';
+import { resolveEnvironments } from '../environments/load';
+
+const envs = resolveEnvironments(environments, process.cwd());
+const [, productionEnv] = envs;
+const RECOMMENDED = ['name', 'instance', 'component', 'part-of', 'managed-by'].map((l) => `app.kubernetes.io/${l}`);
+
+test('selector labels are name and instance, and nothing that may change', () => {
+  expect(selectorLabels(productionEnv, 'api')).toEqual({
+    'app.kubernetes.io/name': 'api',
+    'app.kubernetes.io/instance': 'student-portal-production',
+  });
+});
+
+test('the instance tells environments apart', () => {
+  expect(new Set(envs.map(instanceOf)).size).toBe(envs.length);
+});
+
+test('recommended labels add component, part-of and managed-by to the selector labels', () => {
+  expect(recommendedLabels(productionEnv, 'api', 'workload')).toEqual({
+    ...selectorLabels(productionEnv, 'api'),
+    'app.kubernetes.io/component': 'workload',
+    'app.kubernetes.io/part-of': 'student-portal',
+    'app.kubernetes.io/managed-by': MANAGED_BY,
+  });
+  expect(appMetadata(productionEnv, 'obj', 'api', 'workload')).toEqual({
+    name: 'obj', namespace: 'student-portal', labels: recommendedLabels(productionEnv, 'api', 'workload'),
+  });
+});
+
+describe.each(envs.map((env) => [env.name, env] as const))('%s output', (_, env) => {
+  const objects = synthObjects(env).map((o) => o.object);
+
+  test('every object and every pod template carries the five recommended labels', () => {
+    const missing = objects.flatMap((o) => {
+      const label = `${o.kind} ${o.metadata.name}`;
+      const own = RECOMMENDED.filter((l) => !o.metadata.labels?.[l]).map((l) => `${label}: ${l}`);
+      const template = podTemplate(o);
+      const pods = template ? RECOMMENDED.filter((l) => !template.metadata?.labels?.[l]).map((l) => `${label} pods: ${l}`) : [];
+      return [...own, ...pods];
+    });
+    expect(missing).toEqual([]);
+  });
+
+  test('selectors hold on name and instance, never on a label that may change or the cdk8s hash', () => {
+    const selectors: [string, Record<string, string>][] = [];
+    for (const o of objects) {
+      const at = `${o.kind} ${o.metadata.name}`;
+      if (o.kind === 'Service') selectors.push([at, o.spec.selector]);
+      if (['Deployment', 'StatefulSet', 'PodDisruptionBudget'].includes(o.kind)) selectors.push([at, o.spec.selector.matchLabels]);
+      if (o.kind === 'ServiceMonitor') selectors.push([at, o.spec.selector.matchLabels]);
+      for (const t of podTemplate(o)?.spec.topologySpreadConstraints ?? []) selectors.push([`${at} spread`, t.labelSelector.matchLabels]);
+    }
+    expect(selectors.length).toBeGreaterThan(0);
+    const mutable = ['component', 'part-of', 'managed-by'].map((l) => `app.kubernetes.io/${l}`);
+    for (const [at, labels] of selectors) {
+      const keys = Object.keys(labels);
+      expect([at, keys.filter((k) => mutable.includes(k) || k.startsWith('cdk8s.io/'))]).toEqual([at, []]);
+      expect([at, labels['app.kubernetes.io/name'] !== undefined && labels['app.kubernetes.io/instance'] === instanceOf(env)]).toEqual([at, true]);
+    }
+    expect(JSON.stringify(objects)).not.toContain('cdk8s.io/metadata.addr');
+  });
+
+  test('names are the human ones, with no hash suffix', () => {
+    const names = objects.map((o: K8sObject) => o.metadata.name as string);
+    for (const name of names) expect(name).not.toMatch(/-(?=[a-z0-9]*\d)[a-z0-9]{8}$/);
+    const ours = ['web', 'api', 'student-portal', env.app.namespace, 'https-redirect', 'default-deny', 'allow-dns'];
+    for (const name of ours) expect(names).toContain(name);
+  });
+});

@@ -1,0 +1,18 @@
+/**
+ * One snapshot per output file of every environment, named by its path under dist/: a change to
+ * any object shows up in review as a diff of exactly that file. After an intended change, update
+ * with `npm test -- -u` and review the snapshot diff like code.
+ */
+import { synthesizeAll } from '../charts/pipeline';
+import { environments } from '../environments/index';
+
+const files = await synthesizeAll(environments, process.cwd());
+const paths = [...files.keys()].sort();
+
+test('the set of files', () => {
+  expect(paths).toMatchSnapshot();
+});
+
+test.each(paths)('dist/%s', (path) => {
+  expect(files.get(path)).toMatchSnapshot();
+});

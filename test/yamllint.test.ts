@@ -1,0 +1,50 @@
+/**
+ * The synthesized YAML read by a real YAML linter with go-yaml's concerns in mind (truthy values,
+ * duplicate keys, indentation). The tool comes from scripts/test-tools.sh, which `npm test` runs.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { synthesizeAll } from '../charts/pipeline';
+import { replaceTree } from '../charts/common/output';
+import { YAML_OPTIONS } from '../charts/synth';
+import { environments } from '../environments/index';
+
+const root = process.cwd();
+const config = join(root, '.yamllint.yaml');
+
+function yamllint(dir: string) {
+  return spawnSync('yamllint', ['-s', '-f', 'parsable', '-c', config, dir], { encoding: 'utf8' });
+}
+
+describe('yamllint', () => {
+  let dir: string;
+  beforeAll(() => { dir = mkdtempSync(join(tmpdir(), 'shipshape-yamllint-')); });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('passes on every synthesized file of every environment', async () => {
+    replaceTree(join(dir, 'dist'), await synthesizeAll(environments, root));
+    const r = yamllint(join(dir, 'dist'));
+    expect(r.error).toBeUndefined();
+    expect(r.stdout + r.stderr).toBe('');
+    expect(r.status).toBe(0);
+  });
+
+  test('catches a string that go-yaml would read as a boolean', () => {
+    const bad = join(dir, 'bad');
+    replaceTree(bad, new Map([['cm.yaml', 'data:\n  enabled: on\n']]));
+    const r = yamllint(bad);
+    expect(r.status).not.toBe(0);
+    expect(r.stdout).toContain('truthy');
+  });
+
+  test('our YAML options quote such strings', () => {
+    const file = join(dir, 'quoted.yaml');
+    writeFileSync(file, stringify({ data: { a: 'on', b: 'yes', c: 'NO', d: 'y' } }, YAML_OPTIONS));
+    const r = yamllint(file);
+    expect(r.stdout).toBe('');
+    expect(r.status).toBe(0);
+  });
+});
