@@ -380,8 +380,9 @@ async function main(): Promise<number> {
   const others = Math.max(0, machineBusySeconds() - busyStart - childCpuSeconds - (own.user + own.system) / 1e6);
   const othersShare = others / (elapsed * cpu.length);
   if (Number.isFinite(othersShare)) {
-    lines.push(`Other processes used ${fmt(othersShare * 100, 0)}% of the machine's CPU during the benchmark` +
-      (othersShare > 0.15 ? ': wall times are likely inflated; rerun on a quiet machine.' : '.'));
+    lines.push(`CPU time outside the measured processes (other processes, kernel writeback, the benchmark's own setup): ` +
+      `${fmt(othersShare * 100, 0)}% of the machine` +
+      (othersShare > 0.3 ? '; wall times are likely inflated: rerun on a quiet machine.' : '.'));
   }
   lines.push('');
   lines.push('| case | objects | median wall (s) | median CPU (s) | peak RSS (MiB) | × floor (wall) |');

@@ -2,7 +2,8 @@
  * Rules that span fields, checked after the schema accepted every field on its own. Each returns
  * problems with the path of the field to change, so a message can say exactly where to look.
  */
-import { reservedNames } from '../charts/common/names';
+import { reservedNames, scratchVolumeName } from '../charts/common/names';
+import { envReferences } from './env-references';
 import type { Environment, ServiceConfig } from './schema';
 import { parseDuration, parseQuantity, parseRedisMemory } from './quantity';
 
@@ -52,11 +53,6 @@ function duplicates(at: string, list: readonly (string | number)[]): Problem[] {
   return out;
 }
 
-/** Names `$(NAME)` refers to in an env value; `$$(NAME)` is an escaped literal. */
-function references(value: string): string[] {
-  return [...value.matchAll(/\$\$|\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g)].flatMap((m) => (m[1] === undefined ? [] : [m[1]]));
-}
-
 /**
  * Kubernetes expands `$(NAME)` only for variables defined earlier in the container's list, and
  * leaves anything else in the value literally. The list is the variables `uses` injects, then
@@ -67,7 +63,7 @@ function references(value: string): string[] {
 function envReferenceRules(at: string, s: ServiceConfig): Problem[] {
   const out: Problem[] = [];
   const injected = new Set(s.uses.flatMap((d) => INJECTED_ENV[d]));
-  const own = (name: string) => references(s.env[name] ?? '').filter((r) => Object.hasOwn(s.env, r));
+  const own = (name: string) => envReferences(s.env[name] ?? '').filter((r) => Object.hasOwn(s.env, r));
   /** Whether `to` can be reached from `from` through references between env entries. */
   const reaches = (from: string, to: string): boolean => {
     const seen = new Set<string>();
@@ -82,7 +78,7 @@ function envReferenceRules(at: string, s: ServiceConfig): Problem[] {
     return false;
   };
   for (const [name, value] of Object.entries(s.env)) {
-    for (const ref of new Set(references(value))) {
+    for (const ref of new Set(envReferences(value))) {
       let message: string | undefined;
       if (Object.hasOwn(s.env, ref)) {
         if (ref === name) message = `refers to itself ($(${ref})), which Kubernetes cannot expand`;
@@ -138,7 +134,7 @@ function serviceRules(name: string, s: ServiceConfig, env: Environment, ctx: Rul
   const at = `services.${name}`;
   const out: Problem[] = [...replicaRules(name, s, env), ...resourceRules(`${at}.resources`, s.resources)];
   if (reservedNames(env).includes(name)) {
-    out.push({ path: at, message: `uses the name "${name}", which the data tier already takes` });
+    out.push({ path: at, message: `uses the name "${name}", which the data tier or a fixed object of the environment already takes` });
   }
   if (env.production && !s.image.digest) {
     out.push({ path: ctx.imagePinsFile ? `${ctx.imagePinsFile}: services.${name}.digest` : `${at}.image.digest`, message: DIGEST_REQUIRED });
@@ -154,6 +150,15 @@ function serviceRules(name: string, s: ServiceConfig, env: Environment, ctx: Rul
   }
   out.push(...envReferenceRules(at, s));
   out.push(...duplicates(`${at}.writablePaths`, s.writablePaths));
+  const volumes = new Map<string, string>();
+  for (const [i, path] of s.writablePaths.entries()) {
+    const volume = scratchVolumeName(path);
+    const other = volumes.get(volume);
+    if (other !== undefined && other !== path) {
+      out.push({ path: `${at}.writablePaths[${i}]`, message: `("${path}") gets the same volume name as "${other}" (${volume}); rename one of the directories` });
+    }
+    volumes.set(volume, path);
+  }
   out.push(...duplicates(`${at}.uses`, s.uses));
   out.push(...duplicates(`${at}.calls`, s.calls));
   out.push(...duplicates(`${at}.internetEgressPorts`, s.internetEgressPorts));

@@ -173,7 +173,8 @@ const RouteSchema = z.strictObject({
 
 const HostSchema = z.strictObject({
   hostname,
-  routes: z.array(RouteSchema).min(1),
+  // One HTTPRoute per host carries every path as a rule, and Gateway API allows 16 rules a route.
+  routes: z.array(RouteSchema).min(1).max(16, { error: 'has more than 16 paths, the most one HTTPRoute can hold (Gateway API limit on rules)' }),
 });
 
 const StorageSchema = z.strictObject({
@@ -270,7 +271,8 @@ export const EnvironmentSchema = z.strictObject({
     includeSubDomains: z.boolean(),
     preload: z.boolean(),
   }).default({ maxAgeSeconds: 63072000, includeSubDomains: true, preload: false }),
-  hosts: z.array(HostSchema).min(1),
+  // The redirect route lists every host, and Gateway API allows 16 host names a route.
+  hosts: z.array(HostSchema).min(1).max(16, { error: 'has more than 16 hosts, the most the HTTP-to-HTTPS redirect route can list (Gateway API limit on hostnames)' }),
   /** Namespace Prometheus runs in (allowed to scrape metrics ports). */
   monitoringNamespace: dnsLabel.default('monitoring'),
   services: z.record(ServiceNameSchema, ServiceSchema),

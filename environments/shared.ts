@@ -43,7 +43,12 @@ export const shared: DeepPartial<EnvironmentInput> = {
         startup: { periodSeconds: 5, timeoutSeconds: 2, failureThreshold: 36 },
       },
       metrics: { path: '/actuator/prometheus', interval: '30s' },
-      resources: { requests: { cpu: '500m', memory: '1Gi' }, limits: { cpu: '2', memory: '1536Mi' } },
+      // The JVM keeps the heap it has grown to, so memory is requested in full (request = limit) and
+      // the heap capped at 60% of it: heap plus metaspace, threads and buffers stay near 75% of the
+      // request, under the HPA's memory target, and the HPA can still scale the api back in.
+      resources: { requests: { cpu: '500m', memory: '1536Mi' }, limits: { cpu: '2', memory: '1536Mi' } },
+      // Environments set the bounds; the memory target suits the JVM's memory use above.
+      autoscaling: { targetMemoryUtilization: 90 },
       runAsUser: 1000,
       writablePaths: ['/tmp'],
       env: {
@@ -52,7 +57,7 @@ export const shared: DeepPartial<EnvironmentInput> = {
         SPRING_LIFECYCLE_TIMEOUT_PER_SHUTDOWN_PHASE: '30s',
         MANAGEMENT_ENDPOINT_HEALTH_PROBES_ENABLED: 'true',
         MANAGEMENT_ENDPOINTS_WEB_EXPOSURE_INCLUDE: 'health,prometheus',
-        JAVA_TOOL_OPTIONS: '-XX:MaxRAMPercentage=75 -XX:+ExitOnOutOfMemoryError',
+        JAVA_TOOL_OPTIONS: '-XX:MaxRAMPercentage=60 -XX:+ExitOnOutOfMemoryError',
         // PgBouncer in transaction mode cannot keep server-side prepared statements.
         SPRING_DATASOURCE_URL: 'jdbc:postgresql://$(DATABASE_HOST):$(DATABASE_PORT)/$(DATABASE_NAME)?prepareThreshold=0',
         SPRING_DATASOURCE_USERNAME: '$(DATABASE_USER)',

@@ -4,37 +4,13 @@
  * the test never touches the working tree's dist/.
  */
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { synthesizeAll } from '../charts/pipeline';
 import { environments } from '../environments/index';
+import { copyRepository, readTree } from './support/repository-copy';
 
 const root = process.cwd();
-/** What synthesis reads; `imports/` (generated CRD types) only once a chart needs it. */
-const SOURCES = ['main.ts', 'cdk8s.yaml', 'package.json', 'tsconfig.json', 'charts', 'environments', 'imports'];
-
-function copyOfRepository(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'shipshape-cli-'));
-  for (const entry of SOURCES) {
-    if (existsSync(join(root, entry))) cpSync(join(root, entry), join(dir, entry), { recursive: true });
-  }
-  symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'), 'dir');
-  return dir;
-}
-
-function readTree(dir: string): Map<string, string> {
-  const out = new Map<string, string>();
-  const walk = (d: string) => {
-    for (const entry of readdirSync(d).sort()) {
-      const path = join(d, entry);
-      if (statSync(path).isDirectory()) walk(path);
-      else out.set(relative(dir, path), readFileSync(path, 'utf8'));
-    }
-  };
-  walk(dir);
-  return out;
-}
 
 function run(cwd: string, command: string, args: string[]) {
   const r = spawnSync(command, args, {
@@ -52,8 +28,8 @@ const dirs: string[] = [];
 afterAll(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true }); });
 
 test('`cdk8s synth` writes the same dist/ as `npm run synth`, and lists those same files', async () => {
-  const viaCli = copyOfRepository();
-  const viaNpm = copyOfRepository();
+  const viaCli = copyRepository('shipshape-cli-');
+  const viaNpm = copyRepository('shipshape-cli-');
   dirs.push(viaCli, viaNpm);
 
   run(viaCli, join(viaCli, 'node_modules', '.bin', 'cdk8s'), ['synth']);
@@ -70,5 +46,5 @@ test('`cdk8s synth` writes the same dist/ as `npm run synth`, and lists those sa
 
   // And both are what the pipeline gives in this process.
   const inProcess = await synthesizeAll(environments, root);
-  expect(new Map([...npmDist].map(([p, c]) => [p.split('\\').join('/'), c]))).toEqual(inProcess);
+  expect(new Map([...npmDist].map(([p, c]) => [p, c.toString('utf8')]))).toEqual(inProcess);
 }, 240_000);

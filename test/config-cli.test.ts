@@ -1,21 +1,14 @@
 /**
  * The real CLI on bad input, end to end: a copy of the repository is synthesized once, then its
- * configuration is broken, and `node --import tsx main.ts` must fail with every problem listed
+ * configuration is broken, and `npm run synth` (node scripts/synth.mjs) must fail with every problem listed
  * (environment and field path), exit code 1, no stack trace, and dist/ exactly as it was.
  */
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import {
-  cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync,
-} from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+import { copyRepository } from './support/repository-copy';
 
-const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-/** What synthesis reads; the optional ones are copied when the repository has them. */
-const COPIED = ['main.ts', 'charts', 'environments', 'package.json', 'tsconfig.json'];
-const COPIED_IF_PRESENT = ['imports', 'runbooks', 'cdk8s.yaml'];
 /** Output folders that must be left exactly as they were by a failed run. */
 const OUTPUTS = ['dist', 'argocd'];
 
@@ -29,7 +22,7 @@ function run(command: string, args: string[]): SpawnSyncReturns<string> {
   return spawnSync(command, args, { cwd: work, env, encoding: 'utf8', timeout: 60_000 });
 }
 
-const synth = () => run(process.execPath, ['--import', 'tsx', 'main.ts']);
+const synth = () => run(process.execPath, ['scripts/synth.mjs']);
 
 /** Every file under the output folders, by path relative to the work tree, with its bytes. */
 function snapshot(): Map<string, Buffer> {
@@ -61,12 +54,7 @@ function restoreConfig(): void {
 }
 
 beforeAll(() => {
-  work = mkdtempSync(join(tmpdir(), 'shipshape-cli-'));
-  for (const entry of COPIED) cpSync(join(REPO, entry), join(work, entry), { recursive: true });
-  for (const entry of COPIED_IF_PRESENT) {
-    if (existsSync(join(REPO, entry))) cpSync(join(REPO, entry), join(work, entry), { recursive: true });
-  }
-  symlinkSync(join(REPO, 'node_modules'), join(work, 'node_modules'), 'dir');
+  work = copyRepository('shipshape-cli-');
   for (const file of ['environments/staging.ts', 'environments/shared.ts', 'environments/images/production.yaml']) remember(file);
   const first = run('npm', ['run', '--silent', 'synth']);
   if (first.status !== 0) throw new Error(`npm run synth failed in the copy:\n${first.stderr}`);

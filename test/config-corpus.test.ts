@@ -305,7 +305,7 @@ const cases: Case[] = [
     env: 'staging',
     overrides: { services: { redis: { ...(staging.config.services?.web ?? {}), calls: [] } } },
     pins: `${pinsWith('staging', {})}  redis:\n    repository: registry.university.example/student-portal/redis\n    tag: 7.4.0\n`,
-    expected: ['staging: services.redis uses the name "redis", which the data tier already takes'],
+    expected: ['staging: services.redis uses the name "redis", which the data tier or a fixed object of the environment already takes'],
   },
   {
     name: 'application name too long for the names made from it',
@@ -506,6 +506,38 @@ const cases: Case[] = [
     env: 'staging',
     overrides: { services: { api: { metrics: { path: '/actuator/health/readiness' } } } },
     expected: ['staging: services.api.metrics.path ("/actuator/health/readiness") is also the readiness path; metrics and health checks need separate endpoints'],
+  },
+  {
+    name: 'more paths on one host than an HTTPRoute holds',
+    env: 'staging',
+    overrides: {
+      hosts: [{
+        hostname: 'portal.staging.university.example',
+        routes: Array.from({ length: 17 }, (_, i) => ({ path: `/p${i}`, service: 'web' })),
+      }],
+    },
+    expected: ['staging: hosts[0].routes has more than 16 paths, the most one HTTPRoute can hold (Gateway API limit on rules)'],
+  },
+  {
+    name: 'more hosts than the redirect route can list',
+    env: 'staging',
+    overrides: {
+      hosts: Array.from({ length: 17 }, (_, i) => ({ hostname: `h${i}.staging.university.example`, routes: [{ path: '/', service: 'web' }] })),
+    },
+    expected: ['staging: hosts has more than 16 hosts, the most the HTTP-to-HTTPS redirect route can list (Gateway API limit on hostnames)'],
+  },
+  {
+    name: 'service named like a fixed NetworkPolicy',
+    env: 'staging',
+    overrides: { services: { 'allow-dns': { ...(staging.config.services?.web ?? {}), calls: [] } } },
+    pins: `${pinsWith('staging', {})}  allow-dns:\n    repository: registry.university.example/student-portal/dns\n    tag: 1.0.0\n`,
+    expected: ['staging: services.allow-dns uses the name "allow-dns", which the data tier or a fixed object of the environment already takes'],
+  },
+  {
+    name: 'two writable paths that would share a volume name',
+    env: 'staging',
+    overrides: { services: { web: { writablePaths: ['/tmp', '/app/.next/cache', '/app/next/cache'] } } },
+    expected: ['staging: services.web.writablePaths[2] ("/app/next/cache") gets the same volume name as "/app/.next/cache" (scratch-app-next-cache); rename one of the directories'],
   },
   {
     name: 'uploads path listed in writablePaths',

@@ -2,7 +2,8 @@
 import { Chart, Testing } from 'cdk8s';
 import { tlsSecretName } from '../charts/common/names';
 import type { K8sObject } from '../charts/common/policy';
-import { CERTIFICATE_DURATION, HostCertificate } from '../charts/platform/host-certificate';
+import { HostCertificate } from '../charts/platform/host-certificate';
+import { CERTIFICATE_DURATION } from '../environments/rules';
 import { PlatformChart } from '../charts/platform/platform-chart';
 import { environments } from '../environments/index';
 import { mergeConfig, resolveEnvironment, resolveEnvironments } from '../environments/load';

@@ -7,7 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Chart, Testing } from 'cdk8s';
 import { stringify } from 'yaml';
-import { envReferences, imageReference, orderEnv, scratchVolumeName, WebService } from '../charts/app/web-service';
+import { imageReference, orderEnv, WebService } from '../charts/app/web-service';
+import { scratchVolumeName } from '../charts/common/names';
+import { envReferences } from '../environments/env-references';
 import { selectorLabels } from '../charts/common/labels';
 import type { K8sObject } from '../charts/common/policy';
 import { environments } from '../environments/index';
@@ -173,7 +175,7 @@ describe('container', () => {
 
   test('requests and limits as configured; image pinned by digest, pulled only when missing', () => {
     const c = container(synth(productionEnv, 'api'));
-    expect(c.resources).toEqual({ requests: { cpu: '500m', memory: '1Gi' }, limits: { cpu: '2', memory: '1536Mi' } });
+    expect(c.resources).toEqual({ requests: { cpu: '500m', memory: '1536Mi' }, limits: { cpu: '2', memory: '1536Mi' } });
     expect(c.image).toBe(imageReference(productionEnv.services.api.image));
     expect(c.image).toMatch(/^registry\.university\.example\/student-portal\/api:3\.7\.2@sha256:[a-f0-9]{64}$/);
     expect(c.imagePullPolicy).toBe('IfNotPresent');

@@ -4,7 +4,7 @@ import { Construct } from 'constructs';
 import type { Environment } from '../../environments/schema';
 import { appMetadata } from '../common/labels';
 import { ModelObject } from '../common/model-object';
-import { gatewayName, httpsListenerName } from '../common/names';
+import { FIXED_NAMES, gatewayName, httpsListenerName } from '../common/names';
 import { HTTP_LISTENER } from '../platform/public-gateway';
 import { byCodepoint, SERVICE_PORT } from './web-service';
 
@@ -52,8 +52,8 @@ export class PublicRoutes extends Construct {
     // PathPrefix /), and the ACME HTTP-01 solver route cert-manager adds for the same host still
     // wins for its token: Gateway API ranks an Exact path match above any prefix, across routes.
     // No port in the redirect: with the scheme changed, the gateway uses 443.
-    new ModelObject(this, 'https-redirect', new HTTPRoute({
-      metadata: appMetadata(env, 'https-redirect', 'gateway', 'gateway'),
+    new ModelObject(this, FIXED_NAMES.httpsRedirect, new HTTPRoute({
+      metadata: appMetadata(env, FIXED_NAMES.httpsRedirect, 'gateway', 'gateway'),
       spec: {
         parentRefs: [{ ...gateway, sectionName: HTTP_LISTENER }],
         hostnames: env.hosts.map((h) => h.hostname),

@@ -14,7 +14,8 @@ import { ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitorin
 import type { Environment, ImageConfig, ServiceConfig } from '../../environments/schema';
 import { appMetadata, recommendedLabels, selectorLabels } from '../common/labels';
 import { ModelObject } from '../common/model-object';
-import { dataEndpoints, POSTGRES_PORT } from '../common/names';
+import { envReferences } from '../../environments/env-references';
+import { dataEndpoints, POSTGRES_PORT, scratchVolumeName } from '../common/names';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../common/pod-security';
 
 export interface WebServiceProps {
@@ -34,12 +35,6 @@ export const SERVICE_PORT = 80;
 /** `repository:tag@digest` when pinned, else `repository:tag`. */
 export function imageReference(image: ImageConfig): string {
   return `${image.repository}:${image.tag}${image.digest ? `@${image.digest}` : ''}`;
-}
-
-/** Volume name for a writable path: `/app/.next/cache` → `scratch-app-next-cache`. */
-export function scratchVolumeName(path: string): string {
-  const slug = path.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
-  return `scratch-${slug || 'root'}`.slice(0, 63).replace(/-$/, '');
 }
 
 function probe(path: string, timing: { periodSeconds: number; timeoutSeconds: number; failureThreshold: number }): IProbe {
@@ -78,11 +73,6 @@ export function dependencyEnv(env: Environment, uses: ServiceConfig['uses']): IE
 /** Codepoint order: `localeCompare` follows the machine's locale, and the output must not. */
 export function byCodepoint(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
-}
-
-/** Names a value refers to with `$(NAME)`; `$$(NAME)` is the escape for a literal `$(NAME)`. */
-export function envReferences(value: string): string[] {
-  return [...value.matchAll(/\$\$|\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g)].flatMap((m) => (m[1] ? [m[1]] : []));
 }
 
 /**

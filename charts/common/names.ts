@@ -74,10 +74,25 @@ export function dataEndpoints(env: Environment): DataEndpoints {
   };
 }
 
-/** Object names the data tier takes, which no service may also use. */
+/** Names of the fixed objects beside the services (NetworkPolicies, the redirect route). */
+export const FIXED_NAMES = {
+  defaultDeny: 'default-deny',
+  allowDns: 'allow-dns',
+  allowAcmeSolver: 'allow-acme-http01-solver',
+  httpsRedirect: 'https-redirect',
+} as const;
+
+/** Object names the data tier and the fixed objects take, which no service may also use. */
 export function reservedNames(env: Environment): string[] {
   const d = dataEndpoints(env);
-  return [d.postgres.cluster, d.postgres.pooler, d.redis.name, d.redis.headlessService, d.uploadsClaim, 'redis', 'postgresql'];
+  return [d.postgres.cluster, d.postgres.pooler, d.redis.name, d.redis.headlessService, d.uploadsClaim, 'redis', 'postgresql',
+    ...Object.values(FIXED_NAMES)];
+}
+
+/** Volume name for a writable path: `/app/.next/cache` → `scratch-app-next-cache`. */
+export function scratchVolumeName(path: string): string {
+  const slug = path.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+  return `scratch-${slug || 'root'}`.slice(0, 63).replace(/-$/, '');
 }
 
 /** Gateway of the environment; one per application namespace. */

@@ -103,11 +103,37 @@ function namespaceOf(o: K8sObject): string | undefined {
   return o.metadata?.namespace;
 }
 
-function workloads(objects: readonly K8sObject[]) {
-  return objects.flatMap((o) => {
-    const t = podTemplate(o);
-    return t ? [{ obj: o, template: t }] : [];
-  });
+type Workload = { readonly obj: K8sObject; readonly template: { metadata?: K8sObject; spec: K8sObject } };
+// Rules ask for the same slices of one object list many times; computing them once per list
+// keeps a check of thousands of objects linear instead of quadratic.
+const workloadCache = new WeakMap<readonly K8sObject[], Workload[]>();
+const kindCache = new WeakMap<readonly K8sObject[], Map<string, K8sObject[]>>();
+
+function workloads(objects: readonly K8sObject[]): Workload[] {
+  let out = workloadCache.get(objects);
+  if (!out) {
+    out = objects.flatMap((o) => {
+      const t = podTemplate(o);
+      return t ? [{ obj: o, template: t }] : [];
+    });
+    workloadCache.set(objects, out);
+  }
+  return out;
+}
+
+/** The objects of one kind. */
+function ofKind(objects: readonly K8sObject[], kind: string): K8sObject[] {
+  let index = kindCache.get(objects);
+  if (!index) {
+    index = new Map();
+    for (const o of objects) {
+      const list = index.get(o.kind);
+      if (list) list.push(o);
+      else index.set(o.kind, [o]);
+    }
+    kindCache.set(objects, index);
+  }
+  return index.get(kind) ?? [];
 }
 
 /** Workloads that can run more than one pod: more than one replica, or an HPA that may scale them out. */
@@ -117,7 +143,7 @@ function multiReplicaWorkloads(objects: readonly K8sObject[]) {
 
 /** Most replicas the workload can run: its HPA's maximum if one targets it. */
 function maxReplicas(o: K8sObject, objects: readonly K8sObject[]): number {
-  const hpa = objects.find((h) => h.kind === 'HorizontalPodAutoscaler' && namespaceOf(h) === namespaceOf(o)
+  const hpa = ofKind(objects, 'HorizontalPodAutoscaler').find((h) => namespaceOf(h) === namespaceOf(o)
     && h.spec?.scaleTargetRef?.kind === o.kind && h.spec?.scaleTargetRef?.name === o.metadata?.name);
   return hpa ? hpa.spec.maxReplicas : o.spec?.replicas ?? 1;
 }
@@ -235,7 +261,7 @@ export const RULES: readonly PolicyRule[] = [
     description: 'Every workload that can run more than one replica has a PodDisruptionBudget',
     check(objects) {
       return multiReplicaWorkloads(objects)
-        .filter(({ obj, template }) => !objects.some((p) => p.kind === 'PodDisruptionBudget' && namespaceOf(p) === namespaceOf(obj)
+        .filter(({ obj, template }) => !ofKind(objects, 'PodDisruptionBudget').some((p) => namespaceOf(p) === namespaceOf(obj)
           && selectorMatches(p.spec?.selector, template.metadata?.labels)))
         .map(({ obj }) => v(this.id, obj, 'runs more than one replica but no PodDisruptionBudget selects its pods'));
     },
@@ -265,7 +291,7 @@ export const RULES: readonly PolicyRule[] = [
     id: 'network-policy-coverage',
     description: 'Every namespace with pods denies by default, and every pod is selected by a NetworkPolicy',
     check(objects) {
-      const policies = objects.filter((o) => o.kind === 'NetworkPolicy');
+      const policies = ofKind(objects, 'NetworkPolicy');
       const out: Violation[] = [];
       const namespaces = new Set(workloads(objects).map(({ obj }) => namespaceOf(obj)));
       for (const ns of namespaces) {
@@ -313,7 +339,7 @@ export const RULES: readonly PolicyRule[] = [
         (route.spec?.rules ?? []).flatMap(backends).flatMap((b: K8sObject) => {
           if ((b.kind ?? 'Service') !== 'Service' || (b.group ?? '') !== '') return [v(this.id, route, `backend ${b.kind}/${b.name} is not a Service`)];
           const ns = b.namespace ?? namespaceOf(route);
-          const svc = objects.find((o) => o.kind === 'Service' && o.metadata?.name === b.name && namespaceOf(o) === ns);
+          const svc = ofKind(objects, 'Service').find((o) => o.metadata?.name === b.name && namespaceOf(o) === ns);
           if (!svc) return [v(this.id, route, `backend Service ${ns}/${b.name} does not exist`)];
           if (!(svc.spec?.ports ?? []).some((p: K8sObject) => p.port === b.port)) return [v(this.id, route, `backend Service ${b.name} has no port ${b.port}`)];
           return [];

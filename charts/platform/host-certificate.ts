@@ -1,12 +1,10 @@
 import { Certificate } from '@kubernetes-models/cert-manager/cert-manager.io/v1/Certificate';
 import { Construct } from 'constructs';
+import { CERTIFICATE_DURATION } from '../../environments/rules';
 import type { Environment } from '../../environments/schema';
 import { appMetadata } from '../common/labels';
 import { ModelObject } from '../common/model-object';
 import { tlsSecretName } from '../common/names';
-
-/** Let's Encrypt issues 90-day certificates whatever is asked; saying so keeps renewBefore honest. */
-export const CERTIFICATE_DURATION = '2160h';
 
 export interface HostCertificateProps {
   /** Supplies the namespace, the issuer and renewBefore. */

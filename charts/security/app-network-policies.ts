@@ -4,7 +4,7 @@ import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPol
 import type { Environment } from '../../environments/schema';
 import { appMetadata, selectorLabels } from '../common/labels';
 import { ModelObject } from '../common/model-object';
-import { dataEndpoints, POSTGRES_PORT, REDIS_PORT, SENTINEL_PORT } from '../common/names';
+import { dataEndpoints, FIXED_NAMES, POSTGRES_PORT, REDIS_PORT, SENTINEL_PORT } from '../common/names';
 import { ACME_SOLVER_POD_LABELS, ACME_SOLVER_PORT } from '../platform/acme-cluster-issuer';
 import { gatewayProxyPodLabels } from '../platform/public-gateway';
 
@@ -50,13 +50,13 @@ export class AppNetworkPolicies extends Construct {
     const data = dataEndpoints(env);
     const gatewayProxies = namespacePeer(env.gateway.proxyNamespace, gatewayProxyPodLabels(env));
 
-    new ModelObject(this, 'default-deny', new NetworkPolicy({
-      metadata: appMetadata(env, 'default-deny', 'default-deny', 'network-policy'),
+    new ModelObject(this, FIXED_NAMES.defaultDeny, new NetworkPolicy({
+      metadata: appMetadata(env, FIXED_NAMES.defaultDeny, FIXED_NAMES.defaultDeny, 'network-policy'),
       spec: { podSelector: {}, policyTypes: ['Ingress', 'Egress'] },
     }));
 
-    new ModelObject(this, 'allow-dns', new NetworkPolicy({
-      metadata: appMetadata(env, 'allow-dns', 'allow-dns', 'network-policy'),
+    new ModelObject(this, FIXED_NAMES.allowDns, new NetworkPolicy({
+      metadata: appMetadata(env, FIXED_NAMES.allowDns, FIXED_NAMES.allowDns, 'network-policy'),
       spec: {
         podSelector: {},
         policyTypes: ['Egress'],
@@ -69,8 +69,8 @@ export class AppNetworkPolicies extends Construct {
 
     // cert-manager runs a short-lived solver pod here for every HTTP-01 challenge; under the
     // default deny the gateway could not reach it, and certificates would silently never renew.
-    new ModelObject(this, 'allow-acme-http01-solver', new NetworkPolicy({
-      metadata: appMetadata(env, 'allow-acme-http01-solver', 'acme-http01-solver', 'network-policy'),
+    new ModelObject(this, FIXED_NAMES.allowAcmeSolver, new NetworkPolicy({
+      metadata: appMetadata(env, FIXED_NAMES.allowAcmeSolver, 'acme-http01-solver', 'network-policy'),
       spec: {
         podSelector: { matchLabels: { ...ACME_SOLVER_POD_LABELS } },
         policyTypes: ['Ingress'],
