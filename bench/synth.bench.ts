@@ -289,19 +289,16 @@ async function main(): Promise<number> {
     let full: Command;
     let generated: (n: number, root: string) => Command;
     const generatedArgs = (n: number, root: string) => ['--services', String(n), '--root', root];
-    if (BUNDLE || (!script.node && script.text.includes('esbuild'))) {
+    // Generated cases run as esbuild bundles, as `npm run synth` (scripts/synth.mjs) runs main.ts.
+    const g = bundle(snap, join('bench', 'generated-synth.ts'));
+    generated = (n, root) => ({ node: [g.file, ...generatedArgs(n, root)] });
+    if (BUNDLE) {
       const m = bundle(snap, 'main.ts');
-      const g = bundle(snap, join('bench', 'generated-synth.ts'));
-      full = BUNDLE ? { node: [m.file] } : { shell: script.text };
-      generated = (n, root) => ({ node: [g.file, ...generatedArgs(n, root)] });
-      how = BUNDLE
-        ? `main.ts bundled by esbuild (--packages=external, ${fmt(m.seconds, 2)} s, not included) and run as \`node main.bench-bundle.mjs\``
-        : `full synth as the synth script \`${script.text}\`; generated cases as esbuild bundles`;
+      full = { node: [m.file] };
+      how = `main.ts bundled by esbuild (--packages=external, ${fmt(m.seconds, 2)} s, not included) and run as \`node main.bench-bundle.mjs\``;
     } else {
-      const flags = script.node?.flags ?? ['--import', 'tsx'];
-      full = script.node ? { node: [...flags, script.node.entry] } : { shell: script.text };
-      generated = (n, root) => ({ node: [...flags, join('bench', 'generated-synth.ts'), ...generatedArgs(n, root)] });
-      how = script.node ? `synth started as \`node ${flags.join(' ')} …\` (the synth script)` : `full synth as \`${script.text}\`, generated cases with \`node --import tsx\``;
+      full = script.node ? { node: [...script.node.flags, script.node.entry] } : { shell: script.text };
+      how = `full synth as the synth script \`${script.text}\` (bundle build included); generated cases as esbuild bundles`;
     }
     const cases: SynthCase[] = [
       { name: 'full synth (staging + production)', command: full, root: snap, outputs: ['dist', 'argocd'], runs: RUNS },
@@ -373,7 +370,7 @@ async function main(): Promise<number> {
   const lines: string[] = [];
   lines.push(`Node ${process.version}, ${cpu.length} CPU(s) (${cpu[0]?.model.trim() ?? 'unknown'}), ` +
     `${how}, peak RSS from ${GNU_TIME ? `GNU time (${GNU_TIME} -f %M)` : 'getrusage (bench/max-rss.mjs)'}.`);
-  lines.push(`Median of ${RUNS} runs (${RUNS_LARGE} for 1000+ services), after one untimed warm-up run per case (warms tsx's transform cache and the file cache), each run writing into an empty folder.`);
+  lines.push(`Median of ${RUNS} runs (${RUNS_LARGE} for 1000+ services), after one untimed warm-up run per case (warms the file cache), each run writing into an empty folder.`);
   const own = process.cpuUsage();
   const elapsed = Number(process.hrtime.bigint() - wallStart) / 1e9;
   // esbuild and the snapshot copy are not counted as ours: this overstates others a little.
