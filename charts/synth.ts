@@ -7,6 +7,8 @@ import { ApiObject, App, type Chart } from 'cdk8s';
 import { Document, parse, visit } from 'yaml';
 import type { Environment } from '../environments/schema';
 import { AppChart } from './app/app-chart';
+import { BackupChart } from './backup/backup-chart';
+import { DataChart } from './data/data-chart';
 import { checkPolicy, ref, type K8sObject } from './common/policy';
 import { validateObject } from './common/schema-validation';
 import { syncWaveAnnotation } from './common/sync-waves';
@@ -19,6 +21,8 @@ export function buildCharts(env: Environment): Chart[] {
   return [
     new PlatformChart(app, 'platform', { env }),
     new SecurityChart(app, 'security', { env }),
+    new DataChart(app, 'data', { env }),
+    new BackupChart(app, 'backup', { env }),
     new AppChart(app, 'app', { env }),
   ];
 }

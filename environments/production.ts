@@ -29,6 +29,9 @@ export const production = defineEnvironment({
     },
     uploads: { storage: { size: '200Gi', storageClass: 'nfs-retain' } },
   },
+  // EXAMPLE endpoint and bucket: replace with the object storage of your backups.
+  objectStorage: { endpointURL: 'https://s3.university.example', bucket: 'student-portal-backups-production', region: 'eu-central-1' },
+  externalSecrets: { keyPrefix: 'student-portal/production' },
   alerting: {
     pagerduty: { secretName: 'alertmanager-pagerduty' },
     slack: { secretName: 'alertmanager-slack', channel: '#student-portal-alerts' },

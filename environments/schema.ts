@@ -63,6 +63,10 @@ const cron5 = z.string().superRefine((v, ctx) => {
   const problem = cronProblem(v, 5);
   if (problem) ctx.addIssue({ code: 'custom', input: v, message: `(${JSON.stringify(v)}) is not a valid cron expression: ${problem}` });
 });
+const cron6 = z.string().superRefine((v, ctx) => {
+  const problem = cronProblem(v, 6);
+  if (problem) ctx.addIssue({ code: 'custom', input: v, message: `(${JSON.stringify(v)}) is not a valid 6-field cron expression (seconds first, as CloudNativePG takes it): ${problem}` });
+});
 const ratio = z.number().gt(0, { error: (i) => `(${String(i.input)}) must be between 0 and 1, exclusive` })
   .lt(1, { error: (i) => `(${String(i.input)}) must be between 0 and 1, exclusive` });
 const percent = z.number().int().min(1).max(100);
@@ -192,6 +196,19 @@ const DataSchema = z.strictObject({
     storage: StorageSchema,
     walStorage: StorageSchema,
     resources: ResourcesSchema,
+    /**
+     * Seconds after which PostgreSQL switches to a new WAL segment even when little was written,
+     * so the archive is never further behind than this: the RPO bound when the database is quiet.
+     */
+    archiveTimeoutSeconds: z.number().int().min(10).max(60, {
+      error: (i) => `(${String(i.input)}) is above 60: the archive could lag more than a minute in quiet periods, too close to the 5-minute RPO`,
+    }).default(60),
+    /** Physical base backups through the Barman Cloud plugin (6-field cron, seconds first). */
+    baseBackupSchedule: cron6.default('0 0 1 * * *'),
+    /** How long base backups and WAL stay in the object store (Barman retention policy). */
+    retentionPolicy: z.string().regex(/^[1-9][0-9]*[dwm]$/, {
+      error: (i) => `(${JSON.stringify(i.input)}) is not a retention policy such as 30d, 4w or 3m`,
+    }).default('30d'),
   }),
   redis: z.strictObject({
     storage: StorageSchema,
@@ -219,6 +236,34 @@ const BackupSchema = z.strictObject({
     weekly: z.number().int().min(0).max(520),
     monthly: z.number().int().min(0).max(240),
   }),
+  /** Tables the restore verification requires to exist and hold at least one row. */
+  verifyTables: z.array(z.string().regex(/^[a-z_][a-z0-9_]{0,62}(\.[a-z_][a-z0-9_]{0,62})?$/, {
+    error: (i) => `(${JSON.stringify(i.input)}) is not a table name (schema.table or table, lowercase)`,
+  })).min(1),
+  /** Share of the restic repository's data the weekly `restic check` reads back, in percent. */
+  checkReadDataPercent: z.number().int().min(1).max(100).default(10),
+});
+
+const ObjectStorageSchema = z.strictObject({
+  /** S3-compatible endpoint, https only. */
+  endpointURL: z.string().regex(/^https:\/\/[a-z0-9.-]+(:[0-9]+)?\/?$/, {
+    error: (i) => `(${JSON.stringify(i.input)}) is not an https endpoint such as https://s3.eu-central-1.amazonaws.com`,
+  }),
+  /** Bucket of this environment's backups (base backups, WAL, dumps, uploaded files). */
+  bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, {
+    error: (i) => `(${JSON.stringify(i.input)}) is not an S3 bucket name`,
+  }),
+  region: z.string().regex(/^[a-z0-9-]+$/, { error: (i) => `(${JSON.stringify(i.input)}) is not a region name` }).default('us-east-1'),
+});
+
+const ExternalSecretsSchema = z.strictObject({
+  /** The (Cluster)SecretStore that reads the backing secret manager. */
+  store: dnsLabel,
+  storeKind: z.enum(['ClusterSecretStore', 'SecretStore']).default('ClusterSecretStore'),
+  /** Path prefix of this environment's entries in the secret manager. */
+  keyPrefix: z.string().regex(/^[A-Za-z0-9_.\/-]+$/, { error: (i) => `(${JSON.stringify(i.input)}) is not a secret-manager key prefix` }),
+  /** How often External Secrets re-reads the store: the longest a rotated value takes to arrive. */
+  refreshInterval: duration.default('1h'),
 });
 
 const AlertingSchema = z.strictObject({
@@ -278,6 +323,8 @@ export const EnvironmentSchema = z.strictObject({
   services: z.record(ServiceNameSchema, ServiceSchema),
   data: DataSchema,
   backups: BackupSchema,
+  objectStorage: ObjectStorageSchema,
+  externalSecrets: ExternalSecretsSchema,
   alerting: AlertingSchema,
   slo: SloSchema,
 });

@@ -81,6 +81,10 @@ export const shared: DeepPartial<EnvironmentInput> = {
     filesSchedule: '40 * * * *',
     verifySchedule: '30 4 * * 0',
     retention: { daily: 7, weekly: 4, monthly: 12 },
+    // Tables of the portal's schema that must come back non-empty from every restore test.
+    verifyTables: ['public.students', 'public.courses', 'public.enrollments'],
+    checkReadDataPercent: 10,
   },
+  externalSecrets: { store: 'platform-secrets', storeKind: 'ClusterSecretStore', refreshInterval: '1h' },
   slo: { availability: 0.999, latency: 0.99, latencyThresholdSeconds: 0.5 },
 };

@@ -29,6 +29,9 @@ export const staging = defineEnvironment({
     },
     uploads: { storage: { size: '20Gi', storageClass: 'nfs' } },
   },
+  // EXAMPLE endpoint and bucket: replace with the object storage of your backups.
+  objectStorage: { endpointURL: 'https://s3.university.example', bucket: 'student-portal-backups-staging', region: 'eu-central-1' },
+  externalSecrets: { keyPrefix: 'student-portal/staging' },
   alerting: {
     slack: { secretName: 'alertmanager-slack', channel: '#student-portal-staging' },
   },

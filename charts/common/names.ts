@@ -38,11 +38,32 @@ export interface RedisEndpoints {
   readonly podLabels: Record<string, string>;
 }
 
+export interface BackupEndpoints {
+  /** Barman Cloud plugin ObjectStore the cluster archives WAL and base backups to. */
+  readonly objectStore: string;
+  /** `s3://<bucket>/postgresql`: Barman adds the server name (the cluster's) below it. */
+  readonly barmanDestinationPath: string;
+  /** Secret (synced by External Secrets) with ACCESS_KEY_ID and ACCESS_SECRET_KEY for the bucket. */
+  readonly objectStorageSecret: string;
+  /** Secret (synced by External Secrets) with RESTIC_PASSWORD, the key of both restic repositories. */
+  readonly resticSecret: string;
+  /** restic repository of logical database dumps. */
+  readonly databaseRepository: string;
+  /** restic repository of uploaded files. */
+  readonly uploadsRepository: string;
+}
+
 export interface DataEndpoints {
   readonly postgres: PostgresEndpoints;
   readonly redis: RedisEndpoints;
   /** PersistentVolumeClaim of uploaded files. */
   readonly uploadsClaim: string;
+  readonly backups: BackupEndpoints;
+}
+
+/** Keys of this environment's entries in the secret manager, below externalSecrets.keyPrefix. */
+export function secretManagerKey(env: Environment, entry: 'redis' | 'object-storage' | 'restic'): string {
+  return `${env.externalSecrets.keyPrefix}/${entry}`;
 }
 
 /** Every name the data tier publishes, for one environment. */
@@ -71,6 +92,14 @@ export function dataEndpoints(env: Environment): DataEndpoints {
       podLabels: selectorLabels(env, 'redis'),
     },
     uploadsClaim: `${env.app.name}-uploads`,
+    backups: {
+      objectStore: `${cluster}-backups`,
+      barmanDestinationPath: `s3://${env.objectStorage.bucket}/postgresql`,
+      objectStorageSecret: `${env.app.name}-object-storage`,
+      resticSecret: `${env.app.name}-restic`,
+      databaseRepository: `s3:${env.objectStorage.endpointURL.replace(/\/$/, '')}/${env.objectStorage.bucket}/restic/database`,
+      uploadsRepository: `s3:${env.objectStorage.endpointURL.replace(/\/$/, '')}/${env.objectStorage.bucket}/restic/uploads`,
+    },
   };
 }
 
@@ -86,6 +115,7 @@ export const FIXED_NAMES = {
 export function reservedNames(env: Environment): string[] {
   const d = dataEndpoints(env);
   return [d.postgres.cluster, d.postgres.pooler, d.redis.name, d.redis.headlessService, d.uploadsClaim, 'redis', 'postgresql',
+    d.backups.objectStore, d.backups.objectStorageSecret, d.backups.resticSecret,
     ...Object.values(FIXED_NAMES)];
 }
 

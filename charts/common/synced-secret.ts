@@ -1,0 +1,43 @@
+import { ExternalSecret } from '@kubernetes-models/external-secrets/external-secrets.io/v1/ExternalSecret';
+import { Construct } from 'constructs';
+import type { Environment } from '../../environments/schema';
+import { appMetadata, type Component } from './labels';
+import { ModelObject } from './model-object';
+
+export interface SyncedSecretProps {
+  readonly env: Environment;
+  /** Name of the Secret External Secrets creates (and of the ExternalSecret). */
+  readonly name: string;
+  /** `app.kubernetes.io/name` of the consumer, for labels. */
+  readonly labelName: string;
+  readonly component: Component;
+  /** Entry in the secret manager (full key). */
+  readonly remoteKey: string;
+  /** Secret keys to create, each from the entry's property of the same name. */
+  readonly properties: readonly string[];
+}
+
+/**
+ * A Secret whose values live only in the secret manager: External Secrets creates and owns it and
+ * re-reads the entry every refreshInterval, so a rotated value reaches the cluster without a commit.
+ */
+export class SyncedSecret extends Construct {
+  constructor(scope: Construct, id: string, props: SyncedSecretProps) {
+    super(scope, id);
+    const { env } = props;
+    new ModelObject(this, 'ExternalSecret', new ExternalSecret({
+      metadata: appMetadata(env, props.name, props.labelName, props.component),
+      spec: {
+        refreshInterval: env.externalSecrets.refreshInterval,
+        secretStoreRef: { name: env.externalSecrets.store, kind: env.externalSecrets.storeKind },
+        target: {
+          name: props.name,
+          creationPolicy: 'Owner',
+          // A deleted ExternalSecret must not take the credentials of a running database with it.
+          deletionPolicy: 'Retain',
+        },
+        data: props.properties.map((p) => ({ secretKey: p, remoteRef: { key: props.remoteKey, property: p } })),
+      },
+    }));
+  }
+}
