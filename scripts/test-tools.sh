@@ -6,11 +6,17 @@ set -euo pipefail
 # command → Debian package
 declare -A TOOLS=(
   [yamllint]=yamllint
+  [shellcheck]=shellcheck
+  [restic]=restic
+  [redis-server]=redis-server
+  [redis-sentinel]=redis-sentinel
+  [/usr/lib/postgresql/15/bin/postgres]=postgresql-15
 )
 
 missing=()
 for cmd in "${!TOOLS[@]}"; do
-  command -v "$cmd" >/dev/null 2>&1 || missing+=("${TOOLS[$cmd]}")
+  if [[ $cmd == /* ]]; then [ -x "$cmd" ] && continue; else command -v "$cmd" >/dev/null 2>&1 && continue; fi
+  missing+=("${TOOLS[$cmd]}")
 done
 [ "${#missing[@]}" -eq 0 ] && exit 0
 
