@@ -3,8 +3,9 @@
  * problems with the path of the field to change, so a message can say exactly where to look.
  */
 import { reservedNames, scratchVolumeName } from '../charts/common/names';
+import { MAX_CONNECTIONS } from '../charts/data/postgres-parameters';
 import { envReferences } from './env-references';
-import type { Environment, ServiceConfig } from './schema';
+import type { DEPENDENCIES, Environment, ServiceConfig } from './schema';
 import { parseDuration, parseQuantity, parseRedisMemory } from './quantity';
 
 export interface Problem {
@@ -14,7 +15,8 @@ export interface Problem {
 }
 
 /** Environment variables the pipeline injects for `uses`; a service may not set them itself. */
-export const INJECTED_ENV: Record<'postgres' | 'redis', readonly string[]> = {
+export const INJECTED_ENV: Record<(typeof DEPENDENCIES)[number], readonly string[]> = {
+  uploads: ['UPLOADS_DIR'],
   postgres: ['DATABASE_HOST', 'DATABASE_PORT', 'DATABASE_NAME', 'DATABASE_USER', 'DATABASE_PASSWORD'],
   redis: ['REDIS_SENTINEL_MASTER', 'REDIS_SENTINEL_NODES', 'REDIS_PASSWORD'],
 };
@@ -226,6 +228,14 @@ function dataRules(env: Environment): Problem[] {
   const pg = env.data.postgres;
   if (env.production && pg.instances < PRODUCTION_MIN_DB_INSTANCES) {
     out.push({ path: 'data.postgres.instances', message: `(${pg.instances}) is below ${PRODUCTION_MIN_DB_INSTANCES}: synchronous replication with required durability needs a standby to spare` });
+  }
+  // Connections left for replication, backups, the operator and an administrator.
+  const reserved = 20;
+  if (pg.pooler.instances * pg.pooler.defaultPoolSize > MAX_CONNECTIONS - reserved) {
+    out.push({
+      path: 'data.postgres.pooler.defaultPoolSize',
+      message: `(${pg.pooler.defaultPoolSize}) × ${pg.pooler.instances} pooler instances opens more than ${MAX_CONNECTIONS - reserved} server connections (max_connections ${MAX_CONNECTIONS}, ${reserved} kept for replication, backups and administration)`,
+    });
   }
   if (pg.owner === 'postgres') {
     out.push({ path: 'data.postgres.owner', message: 'must not be the superuser "postgres"' });

@@ -135,7 +135,7 @@ const ShutdownSchema = z.strictObject({
   drainSeconds: z.number().int().min(1).max(600).default(30),
 });
 
-export const DEPENDENCIES = ['postgres', 'redis'] as const;
+export const DEPENDENCIES = ['postgres', 'redis', 'uploads'] as const;
 
 const ServiceSchema = z.strictObject({
   /** What the service is, for people reading the configuration (not written into any object). */
@@ -209,6 +209,22 @@ const DataSchema = z.strictObject({
     retentionPolicy: z.string().regex(/^[1-9][0-9]*[dwm]$/, {
       error: (i) => `(${JSON.stringify(i.input)}) is not a retention policy such as 30d, 4w or 3m`,
     }).default('30d'),
+    /** PgBouncer in front of the primary (transaction pooling). */
+    pooler: z.strictObject({
+      instances: z.number().int().min(2, { error: (i) => `(${String(i.input)}) must be at least 2: the pooler is on every request's path` }).max(10),
+      /** Server connections per database and user: what the pooler opens to PostgreSQL. */
+      defaultPoolSize: z.number().int().min(1).max(150),
+      /** Client connections the pooler accepts (all application pods together). */
+      maxClientConnections: z.number().int().min(10).max(100000),
+      resources: ResourcesSchema,
+    }).default({
+      instances: 2,
+      defaultPoolSize: 25,
+      maxClientConnections: 1000,
+      resources: { requests: { cpu: '100m', memory: '64Mi' }, limits: { cpu: '500m', memory: '128Mi' } },
+    }),
+    /** Namespace of the CloudNativePG operator (it reaches the instances' status port). */
+    operatorNamespace: dnsLabel.default('cnpg-system'),
   }),
   redis: z.strictObject({
     storage: StorageSchema,

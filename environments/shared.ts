@@ -67,7 +67,7 @@ export const shared: DeepPartial<EnvironmentInput> = {
         SPRING_DATA_REDIS_PASSWORD: '$(REDIS_PASSWORD)',
         SPRING_DATA_REDIS_SENTINEL_PASSWORD: '$(REDIS_PASSWORD)',
       },
-      uses: ['postgres', 'redis'],
+      uses: ['postgres', 'redis', 'uploads'],
       shutdown: { preStopSeconds: 10, drainSeconds: 30 },
     },
   },

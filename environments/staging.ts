@@ -17,7 +17,8 @@ export const staging = defineEnvironment({
   },
   data: {
     postgres: {
-      instances: 2,
+      // Same shape as production (a synchronous standby with one to spare), smaller instances.
+      instances: 3,
       storage: { size: '20Gi', storageClass: 'ssd' },
       walStorage: { size: '5Gi', storageClass: 'ssd' },
       resources: { requests: { cpu: '500m', memory: '2Gi' }, limits: { cpu: '1', memory: '2Gi' } },

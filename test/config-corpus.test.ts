@@ -271,7 +271,7 @@ const cases: Case[] = [
     overrides: { data: { redis: { maxmemoryPolicy: 'lru' } }, services: { api: { uses: ['postgres', 'mysql'] } } },
     expected: [
       'staging: data.redis.maxmemoryPolicy ("lru") must be one of "noeviction", "allkeys-lru", "volatile-lru", "allkeys-lfu", "volatile-lfu", "allkeys-random", "volatile-random", "volatile-ttl"',
-      'staging: services.api.uses[1] ("mysql") must be one of "postgres", "redis"',
+      'staging: services.api.uses[1] ("mysql") must be one of "postgres", "redis", "uploads"',
     ],
   },
   {
@@ -525,6 +525,12 @@ const cases: Case[] = [
       hosts: Array.from({ length: 17 }, (_, i) => ({ hostname: `h${i}.staging.university.example`, routes: [{ path: '/', service: 'web' }] })),
     },
     expected: ['staging: hosts has more than 16 hosts, the most the HTTP-to-HTTPS redirect route can list (Gateway API limit on hostnames)'],
+  },
+  {
+    name: 'pooler opening more server connections than PostgreSQL accepts',
+    env: 'production',
+    overrides: { data: { postgres: { pooler: { instances: 4, defaultPoolSize: 50, maxClientConnections: 1000, resources: { requests: { cpu: '100m', memory: '64Mi' }, limits: { cpu: '500m', memory: '128Mi' } } } } } },
+    expected: ['production: data.postgres.pooler.defaultPoolSize (50) × 4 pooler instances opens more than 180 server connections (max_connections 200, 20 kept for replication, backups and administration)'],
   },
   {
     name: 'service named like a fixed NetworkPolicy',

@@ -67,6 +67,7 @@ export function dependencyEnv(env: Environment, uses: ServiceConfig['uses']): IE
       { name: 'REDIS_PASSWORD', valueFrom: { secretKeyRef: { name: data.redis.passwordSecret, key: 'password' } } },
     );
   }
+  if (uses.includes('uploads')) out.push({ name: 'UPLOADS_DIR', value: env.data.uploads.mountPath });
   return out;
 }
 
@@ -112,6 +113,12 @@ export class WebService extends Construct {
       emptyDir: { sizeLimit: '256Mi' },
     }));
     const mounts: IVolumeMount[] = s.writablePaths.map((path) => ({ name: scratchVolumeName(path), mountPath: path }));
+    if (s.uses.includes('uploads')) {
+      // Shared by every replica (ReadWriteMany): an upload must be readable from whichever pod
+      // serves the next request.
+      volumes.push({ name: 'uploads', persistentVolumeClaim: { claimName: dataEndpoints(env).uploadsClaim } });
+      mounts.push({ name: 'uploads', mountPath: env.data.uploads.mountPath });
+    }
 
     // Injected settings first, so the service's own env can refer to them with $(VAR).
     const envVars: IEnvVar[] = [...dependencyEnv(env, s.uses), ...orderEnv(s.env)];

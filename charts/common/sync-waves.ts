@@ -11,11 +11,12 @@ export const SYNC_WAVES: Readonly<Record<string, number>> = {
   NetworkPolicy: -2,
   ExternalSecret: -2,
   ClusterIssuer: -2,
+  // The Cluster names its ObjectStore as WAL archiver: the store must exist when it starts.
+  ObjectStore: -2,
   // Data and entry point before the application that needs them.
   Certificate: -1,
   Gateway: -1,
   Cluster: -1,
-  ObjectStore: -1,
   StatefulSet: -1,
   PersistentVolumeClaim: -1,
 };
@@ -25,3 +26,10 @@ export function syncWaveAnnotation(kind: string): Record<string, string> {
   const wave = SYNC_WAVES[kind];
   return wave === undefined ? {} : { 'argocd.argoproj.io/sync-wave': String(wave) };
 }
+
+/**
+ * Argo CD must never delete these: not when they disappear from git (prune), not when the
+ * Application is deleted. The operator deletes a Cluster's volumes with it, so on a Cluster this
+ * guards the data too.
+ */
+export const NEVER_DELETE = { 'argocd.argoproj.io/sync-options': 'Prune=false,Delete=false' };

@@ -1,6 +1,11 @@
 import { Chart } from 'cdk8s';
 import type { Construct } from 'constructs';
 import type { Environment } from '../../environments/schema';
+import { PostgresBackups } from './postgres-backups';
+import { PostgresCluster } from './postgres-cluster';
+import { PostgresNetworkPolicies } from './postgres-network-policies';
+import { PostgresPooler } from './postgres-pooler';
+import { UploadsVolume } from './uploads-volume';
 
 export interface DataChartProps {
   readonly env: Environment;
@@ -10,6 +15,11 @@ export interface DataChartProps {
 export class DataChart extends Chart {
   constructor(scope: Construct, id: string, props: DataChartProps) {
     super(scope, id, { disableResourceNameHashes: true });
-    void props;
+    const { env } = props;
+    new PostgresCluster(this, 'postgres', { env });
+    new PostgresBackups(this, 'postgres-backups', { env });
+    new PostgresPooler(this, 'postgres-pooler', { env });
+    new PostgresNetworkPolicies(this, 'postgres-network-policies', { env });
+    new UploadsVolume(this, 'uploads', { env });
   }
 }

@@ -1,9 +1,10 @@
 import { Construct } from 'constructs';
-import type { INetworkPolicyEgressRule, INetworkPolicyIngressRule, INetworkPolicyPeer } from 'kubernetes-models/networking.k8s.io/v1';
+import type { INetworkPolicyEgressRule, INetworkPolicyIngressRule } from 'kubernetes-models/networking.k8s.io/v1';
 import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
 import type { Environment } from '../../environments/schema';
 import { appMetadata, selectorLabels } from '../common/labels';
 import { ModelObject } from '../common/model-object';
+import { namespacePeer, NON_PUBLIC_RANGES, PROMETHEUS_POD_LABELS, tcp } from '../common/network';
 import { dataEndpoints, FIXED_NAMES, POSTGRES_PORT, REDIS_PORT, SENTINEL_PORT } from '../common/names';
 import { ACME_SOLVER_POD_LABELS, ACME_SOLVER_PORT } from '../platform/acme-cluster-issuer';
 import { gatewayProxyPodLabels } from '../platform/public-gateway';
@@ -13,28 +14,13 @@ export interface AppNetworkPoliciesProps {
   readonly env: Environment;
 }
 
-/**
- * Address ranges that are never "the internet": private (RFC 1918), carrier-grade NAT (RFC 6598,
- * where some clusters put pods) and link-local (RFC 3927, the cloud metadata endpoint).
- */
-export const NON_PUBLIC_RANGES = ['10.0.0.0/8', '100.64.0.0/10', '169.254.0.0/16', '172.16.0.0/12', '192.168.0.0/16'];
-
-/** Labels the Prometheus Operator puts on Prometheus server pods (not Grafana or Alertmanager). */
-export const PROMETHEUS_POD_LABELS = { 'app.kubernetes.io/name': 'prometheus' } as const;
+export { NON_PUBLIC_RANGES, PROMETHEUS_POD_LABELS } from '../common/network';
 
 /** Cluster DNS as kubeadm and most distributions deploy it; CoreDNS listens on 53 in the pod. */
 export const DNS_NAMESPACE = 'kube-system';
 export const DNS_POD_LABELS = { 'k8s-app': 'kube-dns' } as const;
 export const DNS_PORT = 53;
 
-function namespacePeer(namespace: string, podLabels?: Record<string, string>): INetworkPolicyPeer {
-  return {
-    namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': namespace } },
-    ...(podLabels ? { podSelector: { matchLabels: podLabels } } : {}),
-  };
-}
-
-const tcp = (port: number) => ({ protocol: 'TCP' as const, port });
 
 /**
  * Default deny for the namespace, then one policy per service with exactly the flows it needs:

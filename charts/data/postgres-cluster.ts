@@ -1,0 +1,134 @@
+/**
+ * The CloudNativePG Cluster: PostgreSQL with a synchronous standby, WAL archived continuously to the
+ * object store through the Barman Cloud plugin, instances on separate nodes and spread over zones.
+ * The same construct makes the recovery cluster of a point-in-time restore (the `recovery` prop),
+ * so a restored database is configured exactly like the one it replaces.
+ */
+import { Construct } from 'constructs';
+import { PodMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PodMonitor';
+import type { Environment } from '../../environments/schema';
+import {
+  Cluster,
+  ClusterSpecPostgresqlSynchronousDataDurability,
+  ClusterSpecPostgresqlSynchronousMethod,
+  ClusterSpecPrimaryUpdateMethod,
+  ClusterSpecPrimaryUpdateStrategy,
+  ClusterSpecResourcesLimits,
+  ClusterSpecResourcesRequests,
+  type ClusterSpecBootstrap,
+  type ClusterSpecExternalClusters,
+} from '../../imports/postgresql.cnpg.io';
+import { POSTGRES_IMAGE } from '../common/images';
+import { appMetadata, recommendedLabels } from '../common/labels';
+import { ModelObject } from '../common/model-object';
+import { NEVER_DELETE } from '../common/sync-waves';
+import { dataEndpoints } from '../common/names';
+import { postgresParameters } from './postgres-parameters';
+
+/** The Barman Cloud plugin's name, as the operator knows it. */
+export const BARMAN_PLUGIN = 'barman-cloud.cloudnative-pg.io';
+
+export interface PostgresRecovery {
+  /** Recover to this moment (RFC 3339). */
+  readonly targetTime: string;
+  /** Archive path (Barman server name) of the cluster whose backups and WAL are replayed. */
+  readonly sourceServerName: string;
+}
+
+export interface PostgresClusterProps {
+  readonly env: Environment;
+  /**
+   * Cluster name, which is also its archive path (Barman server name) in the object store.
+   * @default the agreed cluster name (charts/common/names.ts)
+   */
+  readonly name?: string;
+  /**
+   * Bootstrap from the object store instead of an empty database.
+   * @default a new database (initdb)
+   */
+  readonly recovery?: PostgresRecovery;
+}
+
+export class PostgresCluster extends Construct {
+  /** The Cluster's name. */
+  readonly clusterName: string;
+
+  constructor(scope: Construct, id: string, props: PostgresClusterProps) {
+    super(scope, id);
+    const { env, recovery } = props;
+    const data = dataEndpoints(env);
+    const pg = env.data.postgres;
+    const name = props.name ?? data.postgres.cluster;
+    this.clusterName = name;
+    const clusterLabels = { 'cnpg.io/cluster': name };
+
+    const origin = 'origin';
+    const bootstrap: ClusterSpecBootstrap = recovery
+      ? { recovery: { source: origin, database: pg.database, owner: pg.owner, recoveryTarget: { targetTime: recovery.targetTime } } }
+      : { initdb: { database: pg.database, owner: pg.owner, dataChecksums: true, encoding: 'UTF8' } };
+    const externalClusters: ClusterSpecExternalClusters[] | undefined = recovery
+      ? [{ name: origin, plugin: { name: BARMAN_PLUGIN, parameters: { barmanObjectName: data.backups.objectStore, serverName: recovery.sourceServerName } } }]
+      : undefined;
+
+    new Cluster(this, 'Cluster', {
+      metadata: { ...appMetadata(env, name, 'postgresql', 'database'), annotations: NEVER_DELETE },
+      spec: {
+        instances: pg.instances,
+        imageName: POSTGRES_IMAGE,
+        // Pods, services and volumes the operator creates carry the application's labels too.
+        inheritedMetadata: { labels: recommendedLabels(env, 'postgresql', 'database') },
+        enableSuperuserAccess: false,
+        // Upgrades restart standbys first, then switch over rather than restart the primary.
+        primaryUpdateStrategy: ClusterSpecPrimaryUpdateStrategy.UNSUPERVISED,
+        primaryUpdateMethod: ClusterSpecPrimaryUpdateMethod.SWITCHOVER,
+        postgresql: {
+          parameters: postgresParameters({ memoryLimit: pg.resources.limits.memory, archiveTimeoutSeconds: pg.archiveTimeoutSeconds }),
+          // A commit returns once one standby has it: a failover loses no committed transaction.
+          synchronous: {
+            method: ClusterSpecPostgresqlSynchronousMethod.ANY,
+            number: 1,
+            dataDurability: ClusterSpecPostgresqlSynchronousDataDurability.REQUIRED,
+          },
+          // TLS only (the operator issues the server certificate); plain connections are refused.
+          pgHba: ['hostnossl all all all reject', 'hostssl all all all scram-sha-256'],
+        },
+        bootstrap,
+        externalClusters,
+        plugins: [{
+          name: BARMAN_PLUGIN,
+          isWalArchiver: true,
+          parameters: { barmanObjectName: data.backups.objectStore, serverName: name },
+        }],
+        storage: { size: pg.storage.size, storageClass: pg.storage.storageClass },
+        walStorage: { size: pg.walStorage.size, storageClass: pg.walStorage.storageClass },
+        resources: {
+          requests: {
+            cpu: ClusterSpecResourcesRequests.fromString(pg.resources.requests.cpu),
+            memory: ClusterSpecResourcesRequests.fromString(pg.resources.requests.memory),
+          },
+          limits: {
+            cpu: ClusterSpecResourcesLimits.fromString(pg.resources.limits.cpu),
+            memory: ClusterSpecResourcesLimits.fromString(pg.resources.limits.memory),
+          },
+        },
+        // One instance per node, always; zones as evenly as the cluster allows.
+        affinity: { enablePodAntiAffinity: true, podAntiAffinityType: 'required', topologyKey: 'kubernetes.io/hostname' },
+        topologySpreadConstraints: [{
+          maxSkew: 1,
+          topologyKey: 'topology.kubernetes.io/zone',
+          whenUnsatisfiable: 'ScheduleAnyway',
+          labelSelector: { matchLabels: clusterLabels },
+        }],
+      },
+    });
+
+    // The Cluster's own PodMonitor switch is deprecated; the operator's exporter listens on 9187.
+    new ModelObject(this, 'PodMonitor', new PodMonitor({
+      metadata: appMetadata(env, name, 'postgresql', 'monitoring'),
+      spec: {
+        selector: { matchLabels: { ...clusterLabels, 'cnpg.io/podRole': 'instance' } },
+        podMetricsEndpoints: [{ port: 'metrics', interval: '30s' }],
+      },
+    }));
+  }
+}
