@@ -6,7 +6,7 @@
 import { Chart, Testing } from 'cdk8s';
 import { selectorLabels } from '../charts/common/labels';
 import { dataEndpoints } from '../charts/common/names';
-import { selectorMatches, type K8sObject } from '../charts/common/policy';
+import type { K8sObject } from '../charts/common/policy';
 import { ACME_SOLVER_POD_LABELS } from '../charts/platform/acme-cluster-issuer';
 import { gatewayProxyPodLabels } from '../charts/platform/public-gateway';
 import { AppNetworkPolicies, NON_PUBLIC_RANGES } from '../charts/security/app-network-policies';
@@ -14,6 +14,7 @@ import { environments } from '../environments/index';
 import { mergeConfig, resolveEnvironment, resolveEnvironments, type EnvironmentDefinition } from '../environments/load';
 import { production } from '../environments/production';
 import type { Environment } from '../environments/schema';
+import { allowed, sideAllows, type Endpoint, type Pod } from './support/network-policy-evaluator';
 
 const root = process.cwd();
 const [stagingEnv, productionEnv] = resolveEnvironments(environments, root);
@@ -27,47 +28,6 @@ function policiesOf(env: Environment): K8sObject[] {
   const chart = new Chart(Testing.app({ outdir: 'unused' }), 'test', { disableResourceNameHashes: true });
   new AppNetworkPolicies(chart, 'network-policies', { env });
   return Testing.synth(chart);
-}
-
-interface Pod { readonly namespace: string; readonly labels: Record<string, string> }
-interface External { readonly ip: string }
-type Endpoint = Pod | External;
-
-function ipv4(ip: string): number {
-  return ip.split('.').reduce((acc, octet) => acc * 256 + Number(octet), 0);
-}
-function inCidr(ip: string, cidr: string): boolean {
-  const [base, bits] = cidr.split('/');
-  const size = 2 ** (32 - Number(bits));
-  return Math.floor(ipv4(ip) / size) === Math.floor(ipv4(base) / size);
-}
-
-function peerMatches(peer: K8sObject, other: Endpoint, policyNamespace: string): boolean {
-  if (peer.ipBlock) {
-    return 'ip' in other && inCidr(other.ip, peer.ipBlock.cidr) && !(peer.ipBlock.except ?? []).some((c: string) => inCidr(other.ip, c));
-  }
-  if (!('namespace' in other)) return false;
-  const namespaceOk = peer.namespaceSelector
-    ? selectorMatches(peer.namespaceSelector, { 'kubernetes.io/metadata.name': other.namespace })
-    : other.namespace === policyNamespace;
-  return namespaceOk && (peer.podSelector ? selectorMatches(peer.podSelector, other.labels) : true);
-}
-
-/** Whether `self`'s own policies let it send (Egress) to or receive (Ingress) from `other`. */
-function sideAllows(policies: K8sObject[], type: 'Ingress' | 'Egress', self: Endpoint, other: Endpoint, port: number, protocol = 'TCP'): boolean {
-  if (!('namespace' in self)) return true;
-  const applicable = policies.filter((p) => p.metadata.namespace === self.namespace
-    && selectorMatches(p.spec.podSelector, self.labels) && p.spec.policyTypes.includes(type));
-  if (applicable.length === 0) return true;
-  return applicable.some((p) => ((type === 'Ingress' ? p.spec.ingress : p.spec.egress) ?? []).some((rule: K8sObject) =>
-    (rule.ports === undefined || rule.ports.some((r: K8sObject) => r.port === port && (r.protocol ?? 'TCP') === protocol))
-    && ((type === 'Ingress' ? rule.from : rule.to) ?? [{}]).some((peer: K8sObject) =>
-      Object.keys(peer).length === 0 || peerMatches(peer, other, p.metadata.namespace))));
-}
-
-/** Both ends agree: the sender's egress and the receiver's ingress. */
-function allowed(policies: K8sObject[], from: Endpoint, to: Endpoint, port: number, protocol = 'TCP'): boolean {
-  return sideAllows(policies, 'Egress', from, to, port, protocol) && sideAllows(policies, 'Ingress', to, from, port, protocol);
 }
 
 function cast(env: Environment) {
