@@ -90,20 +90,29 @@ export interface EnvironmentResult {
   readonly problems: string[];
 }
 
-/** Build, check and render one environment. */
-export async function synthesizeEnvironment(env: Environment): Promise<EnvironmentResult> {
-  const objects = synthObjects(env);
+/** Strict schema problems of these objects: `<env>: <Kind ns/name>: schema: …` lines. */
+export async function schemaProblems(env: Environment, objects: readonly K8sObject[]): Promise<string[]> {
   const problems: string[] = [];
-  for (const { object } of objects) {
+  for (const object of objects) {
     for (const p of await validateObject(object)) problems.push(`${env.name}: ${ref(object)}: schema: ${p}`);
   }
+  return problems;
+}
+
+/** Policy violations over the whole set: `<env>: <Kind ns/name>: policy <rule>: …` lines. */
+export function policyProblems(env: Environment, objects: readonly K8sObject[]): string[] {
   const ctx = {
     production: env.production,
     appImageRepositories: new Set(Object.values(env.services).map((s) => s.image.repository)),
   };
-  for (const violation of checkPolicy(objects.map((o) => o.object), ctx)) {
-    problems.push(`${env.name}: ${violation.object}: policy ${violation.rule}: ${violation.message}`);
-  }
+  return checkPolicy(objects, ctx).map((v) => `${env.name}: ${v.object}: policy ${v.rule}: ${v.message}`);
+}
+
+/** Build, check and render one environment. */
+export async function synthesizeEnvironment(env: Environment): Promise<EnvironmentResult> {
+  const objects = synthObjects(env);
+  // The gate every object passes (npm run restore-plan puts its objects through it too).
+  const problems = [...await schemaProblems(env, objects.map((o) => o.object)), ...policyProblems(env, objects.map((o) => o.object))];
   const files = new Map<string, string>();
   for (const o of objects) {
     const name = fileName(o);

@@ -2,7 +2,7 @@
  * Rules that span fields, checked after the schema accepted every field on its own. Each returns
  * problems with the path of the field to change, so a message can say exactly where to look.
  */
-import { reservedNames, scratchVolumeName } from '../charts/common/names';
+import { dataEndpoints, reservedNames, scratchVolumeName } from '../charts/common/names';
 import { MAX_CONNECTIONS } from '../charts/data/postgres-parameters';
 import { envReferences } from './env-references';
 import type { DEPENDENCIES, Environment, ServiceConfig } from './schema';
@@ -36,6 +36,8 @@ export const CERTIFICATE_DURATION = '2160h';
 export const MIN_RENEW_BEFORE = '24h';
 /** Longest object name (and label value) Kubernetes accepts. */
 const MAX_NAME = 63;
+/** Longest StatefulSet name whose pods' controller-revision-hash label still fits in 63. */
+const MAX_STATEFULSET_NAME = 52;
 
 /** Production images: a tag can be moved to other content, a digest cannot. */
 export const DIGEST_REQUIRED = 'is required in production: application images are pinned by digest, not by tag alone';
@@ -202,8 +204,12 @@ function platformRules(env: Environment): Problem[] {
     out.push({ path: 'tls.renewBefore', message: `("${env.tls.renewBefore}") must be at least ${MIN_RENEW_BEFORE}: leave a day to notice and fix a failed renewal` });
   }
   const derived = [`${env.app.name}-${env.name}`, ...reservedNames(env)].sort((a, b) => b.length - a.length)[0];
+  // A StatefulSet's pods get a controller-revision-hash label made of its name and 11 more characters.
+  const statefulSet = dataEndpoints(env).redis.name;
   if (derived.length > MAX_NAME) {
     out.push({ path: 'app.name', message: `("${env.app.name}") is too long: "${derived}", made from it, has ${derived.length} characters and Kubernetes allows ${MAX_NAME}` });
+  } else if (statefulSet.length > MAX_STATEFULSET_NAME) {
+    out.push({ path: 'app.name', message: `("${env.app.name}") is too long: the StatefulSet "${statefulSet}", made from it, has ${statefulSet.length} characters and Kubernetes allows ${MAX_STATEFULSET_NAME}` });
   }
   if (env.hsts.preload && env.hsts.maxAgeSeconds < HSTS_PRELOAD_MIN_AGE) {
     out.push({ path: 'hsts.maxAgeSeconds', message: `(${env.hsts.maxAgeSeconds}) is below ${HSTS_PRELOAD_MIN_AGE}, the minimum the HSTS preload list accepts` });

@@ -3,6 +3,7 @@
  * that can be checked before a single object is built. Strict throughout: an unknown key is an
  * error, because a misspelt override that is silently ignored is how production drifts.
  */
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { cronProblem } from './cron';
 import { parseDuration, parseQuantity } from './quantity';
@@ -70,6 +71,12 @@ const cron6 = z.string().superRefine((v, ctx) => {
 const ratio = z.number().gt(0, { error: (i) => `(${String(i.input)}) must be between 0 and 1, exclusive` })
   .lt(1, { error: (i) => `(${String(i.input)}) must be between 0 and 1, exclusive` });
 const percent = z.number().int().min(1).max(100);
+/** An IPv4 or IPv6 address range in CIDR notation, as a NetworkPolicy ipBlock takes it. */
+const cidr = z.string().refine((v) => {
+  const [address, bits, extra] = v.split('/');
+  const family = isIP(address ?? '');
+  return extra === undefined && family !== 0 && /^[0-9]{1,3}$/.test(bits ?? '') && Number(bits) <= (family === 4 ? 32 : 128);
+}, { error: (i) => `(${JSON.stringify(i.input)}) is not an address range in CIDR notation such as 203.0.113.0/24` });
 
 export const ImageSchema = z.strictObject({
   /** Repository without tag or digest. */
@@ -241,13 +248,15 @@ const DataSchema = z.strictObject({
 });
 
 const BackupSchema = z.strictObject({
-  /** Logical database dump (5-field cron, cluster time zone). */
+  /** Logical database dump (5-field cron, UTC). */
   databaseSchedule: cron5,
   /** Uploaded-files snapshot. */
   filesSchedule: cron5,
   /** Restore verification. */
   verifySchedule: cron5,
   retention: z.strictObject({
+    /** Newest snapshot of each of this many hours: the hourly file versions of the last day. */
+    hourly: z.number().int().min(0).max(8760).default(24),
     daily: z.number().int().min(1).max(366),
     weekly: z.number().int().min(0).max(520),
     monthly: z.number().int().min(0).max(240),
@@ -258,6 +267,10 @@ const BackupSchema = z.strictObject({
   })).min(1),
   /** Share of the restic repository's data the weekly `restic check` reads back, in percent. */
   checkReadDataPercent: z.number().int().min(1).max(100).default(10),
+  /** The restore test fails when the newest dump or files snapshot is older than this. */
+  maxSnapshotAgeHours: z.number().int().min(1).max(8760).default(48),
+  /** Scratch space (emptyDir) of the dump job and the restore test: the dump, the restored database. */
+  scratchSize: storage.default('20Gi'),
 });
 
 const ObjectStorageSchema = z.strictObject({
@@ -270,6 +283,8 @@ const ObjectStorageSchema = z.strictObject({
     error: (i) => `(${JSON.stringify(i.input)}) is not an S3 bucket name`,
   }),
   region: z.string().regex(/^[a-z0-9-]+$/, { error: (i) => `(${JSON.stringify(i.input)}) is not a region name` }).default('us-east-1'),
+  /** Address ranges of the endpoint, for the backup jobs' egress; absent: any public address. */
+  cidrs: z.array(cidr).min(1).optional(),
 });
 
 const ExternalSecretsSchema = z.strictObject({

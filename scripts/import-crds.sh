@@ -2,6 +2,8 @@
 # Regenerates imports/ (typed constructs for the CRDs no npm package ships) from the CRD schemas
 # in ../shared/crds. The CRD files themselves never enter this repository; the generated code does.
 # CloudNativePG's CRDs share one API group and so one generated file: they are imported together.
+# imports/schemas/ holds each served version's JSON Schema and a precompiled strict validator of it
+# (scripts/crd-schemas.mjs), which charts/common/schema-validation.ts checks those kinds with.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 crds=${CRDS_DIR:-../shared/crds}
@@ -14,3 +16,4 @@ npx --no-install cdk8s import "$tmp/cloudnative-pg.yaml" --language typescript -
 for f in "$crds"/plugin-barman-cloud-*.yaml; do
   npx --no-install cdk8s import "$f" --language typescript --output imports
 done
+node scripts/crd-schemas.mjs "$crds" imports/schemas

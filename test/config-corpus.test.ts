@@ -533,6 +533,12 @@ const cases: Case[] = [
     expected: ['production: data.postgres.pooler.defaultPoolSize (50) × 4 pooler instances opens more than 180 server connections (max_connections 200, 20 kept for replication, backups and administration)'],
   },
   {
+    name: 'application name too long for the Redis StatefulSet',
+    env: 'staging',
+    overrides: { app: { name: 'a'.repeat(47) } },
+    expected: [`staging: app.name ("${'a'.repeat(47)}") is too long: the StatefulSet "${'a'.repeat(47)}-redis", made from it, has 53 characters and Kubernetes allows 52`],
+  },
+  {
     name: 'service named like a fixed NetworkPolicy',
     env: 'staging',
     overrides: { services: { 'allow-dns': { ...(staging.config.services?.web ?? {}), calls: [] } } },

@@ -314,6 +314,8 @@ const FIXTURES: Fixture[] = [
     change: (o) => {
       const svc = o.find('Service', 'api');
       delete svc.spec.selector['app.kubernetes.io/name'];
+      // Every web workload (not the data tier's and backup pods, which would add their own lines).
+      svc.spec.selector['app.kubernetes.io/component'] = 'workload';
       svc.spec.ports[0].targetPort = 8080;
     },
     expected: ({ ns }) => [{ object: `Service ${ns}/api`, message: `port http targets 8080, which Deployment ${ns}/web does not declare` }],

@@ -67,7 +67,7 @@ test('a recovery cluster replays the source\'s archive to the target time and ar
   const c = cluster({ targetTime: '2026-11-20T10:15:00Z', sourceServerName: 'student-portal-db' }, 'student-portal-db-restore-202611201015');
   expect(c.metadata.name).toBe('student-portal-db-restore-202611201015');
   expect(c.spec.bootstrap).toEqual({
-    recovery: { source: 'origin', database: 'portal', owner: 'portal', recoveryTarget: { targetTime: '2026-11-20T10:15:00Z' } },
+    recovery: { source: 'origin', database: 'portal', owner: 'portal', secret: { name: 'student-portal-db-app' }, recoveryTarget: { targetTime: '2026-11-20T10:15:00Z' } },
   });
   expect(c.spec.externalClusters).toEqual([{
     name: 'origin',

@@ -2,11 +2,19 @@
  * Strict schema validation: the real output of every environment validates with no problem; unknown
  * fields are found at every depth (including on objects that hold nothing but unknown fields, and
  * on objects whose schema counts their keys); wrong types, enums and missing fields read well;
- * removed and unknown APIs are refused; free-form fields are left alone.
+ * removed and unknown APIs are refused; free-form fields are left alone. The custom resources
+ * checked with JSON Schemas generated from their CRDs (CloudNativePG, Barman Cloud) are held to the
+ * same, and imports/schemas/ is held to be what scripts/import-crds.sh generates.
  */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { synthObjects } from '../charts/synth';
 import { ref, type K8sObject } from '../charts/common/policy';
-import { validateObject } from '../charts/common/schema-validation';
+import { crdProblems, validateObject, type JsonSchema } from '../charts/common/schema-validation';
+import { compileStrict, extractSchemas, validatorModule } from '../scripts/crd-schemas.mjs';
+import { REPO } from './support/repository-copy';
 import { environments } from '../environments/index';
 import { resolveEnvironments } from '../environments/load';
 
@@ -23,40 +31,53 @@ function object(kind: string, name?: string): K8sObject {
 /** The HTTPRoute that serves the app (the one with backends and filters). */
 const publicRoute = () => structuredClone(real.production.find((o) => o.kind === 'HTTPRoute' && o.spec.rules.some((r: K8sObject) => r.backendRefs))!);
 
+/**
+ * The proxy's premise (and the strict CRD schemas'), checked on every object node of the real
+ * output: a field added to a typed object is reported, exactly once, at its path; a key added to a
+ * map is not. A node that is neither (a new free-form field) fails here until it is listed.
+ */
+const MAPS = /\/(labels|annotations|matchLabels|nodeSelector|limits|requests|commonLabels|commonAnnotations)$/;
+/** Free-form objects and everything in them: the schema says nothing of their keys. */
+const FREE_FORM = /\/(helm\/valuesObject|webhook\/config)(\/|$)/;
+/** Maps of one kind only (a ConfigMap's data; CloudNativePG's PostgreSQL, plugin and PgBouncer parameters). */
+const KIND_MAPS: Record<string, RegExp> = {
+  ConfigMap: /^\/(data|binaryData)$/,
+  Secret: /^\/(data|stringData)$/,
+  Service: /^\/spec\/selector$/,
+  Cluster: /^\/spec\/(postgresql\/parameters|plugins\/\d+\/parameters)$/,
+  Pooler: /^\/spec\/pgbouncer\/parameters$/,
+};
+const isMap = (o: K8sObject, path: string) => MAPS.test(path) || FREE_FORM.test(path) || (KIND_MAPS[o.kind]?.test(path) ?? false);
+const nodes = (value: unknown, path: string): string[] => {
+  if (value === null || typeof value !== 'object') return [];
+  const own = Array.isArray(value) ? [] : [path];
+  return [...own, ...Object.entries(value).flatMap(([k, v]) => nodes(v, `${path}/${k.replace(/~/g, '~0').replace(/\//g, '~1')}`))];
+};
+const at = (root: K8sObject, path: string): K8sObject => path.split('/').slice(1)
+  .reduce((v, seg) => v[seg.replace(/~1/g, '/').replace(/~0/g, '~')], root);
+/** Paths where a field added to `o` is not judged as above: `[]` when the premise holds for `o`. */
+async function misjudgedInjections(o: K8sObject): Promise<string[]> {
+  const wrong: string[] = [];
+  for (const path of nodes(o, '')) {
+    const copy = structuredClone(o);
+    at(copy, path).zzUnknownField = '1'; // valid as a label, an annotation and a quantity
+    const expected = isMap(o, path) ? [] : [`${path}/zzUnknownField is not a field of ${o.apiVersion} ${o.kind}`];
+    const actual = await validateObject(copy);
+    if (JSON.stringify(actual) !== JSON.stringify(expected)) wrong.push(`${path || '/'}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`);
+  }
+  return wrong;
+}
+
 describe('the real output', () => {
   const cases = Object.entries(real).flatMap(([env, objects]) => objects.map((o) => [env, ref(o), o] as const));
   test.each(cases)('%s: %s validates', async (_env, _ref, o) => {
     expect(await validateObject(o)).toEqual([]);
   });
 
-  /**
-   * The proxy's premise, checked on every object node of the real output: a field added to a typed
-   * object is reported, exactly once, at its path; a key added to a map is not. A node that is
-   * neither (a new free-form field) fails here until it is listed.
-   */
-  const MAPS = /\/(labels|annotations|matchLabels|nodeSelector|limits|requests|data|stringData|binaryData|commonLabels|commonAnnotations)$/;
-  /** Free-form objects and everything in them: the schema says nothing of their keys. */
-  const FREE_FORM = /\/(helm\/valuesObject|webhook\/config)(\/|$)/;
-  const isMap = (o: K8sObject, path: string) => MAPS.test(path) || FREE_FORM.test(path) || (o.kind === 'Service' && path === '/spec/selector');
-  const nodes = (value: unknown, path: string): string[] => {
-    if (value === null || typeof value !== 'object') return [];
-    const own = Array.isArray(value) ? [] : [path];
-    return [...own, ...Object.entries(value).flatMap(([k, v]) => nodes(v, `${path}/${k.replace(/~/g, '~0').replace(/\//g, '~1')}`))];
-  };
-  const at = (root: K8sObject, path: string): K8sObject => path.split('/').slice(1)
-    .reduce((v, seg) => v[seg.replace(/~1/g, '/').replace(/~0/g, '~')], root);
   const byObject = Object.entries(real).flatMap(([env, objects]) => objects.map((o) => [env, ref(o), o] as const));
 
   test.each(byObject)('%s: %s: a field added to any of its objects is judged correctly', async (_env, _ref, o) => {
-    const wrong: string[] = [];
-    for (const path of nodes(o, '')) {
-      const copy = structuredClone(o);
-      at(copy, path).zzUnknownField = '1'; // valid as a label, an annotation and a quantity
-      const expected = isMap(o, path) ? [] : [`${path}/zzUnknownField is not a field of ${o.apiVersion} ${o.kind}`];
-      const actual = await validateObject(copy);
-      if (JSON.stringify(actual) !== JSON.stringify(expected)) wrong.push(`${path || '/'}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`);
-    }
-    expect(wrong).toEqual([]);
+    expect(await misjudgedInjections(o)).toEqual([]);
   });
 
   test('covers typed objects and maps (the injection test is not vacuous)', () => {
@@ -326,5 +347,400 @@ describe('the validator leaves the object alone', () => {
     const before = structuredClone(d);
     expect(await validateObject(deepFreeze(d))).toEqual([]);
     expect(d).toEqual(before);
+  });
+});
+
+/** Small valid custom resources of every CloudNativePG and Barman Cloud kind the project may emit. */
+const CNPG: Record<string, () => K8sObject> = {
+  Cluster: () => ({
+    apiVersion: 'postgresql.cnpg.io/v1', kind: 'Cluster', metadata: { name: 'db', namespace: 'portal', labels: { 'app.kubernetes.io/name': 'postgresql' } },
+    spec: {
+      instances: 3,
+      storage: { size: '10Gi' },
+      bootstrap: { initdb: { database: 'portal', owner: 'portal', dataChecksums: true } },
+      postgresql: { parameters: { archive_timeout: '60s', max_connections: '200' }, synchronous: { method: 'any', number: 1 } },
+      plugins: [{ name: 'barman-cloud.cloudnative-pg.io', isWALArchiver: true, parameters: { barmanObjectName: 'db-backups' } }],
+      resources: { requests: { cpu: '500m', memory: '1Gi' }, limits: { memory: '1Gi' } },
+    },
+  }),
+  Pooler: () => ({
+    apiVersion: 'postgresql.cnpg.io/v1', kind: 'Pooler', metadata: { name: 'db-pooler', namespace: 'portal' },
+    spec: {
+      cluster: { name: 'db' }, instances: 2, type: 'rw',
+      pgbouncer: { poolMode: 'transaction', parameters: { max_client_conn: '1000' } },
+      template: { metadata: { labels: { app: 'pgbouncer' } }, spec: { containers: [{ name: 'pgbouncer', resources: { requests: { cpu: '100m' } } }] } },
+    },
+  }),
+  ScheduledBackup: () => ({
+    apiVersion: 'postgresql.cnpg.io/v1', kind: 'ScheduledBackup', metadata: { name: 'db', namespace: 'portal' },
+    spec: { cluster: { name: 'db' }, schedule: '0 0 1 * * *', method: 'plugin', pluginConfiguration: { name: 'barman-cloud.cloudnative-pg.io' } },
+  }),
+  Backup: () => ({
+    apiVersion: 'postgresql.cnpg.io/v1', kind: 'Backup', metadata: { name: 'db-before-upgrade', namespace: 'portal' },
+    spec: { cluster: { name: 'db' }, method: 'plugin', pluginConfiguration: { name: 'barman-cloud.cloudnative-pg.io' } },
+  }),
+  ObjectStore: () => ({
+    apiVersion: 'barmancloud.cnpg.io/v1', kind: 'ObjectStore', metadata: { name: 'db-backups', namespace: 'portal' },
+    spec: {
+      configuration: {
+        destinationPath: 's3://backups/portal',
+        s3Credentials: { accessKeyId: { name: 'object-storage', key: 'ACCESS_KEY_ID' }, secretAccessKey: { name: 'object-storage', key: 'ACCESS_SECRET_KEY' } },
+        wal: { compression: 'zstd' },
+      },
+      retentionPolicy: '30d',
+    },
+  }),
+};
+
+describe('CloudNativePG and Barman Cloud resources (JSON Schemas generated from their CRDs)', () => {
+  test.each(Object.keys(CNPG))('a valid %s validates', async (kind) => {
+    expect(await validateObject(CNPG[kind]())).toEqual([]);
+  });
+
+  test.each(Object.keys(CNPG))('%s: a field added to any of its objects is judged correctly', async (kind) => {
+    expect(await misjudgedInjections(CNPG[kind]())).toEqual([]);
+  });
+
+  test('a valid Cluster is not modified, and validates frozen', async () => {
+    const deepFreeze = <T>(o: T): T => {
+      if (o && typeof o === 'object') {
+        for (const v of Object.values(o)) deepFreeze(v);
+        Object.freeze(o);
+      }
+      return o;
+    };
+    const c = CNPG.Cluster();
+    expect(await validateObject(deepFreeze(c))).toEqual([]);
+    expect(c).toEqual(CNPG.Cluster());
+  });
+
+  describe('unknown fields, at any depth', () => {
+    const cases: [string, () => K8sObject, string][] = [
+      ['spec', () => {
+        const c = CNPG.Cluster();
+        c.spec.instance = 3;
+        return c;
+      }, '/spec/instance is not a field of postgresql.cnpg.io/v1 Cluster (did you mean instances?)'],
+      ['spec.postgresql', () => {
+        const c = CNPG.Cluster();
+        c.spec.postgresql.synchronus = c.spec.postgresql.synchronous;
+        delete c.spec.postgresql.synchronous;
+        return c;
+      }, '/spec/postgresql/synchronus is not a field of postgresql.cnpg.io/v1 Cluster (did you mean synchronous?)'],
+      ['spec.bootstrap.initdb', () => {
+        const c = CNPG.Cluster();
+        c.spec.bootstrap.initdb.dataChecksum = true;
+        return c;
+      }, '/spec/bootstrap/initdb/dataChecksum is not a field of postgresql.cnpg.io/v1 Cluster (did you mean dataChecksums?)'],
+      ['spec.plugins[0]', () => {
+        const c = CNPG.Cluster();
+        c.spec.plugins[0].isWalArchiver = true;
+        delete c.spec.plugins[0].isWALArchiver;
+        return c;
+      }, '/spec/plugins/0/isWalArchiver is not a field of postgresql.cnpg.io/v1 Cluster (did you mean isWALArchiver?)'],
+      ['metadata (checked as ObjectMeta)', () => {
+        const c = CNPG.Cluster();
+        c.metadata.lables = c.metadata.labels;
+        return c;
+      }, '/metadata/lables is not a field of postgresql.cnpg.io/v1 Cluster (did you mean labels?)'],
+      ['an object the CRD declares no fields of (the API server prunes them all)', () => {
+        const c = CNPG.Cluster();
+        c.spec.ephemeralVolumeSource = { volumeClaimTemplate: { metadata: { labels: { a: 'b' } }, spec: { accessModes: ['ReadWriteOnce'] } } };
+        return c;
+      }, '/spec/ephemeralVolumeSource/volumeClaimTemplate/metadata/labels is not a field of postgresql.cnpg.io/v1 Cluster'],
+      ['Pooler pod template container', () => {
+        const p = CNPG.Pooler();
+        p.spec.template.spec.containers[0].readinesProbe = { tcpSocket: { port: 5432 } };
+        return p;
+      }, '/spec/template/spec/containers/0/readinesProbe is not a field of postgresql.cnpg.io/v1 Pooler (did you mean readinessProbe?)'],
+      ['ScheduledBackup spec', () => {
+        const b = CNPG.ScheduledBackup();
+        b.spec.pluginConfig = b.spec.pluginConfiguration;
+        delete b.spec.pluginConfiguration;
+        return b;
+      }, '/spec/pluginConfig is not a field of postgresql.cnpg.io/v1 ScheduledBackup'],
+      ['ObjectStore spec.configuration.s3Credentials', () => {
+        const o = CNPG.ObjectStore();
+        const creds = o.spec.configuration.s3Credentials;
+        creds.accessKeyID = creds.accessKeyId;
+        delete creds.accessKeyId;
+        return o;
+      }, '/spec/configuration/s3Credentials/accessKeyID is not a field of barmancloud.cnpg.io/v1 ObjectStore (did you mean accessKeyId?)'],
+      ['top level, a key with a slash escaped as in JSON pointers', () => {
+        const b = CNPG.Backup();
+        b['example.com/x'] = true;
+        return b;
+      }, '/example.com~1x is not a field of postgresql.cnpg.io/v1 Backup'],
+    ];
+    test.each(cases)('%s', async (_name, make, problem) => {
+      expect(await validateObject(make())).toEqual([problem]);
+    });
+
+    test('several at once, each at its path', async () => {
+      const c = CNPG.Cluster();
+      c.spec.storage.sise = '10Gi';
+      c.spec.plugins.push({ name: 'other', enable: false });
+      expect(await validateObject(c)).toEqual([
+        '/spec/plugins/1/enable is not a field of postgresql.cnpg.io/v1 Cluster (did you mean enabled?)',
+        '/spec/storage/sise is not a field of postgresql.cnpg.io/v1 Cluster (did you mean size?)',
+      ]);
+    });
+  });
+
+  describe('wrong values', () => {
+    test.each([
+      ['Pooler poolMode', () => {
+        const p = CNPG.Pooler();
+        p.spec.pgbouncer.poolMode = 'statement2';
+        return p;
+      }, ['/spec/pgbouncer/poolMode must be equal to one of the allowed values (session, transaction) (got "statement2")']],
+      ['ScheduledBackup method', () => {
+        const b = CNPG.ScheduledBackup();
+        b.spec.method = 'foo';
+        return b;
+      }, ['/spec/method must be equal to one of the allowed values (barmanObjectStore, volumeSnapshot, plugin) (got "foo")']],
+      ['Cluster types, bounds, formats and quantities', () => {
+        const c = CNPG.Cluster();
+        c.spec.instances = '3';
+        c.spec.postgresql.synchronous.number = 0.5;
+        c.spec.resources.limits.memory = 'lots';
+        c.spec.stopDelay = 2 ** 40;
+        c.spec.enableSuperuserAccess = 'false';
+        return c;
+      }, [
+        '/spec/enableSuperuserAccess must be boolean (got "false")',
+        '/spec/instances must be integer (got "3")',
+        '/spec/postgresql/synchronous/number must be integer (got 0.5)',
+        '/spec/resources/limits/memory must match format "quantity" (got "lots")',
+        '/spec/stopDelay must match format "int32" (got 1099511627776)',
+      ]],
+      ['a bound', () => {
+        const c = CNPG.Cluster();
+        c.spec.instances = 0;
+        return c;
+      }, ['/spec/instances must be >= 1 (got 0)']],
+      ['int-or-string given neither', () => {
+        const p = CNPG.Pooler();
+        p.spec.deploymentStrategy = { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: true } };
+        return p;
+      }, ['/spec/deploymentStrategy/rollingUpdate/maxUnavailable must be integer or must be string (got true)']],
+      ['ObjectMeta of a custom resource', () => {
+        const o = CNPG.ObjectStore();
+        o.metadata.labels = 'backup';
+        return o;
+      }, ['/metadata/labels must be object (got "backup")']],
+      ['an object where an array belongs', () => {
+        const c = CNPG.Cluster();
+        c.spec.plugins = c.spec.plugins[0];
+        return c;
+      }, ['/spec/plugins must be array']],
+    ] as [string, () => K8sObject, string[]][])('%s', async (_name, make, problems) => {
+      expect(await validateObject(make())).toEqual(problems);
+    });
+
+    test('int-or-string accepts an integer and a string', async () => {
+      for (const value of [1, '25%']) {
+        const p = CNPG.Pooler();
+        p.spec.deploymentStrategy = { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: value, maxSurge: value } };
+        p.spec.template.spec.containers[0].resources.limits = { cpu: value === 1 ? 1 : '500m' };
+        expect(await validateObject(p)).toEqual([]);
+      }
+    });
+  });
+
+  describe('missing required fields', () => {
+    test.each([
+      ['Cluster spec.instances', () => {
+        const c = CNPG.Cluster();
+        delete c.spec.instances;
+        return c;
+      }, '/spec must have required property instances'],
+      ['Cluster spec', () => {
+        const c = CNPG.Cluster();
+        delete c.spec;
+        return c;
+      }, '/ must have required property spec'],
+      ['a plugin\'s name', () => {
+        const c = CNPG.Cluster();
+        delete c.spec.plugins[0].name;
+        return c;
+      }, '/spec/plugins/0 must have required property name'],
+      ['Pooler spec.cluster', () => {
+        const p = CNPG.Pooler();
+        delete p.spec.cluster;
+        return p;
+      }, '/spec must have required property cluster'],
+      ['ScheduledBackup spec.schedule', () => {
+        const b = CNPG.ScheduledBackup();
+        delete b.spec.schedule;
+        return b;
+      }, '/spec must have required property schedule'],
+      ['Backup spec.cluster.name', () => {
+        const b = CNPG.Backup();
+        b.spec.cluster = {};
+        return b;
+      }, '/spec/cluster must have required property name'],
+      ['ObjectStore spec.configuration.destinationPath', () => {
+        const o = CNPG.ObjectStore();
+        delete o.spec.configuration.destinationPath;
+        return o;
+      }, '/spec/configuration must have required property destinationPath'],
+    ] as [string, () => K8sObject, string][])('%s', async (_name, make, problem) => {
+      expect(await validateObject(make())).toEqual([problem]);
+    });
+  });
+
+  test.each([
+    ['postgresql.cnpg.io/v1beta1', 'Cluster'],
+    ['postgresql.cnpg.io/v1', 'Database'],
+    ['barmancloud.cnpg.io/v1alpha1', 'ObjectStore'],
+  ])('%s %s is refused as unknown', async (apiVersion, kind) => {
+    expect(await validateObject({ apiVersion, kind, metadata: { name: 'x' }, spec: {} })).toEqual([
+      `apiVersion ${JSON.stringify(apiVersion)} kind ${JSON.stringify(kind)} is not an API this project may emit (add its schema to the registry in charts/common/schema-validation.ts)`,
+    ]);
+  });
+});
+
+describe('the strict form of a CRD schema (Kubernetes\' extensions)', () => {
+  /** A made-up CRD schema with each construct the CloudNativePG CRDs may one day use. */
+  const schema: JsonSchema = {
+    type: 'object',
+    required: ['spec'],
+    properties: {
+      apiVersion: { type: 'string' },
+      kind: { type: 'string' },
+      metadata: { type: 'object' },
+      spec: {
+        type: 'object',
+        properties: {
+          free: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true },
+          anything: { 'x-kubernetes-preserve-unknown-fields': true },
+          partlyFree: {
+            type: 'object', 'x-kubernetes-preserve-unknown-fields': true,
+            properties: { known: { type: 'object', properties: { size: { type: 'string' } } } },
+          },
+          port: { 'x-kubernetes-int-or-string': true },
+          template: {
+            type: 'object', 'x-kubernetes-embedded-resource': true,
+            properties: { spec: { type: 'object', properties: { replicas: { type: 'integer' } } } },
+          },
+          raw: { type: 'object', 'x-kubernetes-embedded-resource': true, 'x-kubernetes-preserve-unknown-fields': true },
+          byName: { type: 'object', additionalProperties: { type: 'object', properties: { value: { type: 'string' } } } },
+          empty: { type: 'object' },
+          checked: {
+            type: 'string',
+            'x-kubernetes-validations': [{ rule: 'self != "forbidden"', message: 'CEL rules are not evaluated here' }],
+          },
+        },
+      },
+    },
+  };
+  const validate = compileStrict(schema);
+  const problems = (spec: K8sObject, metadata: K8sObject = { name: 'w' }) =>
+    crdProblems({ apiVersion: 'example.com/v1', kind: 'Widget', metadata, spec }, validate, () => schema);
+
+  test('x-kubernetes-preserve-unknown-fields: anything goes, at any depth', async () => {
+    expect(await problems({
+      free: { a: { b: [1, { c: 2 }] }, x: 'y' },
+      raw: { apiVersion: 'v1', kind: 'ConfigMap', whatever: { deep: true } },
+    })).toEqual([]);
+    for (const anything of ['text', 3, true, null, [1, 'two'], { any: { thing: 1 } }]) {
+      expect(await problems({ anything })).toEqual([]);
+    }
+  });
+
+  test('x-kubernetes-preserve-unknown-fields beside properties: the declared ones are still checked', async () => {
+    expect(await problems({ partlyFree: { other: 1, known: { size: 'big' } } })).toEqual([]);
+    expect(await problems({ partlyFree: { known: { sise: 'big', size: 1 } } })).toEqual([
+      '/spec/partlyFree/known/size must be string (got 1)',
+      '/spec/partlyFree/known/sise is not a field of example.com/v1 Widget (did you mean size?)',
+    ]);
+  });
+
+  test('x-kubernetes-int-or-string: an integer or a string, nothing else', async () => {
+    expect(await problems({ port: 8080 })).toEqual([]);
+    expect(await problems({ port: 'http' })).toEqual([]);
+    expect(await problems({ port: 80.5 })).toEqual(['/spec/port must be integer or must be string (got 80.5)']);
+    expect(await problems({ port: { number: 80 } })).toEqual(['/spec/port must be integer or must be string']);
+  });
+
+  test('x-kubernetes-embedded-resource: apiVersion, kind and metadata besides the declared fields', async () => {
+    const template = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'x', labels: { a: 'b' } }, spec: { replicas: 2 } };
+    expect(await problems({ template })).toEqual([]);
+    expect(await problems({ template: { ...template, kinds: 'Deployment', spec: { replica: 2 } } })).toEqual([
+      '/spec/template/kinds is not a field of example.com/v1 Widget (did you mean kind?)',
+      '/spec/template/spec/replica is not a field of example.com/v1 Widget (did you mean replicas?)',
+    ]);
+  });
+
+  test('additionalProperties: any key, each value checked', async () => {
+    expect(await problems({ byName: { a: { value: 'x' }, 'b/c': { value: 'y' } } })).toEqual([]);
+    expect(await problems({ byName: { a: { valeu: 'x' } } })).toEqual([
+      '/spec/byName/a/valeu is not a field of example.com/v1 Widget (did you mean value?)',
+    ]);
+  });
+
+  test('an object schema with no properties is closed (the API server prunes every field of it)', async () => {
+    expect(await problems({ empty: {} })).toEqual([]);
+    expect(await problems({ empty: { x: 1 } })).toEqual(['/spec/empty/x is not a field of example.com/v1 Widget']);
+  });
+
+  test('metadata is ObjectMeta whatever the CRD says of it', async () => {
+    expect(await problems({}, { name: 'w', labels: { a: 'b' }, annotations: { 'example.com/x': 'y' } })).toEqual([]);
+    expect(await problems({}, { name: 'w', nmespace: 'x' })).toEqual([
+      '/metadata/nmespace is not a field of example.com/v1 Widget (did you mean namespace?)',
+    ]);
+  });
+
+  test('x-kubernetes-validations (CEL) are not evaluated: no CEL evaluator here', async () => {
+    expect(await problems({ checked: 'forbidden' })).toEqual([]);
+  });
+});
+
+describe('imports/schemas', () => {
+  const DIR = join(REPO, 'imports', 'schemas');
+  const files = readdirSync(DIR).sort();
+  const schemas = files.filter((f) => f.endsWith('.json'));
+
+  test('has a JSON Schema and a validator of every CloudNativePG and Barman Cloud kind, and nothing else', () => {
+    const kinds = Object.values(CNPG).map((make) => make()).map((o) => `${o.apiVersion.replace('/', '_')}_${o.kind}`).sort();
+    expect(files).toEqual(kinds.flatMap((k) => [`${k}.json`, `${k}.validate.mjs`]).sort());
+  });
+
+  test.each(schemas)('%s: the validator beside it is the one generated from it', (file) => {
+    const validator = readFileSync(join(DIR, file.replace(/\.json$/, '.validate.mjs')), 'utf8');
+    // Not toBe: a diff of half a megabyte of generated code helps no one.
+    expect(validator === validatorModule(file, readFileSync(join(DIR, file), 'utf8'))).toBe(true);
+  });
+
+  const CRDS = process.env.CRDS_DIR ?? resolve(REPO, '..', 'shared', 'crds');
+  const haveCrds = existsSync(CRDS);
+  if (!haveCrds) {
+    console.warn(`imports/schemas is not compared with what scripts/import-crds.sh generates: ${CRDS} is absent (CI has it beside the repository).`);
+  }
+
+  (haveCrds ? test : test.skip)('is what scripts/import-crds.sh generates from ../shared/crds', () => {
+    expect(readFileSync(join(REPO, 'scripts', 'import-crds.sh'), 'utf8')).toMatch(/^node scripts\/crd-schemas\.mjs "\$crds" imports\/schemas$/m);
+    const out = mkdtempSync(join(tmpdir(), 'shipshape-crd-schemas-'));
+    try {
+      const r = spawnSync(process.execPath, ['scripts/crd-schemas.mjs', CRDS, out], { cwd: REPO, encoding: 'utf8' });
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      const generated = readdirSync(out).sort();
+      expect(generated).toEqual(files);
+      const stale = generated.filter((f) => !readFileSync(join(out, f)).equals(readFileSync(join(DIR, f))));
+      expect(stale).toEqual([]);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+
+  (haveCrds ? test : test.skip)('every generated schema says where it came from', () => {
+    const extracted = extractSchemas(CRDS);
+    expect([...extracted.keys()].sort()).toEqual(schemas);
+    for (const text of extracted.values()) {
+      expect(JSON.parse(text).$comment).toMatch(/^Generated by scripts\/import-crds\.sh \(scripts\/crd-schemas\.mjs\) from [\w.-]+\.yaml: the openAPIV3Schema of CustomResourceDefinition [\w.]+, version v1\. Do not edit\.$/);
+      expect(text.endsWith('}\n')).toBe(true);
+    }
   });
 });

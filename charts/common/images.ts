@@ -15,3 +15,42 @@ export const POSTGRES_IMAGE =
 
 /** UID and GID of the postgres user in POSTGRES_IMAGE. */
 export const POSTGRES_IMAGE_UID = 26;
+
+/**
+ * Redis 8.10.2, the official image (Debian trixie; the plain version tag is the Debian variant).
+ * Confirmed: docker-library/official-images PR #22312 (merged 2026-09-21, "Redis security release
+ * 2026-09-18") publishes 8.10.2; PR #21946 shows the 8.10 line's tag scheme (`8.10.0, 8.10,
+ * 8.10.0-trixie`), and public repositories pull `redis:8.10.2`. The Dockerfile
+ * (redis/docker-library-redis debian/Dockerfile) creates the redis user as UID/GID 999 and ships
+ * /bin/sh (dash), coreutils `timeout`, `getent` and redis-cli, which the start script uses.
+ * Our command replaces the image's entrypoint, so its bundled modules are not loaded: the
+ * application uses Redis as a cache and session store, core commands only.
+ */
+export const REDIS_IMAGE = 'docker.io/library/redis:8.10.2';
+
+/** UID and GID of the redis user in REDIS_IMAGE. */
+export const REDIS_IMAGE_UID = 999;
+
+/**
+ * redis_exporter v1.91.1 (v1.91.0 added redaction of Sentinel config in its output). Confirmed as
+ * a Docker Hub tag by Renovate's "Update …/dockerhub/oliver006/redis_exporter Docker tag to
+ * v1.91.1" (shaman007/home-k3s PR #738, merged 2026-09-08) and by repositories pinning
+ * `docker.io/oliver006/redis_exporter:v1.91.1`. A static binary on scratch: it runs under any UID,
+ * and has no shell, so its probes are HTTP (/health).
+ */
+export const REDIS_EXPORTER_IMAGE = 'docker.io/oliver006/redis_exporter:v1.91.1';
+
+/**
+ * restic 0.18.1, the restic project's own image (docker/Dockerfile.release: the official static
+ * release binary at /usr/bin/restic on Alpine; no bash). Confirmed: the tag and the digest of its
+ * Docker Hub index are pinned alike (`restic/restic:0.18.1@sha256:39d9072f…`) by several unrelated
+ * public repositories (Dockerfiles, a Kubernetes restore Job, a Terraform default, and a kubelet
+ * status fixture reporting exactly this image ID for `docker.io/restic/restic:0.18.1`), and the
+ * restic documentation is published for v0.18.1. The backup pods only copy the binary out of it
+ * (an init container) and run it from POSTGRES_IMAGE, whose bash the shipped scripts need.
+ */
+export const RESTIC_IMAGE =
+  'docker.io/restic/restic:0.18.1@sha256:39d9072fb5651c80d75c7a811612eb60b4c06b32ffe87c2e9f3c7222e1797e76';
+
+/** Where RESTIC_IMAGE keeps the binary. */
+export const RESTIC_IMAGE_BINARY = '/usr/bin/restic';

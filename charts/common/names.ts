@@ -19,6 +19,8 @@ export interface PostgresEndpoints {
   readonly database: string;
   /** Secret the operator creates for the owner role (keys: username, password, uri, jdbc-uri …). */
   readonly appSecret: string;
+  /** Secret of the CA the operator signs the server certificates with (key ca.crt), for verify-full. */
+  readonly caSecret: string;
   /** Pod labels the operator sets, for network policies. */
   readonly clusterPodLabels: Record<string, string>;
   readonly poolerPodLabels: Record<string, string>;
@@ -51,6 +53,12 @@ export interface BackupEndpoints {
   readonly databaseRepository: string;
   /** restic repository of uploaded files. */
   readonly uploadsRepository: string;
+  /** CronJobs of the logical backups and the restore test (each with its own ServiceAccount and NetworkPolicy of that name). */
+  readonly databaseBackupJob: string;
+  readonly filesBackupJob: string;
+  readonly verifyJob: string;
+  /** ConfigMap of the scripts those jobs run. */
+  readonly scriptsConfigMap: string;
 }
 
 export interface DataEndpoints {
@@ -80,6 +88,7 @@ export function dataEndpoints(env: Environment): DataEndpoints {
       pooler,
       database: env.data.postgres.database,
       appSecret: `${cluster}-app`,
+      caSecret: `${cluster}-ca`,
       clusterPodLabels: { 'cnpg.io/cluster': cluster },
       poolerPodLabels: { 'cnpg.io/poolerName': pooler },
     },
@@ -99,6 +108,11 @@ export function dataEndpoints(env: Environment): DataEndpoints {
       resticSecret: `${env.app.name}-restic`,
       databaseRepository: `s3:${env.objectStorage.endpointURL.replace(/\/$/, '')}/${env.objectStorage.bucket}/restic/database`,
       uploadsRepository: `s3:${env.objectStorage.endpointURL.replace(/\/$/, '')}/${env.objectStorage.bucket}/restic/uploads`,
+      // Fixed, short names: a CronJob name may have at most 52 characters, whatever app.name is.
+      databaseBackupJob: 'backup-database',
+      filesBackupJob: 'backup-files',
+      verifyJob: 'backup-verify',
+      scriptsConfigMap: 'backup-scripts',
     },
   };
 }
@@ -116,6 +130,7 @@ export function reservedNames(env: Environment): string[] {
   const d = dataEndpoints(env);
   return [d.postgres.cluster, d.postgres.pooler, d.redis.name, d.redis.headlessService, d.uploadsClaim, 'redis', 'postgresql',
     d.backups.objectStore, d.backups.objectStorageSecret, d.backups.resticSecret,
+    d.backups.databaseBackupJob, d.backups.filesBackupJob, d.backups.verifyJob, d.backups.scriptsConfigMap,
     ...Object.values(FIXED_NAMES)];
 }
 

@@ -19,7 +19,18 @@
  * (loud, never silent); none of the schemas in the registry use anyOf (int-or-string and quantity
  * are `oneOf` over scalars, which evaluates every branch). The tests inject an unknown field into
  * every object node of the real output to hold this.
+ *
+ * Custom resources no npm package ships validators for (CloudNativePG, the Barman Cloud plugin) are
+ * checked with JSON Schemas generated from their CRDs into imports/schemas/ by
+ * scripts/import-crds.sh, each with an ajv validator precompiled from the schema's strict form: every
+ * object closed unless `x-kubernetes-preserve-unknown-fields` or a map, as the API server prunes what
+ * its schema does not declare (scripts/crd-schemas.mjs says exactly what is and is not checked; CEL
+ * `x-kubernetes-validations` rules are not, for want of a CEL evaluator). Their `metadata` is checked
+ * as ObjectMeta with kubernetes-models, as above.
  */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 /** Validator of one kind: kubernetes-models' `Model.prototype.validate`, run with the object as `this`. */
 type Validate = (this: unknown) => void;
@@ -28,11 +39,15 @@ type Loader = () => Promise<{ prototype: { validate: Validate } }>;
 const core = (kind: string): Loader => () => import(`kubernetes-models/v1/${kind}`).then((m) => m[kind]);
 const group = (path: string, kind: string): Loader => () => import(`kubernetes-models/${path}/${kind}`).then((m) => m[kind]);
 
+/** A kind checked with a JSON Schema generated from its CRD: the base name of its files in imports/schemas/. */
+interface CrdSchema { readonly schema: string }
+const crd = (schema: string): CrdSchema => ({ schema });
+
 /**
  * The API versions and kinds this project may emit, each with its schema. Anything else is refused:
  * an object the cluster does not serve fails the whole sync.
  */
-const REGISTRY: Record<string, Loader> = {
+const REGISTRY: Record<string, Loader | CrdSchema> = {
   'v1/Namespace': core('Namespace'),
   'v1/Service': core('Service'),
   'v1/ServiceAccount': core('ServiceAccount'),
@@ -62,6 +77,11 @@ const REGISTRY: Record<string, Loader> = {
   'external-secrets.io/v1/ExternalSecret': () => import('@kubernetes-models/external-secrets/external-secrets.io/v1/ExternalSecret').then((m) => m.ExternalSecret),
   'argoproj.io/v1alpha1/Application': () => import('@kubernetes-models/argo-cd/argoproj.io/v1alpha1/Application').then((m) => m.Application),
   'argoproj.io/v1alpha1/AppProject': () => import('@kubernetes-models/argo-cd/argoproj.io/v1alpha1/AppProject').then((m) => m.AppProject),
+  'postgresql.cnpg.io/v1/Cluster': crd('postgresql.cnpg.io_v1_Cluster'),
+  'postgresql.cnpg.io/v1/Pooler': crd('postgresql.cnpg.io_v1_Pooler'),
+  'postgresql.cnpg.io/v1/ScheduledBackup': crd('postgresql.cnpg.io_v1_ScheduledBackup'),
+  'postgresql.cnpg.io/v1/Backup': crd('postgresql.cnpg.io_v1_Backup'),
+  'barmancloud.cnpg.io/v1/ObjectStore': crd('barmancloud.cnpg.io_v1_ObjectStore'),
 };
 
 /**
@@ -134,7 +154,7 @@ function tracked(value: unknown, path: string, visits: Visit[]): unknown {
   });
 }
 
-interface AjvError { instancePath?: string; keyword?: string; message?: string; params?: Record<string, unknown> }
+interface AjvError { instancePath?: string; schemaPath?: string; keyword?: string; message?: string; params?: Record<string, unknown> }
 
 /** The value at a JSON pointer. */
 function at(root: unknown, pointer: string): unknown {
@@ -193,33 +213,149 @@ function suggestion(key: string, declared: Iterable<string>): string {
   return best ? ` (did you mean ${best}?)` : '';
 }
 
+interface Problems {
+  /** Wrong types, values and missing fields. */
+  readonly schema: string[];
+  /** Fields the schema does not declare. */
+  readonly unknown: string[];
+}
+
+/** Problems of `obj` against a kubernetes-models validator, unknown fields found through the proxy. */
+function modelProblems(model: { prototype: { validate: Validate } }, obj: Record<string, unknown>, label: string): Problems {
+  // A copy: the proxy must hand out proxies for nested objects, which a frozen original forbids.
+  const copy = structuredClone(obj);
+  const visits: Visit[] = [];
+  const schema: string[] = [];
+  const unknown: string[] = [];
+  try {
+    model.prototype.validate.call(tracked(copy, '', visits));
+  } catch (e) {
+    schema.push(...schemaErrors(e, copy));
+  }
+  for (const v of visits) {
+    if (Array.isArray(v.value) || v.read.size === 0) continue;
+    for (const key of Object.keys(v.value)) {
+      if (!v.read.has(key)) unknown.push(`${v.path}/${pointerSegment(key)} is not a field of ${label}${suggestion(key, v.read)}`);
+    }
+  }
+  return { schema, unknown };
+}
+
+/** A validator compiled by ajv from the strict form of a CRD schema (scripts/crd-schemas.mjs). */
+export type CompiledSchema = ((data: unknown) => boolean) & { errors?: AjvError[] | null };
+/** The part of a JSON Schema read here: where its properties are declared. */
+export interface JsonSchema { readonly [keyword: string]: unknown }
+
+/**
+ * imports/schemas/: found from this module's location, which is charts/common/ when run from
+ * source and the repository (or bench/) when bundled by esbuild, which keeps one `import.meta.url`.
+ */
+let schemasDirectory: string | undefined;
+function schemasDir(): string {
+  if (schemasDirectory) return schemasDirectory;
+  for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'imports', 'schemas'))) return (schemasDirectory = join(dir, 'imports', 'schemas'));
+    if (dirname(dir) === dir) throw new Error(`no imports/schemas/ above ${fileURLToPath(import.meta.url)} (generate it with \`npm run import\`)`);
+  }
+}
+
+/** Loaded once per kind, when the first object of the kind is validated. */
+const crdValidators = new Map<string, Promise<CompiledSchema>>();
+function crdValidator(name: string): Promise<CompiledSchema> {
+  let validator = crdValidators.get(name);
+  if (!validator) {
+    const file = join(schemasDir(), `${name}.validate.mjs`);
+    validator = import(pathToFileURL(file).href).then((m: { default: CompiledSchema }) => m.default, (e: unknown) => {
+      throw new Error(`cannot load the validator ${file} (regenerate imports/ with \`npm run import\`): ${(e as Error).message}`);
+    });
+    crdValidators.set(name, validator);
+  }
+  return validator;
+}
+
+/** The generated JSON Schema itself: read only to suggest a field name for an unknown one. */
+const crdSchemas = new Map<string, JsonSchema>();
+function crdJsonSchema(name: string): JsonSchema {
+  let schema = crdSchemas.get(name);
+  if (!schema) crdSchemas.set(name, schema = JSON.parse(readFileSync(join(schemasDir(), `${name}.json`), 'utf8')) as JsonSchema);
+  return schema;
+}
+
+/** The property names the schema declares for the object at `pointer` (a JSON pointer into the resource). */
+function declaredAt(schema: JsonSchema, pointer: string): string[] {
+  let node: JsonSchema | undefined = schema;
+  for (const seg of pointer.split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'))) {
+    if (!node) break;
+    const properties = node.properties as Record<string, JsonSchema> | undefined;
+    const additional: unknown = node.additionalProperties;
+    node = properties?.[seg]
+      ?? (node.items && /^\d+$/.test(seg) ? node.items as JsonSchema : undefined)
+      ?? (additional && typeof additional === 'object' ? additional as JsonSchema : undefined);
+  }
+  const names = Object.keys((node?.properties ?? {}) as object);
+  return node?.['x-kubernetes-embedded-resource'] === true ? ['apiVersion', 'kind', 'metadata', ...names] : names;
+}
+
+/** The pattern controller-gen gives resource.Quantity; said as a format, as kubernetes-models does. */
+const QUANTITY_PATTERN = '^(\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))))?$';
+
+/**
+ * Problems of a custom resource against a validator compiled from the strict form of its CRD schema,
+ * in the same words as the kubernetes-models path: `<json pointer> <what is wrong>`, then unknown
+ * fields. `schema` gives the JSON Schema the validator was compiled from (read only for "did you
+ * mean"). The resource's `metadata` is checked as ObjectMeta by kubernetes-models (the CRD schema
+ * says only `type: object` there; the API server reads it as ObjectMeta and drops what it does not
+ * know).
+ */
+export async function crdProblems(obj: Record<string, unknown>, validate: CompiledSchema, schema: () => JsonSchema): Promise<string[]> {
+  const label = `${String(obj.apiVersion ?? '')} ${String(obj.kind ?? '')}`;
+  const errors = validate(obj) ? [] : validate.errors ?? [];
+  const lines: string[] = [];
+  const unknown: string[] = [];
+  // int-or-string: "must be integer", "must be string" and "must match a schema in anyOf" at one
+  // path become one line, "must be integer or must be string".
+  const anyOf = errors.filter((d) => d.keyword === 'anyOf');
+  const branchOf = (d: AjvError) => anyOf.find((a) => a !== d && a.instancePath === d.instancePath && (d.schemaPath ?? '').startsWith(`${a.schemaPath}/`));
+  const message = (d: AjvError): string => {
+    if (d.keyword === 'required') return `must have required property ${String(d.params?.missingProperty)}`;
+    if (d.keyword === 'pattern' && d.params?.pattern === QUANTITY_PATTERN) return 'must match format "quantity"';
+    const allowed = d.params?.allowedValues ? ` (${(d.params.allowedValues as unknown[]).join(', ')})` : '';
+    return `${d.message ?? 'is invalid'}${allowed}`;
+  };
+  for (const d of errors) {
+    const path = d.instancePath ?? '';
+    if (d.keyword === 'additionalProperties') {
+      const key = String(d.params?.additionalProperty);
+      unknown.push(`${path}/${pointerSegment(key)} is not a field of ${label}${suggestion(key, declaredAt(schema(), path))}`);
+      continue;
+    }
+    if (branchOf(d)) continue;
+    const what = d.keyword === 'anyOf' ? errors.filter((b) => branchOf(b) === d).map(message).join(' or ') || message(d) : message(d);
+    lines.push(`${path || '/'} ${what}${got(obj, path)}`);
+  }
+  const metadata = obj.metadata;
+  if (metadata !== null && typeof metadata === 'object' && !Array.isArray(metadata)) {
+    // kubernetes-models' ObjectMeta validator, reached through a ConfigMap holding only this
+    // metadata (the ObjectMeta model itself is in a package this project does not depend on).
+    const configMap = await (REGISTRY['v1/ConfigMap'] as Loader)();
+    const meta = modelProblems(configMap, { apiVersion: 'v1', kind: 'ConfigMap', metadata }, label);
+    lines.push(...meta.schema);
+    unknown.unshift(...meta.unknown);
+  }
+  return [...new Set([...lines, ...unknown])];
+}
+
 /** Problems of one object against its schema: `[]` when valid. */
 export async function validateObject(obj: Record<string, unknown>): Promise<string[]> {
   const apiVersion = String(obj.apiVersion ?? '');
   const kind = String(obj.kind ?? '');
   const removed = REMOVED[`${apiVersion}/${kind}`] ?? REMOVED[apiVersion];
   if (removed) return [`apiVersion ${apiVersion} (${kind}) is ${removed}`];
-  const load = REGISTRY[`${apiVersion}/${kind}`];
-  if (!load) {
+  const entry = REGISTRY[`${apiVersion}/${kind}`];
+  if (!entry) {
     return [`apiVersion ${JSON.stringify(apiVersion)} kind ${JSON.stringify(kind)} is not an API this project may emit (add its schema to the registry in charts/common/schema-validation.ts)`];
   }
-  const model = await load();
-  // A copy: the proxy must hand out proxies for nested objects, which a frozen original forbids.
-  const copy = structuredClone(obj);
-  const visits: Visit[] = [];
-  const problems: string[] = [];
-  try {
-    model.prototype.validate.call(tracked(copy, '', visits));
-  } catch (e) {
-    problems.push(...schemaErrors(e, copy));
-  }
-  for (const v of visits) {
-    if (Array.isArray(v.value) || v.read.size === 0) continue;
-    for (const key of Object.keys(v.value)) {
-      if (!v.read.has(key)) {
-        problems.push(`${v.path}/${pointerSegment(key)} is not a field of ${apiVersion} ${kind}${suggestion(key, v.read)}`);
-      }
-    }
-  }
-  return problems;
+  if (typeof entry !== 'function') return crdProblems(obj, await crdValidator(entry.schema), () => crdJsonSchema(entry.schema));
+  const { schema, unknown } = modelProblems(await entry(), obj, `${apiVersion} ${kind}`);
+  return [...schema, ...unknown];
 }

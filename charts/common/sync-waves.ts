@@ -19,6 +19,11 @@ export const SYNC_WAVES: Readonly<Record<string, number>> = {
   Cluster: -1,
   StatefulSet: -1,
   PersistentVolumeClaim: -1,
+  // Argo CD waits for a wave to be healthy before the next, so what a wave -1 workload needs to
+  // become ready cannot come later: the Redis members' ConfigMap, and the headless Service that
+  // gives them the DNS names Sentinel resolves. (Services and ConfigMaps depend on nothing.)
+  ConfigMap: -1,
+  Service: -1,
 };
 
 /** The sync-wave annotation of a kind, or nothing for the default wave 0. */

@@ -5,6 +5,7 @@ import { PostgresBackups } from './postgres-backups';
 import { PostgresCluster } from './postgres-cluster';
 import { PostgresNetworkPolicies } from './postgres-network-policies';
 import { PostgresPooler } from './postgres-pooler';
+import { RedisSentinel } from './redis-sentinel';
 import { UploadsVolume } from './uploads-volume';
 
 export interface DataChartProps {
@@ -20,6 +21,7 @@ export class DataChart extends Chart {
     new PostgresBackups(this, 'postgres-backups', { env });
     new PostgresPooler(this, 'postgres-pooler', { env });
     new PostgresNetworkPolicies(this, 'postgres-network-policies', { env });
+    new RedisSentinel(this, 'redis', { env });
     new UploadsVolume(this, 'uploads', { env });
   }
 }

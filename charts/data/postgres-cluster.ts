@@ -64,7 +64,10 @@ export class PostgresCluster extends Construct {
 
     const origin = 'origin';
     const bootstrap: ClusterSpecBootstrap = recovery
-      ? { recovery: { source: origin, database: pg.database, owner: pg.owner, recoveryTarget: { targetTime: recovery.targetTime } } }
+      // The owner keeps the credentials the application already has (the Secret the operator made
+      // for the original cluster), so pointing the pooler at the restored cluster needs no change
+      // to the application.
+      ? { recovery: { source: origin, database: pg.database, owner: pg.owner, secret: { name: data.postgres.appSecret }, recoveryTarget: { targetTime: recovery.targetTime } } }
       : { initdb: { database: pg.database, owner: pg.owner, dataChecksums: true, encoding: 'UTF8' } };
     const externalClusters: ClusterSpecExternalClusters[] | undefined = recovery
       ? [{ name: origin, plugin: { name: BARMAN_PLUGIN, parameters: { barmanObjectName: data.backups.objectStore, serverName: recovery.sourceServerName } } }]

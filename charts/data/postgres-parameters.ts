@@ -33,6 +33,9 @@ export function postgresParameters(input: PostgresTuningInput): Record<string, s
     // A WAL segment is archived at the latest this long after the first write into it, so a quiet
     // database still loses at most this much on the loss of every instance.
     archive_timeout: `${input.archiveTimeoutSeconds}s`,
+    // The nightly dump reads a standby for an hour or more; without feedback, WAL replay cancels
+    // it on conflicts with vacuum on the primary. The price is vacuum waiting for that query.
+    hot_standby_feedback: 'on',
     // Checkpoints spread over most of the interval rather than bursting I/O.
     checkpoint_completion_target: '0.9',
     // Queries and lock waits that would otherwise hold a pooled connection forever.

@@ -1,0 +1,130 @@
+/**
+ * One scheduled backup task: its ServiceAccount, its NetworkPolicy and its CronJob, with everything
+ * a production review asks of a batch job decided here once for all three backup jobs.
+ */
+import { Construct } from 'constructs';
+import { CronJob } from 'kubernetes-models/batch/v1/CronJob';
+import type { INetworkPolicyEgressRule } from 'kubernetes-models/networking.k8s.io/v1';
+import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
+import type { IContainer, IPodSecurityContext, IVolume } from 'kubernetes-models/v1';
+import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
+import type { Environment } from '../../environments/schema';
+import { appMetadata, recommendedLabels, selectorLabels } from '../common/labels';
+import { ModelObject } from '../common/model-object';
+
+/** Exit codes of the shipped scripts (lib.sh) that no retry can fix. */
+export const SCRIPT_EXIT_CONFIG = 64;
+export const SCRIPT_EXIT_DATA = 65;
+/** restic (0.17 and later): the repository does not exist (10), the password is wrong (12). */
+export const RESTIC_EXIT_NO_REPOSITORY = 10;
+export const RESTIC_EXIT_WRONG_PASSWORD = 12;
+
+export interface CronJobTiming {
+  /**
+   * How late a run may still start (controller down, the previous run still going under Forbid).
+   * Also keeps the controller from giving up on a CronJob that missed more than 100 schedules.
+   */
+  readonly startingDeadlineSeconds: number;
+  /** Hard limit on a run, retries included: a hung restic or pg_dump is killed, and the Job fails. */
+  readonly activeDeadlineSeconds: number;
+  /** Pods tried again after a failure that a retry can fix (network, a replica restarting). */
+  readonly backoffLimit: number;
+  /** How long a finished Job (and its pods' logs) stays for inspection. */
+  readonly ttlSecondsAfterFinished: number;
+  readonly successfulJobsHistoryLimit: number;
+  readonly failedJobsHistoryLimit: number;
+}
+
+export interface BackupCronJobProps {
+  readonly env: Environment;
+  /** Name of the CronJob, its ServiceAccount, its NetworkPolicy and `app.kubernetes.io/name`. */
+  readonly name: string;
+  /** 5-field cron, interpreted in UTC. */
+  readonly schedule: string;
+  readonly timing: CronJobTiming;
+  readonly securityContext: IPodSecurityContext;
+  readonly initContainers: readonly IContainer[];
+  readonly containers: readonly IContainer[];
+  readonly volumes: readonly IVolume[];
+  /** Every flow the pods may open besides DNS (which the namespace-wide policy allows). */
+  readonly egress: readonly INetworkPolicyEgressRule[];
+}
+
+export class BackupCronJob extends Construct {
+  constructor(scope: Construct, id: string, props: BackupCronJobProps) {
+    super(scope, id);
+    const { env, name, timing } = props;
+    const metadata = appMetadata(env, name, name, 'backup');
+    const labels = recommendedLabels(env, name, 'backup');
+
+    new ModelObject(this, 'ServiceAccount', new ServiceAccount({
+      metadata,
+      // The jobs never call the Kubernetes API; a mounted token would only be something to steal.
+      automountServiceAccountToken: false,
+    }));
+
+    new ModelObject(this, 'NetworkPolicy', new NetworkPolicy({
+      metadata: { ...metadata, labels: recommendedLabels(env, name, 'network-policy') },
+      spec: {
+        podSelector: { matchLabels: selectorLabels(env, name) },
+        // Nothing connects to a backup pod.
+        policyTypes: ['Ingress', 'Egress'],
+        ingress: [],
+        egress: [...props.egress],
+      },
+    }));
+
+    new ModelObject(this, 'CronJob', new CronJob({
+      metadata,
+      spec: {
+        schedule: props.schedule,
+        // Explicit, so a schedule means the same in every cluster whatever the controller's zone.
+        timeZone: 'Etc/UTC',
+        // Two runs against one repository only fight over its lock; the next run picks up.
+        concurrencyPolicy: 'Forbid',
+        startingDeadlineSeconds: timing.startingDeadlineSeconds,
+        successfulJobsHistoryLimit: timing.successfulJobsHistoryLimit,
+        failedJobsHistoryLimit: timing.failedJobsHistoryLimit,
+        jobTemplate: {
+          metadata: { labels },
+          spec: {
+            backoffLimit: timing.backoffLimit,
+            activeDeadlineSeconds: timing.activeDeadlineSeconds,
+            ttlSecondsAfterFinished: timing.ttlSecondsAfterFinished,
+            podFailurePolicy: {
+              rules: [
+                // A drained node or a preempted pod is not the job's failure: start again
+                // without using up a retry.
+                { action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }] },
+                // Failures another pod would only repeat (bad settings, data that fails its
+                // checks, a missing repository, a wrong password): fail the Job now, loudly.
+                {
+                  action: 'FailJob',
+                  onExitCodes: {
+                    operator: 'In',
+                    values: [RESTIC_EXIT_NO_REPOSITORY, RESTIC_EXIT_WRONG_PASSWORD, SCRIPT_EXIT_CONFIG, SCRIPT_EXIT_DATA],
+                  },
+                },
+              ],
+            },
+            template: {
+              metadata: { labels },
+              spec: {
+                serviceAccountName: name,
+                automountServiceAccountToken: false,
+                enableServiceLinks: false,
+                // podFailurePolicy needs Never; a failed pod also keeps its logs for inspection.
+                restartPolicy: 'Never',
+                securityContext: props.securityContext,
+                terminationGracePeriodSeconds: 30,
+                initContainers: [...props.initContainers],
+                containers: [...props.containers],
+                volumes: [...props.volumes],
+              },
+            },
+          },
+        },
+      },
+    }));
+  }
+}

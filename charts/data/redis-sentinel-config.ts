@@ -1,0 +1,416 @@
+/**
+ * What the Redis Sentinel set runs: `redis.conf`, a `sentinel.conf` template and one POSIX sh script
+ * that starts either process, answers the probes and hands mastership over before a stop. It is a
+ * pure function of its parameters, so the construct renders it into the ConfigMap with the
+ * cluster's host names and ports, and the live test renders the very same files with loopback
+ * addresses, separate directories and short timings, and runs them with real redis-server and
+ * redis-sentinel.
+ *
+ * Secrets never appear here: the script writes the password from the environment into files on a
+ * memory-backed emptyDir when a process starts.
+ */
+import { createHash } from 'node:crypto';
+import type { Environment } from '../../environments/schema';
+import { dataEndpoints, REDIS_PORT, REDIS_REPLICAS, SENTINEL_PORT } from '../common/names';
+
+/** Sentinels that must agree a master is down before a failover: a majority of three. */
+export const SENTINEL_QUORUM = 2;
+
+/** One member of the set: a redis-server and a sentinel, addressed as the other members see them. */
+export interface RedisMember {
+  /** Stable address: the pod's DNS name under the headless Service (never its IP, which changes). */
+  readonly host: string;
+  readonly redisPort: number;
+  readonly sentinelPort: number;
+}
+
+/** Where each process finds and keeps its files. */
+export interface RedisPaths {
+  /** The ConfigMap's mount (read-only). */
+  readonly config: string;
+  /** Redis data: AOF and RDB (the volume claim template). */
+  readonly data: string;
+  /** Writable, memory-backed: the redis-server config made at start (it holds the password). */
+  readonly redisRuntime: string;
+  /** Writable, memory-backed: the sentinel config, which Sentinel rewrites as it learns. */
+  readonly sentinelRuntime: string;
+}
+
+export interface RedisSentinelConfigProps {
+  /** Sentinel master set name: what clients ask the sentinels for. */
+  readonly masterSet: string;
+  /** Members in ordinal order: member N runs in the pod whose name ends in `-N`. */
+  readonly members: readonly RedisMember[];
+  /** Sentinels that must agree before a failover. */
+  readonly quorum: number;
+  /** Redis `bind` of both processes. */
+  readonly bind: string;
+  readonly paths: RedisPaths;
+  /** Redis `maxmemory` (e.g. 384mb). */
+  readonly maxmemory: string;
+  /** Redis `maxmemory-policy`. */
+  readonly maxmemoryPolicy: string;
+  /** How long a master must be unreachable before a sentinel calls it down. */
+  readonly downAfterMilliseconds: number;
+  /** Sentinel `failover-timeout`: also the pause before the same master is failed over again. */
+  readonly failoverTimeoutMilliseconds: number;
+  /** Upper bound of one redis-cli call the script makes (discovery, probes). */
+  readonly cliTimeoutSeconds: number;
+  /** How long a starting sentinel waits for the master's host name to resolve. */
+  readonly resolveTimeoutSeconds: number;
+  /** How long a stopping master waits for the sentinels to promote a replica in its place. */
+  readonly switchoverTimeoutSeconds: number;
+}
+
+/** Mount points in the pod. */
+export const REDIS_POD_PATHS: RedisPaths = {
+  config: '/etc/redis',
+  data: '/data',
+  redisRuntime: '/run/redis',
+  sentinelRuntime: '/run/sentinel',
+};
+
+/** ConfigMap keys. */
+export const REDIS_CONF = 'redis.conf';
+export const SENTINEL_CONF = 'sentinel.conf';
+export const REDIS_SCRIPT = 'redis-sentinel.sh';
+
+/** The production parameters of an environment: pod DNS names, standard ports, pod paths. */
+export function redisSentinelConfigProps(env: Environment): RedisSentinelConfigProps {
+  const redis = dataEndpoints(env).redis;
+  return {
+    masterSet: redis.masterSet,
+    members: Array.from({ length: REDIS_REPLICAS }, (_, i) => ({
+      host: `${redis.name}-${i}.${redis.headlessService}.${env.app.namespace}.svc.cluster.local`,
+      redisPort: REDIS_PORT,
+      sentinelPort: SENTINEL_PORT,
+    })),
+    quorum: SENTINEL_QUORUM,
+    // Every address of the pod, IPv6 only where the node has it; the NetworkPolicy decides who may connect.
+    bind: '* -::*',
+    paths: REDIS_POD_PATHS,
+    maxmemory: env.data.redis.maxmemory,
+    maxmemoryPolicy: env.data.redis.maxmemoryPolicy,
+    // Long enough to ride out a slow fork or a short network blip, short enough that a lost node
+    // costs seconds of writes, not minutes.
+    downAfterMilliseconds: 5000,
+    failoverTimeoutMilliseconds: 60000,
+    cliTimeoutSeconds: 2,
+    resolveTimeoutSeconds: 120,
+    switchoverTimeoutSeconds: 20,
+  };
+}
+
+/** Sentinel run id of a member: fixed, so a restarted sentinel is the same peer to the others, not a stale one plus a new one. */
+export function sentinelId(masterSet: string, ordinal: number): string {
+  return createHash('sha1').update(`shipshape/${masterSet}/sentinel-${ordinal}`).digest('hex');
+}
+
+/** A value the script receives as a single-quoted sh word. */
+function shQuote(value: string): string {
+  return `'${value.replaceAll("'", `'\\''`)}'`;
+}
+
+function check(props: RedisSentinelConfigProps): void {
+  const word = /^[A-Za-z0-9._:-]+$/;
+  if (props.members.length < 3) throw new Error('Redis Sentinel needs at least 3 members for a quorum that survives the loss of one');
+  if (props.quorum < 1 || props.quorum > props.members.length) throw new Error(`quorum ${props.quorum} is not between 1 and ${props.members.length}`);
+  for (const m of props.members) if (!word.test(m.host)) throw new Error(`member host ${JSON.stringify(m.host)} is not a host name or address`);
+  if (!word.test(props.masterSet)) throw new Error(`master set ${JSON.stringify(props.masterSet)} is not a plain name`);
+  for (const p of Object.values(props.paths)) if (!/^\/[A-Za-z0-9._/-]*$/.test(p)) throw new Error(`path ${JSON.stringify(p)} is not a plain absolute path`);
+}
+
+/** `redis.conf`: everything but what differs per member or is secret (the script adds those). */
+function redisConf(p: RedisSentinelConfigProps): string {
+  return `# Generated by shipshape (charts/data/redis-sentinel-config.ts). The start script includes this
+# file and adds the member's port and announced name, the password and, on a replica, replicaof.
+bind ${p.bind}
+protected-mode yes
+daemonize no
+logfile ""
+loglevel notice
+dir ${p.paths.data}
+
+# Persistence: the AOF, fsynced every second, loses at most a second of writes when a pod dies;
+# the RDB preamble keeps rewrites compact. Snapshots beside it give backups a single file to copy.
+appendonly yes
+appendfsync everysec
+aof-use-rdb-preamble yes
+save 3600 1 300 100 60 10000
+
+# Memory: evict by policy before the container's memory limit is reached.
+maxmemory ${p.maxmemory}
+maxmemory-policy ${p.maxmemoryPolicy}
+
+# Replication. A master cut off from every replica stops taking writes after 10 s, which bounds
+# what a partitioned old master can accept and lose once Sentinel has promoted another member.
+replica-read-only yes
+replica-serve-stale-data yes
+min-replicas-to-write 1
+min-replicas-max-lag 10
+# Full syncs stream the RDB over the socket. They start after a second, or at once when every
+# replica of the set is waiting, not after the default 5 s kept for sets with many replicas.
+repl-diskless-sync yes
+repl-diskless-sync-delay 1
+repl-diskless-sync-max-replicas ${p.members.length - 1}
+
+# Shutdown on SIGTERM waits up to 10 s for replicas to catch up, then writes the AOF out.
+shutdown-timeout 10
+tcp-keepalive 60
+`;
+}
+
+/** `sentinel.conf` template: @UPPERCASE@ words are filled in per member by the start script. */
+function sentinelConf(p: RedisSentinelConfigProps): string {
+  const set = p.masterSet;
+  return `# Generated by shipshape (charts/data/redis-sentinel-config.ts). A template: the start script
+# copies it to a writable directory (Sentinel rewrites its config as it learns), fills in the
+# @WORDS@ and appends the passwords.
+port @SENTINEL_PORT@
+bind ${p.bind}
+daemonize no
+logfile ""
+dir ${p.paths.sentinelRuntime}
+
+# Members are known by their stable DNS names, never by pod IPs, so a failover survives pods
+# coming back with new addresses.
+sentinel resolve-hostnames yes
+sentinel announce-hostnames yes
+sentinel announce-ip @ANNOUNCE_HOST@
+sentinel announce-port @SENTINEL_PORT@
+sentinel myid @SENTINEL_ID@
+
+sentinel monitor ${set} @MASTER_HOST@ @MASTER_PORT@ ${p.quorum}
+sentinel down-after-milliseconds ${set} ${p.downAfterMilliseconds}
+sentinel failover-timeout ${set} ${p.failoverTimeoutMilliseconds}
+sentinel parallel-syncs ${set} 1
+`;
+}
+
+/** The start, probe and pre-stop script (POSIX sh: the image's /bin/sh is dash). */
+function script(p: RedisSentinelConfigProps): string {
+  const members = p.members.map((m, i) =>
+    `    ${i}) m_host=${shQuote(m.host)}; m_redis_port=${m.redisPort}; m_sentinel_port=${m.sentinelPort}; m_sentinel_id=${sentinelId(p.masterSet, i)} ;;`).join('\n');
+  return `#!/bin/sh
+# Generated by shipshape (charts/data/redis-sentinel-config.ts): starts redis-server or
+# redis-sentinel for the member this pod is, answers the kubelet's probes, and hands mastership
+# over before a master stops.
+#
+#   redis-sentinel.sh redis | sentinel | probe <redis-alive|redis-ready|sentinel-alive|sentinel-ready> | pre-stop
+#
+# Needs POD_NAME (<statefulset>-<ordinal>) and REDIS_PASSWORD in the environment.
+set -eu
+
+MASTER_SET=${shQuote(p.masterSet)}
+MEMBERS='${p.members.map((_, i) => i).join(' ')}'
+CONFIG_DIR=${shQuote(p.paths.config)}
+REDIS_RUNTIME_DIR=${shQuote(p.paths.redisRuntime)}
+SENTINEL_RUNTIME_DIR=${shQuote(p.paths.sentinelRuntime)}
+CLI_TIMEOUT=${p.cliTimeoutSeconds}
+RESOLVE_TIMEOUT=${p.resolveTimeoutSeconds}
+SWITCHOVER_TIMEOUT=${p.switchoverTimeoutSeconds}
+
+say() { printf 'redis-sentinel.sh: %s\\n' "$*" >&2; }
+# printf, not echo: dash's echo would turn a password's backslashes into escapes.
+line() { printf '%s\\n' "$*"; }
+die() { say "$*"; exit 1; }
+
+# member <ordinal>: sets m_host, m_redis_port, m_sentinel_port and m_sentinel_id.
+member() {
+  case "$1" in
+${members}
+    *) return 1 ;;
+  esac
+}
+
+[ -n "\${POD_NAME:-}" ] || die "POD_NAME is not set"
+ORDINAL="\${POD_NAME##*-}"
+member "$ORDINAL" || die "pod $POD_NAME is not a member (ordinals: $MEMBERS)"
+SELF_HOST=$m_host
+SELF_REDIS_PORT=$m_redis_port
+SELF_SENTINEL_PORT=$m_sentinel_port
+SELF_SENTINEL_ID=$m_sentinel_id
+
+[ -n "\${REDIS_PASSWORD:-}" ] || die "REDIS_PASSWORD is empty: the password Secret has not synced"
+case "$REDIS_PASSWORD" in *'
+'*) die "REDIS_PASSWORD contains a line break" ;; esac
+# redis-cli reads the password from here: never on a command line, where ps would show it.
+REDISCLI_AUTH=$REDIS_PASSWORD
+export REDISCLI_AUTH
+
+# cli <host> <port> <command…>: one bounded redis-cli call, raw output.
+cli() {
+  _host=$1; _port=$2; shift 2
+  timeout "$CLI_TIMEOUT" redis-cli --no-auth-warning -h "$_host" -p "$_port" "$@" 2>/dev/null
+}
+
+# sentinel_master <host> <port>: prints "host port" of the master that sentinel reports.
+sentinel_master() {
+  _out=$(cli "$1" "$2" SENTINEL get-master-addr-by-name "$MASTER_SET") || return 1
+  _mhost=$(printf '%s\\n' "$_out" | sed -n 1p)
+  _mport=$(printf '%s\\n' "$_out" | sed -n 2p | tr -d '\\r')
+  case "$_mport" in '' | *[!0-9]*) return 1 ;; esac
+  case "$_mhost" in '' | *' '* | ERR* | NOAUTH* | WRONGPASS*) return 1 ;; esac
+  line "$_mhost $_mport"
+}
+
+# is_master <host> <port>: whether that redis-server runs as a master.
+is_master() {
+  cli "$1" "$2" INFO replication | grep -q '^role:master'
+}
+
+# find_master: prints "host port" of the current master, or fails when nobody knows one.
+# The sentinels first: after any failover they know the master. Then the data members themselves
+# (the sentinels restarted but a master kept running).
+find_master() {
+  for _o in $MEMBERS; do
+    member "$_o"
+    if sentinel_master "$m_host" "$m_sentinel_port"; then return 0; fi
+  done
+  for _o in $MEMBERS; do
+    member "$_o"
+    if is_master "$m_host" "$m_redis_port"; then line "$m_host $m_redis_port"; return 0; fi
+  done
+  return 1
+}
+
+# The master to follow, or member 0 when no sentinel and no member knows one: that only happens on
+# the first start of the set (or after every member stopped), and member 0 then starts as master.
+current_master() {
+  if find_master; then return 0; fi
+  member 0
+  say "no sentinel or member knows a master: bootstrapping with member 0 ($m_host) as master"
+  line "$m_host $m_redis_port"
+}
+
+# Config values in double quotes, as redis.conf reads them.
+quoted_password() {
+  printf '%s' "$REDIS_PASSWORD" | sed -e 's/\\\\/\\\\\\\\/g' -e 's/"/\\\\"/g'
+}
+
+run_redis() {
+  # shellcheck disable=SC2046
+  set -- $(current_master)
+  umask 077
+  _conf="$REDIS_RUNTIME_DIR/redis.conf"
+  {
+    line "include $CONFIG_DIR/redis.conf"
+    line "port $SELF_REDIS_PORT"
+    # Replicas are known to the sentinels by their stable DNS name, not by the pod's IP.
+    line "replica-announce-ip $SELF_HOST"
+    line "replica-announce-port $SELF_REDIS_PORT"
+    line "requirepass \\"$(quoted_password)\\""
+    line "masterauth \\"$(quoted_password)\\""
+    if [ "$1" = "$SELF_HOST" ] && [ "$2" = "$SELF_REDIS_PORT" ]; then
+      say "starting as master"
+    else
+      say "starting as replica of $1:$2"
+      line "replicaof $1 $2"
+    fi
+  } >"$_conf"
+  exec redis-server "$_conf"
+}
+
+run_sentinel() {
+  # shellcheck disable=SC2046
+  set -- $(current_master)
+  # resolve-hostnames: Sentinel refuses to start when a monitored name does not resolve yet
+  # (a pod's DNS record appears only once the pod has an address).
+  _deadline=$(( $(date +%s) + RESOLVE_TIMEOUT ))
+  until getent hosts "$1" >/dev/null 2>&1; do
+    [ "$(date +%s)" -lt "$_deadline" ] || die "master host $1 did not resolve within $RESOLVE_TIMEOUT s"
+    sleep 1
+  done
+  umask 077
+  _conf="$SENTINEL_RUNTIME_DIR/sentinel.conf"
+  sed -e "s/@SENTINEL_PORT@/$SELF_SENTINEL_PORT/g" \\
+    -e "s/@ANNOUNCE_HOST@/$SELF_HOST/g" \\
+    -e "s/@SENTINEL_ID@/$SELF_SENTINEL_ID/g" \\
+    -e "s/@MASTER_HOST@/$1/g" \\
+    -e "s/@MASTER_PORT@/$2/g" \\
+    "$CONFIG_DIR/sentinel.conf" >"$_conf"
+  {
+    # Clients and the other sentinels authenticate to this one; it authenticates to both.
+    line "requirepass \\"$(quoted_password)\\""
+    line "sentinel sentinel-pass \\"$(quoted_password)\\""
+    line "sentinel auth-pass $MASTER_SET \\"$(quoted_password)\\""
+  } >>"$_conf"
+  say "monitoring $MASTER_SET at $1:$2"
+  exec redis-sentinel "$_conf"
+}
+
+# Before a master stops (rolling update, drain): pause writes, so the replicas hold everything
+# acknowledged, ask a sentinel to promote one now, and wait until the sentinels name the new
+# master, so clients move within seconds instead of after down-after-milliseconds. Writes that
+# arrive meanwhile wait and then fail over with their client rather than land on a master that
+# is about to become a replica. Never fails: the pod stops either way.
+pre_stop() {
+  is_master 127.0.0.1 "$SELF_REDIS_PORT" || return 0
+  cli 127.0.0.1 "$SELF_REDIS_PORT" CLIENT PAUSE "$((SWITCHOVER_TIMEOUT * 1000))" WRITE >/dev/null || true
+  _asked=
+  for _o in $MEMBERS; do
+    member "$_o"
+    _reply=$(cli "$m_host" "$m_sentinel_port" SENTINEL FAILOVER "$MASTER_SET") || continue
+    case "$_reply" in OK*) _asked=$m_host; break ;; esac
+  done
+  if [ -z "$_asked" ]; then
+    cli 127.0.0.1 "$SELF_REDIS_PORT" CLIENT UNPAUSE >/dev/null || true
+    say "no sentinel would fail over; stopping as master"
+    return 0
+  fi
+  say "sentinel $_asked is promoting a replica"
+  _deadline=$(( $(date +%s) + SWITCHOVER_TIMEOUT ))
+  while [ "$(date +%s)" -lt "$_deadline" ]; do
+    if _m=$(sentinel_master "$m_host" "$m_sentinel_port") && [ "$_m" != "$SELF_HOST $SELF_REDIS_PORT" ]; then
+      say "new master: $_m"
+      return 0
+    fi
+    sleep 1
+  done
+  say "no new master within $SWITCHOVER_TIMEOUT s"
+}
+
+# Probes: exit 0 when healthy. Loading the AOF counts as alive (a large one takes a while), but
+# not as ready; a replica is ready once its link to the master is up and the initial sync is done.
+probe() {
+  case "$1" in
+    redis-alive)
+      _r=$(cli 127.0.0.1 "$SELF_REDIS_PORT" PING) || return 1
+      case "$_r" in PONG* | LOADING*) return 0 ;; *) return 1 ;; esac ;;
+    redis-ready)
+      _info=$(cli 127.0.0.1 "$SELF_REDIS_PORT" INFO replication | tr -d '\\r') || return 1
+      case "$_info" in *role:master*) return 0 ;; esac
+      case "$_info" in *master_link_status:up*) ;; *) return 1 ;; esac
+      case "$_info" in *master_sync_in_progress:0*) return 0 ;; *) return 1 ;; esac ;;
+    sentinel-alive)
+      _r=$(cli 127.0.0.1 "$SELF_SENTINEL_PORT" PING) || return 1
+      case "$_r" in PONG*) return 0 ;; *) return 1 ;; esac ;;
+    sentinel-ready)
+      # It knows the master and enough peers to authorize a failover: a rolling update waits for
+      # a restarted sentinel to rejoin before it takes down the next.
+      sentinel_master 127.0.0.1 "$SELF_SENTINEL_PORT" >/dev/null || return 1
+      _r=$(cli 127.0.0.1 "$SELF_SENTINEL_PORT" SENTINEL CKQUORUM "$MASTER_SET") || return 1
+      case "$_r" in OK*) return 0 ;; *) return 1 ;; esac ;;
+    *) die "unknown probe $1" ;;
+  esac
+}
+
+case "\${1:-}" in
+  redis) run_redis ;;
+  sentinel) run_sentinel ;;
+  probe) probe "\${2:-}" ;;
+  pre-stop) pre_stop ;;
+  *) die "usage: $0 redis|sentinel|probe <name>|pre-stop" ;;
+esac
+`;
+}
+
+/** The ConfigMap's data: `redis.conf`, `sentinel.conf` (a template) and the script. */
+export function redisSentinelConfigFiles(props: RedisSentinelConfigProps): Record<string, string> {
+  check(props);
+  return {
+    [REDIS_CONF]: redisConf(props),
+    [SENTINEL_CONF]: sentinelConf(props),
+    [REDIS_SCRIPT]: script(props),
+  };
+}

@@ -1,0 +1,290 @@
+/**
+ * `npm run restore-plan -- --env production --to 2026-11-22T03:15:00Z`: the objects of a
+ * point-in-time recovery, synthesized for review and written to restore/<env>-<stamp>.yaml. Never
+ * touches dist/: a recovery is an incident action applied with kubectl, not a change to what Argo
+ * CD syncs. Procedure: runbooks/restore-database-point-in-time.md.
+ *
+ * The plan, for the environment's cluster <cluster> (charts/common/names.ts):
+ *   Cluster <cluster>-restore-<yyyymmddhhmm>  made by the same construct as <cluster>, bootstrapped
+ *       from the object store (base backup + WAL of server name --source, default <cluster>) up
+ *       to --to, then archiving to its own, new server name (= its name): the old archive path
+ *       stays as it was, for another attempt
+ *   PodMonitor <restore>                     its metrics, as for <cluster>
+ *   NetworkPolicy <restore>                  the flows of <cluster>'s instances, for the new pods
+ *                                            (under the default deny, recovery cannot even reach
+ *                                            the object store without it)
+ *   NetworkPolicy <restore>-pooler           lets the pooler reach the new instances, for the switch
+ *   ScheduledBackup <restore>                base backups of the new server name, as for <cluster>
+ *
+ * Every object goes through the gate synthesis uses (strict schema, then the policy rules over the
+ * environment's objects plus these). Bad input: one line, exit 1, no stack trace, nothing written.
+ */
+import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { ApiObject, App, Chart, type ApiObjectProps } from 'cdk8s';
+import { appMetadata } from '../charts/common/labels';
+import { dataEndpoints, POSTGRES_PORT } from '../charts/common/names';
+import { tcp } from '../charts/common/network';
+import { ref, type K8sObject } from '../charts/common/policy';
+import { PostgresCluster } from '../charts/data/postgres-cluster';
+import { policyProblems, renderObject, schemaProblems, synthObjects } from '../charts/synth';
+import { environments } from '../environments/index';
+import { ConfigError, resolveEnvironments } from '../environments/load';
+import type { Environment } from '../environments/schema';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const RUNBOOK = 'runbooks/restore-database-point-in-time.md';
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+/** Bad input: the message is the whole story, no stack trace. */
+class UsageError extends Error {}
+
+const USAGE = 'usage: npm run restore-plan -- --env <environment> --to <RFC 3339 time> [--source <server name>] [--out <file>]';
+
+interface Options {
+  readonly env: string;
+  readonly to: string;
+  readonly source?: string;
+  readonly out?: string;
+}
+
+function parseOptions(argv: readonly string[]): Options {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      options: { env: { type: 'string' }, to: { type: 'string' }, source: { type: 'string' }, out: { type: 'string' } },
+      strict: true,
+      allowPositionals: false,
+    });
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    const option = /'(-[^']*)'/.exec((e as Error).message)?.[1];
+    if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') throw new UsageError(`unknown option ${option}\n${USAGE}`);
+    if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') throw new UsageError(`${option?.split(' ')[0] ?? 'an option'} needs a value\n${USAGE}`);
+    if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') throw new UsageError(`unexpected argument ${option}\n${USAGE}`);
+    throw new UsageError(`${(e as Error).message}\n${USAGE}`);
+  }
+  const { env, to, source, out } = parsed.values;
+  const names = environments.map((d) => d.name).join(', ');
+  if (env === undefined) throw new UsageError(`--env is required: one of ${names}\n${USAGE}`);
+  if (!environments.some((d) => d.name === env)) throw new UsageError(`unknown environment "${env}": one of ${names}`);
+  if (to === undefined) throw new UsageError(`--to is required: the moment to recover to, in RFC 3339 (for example 2026-11-22T03:15:00Z)\n${USAGE}`);
+  if (source !== undefined && !DNS_LABEL.test(source)) {
+    throw new UsageError(`--source "${source}" is not a server name: the name of the cluster whose archive to read (lowercase letters, digits and '-')`);
+  }
+  return { env, to, source, out };
+}
+
+const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(Z|([+-])(\d{2}):(\d{2}))$/i;
+
+/** The instant an RFC 3339 time (with a time zone: an offset or Z) names, or undefined. */
+function parseRfc3339(text: string): Date | undefined {
+  const m = RFC3339.exec(text);
+  if (!m) return undefined;
+  const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number);
+  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth || hour > 23 || minute > 59 || second > 59) return undefined;
+  let offsetMinutes = 0;
+  if (m[8].toUpperCase() !== 'Z') {
+    const [h, min] = [Number(m[10]), Number(m[11])];
+    if (h > 23 || min > 59) return undefined;
+    offsetMinutes = (m[9] === '-' ? -1 : 1) * (h * 60 + min);
+  }
+  const millis = m[7] ? Math.floor(Number(`0${m[7]}`) * 1000) : 0;
+  return new Date(Date.UTC(year, month - 1, day, hour, minute, second, millis) - offsetMinutes * 60_000);
+}
+
+/** Oldest moment the retention policy (Barman recovery window: 30d, 4w, 3m) keeps recoverable. */
+function retentionStart(policy: string, now: Date): Date {
+  const m = /^([1-9][0-9]*)([dwm])$/.exec(policy);
+  if (!m) throw new Error(`unexpected retention policy ${policy}`);
+  const n = Number(m[1]);
+  const start = new Date(now);
+  if (m[2] === 'm') start.setUTCMonth(start.getUTCMonth() - n);
+  else start.setUTCDate(start.getUTCDate() - n * (m[2] === 'w' ? 7 : 1));
+  return start;
+}
+
+/** `30d` → `30 days`. */
+function describeRetention(policy: string): string {
+  const n = Number(policy.slice(0, -1));
+  const unit = { d: 'day', w: 'week', m: 'month' }[policy.slice(-1)] ?? policy.slice(-1);
+  return `${n} ${unit}${n === 1 ? '' : 's'}`;
+}
+
+/** `202611220315`: the target minute in UTC, for names. */
+function stamp(at: Date): string {
+  return at.toISOString().replace(/[-:T]/g, '').slice(0, 12);
+}
+
+/** To the second, for messages. */
+const iso = (d: Date) => `${d.toISOString().slice(0, 19)}Z`;
+/** The instant in UTC as precisely as given (milliseconds only when there are any). */
+const utc = (d: Date) => d.toISOString().replace(/\.000Z$/, 'Z');
+
+/** Every label map in `value` that names cluster `from` as `cnpg.io/cluster` now names `to`. */
+function retargetClusterLabels(value: unknown, from: string, to: string): unknown {
+  if (Array.isArray(value)) return value.map((v) => retargetClusterLabels(v, from, to));
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(Object.entries(value).map(([k, v]) =>
+    [k, k === 'cnpg.io/cluster' && v === from ? to : retargetClusterLabels(v, from, to)]));
+}
+
+interface RestorePlan {
+  readonly name: string;
+  readonly sourceServerName: string;
+  readonly objects: K8sObject[];
+}
+
+/** The objects of the plan (not yet checked), beside the environment's own `existing` objects. */
+function buildPlan(env: Environment, existing: readonly K8sObject[], targetTime: string, target: Date, source?: string): RestorePlan {
+  const data = dataEndpoints(env);
+  const cluster = data.postgres.cluster;
+  const name = `${cluster}-restore-${stamp(target)}`;
+  if (!DNS_LABEL.test(name)) throw new UsageError(`the recovery cluster's name ${name} is longer than 63 characters: shorten app.name`);
+  const sourceServerName = source ?? cluster;
+  const find = (kind: string, objectName: string, what: string): K8sObject => {
+    const o = existing.find((e) => e.kind === kind && e.metadata?.name === objectName);
+    if (!o) throw new Error(`the environment has no ${kind} ${objectName} (${what}) to base the plan on`);
+    return structuredClone(o);
+  };
+  /** An object of the environment under the plan's name; applied with kubectl, so no sync wave. */
+  const renamed = (o: K8sObject): K8sObject => {
+    const { 'argocd.argoproj.io/sync-wave': _wave, ...annotations } = o.metadata.annotations ?? {};
+    return { ...o, metadata: { ...o.metadata, name, annotations: Object.keys(annotations).length > 0 ? annotations : undefined } };
+  };
+
+  const chart = new Chart(new App(), 'restore', { disableResourceNameHashes: true });
+  // The Cluster (and its PodMonitor) from the construct that makes <cluster>: configured alike.
+  new PostgresCluster(chart, 'postgres', { env, name, recovery: { targetTime, sourceServerName } });
+
+  // Under the default deny the new instances need the flows of <cluster>'s: the object store, the
+  // operator, each other, the pooler and the backup jobs.
+  const instances = retargetClusterLabels(find('NetworkPolicy', cluster, "the instances' flows"), cluster, name) as K8sObject;
+  new ApiObject(chart, 'instances-policy', renamed(instances) as ApiObjectProps);
+
+  // The pooler's own policy lets it reach <cluster>'s instances only; policies add up, so this one
+  // adds the new instances (for the switch) without touching the synced one.
+  new ApiObject(chart, 'pooler-policy', {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'NetworkPolicy',
+    metadata: appMetadata(env, `${name}-pooler`, 'pgbouncer', 'network-policy'),
+    spec: {
+      podSelector: { matchLabels: data.postgres.poolerPodLabels },
+      policyTypes: ['Egress'],
+      egress: [{ to: [{ podSelector: { matchLabels: { 'cnpg.io/cluster': name } } }], ports: [tcp(POSTGRES_PORT)] }],
+    },
+  });
+
+  // Base backups of the new archive path, on <cluster>'s schedule, the first one at once.
+  const schedule = renamed(find('ScheduledBackup', cluster, 'base backups'));
+  new ApiObject(chart, 'scheduled-backup', { ...schedule, spec: { ...schedule.spec, cluster: { name } } } as unknown as ApiObjectProps);
+
+  const objects: K8sObject[] = chart.toJson();
+  for (const o of objects) {
+    const clash = existing.find((e) => e.kind === o.kind && e.metadata?.name === o.metadata?.name && e.metadata?.namespace === o.metadata?.namespace);
+    if (clash) throw new UsageError(`the plan's ${ref(o)} has the name of an object of ${env.name}; pick another --to minute`);
+  }
+  return { name, sourceServerName, objects };
+}
+
+function header(env: Environment, plan: RestorePlan, targetTime: string, target: Date, generatedAt: Date): string {
+  const data = dataEndpoints(env);
+  return [
+    `# Point-in-time recovery plan for ${env.name}, written by npm run restore-plan at ${iso(generatedAt)}.`,
+    '# Not synced by Argo CD: review it, then apply it with kubectl as the runbook says',
+    `# (${RUNBOOK}).`,
+    `#   recover:  ${data.postgres.database} of server name ${plan.sourceServerName} (ObjectStore ${data.backups.objectStore}, ${data.backups.barmanDestinationPath}/${plan.sourceServerName})`,
+    `#   to:       ${targetTime}${utc(target) === targetTime ? '' : ` (${utc(target)})`}, the last transaction committed at or before it`,
+    `#   into:     Cluster ${env.app.namespace}/${plan.name}, which archives to the new server name ${plan.name}`,
+    '',
+  ].join('\n');
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  const options = parseOptions(argv);
+  const target = parseRfc3339(options.to);
+  if (!target) {
+    throw new UsageError(`--to "${options.to}" is not an RFC 3339 time with a time zone, such as 2026-11-22T03:15:00Z or 2026-11-22T04:15:00+01:00`);
+  }
+  const now = new Date();
+  if (target.getTime() > now.getTime()) {
+    throw new UsageError(`--to ${options.to} is in the future: recovery can only replay what has been archived`);
+  }
+  const env = resolveEnvironments(environments, root).find((e) => e.name === options.env) as Environment;
+  const pg = env.data.postgres;
+  if (target.getTime() < retentionStart(pg.retentionPolicy, now).getTime()) {
+    throw new UsageError(`--to ${options.to} is older than the retention window of ${env.name} (data.postgres.retentionPolicy ${pg.retentionPolicy}): `
+      + `base backups and WAL older than ${describeRetention(pg.retentionPolicy)} are not kept`);
+  }
+
+  const invocationDir = process.env.INIT_CWD ?? process.cwd();
+  const out = options.out ? resolve(invocationDir, options.out) : join(root, 'restore', `${env.name}-${stamp(target)}.yaml`);
+  const shown = relative(invocationDir, out) || out;
+  if (!relative(join(root, 'dist'), out).startsWith('..')) {
+    throw new UsageError(`--out ${options.out} is inside dist/, which only npm run synth writes`);
+  }
+  if (existsSync(out)) throw new UsageError(`${shown} already exists: review or remove it, or give --out`);
+
+  const environmentObjects = synthObjects(env).map((o) => o.object);
+  const plan = buildPlan(env, environmentObjects, options.to, target, options.source);
+  // Schema for the new objects; the policy rules over the environment plus the plan, so that
+  // rules across objects (network policy coverage, references) judge the plan in its context.
+  const problems = [...await schemaProblems(env, plan.objects), ...policyProblems(env, [...environmentObjects, ...plan.objects])];
+  if (problems.length > 0) {
+    process.stderr.write(`restore-plan: nothing was written; fix these ${problems.length} problem(s):\n`);
+    for (const p of problems) process.stderr.write(`  ${p}\n`);
+    return 1;
+  }
+
+  const body = plan.objects.map((o) => renderObject(env, o).replace(/^# Generated by shipshape[^\n]*\n/, '')).join('---\n');
+  mkdirSync(dirname(out), { recursive: true });
+  const tmp = `${out}.${process.pid}.tmp`;
+  writeFileSync(tmp, header(env, plan, options.to, target, now) + body);
+  renameSync(tmp, out);
+
+  const ns = env.app.namespace;
+  const data = dataEndpoints(env);
+  const lines = [
+    `restore-plan: wrote ${shown} (${plan.objects.length} objects, checked like npm run synth's):`,
+    ...plan.objects.map((o) => `  ${ref(o)}`),
+    '',
+    'Review before applying:',
+    `  - spec.bootstrap.recovery.recoveryTarget.targetTime is ${options.to}${utc(target) === options.to ? '' : ` (${utc(target)})`}: just before the damage, not after it`,
+    `  - externalClusters[0] reads server name ${plan.sourceServerName}; the new cluster archives to ${plan.name} (spec.plugins[0].parameters.serverName)`,
+    `  - a base backup of ${plan.sourceServerName} older than the target exists: kubectl -n ${ns} get backups.postgresql.cnpg.io`,
+    ...(now.getTime() - target.getTime() < pg.archiveTimeoutSeconds * 1000
+      ? [`  - the target is less than archive_timeout (${pg.archiveTimeoutSeconds}s) ago: WAL after it may not be archived yet, and recovery fails if no commit after the target is archived`]
+      : []),
+    '',
+    `Next (${RUNBOOK}):`,
+    `  kubectl apply -f ${shown} -l 'app.kubernetes.io/component!=backup'`,
+    `  kubectl -n ${ns} get cluster ${plan.name} -w`,
+    `  kubectl cnpg psql ${plan.name} -n ${ns} -- -d ${data.postgres.database}   # check the data`,
+    `  kubectl apply -f ${shown} -l 'app.kubernetes.io/component=backup'   # base backups of the new archive path`,
+    `Then, with Argo CD's automated sync off for ${env.name} (runbook step 5), switch the application:`,
+    `  kubectl -n ${ns} patch pooler ${data.postgres.pooler} --type merge -p '{"spec":{"cluster":{"name":"${plan.name}"}}}'`,
+    `Runbook: ${RUNBOOK}`,
+    '',
+  ];
+  process.stdout.write(lines.join('\n'));
+  return 0;
+}
+
+main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (e: unknown) => {
+  if (e instanceof UsageError) {
+    process.stderr.write(`restore-plan: ${e.message}\n`);
+    process.exitCode = 1;
+  } else if (e instanceof ConfigError) {
+    process.stderr.write(`restore-plan: nothing was written; fix these ${e.problems.length} problem(s):\n`);
+    for (const p of e.problems) process.stderr.write(`  ${p}\n`);
+    process.exitCode = 1;
+  } else {
+    process.stderr.write(`restore-plan: internal error: ${(e as Error)?.message ?? String(e)}\n`);
+    if (process.env.SHIPSHAPE_DEBUG) process.stderr.write(`${(e as Error)?.stack ?? ''}\n`);
+    process.exitCode = 2;
+  }
+});

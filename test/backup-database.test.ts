@@ -1,0 +1,242 @@
+/**
+ * The database backup job's two scripts, run as its containers run them (dump-database.sh in the
+ * `dump` init container, then backup-database.sh in `store`), against a real PostgreSQL and a real
+ * restic repository: the dump restores to identical tables, and every way it can go wrong (pg_dump
+ * failing half way, a wrong password, an unreachable store, a damaged repository, a dump changed
+ * after it was verified) exits non-zero and leaves no new snapshot.
+ */
+import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DATABASE_TAG, dumpName } from '../charts/backup/backup-jobs';
+import { instanceOf } from '../charts/common/labels';
+import { dataEndpoints } from '../charts/common/names';
+import {
+  asPostgres, cloneRepository, container, containerEnv, corrupt, createPortal, initRepository, output, packFiles, passwordFiles,
+  PG_BIN, PORTAL_TABLES, postgresDir, production, restic, resticDumpToFile, runContainer, snapshotIds, sql, startPostgres,
+  stopPostgres, tableChecksum, type Repositories, type ScriptRun, type Server,
+} from './support/backup-harness';
+
+const { env, objects } = production();
+const job = dataEndpoints(env).backups.databaseBackupJob;
+const dumpContainer = container(objects, job, 'dump');
+const storeContainer = container(objects, job, 'store');
+const DUMP = dumpName(env);
+
+let work: string;
+let server: Server;
+let keys: Repositories;
+/** The repository after one good backup; failure cases start from copies of it. */
+let goodRepository: string;
+let pods = 0;
+
+interface Pod { readonly scratch: string; readonly tmp: string; readonly cache: string; readonly dumpDir: string }
+
+/** A fresh scratch volume, /tmp and restic cache, as every pod gets. */
+function newPod(): Pod {
+  pods += 1;
+  const base = postgresDir(join(work, `pod-${pods}`));
+  const scratch = postgresDir(join(base, 'scratch'));
+  return { scratch, tmp: postgresDir(join(base, 'tmp')), cache: join(scratch, 'restic-cache'), dumpDir: join(scratch, 'dump') };
+}
+
+/** The `dump` init container. */
+function dump(pod: Pod, database = 'portal'): ScriptRun {
+  return runContainer(dumpContainer, containerEnv(dumpContainer, {
+    PGHOST: server.socket,
+    PGDATABASE: database,
+    PGUSER: 'postgres',
+    // The pod verifies the server against the operator's CA; a Unix socket has no TLS.
+    PGSSLROOTCERT: null,
+    DUMP_DIR: pod.dumpDir,
+    HOME: pod.tmp,
+    TMPDIR: pod.scratch,
+  }));
+}
+
+/** The `store` container, after the init container in the same pod. */
+function store(pod: Pod, repository: string, overrides: Record<string, string | null> = {}): ScriptRun {
+  return runContainer(storeContainer, containerEnv(storeContainer, {
+    RESTIC_REPOSITORY: repository,
+    RESTIC_BIN: '/usr/bin/restic',
+    RESTIC_PASSWORD_FILE: keys.passwordFile,
+    RESTIC_CACHE_DIR: pod.cache,
+    // --retry-lock needs restic 0.16; Debian's is 0.14 (production pins 0.18.1).
+    RESTIC_RETRY_LOCK: null,
+    DUMP_DIR: pod.dumpDir,
+    HOME: pod.tmp,
+    TMPDIR: pod.scratch,
+    ...overrides,
+  }));
+}
+
+/** A pod whose dump completed, for the cases that go wrong afterwards. */
+function podWithDump(): Pod {
+  const pod = newPod();
+  const r = dump(pod);
+  if (r.status !== 0) throw new Error(output(r));
+  return pod;
+}
+
+function copyOfGoodRepository(name: string): string {
+  expect(snapshotIds(goodRepository)).toHaveLength(1);
+  return cloneRepository(goodRepository, join(work, name));
+}
+
+beforeAll(async () => {
+  work = postgresDir();
+  server = await startPostgres(work);
+  // ~3 MB of incompressible data: the dump spans several restic chunks, shared between dumps.
+  createPortal(server, 'portal', 3_000_000);
+  keys = passwordFiles(work);
+  goodRepository = join(work, 'repository');
+  initRepository(goodRepository, keys.passwordFile, work);
+}, 60_000);
+
+afterAll(async () => {
+  await stopPostgres(server);
+  if (work) rmSync(work, { recursive: true, force: true });
+}, 30_000);
+
+test('the containers run the shipped scripts, with the settings the tests keep', () => {
+  expect(dumpContainer.command).toEqual(['bash', '/opt/backup/dump-database.sh']);
+  expect(storeContainer.command).toEqual(['bash', '/opt/backup/backup-database.sh']);
+  const plain = (c: typeof dumpContainer) => Object.fromEntries((c.env as { name: string; value?: string }[])
+    .filter((e) => e.value !== undefined).map((e) => [e.name, e.value]));
+  expect(plain(dumpContainer)).toMatchObject({ PGDATABASE: env.data.postgres.database, PGSSLMODE: 'verify-full', DUMP_NAME: DUMP });
+  expect(plain(storeContainer)).toMatchObject({ BACKUP_HOST: instanceOf(env), BACKUP_TAG: DATABASE_TAG, DUMP_NAME: DUMP, KEEP_DAILY: '7' });
+});
+
+test('backup, then restore: every table comes back with the same checksum', () => {
+  const pod = newPod();
+  const dumped = dump(pod);
+  expect(dumped.status).toBe(0);
+  expect(readdirSync(pod.dumpDir)).toEqual(expect.arrayContaining([DUMP, `${DUMP}.sha256`]));
+  expect(existsSync(join(pod.dumpDir, `${DUMP}.partial`))).toBe(false);
+
+  const stored = store(pod, goodRepository);
+  if (stored.status !== 0) throw new Error(output(stored));
+  expect(stored.stderr).toMatch(/stored and read back/);
+  expect(snapshotIds(goodRepository)).toHaveLength(1);
+  const [snapshot] = JSON.parse(restic(goodRepository, keys.passwordFile, ['snapshots', '--json'], work));
+  expect(snapshot).toMatchObject({ hostname: instanceOf(env), tags: [DATABASE_TAG], paths: [`/${DUMP}`] });
+
+  // Restore as the runbook does: the dump out of restic, pg_restore into a new database.
+  const restoredDump = join(work, 'restored.dump');
+  resticDumpToFile(goodRepository, keys.passwordFile, 'latest', `/${DUMP}`, restoredDump, work);
+  sql(server, 'postgres', 'CREATE DATABASE restored');
+  asPostgres(join(PG_BIN, 'pg_restore'), ['-h', server.socket, '-U', 'postgres', '--exit-on-error', '--no-owner', '-d', 'restored', restoredDump]);
+  for (const table of PORTAL_TABLES) {
+    const original = tableChecksum(server, 'portal', table);
+    expect(original).not.toMatch(/^0:/);
+    expect(tableChecksum(server, 'restored', table)).toBe(original);
+  }
+  // Sequences and indexes come back too.
+  expect(sql(server, 'restored', "SELECT nextval('students_id_seq')")).toBe(sql(server, 'portal', "SELECT last_value + 1 FROM students_id_seq"));
+  expect(sql(server, 'restored', "SELECT count(*) FROM pg_indexes WHERE indexname = 'enrollments_course'")).toBe('1');
+}, 60_000);
+
+test('pg_dump failing half way: no dump is marked complete, and nothing is stored', () => {
+  // A table whose rows cannot be read back: COPY fails after the other tables' data is written.
+  createPortal(server, 'broken');
+  sql(server, 'broken', `
+    CREATE TYPE mood AS ENUM ('ok', 'gone');
+    CREATE TABLE zz_audit (id int, m mood);
+    INSERT INTO zz_audit SELECT g, CASE WHEN g > 5000 THEN 'gone'::mood ELSE 'ok' END FROM generate_series(1, 10000) g;
+    DELETE FROM pg_enum WHERE enumlabel = 'gone';`);
+  const repository = copyOfGoodRepository('after-failed-dump');
+  const pod = newPod();
+
+  const dumped = dump(pod, 'broken');
+  expect(dumped.status).not.toBe(0);
+  expect(dumped.stderr).toMatch(/Dumping the contents of table "zz_audit" failed/);
+  expect(dumped.stderr).toMatch(/FAILED: pg_dump exited with 1; no dump was kept/);
+  expect(readdirSync(pod.dumpDir).filter((f) => f.startsWith(DUMP))).toEqual([]);
+
+  // Were the store container to run anyway, it refuses.
+  const stored = store(pod, repository);
+  expect(stored.status).toBe(65);
+  expect(stored.stderr).toMatch(/no verified dump .* nothing is stored/);
+  expect(snapshotIds(repository)).toEqual(snapshotIds(goodRepository));
+}, 60_000);
+
+test('a dump changed after it was verified is refused', () => {
+  const pod = podWithDump();
+  writeFileSync(join(pod.dumpDir, DUMP), 'truncated');
+  const repository = copyOfGoodRepository('after-changed-dump');
+  const stored = store(pod, repository);
+  expect(stored.status).toBe(65);
+  expect(stored.stderr).toMatch(/does not match its verified checksum/);
+  expect(snapshotIds(repository)).toEqual(snapshotIds(goodRepository));
+}, 60_000);
+
+test('a wrong repository password fails the job and stores nothing', () => {
+  const pod = podWithDump();
+  const repository = copyOfGoodRepository('repository-wrong-password');
+  const stored = store(pod, repository, { RESTIC_PASSWORD_FILE: keys.wrongPasswordFile });
+  expect(stored.status).not.toBe(0);
+  expect(stored.stderr).toMatch(/wrong password/);
+  expect(snapshotIds(repository)).toEqual(snapshotIds(goodRepository));
+}, 60_000);
+
+test('an unreachable store fails the job and stores nothing', () => {
+  const pod = podWithDump();
+  const missing = join(work, 'no-such-repository');
+  const local = store(pod, missing);
+  expect(local.status).not.toBe(0);
+  expect(existsSync(missing)).toBe(false);
+  // An S3 endpoint nobody listens on (port 9, discard, closed on loopback). Without a region
+  // restic asks for the bucket's location first and fails at once; with one it retries the
+  // request for about ten seconds before failing the same way.
+  const s3 = store(pod, 's3:http://127.0.0.1:9/bucket/restic/database', { AWS_ACCESS_KEY_ID: 'id', AWS_SECRET_ACCESS_KEY: 'secret', AWS_DEFAULT_REGION: null });
+  expect(s3.status).not.toBe(0);
+  expect(s3.stderr).toMatch(/connection refused/);
+}, 60_000);
+
+test('a damaged repository (index and trees unreadable) fails the check before anything is stored', () => {
+  const pod = podWithDump();
+  const repository = copyOfGoodRepository('damaged');
+  for (const pack of packFiles(repository)) corrupt(pack.path);
+  const stored = store(pod, repository);
+  expect(stored.status).not.toBe(0);
+  expect(stored.stderr).toMatch(/restic check found the repository damaged or unreadable; nothing is stored/);
+  expect(snapshotIds(repository)).toEqual(snapshotIds(goodRepository));
+}, 60_000);
+
+test('damaged data the new snapshot shares with the last one: read back fails, the snapshot is removed', () => {
+  const pod = podWithDump();
+  const repository = copyOfGoodRepository('damaged-data');
+  // Only the big packs: the dump's chunks. Index and trees stay intact, so restic check (without
+  // reading data) passes and the backup reuses those chunks; only reading it back can tell.
+  const data = packFiles(repository).filter((p) => p.size > 256 * 1024);
+  expect(data.length).toBeGreaterThan(0);
+  for (const pack of data) corrupt(pack.path);
+  const stored = store(pod, repository);
+  expect({ status: stored.status, removed: /removing snapshot/.test(stored.stderr) }).toEqual({ status: 65, removed: true });
+  expect(stored.stderr).toMatch(/cannot be read back/);
+  expect(snapshotIds(repository)).toEqual(snapshotIds(goodRepository));
+}, 60_000);
+
+test('a second backup restores the newer data; retention keeps the newest of the hour', () => {
+  sql(server, 'portal', "INSERT INTO courses VALUES (999, 'Added after the first backup', 1)");
+  const [first] = snapshotIds(goodRepository);
+  const pod = podWithDump();
+  const stored = store(pod, goodRepository);
+  if (stored.status !== 0) throw new Error(output(stored));
+  const saved = /^snapshot ([0-9a-f]+) saved$/m.exec(stored.stdout)?.[1] ?? 'none';
+  const ids = snapshotIds(goodRepository);
+  expect(ids.some((id) => id.startsWith(saved))).toBe(true);
+  // Two snapshots in the same hour (and day, week, month): the policy keeps only the newer. Only
+  // when the runs straddle the turn of an hour does the first stay as the newest of its hour.
+  const times = (JSON.parse(restic(goodRepository, keys.passwordFile, ['snapshots', '--json'], work)) as { time: string }[]).map((s) => s.time.slice(0, 13));
+  if (ids.length === 1) {
+    expect(ids).not.toContain(first);
+    expect(stored.stdout).toMatch(/remove 1 snapshots/);
+  } else {
+    expect(new Set(times).size).toBe(2);
+  }
+  const restoredDump = join(work, 'second.dump');
+  resticDumpToFile(goodRepository, keys.passwordFile, 'latest', `/${DUMP}`, restoredDump, work);
+  sql(server, 'postgres', 'CREATE DATABASE restored_second');
+  asPostgres(join(PG_BIN, 'pg_restore'), ['-h', server.socket, '-U', 'postgres', '--exit-on-error', '--no-owner', '-d', 'restored_second', restoredDump]);
+  expect(tableChecksum(server, 'restored_second', 'courses')).toBe(tableChecksum(server, 'portal', 'courses'));
+}, 60_000);

@@ -1,0 +1,188 @@
+/**
+ * The weekly restore test, verify-backups.sh run as the `backup-verify` CronJob's container runs
+ * it, on repositories the two backup jobs' own scripts filled: it passes on good backups, and
+ * fails (exit 65, what the Job's podFailurePolicy fails on at once) when a repository is damaged,
+ * a configured table is missing from the dump or empty, the newest dump is too old, or there is
+ * none.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DATABASE_TAG, dumpName } from '../charts/backup/backup-jobs';
+import { instanceOf } from '../charts/common/labels';
+import { dataEndpoints } from '../charts/common/names';
+import {
+  cloneRepository, container, containerEnv, corrupt, createPortal, giveToPostgres, initRepository, output, packFiles,
+  passwordFiles, postgresDir, production, restic, runContainer, snapshotIds, sql, startPostgres, stopPostgres,
+  type Repositories, type ScriptRun, type Server,
+} from './support/backup-harness';
+
+const { env, objects } = production();
+const names = dataEndpoints(env).backups;
+const verifyContainer = container(objects, names.verifyJob, 'verify');
+const dumpContainer = container(objects, names.databaseBackupJob, 'dump');
+const storeContainer = container(objects, names.databaseBackupJob, 'store');
+const filesContainer = container(objects, names.filesBackupJob, 'backup');
+const DUMP = dumpName(env);
+
+let work: string;
+let server: Server;
+let keys: Repositories;
+let databaseRepository: string;
+let filesRepository: string;
+/** A new, empty repository: `restic init` once (its key calibration takes seconds), then copies. */
+let emptyRepository: string;
+let pods = 0;
+
+function newPod(): { scratch: string; tmp: string } {
+  pods += 1;
+  const base = postgresDir(join(work, `pod-${pods}`));
+  return { scratch: postgresDir(join(base, 'scratch')), tmp: postgresDir(join(base, 'tmp')) };
+}
+
+const resticOverrides = (scratch: string) => ({
+  RESTIC_BIN: '/usr/bin/restic',
+  RESTIC_PASSWORD_FILE: keys.passwordFile,
+  RESTIC_CACHE_DIR: join(scratch, 'restic-cache'),
+  // --retry-lock needs restic 0.16; Debian's is 0.14 (production pins 0.18.1).
+  RESTIC_RETRY_LOCK: null,
+});
+
+function mustSucceed(run: ScriptRun): void {
+  if (run.status !== 0) throw new Error(output(run));
+}
+
+/** One run of the database backup job (both containers, one pod) storing `database`'s dump. */
+function backupDatabase(repository: string, database: string): void {
+  const pod = newPod();
+  const dumpDir = join(pod.scratch, 'dump');
+  mustSucceed(runContainer(dumpContainer, containerEnv(dumpContainer, {
+    PGHOST: server.socket, PGDATABASE: database, PGUSER: 'postgres', PGSSLROOTCERT: null, DUMP_DIR: dumpDir, HOME: pod.tmp, TMPDIR: pod.scratch,
+  })));
+  mustSucceed(runContainer(storeContainer, containerEnv(storeContainer, {
+    RESTIC_REPOSITORY: repository, ...resticOverrides(pod.scratch), DUMP_DIR: dumpDir, HOME: pod.tmp, TMPDIR: pod.scratch,
+  })));
+}
+
+/** One run of the verification job. */
+function verify(repositories: { database?: string; files?: string }, overrides: Record<string, string> = {}): ScriptRun {
+  const pod = newPod();
+  return runContainer(verifyContainer, containerEnv(verifyContainer, {
+    DATABASE_REPOSITORY: repositories.database ?? databaseRepository,
+    FILES_REPOSITORY: repositories.files ?? filesRepository,
+    ...resticOverrides(pod.scratch),
+    WORK_DIR: pod.scratch,
+    HOME: pod.tmp,
+    TMPDIR: pod.scratch,
+    ...overrides,
+  }));
+}
+
+/** A copy of the good database repository with one more, newer dump: that of `database`. */
+function withNewerDump(name: string, database: string): string {
+  const repository = cloneRepository(databaseRepository, join(work, name));
+  // A different hour than the good snapshot's would keep both; the same hour replaces it, which
+  // is fine: the newest is what the test restores either way.
+  backupDatabase(repository, database);
+  return repository;
+}
+
+beforeAll(async () => {
+  work = postgresDir();
+  server = await startPostgres(work);
+  createPortal(server, 'portal');
+  keys = passwordFiles(work);
+  emptyRepository = join(work, 'empty');
+  initRepository(emptyRepository, keys.passwordFile, work);
+  databaseRepository = cloneRepository(emptyRepository, join(work, 'database'));
+  filesRepository = cloneRepository(emptyRepository, join(work, 'files'));
+  backupDatabase(databaseRepository, 'portal');
+
+  const uploads = postgresDir(join(work, 'uploads'));
+  mkdirSync(join(uploads, 'students'));
+  writeFileSync(join(uploads, 'students', 'photo.jpg'), randomBytes(300_000));
+  giveToPostgres(uploads);
+  const pod = newPod();
+  mustSucceed(runContainer(filesContainer, containerEnv(filesContainer, {
+    RESTIC_REPOSITORY: filesRepository, ...resticOverrides(pod.scratch), SOURCE_DIR: uploads, HOME: pod.tmp, TMPDIR: pod.scratch,
+  })));
+}, 60_000);
+
+afterAll(async () => {
+  await stopPostgres(server);
+  if (work) rmSync(work, { recursive: true, force: true });
+}, 30_000);
+
+test('the container checks the configured tables and reads back the configured share of data', () => {
+  expect(verifyContainer.command).toEqual(['bash', '/opt/backup/verify-backups.sh']);
+  const envVars = Object.fromEntries((verifyContainer.env as { name: string; value?: string }[]).map((e) => [e.name, e.value]));
+  expect(envVars).toMatchObject({
+    VERIFY_TABLES: env.backups.verifyTables.join(' '),
+    CHECK_READ_DATA_PERCENT: String(env.backups.checkReadDataPercent),
+    MAX_SNAPSHOT_AGE_HOURS: String(env.backups.maxSnapshotAgeHours),
+    BACKUP_HOST: instanceOf(env),
+    DATABASE_TAG,
+    DUMP_NAME: DUMP,
+  });
+});
+
+test('good backups pass: the dump restores with every table present and non-empty, both repositories check out', () => {
+  const r = verify({});
+  if (r.status !== 0) throw new Error(output(r));
+  for (const table of env.backups.verifyTables) expect(r.stderr).toMatch(new RegExp(`${table.replace('.', '\\.')}: [1-9][0-9]* rows`));
+  expect(r.stderr).toMatch(/verification passed/);
+  expect(r.stdout).toMatch(/no errors were found/);
+}, 60_000);
+
+test('a damaged files repository fails the check', () => {
+  const files = cloneRepository(filesRepository, join(work, 'files-damaged'));
+  const data = packFiles(files).filter((p) => p.size > 100_000);
+  expect(data.length).toBeGreaterThan(0);
+  for (const pack of data) corrupt(pack.path);
+  // All of the data read back, so the damaged pack is certainly among it.
+  const r = verify({ files }, { CHECK_READ_DATA_PERCENT: '100' });
+  expect(r.status).toBe(65);
+  expect(r.stderr).toMatch(/restic check found errors in .*files-damaged/);
+}, 60_000);
+
+test('a damaged database repository fails', () => {
+  const database = cloneRepository(databaseRepository, join(work, 'database-damaged'));
+  for (const pack of packFiles(database)) corrupt(pack.path);
+  const r = verify({ database }, { CHECK_READ_DATA_PERCENT: '100' });
+  expect(r.status).not.toBe(0);
+  expect(r.stderr).toMatch(/FAILED/);
+}, 60_000);
+
+test('a dump without a configured table fails', () => {
+  createPortal(server, 'portal_missing');
+  sql(server, 'portal_missing', 'DROP TABLE courses CASCADE');
+  const r = verify({ database: withNewerDump('database-missing-table', 'portal_missing') });
+  expect(r.status).toBe(65);
+  expect(r.stderr).toMatch(/public\.courses is missing/);
+}, 60_000);
+
+test('a dump with an empty configured table fails', () => {
+  createPortal(server, 'portal_empty');
+  sql(server, 'portal_empty', 'TRUNCATE enrollments');
+  const r = verify({ database: withNewerDump('database-empty-table', 'portal_empty') });
+  expect(r.status).toBe(65);
+  expect(r.stderr).toMatch(/public\.enrollments is empty/);
+}, 60_000);
+
+test('a newest dump older than maxSnapshotAgeHours fails: backups have stopped', () => {
+  const database = cloneRepository(emptyRepository, join(work, 'database-stale'));
+  // A snapshot as the job makes them, dated back (restic records --time in the local zone, UTC here).
+  const old = new Date(Date.now() - (env.backups.maxSnapshotAgeHours + 2) * 3600_000).toISOString().replace('T', ' ').slice(0, 19);
+  restic(database, keys.passwordFile, ['backup', '--host', instanceOf(env), '--tag', DATABASE_TAG, '--time', old, '--stdin', '--stdin-filename', DUMP], work, 'a dump');
+  expect(snapshotIds(database)).toHaveLength(1);
+  const r = verify({ database });
+  expect(r.status).toBe(65);
+  expect(r.stderr).toMatch(/is [0-9]+h old, older than [0-9]+h: backups have stopped/);
+}, 60_000);
+
+test('an empty repository fails: there is nothing to restore', () => {
+  const database = cloneRepository(emptyRepository, join(work, 'database-empty'));
+  const r = verify({ database });
+  expect(r.status).toBe(65);
+  expect(r.stderr).toMatch(/holds no snapshot/);
+}, 60_000);

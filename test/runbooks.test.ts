@@ -1,0 +1,245 @@
+/**
+ * The recovery runbooks give exact commands against this repository's manifests, so every object a
+ * command names must be one the synthesis makes (or one the operators make from it under a known
+ * rule, such as a StatefulSet's pods or CloudNativePG's Services), in a namespace of an
+ * environment, and every npm script, repository file and link they mention must exist. A renamed
+ * CronJob or cluster fails here instead of during an incident. The other direction holds too: the
+ * runbook for each kind of recovery names every object of that kind the output has.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { dataEndpoints } from '../charts/common/names';
+import type { K8sObject } from '../charts/common/policy';
+import { synthObjects } from '../charts/synth';
+import { environments } from '../environments/index';
+import { resolveEnvironments } from '../environments/load';
+import { REPO } from './support/repository-copy';
+
+const RUNBOOKS = join(REPO, 'runbooks');
+/** The recovery runbooks this suite is about (the alert runbooks are checked by their own suite). */
+const RECOVERY = [
+  'restore-database-point-in-time.md',
+  'restore-database-from-dump.md',
+  'restore-uploaded-files.md',
+  'redis-node-loss.md',
+  'backup-failed.md',
+] as const;
+/** Namespaces of the platform the runbooks may address besides the environments' own. */
+const PLATFORM_NAMESPACES = new Set(['argocd', 'cnpg-system', 'monitoring']);
+
+const envs = resolveEnvironments(environments, REPO);
+const objectsByEnv = new Map(envs.map((env) => [env.name, synthObjects(env).map((o) => o.object)]));
+const namespaces = new Set(envs.map((env) => env.app.namespace));
+
+/** `kubectl` kinds and short names → the object kind they name. */
+const KINDS: Record<string, string> = {
+  cronjob: 'CronJob', cronjobs: 'CronJob', cj: 'CronJob',
+  job: 'Job', jobs: 'Job',
+  pod: 'Pod', pods: 'Pod', po: 'Pod',
+  statefulset: 'StatefulSet', statefulsets: 'StatefulSet', sts: 'StatefulSet',
+  deployment: 'Deployment', deployments: 'Deployment', deploy: 'Deployment',
+  service: 'Service', services: 'Service', svc: 'Service',
+  pvc: 'PersistentVolumeClaim', persistentvolumeclaim: 'PersistentVolumeClaim',
+  configmap: 'ConfigMap', cm: 'ConfigMap',
+  secret: 'Secret', secrets: 'Secret',
+  networkpolicy: 'NetworkPolicy', netpol: 'NetworkPolicy',
+  externalsecret: 'ExternalSecret',
+  cluster: 'Cluster', 'clusters.postgresql.cnpg.io': 'Cluster',
+  pooler: 'Pooler', 'poolers.postgresql.cnpg.io': 'Pooler',
+  scheduledbackup: 'ScheduledBackup', 'scheduledbackups.postgresql.cnpg.io': 'ScheduledBackup',
+  backup: 'Backup', 'backups.postgresql.cnpg.io': 'Backup',
+  objectstore: 'ObjectStore', 'objectstores.barmancloud.cnpg.io': 'ObjectStore',
+  application: 'Application', 'applications.argoproj.io': 'Application',
+};
+
+/** Shell code of a Markdown page: the fenced blocks, one logical line per command (`\` continued). */
+function commands(markdown: string): string[] {
+  const blocks = [...markdown.matchAll(/^```(?:sh|bash|shell|console)?\n([\s\S]*?)^```/gm)].map((m) => m[1]);
+  return blocks.flatMap((b) => b.replace(/\\\n\s*/g, ' ').split('\n'))
+    .map((l) => l.replace(/^\$ /, '').trim())
+    .filter((l) => l !== '' && !l.startsWith('#'));
+}
+
+interface Reference { readonly kind: string; readonly name: string; readonly namespace?: string; readonly line: string }
+
+/** An object name as written: placeholders are `<…>` or a shell variable (`$STAMP`, `$(date …)`). */
+const NAME = String.raw`[a-z0-9<$][-a-z0-9.<>$A-Z_{}]*`;
+
+/** Objects a command line names: `kind/name`, `kubectl <verb> <kind> <name>`, `kubectl cnpg <verb> <cluster>`. */
+function references(line: string): Reference[] {
+  const namespace = /(?:^|\s)(?:-n|--namespace)[ =]([a-z0-9-]+)/.exec(line)?.[1];
+  const out: Reference[] = [];
+  for (const m of line.matchAll(new RegExp(String.raw`(?:^|[\s=])([a-z.]+)/(${NAME})`, 'g'))) {
+    const kind = KINDS[m[1]];
+    if (kind) out.push({ kind, name: m[2], namespace, line });
+  }
+  for (const m of line.matchAll(new RegExp(String.raw`cnpg\.io/cluster=(${NAME})`, 'g'))) out.push({ kind: 'Cluster', name: m[1], namespace, line });
+  for (const segment of line.split(/\s*(?:\||&&|;)\s*/)) {
+    const words = segment.split(/\s+/).filter((w, i, all) => !(w.startsWith('-') || (i > 0 && /^(?:-n|--namespace|-l|-o|-c|--selector|--type|-p|--for|--timeout|--since|--tail)$/.test(all[i - 1]))));
+    const k = words.indexOf('kubectl');
+    if (k === -1) continue;
+    const [verb, a, b] = words.slice(k + 1);
+    if (verb === 'cnpg') {
+      // kubectl cnpg status|psql|backup|promote|restart|destroy|report|logs cluster <cluster>
+      const [sub, target, extra] = words.slice(k + 2);
+      const name = sub === 'logs' || sub === 'report' ? extra : target;
+      if (sub && name && new RegExp(`^${NAME}$`).test(name)) out.push({ kind: 'Cluster', name, namespace, line });
+      continue;
+    }
+    if (['get', 'describe', 'delete', 'edit', 'patch', 'annotate', 'label', 'scale', 'logs', 'exec', 'wait'].includes(verb) && a && b && KINDS[a] && !b.includes('/')) {
+      out.push({ kind: KINDS[a], name: b, namespace, line });
+    }
+    if ((verb === 'logs' || verb === 'exec') && a && !a.includes('/') && !KINDS[a] && new RegExp(`^${NAME}$`).test(a)) {
+      out.push({ kind: 'Pod', name: a, namespace, line });
+    }
+  }
+  return out;
+}
+
+/** Where a name may come from, for objects the synthesis does not write itself. */
+function known(env: string, kind: string, name: string): boolean {
+  const objects = objectsByEnv.get(env) as K8sObject[];
+  const has = (k: string, n: string) => objects.some((o) => o.kind === k && o.metadata?.name === n);
+  const cfg = envs.find((e) => e.name === env);
+  if (!cfg) return false;
+  const data = dataEndpoints(cfg);
+  const clusters = objects.filter((o) => o.kind === 'Cluster');
+  const statefulSets = objects.filter((o) => o.kind === 'StatefulSet');
+  // A placeholder stands for a part only the incident knows (a time stamp, a job's suffix): the
+  // fixed part before it must be an object's name (or the recovery cluster's, which restore-plan
+  // names `<cluster>-restore-<stamp>`) followed by a dash.
+  const placeholder = name.search(/[<$]/);
+  if (placeholder !== -1) {
+    const prefix = name.slice(0, placeholder);
+    const owners = [...objects.map((o) => `${o.metadata?.name}-`), `${data.postgres.cluster}-restore-`];
+    return prefix.endsWith('-') && owners.some((o) => prefix === o || prefix.startsWith(o));
+  }
+  switch (kind) {
+    case 'Pod':
+      return statefulSets.some((s) => Array.from({ length: s.spec.replicas ?? 1 }, (_, i) => `${s.metadata.name}-${i}`).includes(name))
+        || clusters.some((c) => Array.from({ length: c.spec.instances }, (_, i) => `${c.metadata.name}-${i + 1}`).includes(name));
+    case 'PersistentVolumeClaim':
+      return has(kind, name)
+        || statefulSets.some((s) => (s.spec.volumeClaimTemplates ?? []).some((t: K8sObject) =>
+          Array.from({ length: s.spec.replicas ?? 1 }, (_, i) => `${t.metadata.name}-${s.metadata.name}-${i}`).includes(name)))
+        || clusters.some((c) => Array.from({ length: c.spec.instances }, (_, i) => [`${c.metadata.name}-${i + 1}`, `${c.metadata.name}-${i + 1}-wal`]).flat().includes(name));
+    case 'Service':
+      return has(kind, name) || has('Pooler', name) || clusters.some((c) => ['rw', 'ro', 'r'].map((s) => `${c.metadata.name}-${s}`).includes(name));
+    case 'Secret':
+      return objects.some((o) => o.kind === 'ExternalSecret' && (o.spec?.target?.name ?? o.metadata.name) === name) || name === data.postgres.appSecret;
+    case 'Job':
+      return false; // only placeholders (`<cronjob>-<suffix>`) or jobs the runbook creates, checked below
+    default:
+      return has(kind, name);
+  }
+}
+
+const pages = RECOVERY.map((file) => ({ file, text: existsSync(join(RUNBOOKS, file)) ? readFileSync(join(RUNBOOKS, file), 'utf8') : '' }));
+
+test.each(RECOVERY)('runbooks/%s exists, has a title, a procedure and a way to verify the result', (file) => {
+  const text = pages.find((p) => p.file === file)?.text ?? '';
+  expect(text).toMatch(/^# \S/);
+  expect(text).toMatch(/^## Verify/m);
+  expect(commands(text).length).toBeGreaterThan(2);
+});
+
+describe.each(RECOVERY)('runbooks/%s', (file) => {
+  const text = () => pages.find((p) => p.file === file)?.text ?? '';
+
+  test('every object a command names exists in the synthesized output of production', () => {
+    const lines = commands(text());
+    const created = new Set(lines.flatMap((l) => [...l.matchAll(new RegExp(String.raw`kubectl(?: -n [a-z0-9-]+)? create job (${NAME})`, 'g'))].map((m) => m[1])));
+    const refs = lines.flatMap(references);
+    expect(refs.length).toBeGreaterThan(0);
+    const unknown = refs.filter((r) => !(r.kind === 'Job' && created.has(r.name)) && !(r.kind === 'Application') && !known('production', r.kind, r.name))
+      .map((r) => `${r.kind} ${r.name}: ${r.line}`);
+    expect(unknown).toEqual([]);
+  });
+
+  test('every label selector matches objects of the output', () => {
+    const production = objectsByEnv.get('production') as K8sObject[];
+    const labelSets = production.flatMap((o) => [o.metadata?.labels, o.spec?.template?.metadata?.labels, o.spec?.jobTemplate?.spec?.template?.metadata?.labels])
+      .filter((l): l is Record<string, string> => l !== undefined);
+    const selectors = commands(text()).flatMap((l) => [...l.matchAll(/(?:\s-l|--selector)[ =]'?([^'\s]+)'?/g)].map((m) => m[1]));
+    const unmatched = selectors.filter((sel) => {
+      // Set by controllers, not by the synthesis: the Job controller, CloudNativePG (checked as a cluster reference above).
+      const terms = sel.split(',').filter((t) => !/^(?:job-name|cnpg\.io\/cluster)=/.test(t));
+      const wanted = terms.filter((t) => !t.includes('!=')).map((t) => t.split('='));
+      return wanted.length > 0 && !labelSets.some((labels) => wanted.every(([k, v]) => labels[k] === v));
+    });
+    expect(unmatched).toEqual([]);
+  });
+
+  test('every kubectl command says its namespace, and it is an environment\'s or the platform\'s', () => {
+    const kubectl = commands(text()).flatMap((l) => l.split(/\s*(?:\||&&|;|\$\()\s*/)).filter((s) => /^kubectl\s/.test(s));
+    const missing = kubectl.filter((s) => !/(?:\s-n[ =]|--namespace[ =]|\s-A\b|--all-namespaces|^kubectl apply -f|^kubectl delete -f|^kubectl config|^kubectl version|^kubectl cnpg version|^kubectl (?:get|describe) (?:nodes?|pv|persistentvolumes?|storageclass(?:es)?)\b)/.test(s));
+    expect(missing).toEqual([]);
+    const wrong = kubectl.map((s) => /(?:\s-n|--namespace)[ =]([a-z0-9-]+)/.exec(s)?.[1]).filter((ns): ns is string => ns !== undefined)
+      .filter((ns) => !namespaces.has(ns) && !PLATFORM_NAMESPACES.has(ns));
+    expect(wrong).toEqual([]);
+  });
+
+  test('every npm script, repository file and link it mentions exists', () => {
+    const scripts = (JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+    const npm = [...text().matchAll(/npm run (?:-s |--silent )?([a-z][a-z0-9:-]*)/g)].map((m) => m[1]);
+    expect(npm.filter((s) => !(s in scripts))).toEqual([]);
+    const paths = [...text().matchAll(/(?:^|[\s`(])((?:charts|environments|runbooks|docs|scripts|bench|test|dist)\/[A-Za-z0-9_./-]*[A-Za-z0-9_])/g)].map((m) => m[1])
+      .filter((p) => !p.includes('<'));
+    expect(paths.filter((p) => !existsSync(join(REPO, p)))).toEqual([]);
+    const links = [...text().matchAll(/\]\(([^)#\s]+)(?:#[^)]*)?\)/g)].map((m) => m[1]).filter((l) => !/^[a-z]+:/.test(l));
+    expect(links.filter((l) => !existsSync(resolve(RUNBOOKS, l)))).toEqual([]);
+  });
+});
+
+describe('each recovery runbook covers every object of its kind', () => {
+  const production = objectsByEnv.get('production') as K8sObject[];
+  const names = (kind: string) => production.filter((o) => o.kind === kind).map((o) => o.metadata.name as string);
+  const mentions = (file: string) => new Set(commands(pages.find((p) => p.file === file)?.text ?? '').flatMap(references).map((r) => `${r.kind}/${r.name}`));
+
+  test('the failed-backup runbook names every backup CronJob and the ScheduledBackup', () => {
+    const m = mentions('backup-failed.md');
+    expect(names('CronJob').length).toBeGreaterThan(0);
+    for (const n of names('CronJob')) expect(m).toContain(`CronJob/${n}`);
+    for (const n of names('ScheduledBackup')) expect(m).toContain(`ScheduledBackup/${n}`);
+  });
+
+  test('the point-in-time runbook names the cluster and the pooler it switches', () => {
+    const m = mentions('restore-database-point-in-time.md');
+    expect(names('Cluster').length).toBeGreaterThan(0);
+    for (const n of names('Cluster')) expect(m).toContain(`Cluster/${n}`);
+    for (const n of names('Pooler')) expect(m).toContain(`Pooler/${n}`);
+  });
+
+  test('the Redis runbook names the StatefulSet and every one of its pods', () => {
+    const m = mentions('redis-node-loss.md');
+    const sets = production.filter((o) => o.kind === 'StatefulSet' && o.metadata.name === dataEndpoints(envs[0]).redis.name);
+    expect(sets).toHaveLength(1);
+    expect(m).toContain(`StatefulSet/${sets[0].metadata.name}`);
+    for (let i = 0; i < sets[0].spec.replicas; i++) expect(m).toContain(`Pod/${sets[0].metadata.name}-${i}`);
+  });
+
+  test('the uploaded-files runbook names the volume it restores into', () => {
+    expect(mentions('restore-uploaded-files.md')).toContain(`PersistentVolumeClaim/${dataEndpoints(envs[0]).uploadsClaim}`);
+  });
+});
+
+test('restore-plan points at the point-in-time runbook, and the docs link every recovery runbook', () => {
+  expect(readFileSync(join(REPO, 'scripts/restore-plan.ts'), 'utf8')).toContain("'runbooks/restore-database-point-in-time.md'");
+  const doc = readFileSync(join(REPO, 'docs/disaster-recovery.md'), 'utf8');
+  for (const file of RECOVERY) expect(doc).toContain(`](../runbooks/${file})`);
+  const links = [...doc.matchAll(/\]\(([^)#\s]+)(?:#[^)]*)?\)/g)].map((m) => m[1]).filter((l) => !/^[a-z]+:/.test(l));
+  expect(links.filter((l) => !existsSync(resolve(join(REPO, 'docs'), l)))).toEqual([]);
+});
+
+test('the reference parser finds what the runbooks write', () => {
+  // The checks above are only as good as this parser: pin what it reads.
+  expect(references('kubectl -n student-portal create job backup-database-manual-1 --from=cronjob/backup-database')).toEqual([
+    { kind: 'CronJob', name: 'backup-database', namespace: 'student-portal', line: expect.any(String) },
+  ]);
+  expect(references('kubectl cnpg status student-portal-db -n student-portal').map((r) => `${r.kind}/${r.name}`)).toEqual(['Cluster/student-portal-db']);
+  expect(references('kubectl -n student-portal logs student-portal-redis-0 -c redis').map((r) => `${r.kind}/${r.name}`)).toEqual(['Pod/student-portal-redis-0']);
+  expect(references('kubectl -n student-portal get pvc data-student-portal-redis-1').map((r) => `${r.kind}/${r.name}`)).toEqual(['PersistentVolumeClaim/data-student-portal-redis-1']);
+  expect(known('production', 'Cluster', 'no-such-cluster')).toBe(false);
+  expect(known('production', 'Cluster', `${dataEndpoints(envs[0]).postgres.cluster}-restore-<yyyymmddhhmm>`)).toBe(true);
+  expect(known('production', 'CronJob', 'no-such-<suffix>')).toBe(false);
+});

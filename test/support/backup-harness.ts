@@ -1,0 +1,287 @@
+/**
+ * Runs the shipped backup scripts as the CronJobs run them, against real components: a throwaway
+ * PostgreSQL 15 (Debian's; production runs 17, the scripts are version-agnostic) on a Unix socket,
+ * and restic repositories in local folders instead of s3: URLs.
+ *
+ * A script's environment is the one its container gets in the synthesized CronJob, with only the
+ * settings that name places of this machine replaced (repository URL, socket, scratch folders, the
+ * restic binary and password file). Every replaced name must exist in the container's env, so a
+ * renamed variable fails here rather than in the cluster. Scripts, servers and restic all run as
+ * the postgres user: initdb refuses root, and the pods run as non-root too.
+ */
+import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node:child_process';
+import { appendFileSync, chmodSync, chownSync, closeSync, cpSync, openSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import type { K8sObject } from '../../charts/common/policy';
+import { scriptsDirectory } from '../../charts/backup/backup-scripts';
+import { synthObjects } from '../../charts/synth';
+import { environments } from '../../environments/index';
+import { resolveEnvironments } from '../../environments/load';
+import { makeKeyCheap } from './restic-fast-key';
+import type { Environment } from '../../environments/schema';
+
+export const PG_BIN = '/usr/lib/postgresql/15/bin';
+export const SCRIPTS = scriptsDirectory();
+
+export const postgresUser = (() => {
+  const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith('postgres:'));
+  if (!line) throw new Error('no postgres user: install postgresql-15 (scripts/test-tools.sh)');
+  const [, , uid, gid] = line.split(':');
+  return { uid: Number(uid), gid: Number(gid) };
+})();
+
+/** The production environment and its synthesized objects: what the cluster would run. */
+export function production(): { env: Environment; objects: K8sObject[] } {
+  const env = resolveEnvironments(environments, process.cwd()).find((e) => e.production);
+  if (!env) throw new Error('no production environment');
+  return { env, objects: synthObjects(env).map((o) => o.object) };
+}
+
+/** A folder owned by the postgres user (mode 755), created under `parent` or the system temp dir. */
+export function postgresDir(path?: string): string {
+  const dir = path ?? mkdtempSync(join(tmpdir(), 'shipshape-backup-'));
+  mkdirSync(dir, { recursive: true });
+  chmodSync(dir, 0o755);
+  chownSync(dir, postgresUser.uid, postgresUser.gid);
+  return dir;
+}
+
+/** Chown a tree to the postgres user (files the test wrote as root). */
+export function giveToPostgres(path: string): void {
+  chownSync(path, postgresUser.uid, postgresUser.gid);
+  if (statSync(path).isDirectory()) for (const entry of readdirSync(path)) giveToPostgres(join(path, entry));
+}
+
+const BASE_ENV = { PATH: `${PG_BIN}:/usr/local/bin:/usr/bin:/bin`, LC_ALL: 'C.UTF-8', LANG: 'C.UTF-8' };
+
+/** A command as the postgres user; throws with its output when it fails. */
+export function asPostgres(cmd: string, args: string[], env: Record<string, string> = {}, input?: string): string {
+  const r = spawnSync(cmd, args, { ...postgresUser, encoding: 'utf8', timeout: 60_000, env: { ...BASE_ENV, ...env }, input, maxBuffer: 64 << 20 });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status ?? r.signal}):\n${r.stdout}${r.stderr}`);
+  return r.stdout;
+}
+
+// ---------------------------------------------------------------------------------------------
+// PostgreSQL
+
+export interface Server { readonly socket: string; readonly data: string; readonly process: ChildProcess; readonly log: string }
+
+async function waitFor(what: string, timeoutMs: number, probe: () => boolean): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!probe()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 30));
+  }
+}
+
+/** initdb (as postgres, fsync off) and a server listening only on a socket in `work`. */
+export async function startPostgres(work: string, name = 'pg'): Promise<Server> {
+  const data = join(work, `${name}-data`);
+  const socket = postgresDir(join(work, `${name}-socket`));
+  const log = join(work, `${name}.log`);
+  asPostgres(join(PG_BIN, 'initdb'), ['-D', data, '-U', 'postgres', '--auth=trust', '--no-sync', '--encoding=UTF8', '--no-locale']);
+  const child = spawn(join(PG_BIN, 'postgres'), ['-D', data, '-k', socket, '-c', 'listen_addresses=', '-c', 'fsync=off'], {
+    ...postgresUser, stdio: ['ignore', 'ignore', 'pipe'], env: BASE_ENV,
+  });
+  child.stderr?.on('data', (chunk: Buffer) => appendFileSync(log, chunk));
+  await waitFor(`PostgreSQL to accept connections (log: ${log})`, 30_000, () => {
+    if (child.exitCode !== null) throw new Error(`postgres exited with ${child.exitCode}:\n${existsSync(log) ? readFileSync(log, 'utf8') : ''}`);
+    return spawnSync(join(PG_BIN, 'pg_isready'), ['-h', socket, '-q'], { timeout: 5_000 }).status === 0;
+  });
+  return { socket, data, process: child, log };
+}
+
+/** SIGINT (fast shutdown), then SIGKILL if it is not gone within 15 s. */
+export async function stopPostgres(server: Server | undefined): Promise<void> {
+  const child = server?.process;
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(() => { child.kill('SIGKILL'); resolve(); }, 15_000);
+    child.once('exit', () => { clearTimeout(timer); resolve(); });
+    child.kill('SIGINT');
+  });
+}
+
+/** psql, tuples only, unaligned, stopping at the first error. */
+export function sql(server: Server, database: string, script: string): string {
+  return asPostgres(join(PG_BIN, 'psql'), ['-h', server.socket, '-U', 'postgres', '-d', database, '-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-c', script]).trim();
+}
+
+/** md5 of a table's rows in a fixed order: equal checksums, equal contents. */
+export function tableChecksum(server: Server, database: string, table: string): string {
+  return sql(server, database, `SELECT count(*) || ':' || coalesce(md5(string_agg(t::text, E'\\n' ORDER BY t::text)), '') FROM ${table} t`);
+}
+
+/**
+ * A portal-like database: the tables the verification checks, with keys, an index, a sequence,
+ * NULLs, Unicode, JSON, timestamps and `bytes` of incompressible bytea, so the dump spans several
+ * restic chunks and a second dump shares most of them with the first.
+ */
+export function createPortal(server: Server, database: string, bytes = 0): void {
+  sql(server, 'postgres', `CREATE DATABASE ${database}`);
+  sql(server, database, `
+    CREATE TABLE students (id serial PRIMARY KEY, name text NOT NULL, email text UNIQUE, enrolled_at timestamptz, profile jsonb);
+    CREATE TABLE courses (id int PRIMARY KEY, title text NOT NULL, credits numeric(4,1));
+    CREATE TABLE enrollments (student_id int REFERENCES students, course_id int REFERENCES courses, grade text, PRIMARY KEY (student_id, course_id));
+    CREATE INDEX enrollments_course ON enrollments (course_id);
+    CREATE TABLE attachments (id int PRIMARY KEY, content bytea);
+    INSERT INTO students (name, email, enrolled_at, profile)
+      SELECT 'Student ' || g || CASE WHEN g % 7 = 0 THEN ' Ærøskøbing ✓' ELSE '' END,
+             CASE WHEN g % 11 = 0 THEN NULL ELSE 's' || g || '@university.example' END,
+             timestamptz '2024-09-01 08:00+00' + g * interval '1 hour',
+             jsonb_build_object('year', 1 + g % 5, 'tags', jsonb_build_array('a', g))
+      FROM generate_series(1, 2000) g;
+    INSERT INTO courses SELECT g, 'Course ' || g, (g % 10) + 0.5 FROM generate_series(1, 50) g;
+    INSERT INTO enrollments SELECT s, 1 + (s * 7 + k) % 50, CASE WHEN k = 0 THEN NULL ELSE 'A' END
+      FROM generate_series(1, 2000) s, generate_series(0, 2) k;
+  `);
+  if (bytes > 0) {
+    // Random bytes do not compress: the dump stays about this large.
+    const rows = Math.ceil(bytes / 65536);
+    sql(server, database, `INSERT INTO attachments SELECT g, (SELECT string_agg(decode(md5(random()::text || g || i), 'hex'), '') FROM generate_series(1, 4096) i) FROM generate_series(1, ${rows}) g`);
+  }
+}
+
+export const PORTAL_TABLES = ['students', 'courses', 'enrollments', 'attachments'];
+
+// ---------------------------------------------------------------------------------------------
+// restic
+
+export const RESTIC = '/usr/bin/restic';
+const PASSWORD = 'correct horse battery staple';
+
+export interface Repositories {
+  /** A password file with the right key, and one with a wrong key. */
+  readonly passwordFile: string;
+  readonly wrongPasswordFile: string;
+}
+
+/** Password files in `work`, readable by the postgres user only. */
+export function passwordFiles(work: string): Repositories {
+  const passwordFile = join(work, 'restic-password');
+  const wrongPasswordFile = join(work, 'wrong-password');
+  writeFileSync(passwordFile, PASSWORD, { mode: 0o600 });
+  writeFileSync(wrongPasswordFile, 'not the password', { mode: 0o600 });
+  giveToPostgres(passwordFile);
+  giveToPostgres(wrongPasswordFile);
+  return { passwordFile, wrongPasswordFile };
+}
+
+/** restic as the postgres user, with a fresh cache as every pod has, stdin closed. */
+export function restic(repository: string, passwordFile: string, args: string[], work: string, input = ''): string {
+  const cache = postgresDir(mkdtempSync(join(work, 'cache-')));
+  try {
+    return asPostgres(RESTIC, args, { RESTIC_REPOSITORY: repository, RESTIC_PASSWORD_FILE: passwordFile, RESTIC_CACHE_DIR: cache, HOME: work }, input);
+  } finally {
+    rmSync(cache, { recursive: true, force: true });
+  }
+}
+
+/** `restic dump <snapshot> <file>` into `target`, as the postgres user, bytes untouched. */
+export function resticDumpToFile(repository: string, passwordFile: string, snapshot: string, file: string, target: string, work: string): void {
+  const cache = postgresDir(mkdtempSync(join(work, 'cache-')));
+  const fd = openSync(target, 'w');
+  try {
+    const r = spawnSync(RESTIC, ['dump', snapshot, file], {
+      ...postgresUser, timeout: 60_000, stdio: ['ignore', fd, 'pipe'], encoding: 'utf8',
+      env: { ...BASE_ENV, RESTIC_REPOSITORY: repository, RESTIC_PASSWORD_FILE: passwordFile, RESTIC_CACHE_DIR: cache, HOME: work },
+    });
+    if (r.status !== 0) throw new Error(`restic dump ${snapshot} ${file} failed (${r.status ?? r.signal}):\n${r.stderr}`);
+  } finally {
+    closeSync(fd);
+    rmSync(cache, { recursive: true, force: true });
+  }
+}
+
+/** A new repository, its key made cheap to derive (see restic-fast-key.ts). */
+export function initRepository(path: string, passwordFile: string, work: string): void {
+  restic(path, passwordFile, ['init'], work);
+  makeKeyCheap(path, PASSWORD);
+  giveToPostgres(path);
+}
+
+/** A copy of a repository (same key), owned by the postgres user. */
+export function cloneRepository(from: string, to: string): string {
+  cpSync(from, to, { recursive: true });
+  giveToPostgres(to);
+  return to;
+}
+
+/** Snapshot IDs, read from the repository folder itself: no key derivation, no lock. */
+export function snapshotIds(repository: string): string[] {
+  const dir = join(repository, 'snapshots');
+  return existsSync(dir) ? readdirSync(dir).sort() : [];
+}
+
+/** Pack files (data/xx/<id>) with their sizes. */
+export function packFiles(repository: string): { path: string; size: number }[] {
+  const data = join(repository, 'data');
+  return readdirSync(data).flatMap((d) => readdirSync(join(data, d)).map((f) => join(data, d, f)))
+    .map((path) => ({ path, size: statSync(path).size }));
+}
+
+/**
+ * Flip bytes throughout a file, one in every 4 KiB and one in the middle (same size, so only
+ * reading the content can tell): every blob in a pack is hit, not just one that may go unused.
+ */
+export function corrupt(path: string): void {
+  const bytes = readFileSync(path);
+  bytes[Math.floor(bytes.length / 2)] ^= 0xff;
+  for (let i = 7; i < bytes.length; i += 4096) bytes[i] ^= 0xff;
+  writeFileSync(path, bytes);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The scripts, as the CronJobs run them
+
+/** The container of a CronJob (init containers included). */
+export function container(objects: readonly K8sObject[], cronJob: string, name: string): K8sObject {
+  const job = objects.find((o) => o.kind === 'CronJob' && o.metadata.name === cronJob);
+  if (!job) throw new Error(`no CronJob ${cronJob}`);
+  const spec = job.spec.jobTemplate.spec.template.spec;
+  const found = [...(spec.initContainers ?? []), ...spec.containers].find((c: K8sObject) => c.name === name);
+  if (!found) throw new Error(`CronJob ${cronJob} has no container ${name}`);
+  return found;
+}
+
+/**
+ * The environment a container gets, with `overrides` applied: a string replaces the value, null
+ * removes the variable. Variables from Secrets are left out unless overridden (there is no
+ * Secret here). Every overridden name must be one the container has.
+ */
+export function containerEnv(c: K8sObject, overrides: Record<string, string | null>): Record<string, string> {
+  const names = new Set<string>((c.env ?? []).map((e: K8sObject) => e.name));
+  const unknown = Object.keys(overrides).filter((n) => !names.has(n));
+  if (unknown.length > 0) throw new Error(`container ${c.name} has no env ${unknown.join(', ')}`);
+  const out: Record<string, string> = {};
+  for (const e of c.env ?? []) {
+    if (Object.hasOwn(overrides, e.name)) {
+      const v = overrides[e.name];
+      if (v !== null) out[e.name] = v;
+    } else if (e.value !== undefined) {
+      out[e.name] = e.value;
+    }
+  }
+  return out;
+}
+
+export interface ScriptRun { readonly status: number | null; readonly stdout: string; readonly stderr: string }
+
+/**
+ * Runs the script a container runs (its command is `bash <mount>/<script>`) from
+ * charts/backup/scripts, as the postgres user, with exactly `env` (plus PATH and locale).
+ */
+export function runContainer(c: K8sObject, env: Record<string, string>, timeout = 120_000): ScriptRun {
+  const [shell, path] = c.command as string[];
+  if (shell !== 'bash' || !path) throw new Error(`container ${c.name} does not run a script: ${JSON.stringify(c.command)}`);
+  const r: SpawnSyncReturns<string> = spawnSync('bash', [join(SCRIPTS, basename(path))], {
+    ...postgresUser, encoding: 'utf8', timeout, env: { ...BASE_ENV, ...env }, stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20,
+  });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** For failure messages: what the script said. */
+export function output(run: ScriptRun): string {
+  return `exit ${run.status}\n--- stdout\n${run.stdout}\n--- stderr\n${run.stderr}`;
+}
