@@ -36,8 +36,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 type Validate = (this: unknown) => void;
 type Loader = () => Promise<{ prototype: { validate: Validate } }>;
 
-const core = (kind: string): Loader => () => import(`kubernetes-models/v1/${kind}`).then((m) => m[kind]);
-const group = (path: string, kind: string): Loader => () => import(`kubernetes-models/${path}/${kind}`).then((m) => m[kind]);
+// Literal module paths, so that a bundler can see (and include) every validator.
 
 /** A kind checked with a JSON Schema generated from its CRD: the base name of its files in imports/schemas/. */
 interface CrdSchema { readonly schema: string }
@@ -48,25 +47,25 @@ const crd = (schema: string): CrdSchema => ({ schema });
  * an object the cluster does not serve fails the whole sync.
  */
 const REGISTRY: Record<string, Loader | CrdSchema> = {
-  'v1/Namespace': core('Namespace'),
-  'v1/Service': core('Service'),
-  'v1/ServiceAccount': core('ServiceAccount'),
-  'v1/ConfigMap': core('ConfigMap'),
-  'v1/Secret': core('Secret'),
-  'v1/PersistentVolumeClaim': core('PersistentVolumeClaim'),
-  'apps/v1/Deployment': group('apps/v1', 'Deployment'),
-  'apps/v1/StatefulSet': group('apps/v1', 'StatefulSet'),
-  'apps/v1/DaemonSet': group('apps/v1', 'DaemonSet'),
-  'batch/v1/Job': group('batch/v1', 'Job'),
-  'batch/v1/CronJob': group('batch/v1', 'CronJob'),
-  'autoscaling/v2/HorizontalPodAutoscaler': group('autoscaling/v2', 'HorizontalPodAutoscaler'),
-  'policy/v1/PodDisruptionBudget': group('policy/v1', 'PodDisruptionBudget'),
-  'networking.k8s.io/v1/NetworkPolicy': group('networking.k8s.io/v1', 'NetworkPolicy'),
-  'rbac.authorization.k8s.io/v1/Role': group('rbac.authorization.k8s.io/v1', 'Role'),
-  'rbac.authorization.k8s.io/v1/RoleBinding': group('rbac.authorization.k8s.io/v1', 'RoleBinding'),
-  'rbac.authorization.k8s.io/v1/ClusterRole': group('rbac.authorization.k8s.io/v1', 'ClusterRole'),
-  'rbac.authorization.k8s.io/v1/ClusterRoleBinding': group('rbac.authorization.k8s.io/v1', 'ClusterRoleBinding'),
-  'scheduling.k8s.io/v1/PriorityClass': group('scheduling.k8s.io/v1', 'PriorityClass'),
+  'v1/Namespace': () => import('kubernetes-models/v1/Namespace').then((m) => m.Namespace),
+  'v1/Service': () => import('kubernetes-models/v1/Service').then((m) => m.Service),
+  'v1/ServiceAccount': () => import('kubernetes-models/v1/ServiceAccount').then((m) => m.ServiceAccount),
+  'v1/ConfigMap': () => import('kubernetes-models/v1/ConfigMap').then((m) => m.ConfigMap),
+  'v1/Secret': () => import('kubernetes-models/v1/Secret').then((m) => m.Secret),
+  'v1/PersistentVolumeClaim': () => import('kubernetes-models/v1/PersistentVolumeClaim').then((m) => m.PersistentVolumeClaim),
+  'apps/v1/Deployment': () => import('kubernetes-models/apps/v1/Deployment').then((m) => m.Deployment),
+  'apps/v1/StatefulSet': () => import('kubernetes-models/apps/v1/StatefulSet').then((m) => m.StatefulSet),
+  'apps/v1/DaemonSet': () => import('kubernetes-models/apps/v1/DaemonSet').then((m) => m.DaemonSet),
+  'batch/v1/Job': () => import('kubernetes-models/batch/v1/Job').then((m) => m.Job),
+  'batch/v1/CronJob': () => import('kubernetes-models/batch/v1/CronJob').then((m) => m.CronJob),
+  'autoscaling/v2/HorizontalPodAutoscaler': () => import('kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler').then((m) => m.HorizontalPodAutoscaler),
+  'policy/v1/PodDisruptionBudget': () => import('kubernetes-models/policy/v1/PodDisruptionBudget').then((m) => m.PodDisruptionBudget),
+  'networking.k8s.io/v1/NetworkPolicy': () => import('kubernetes-models/networking.k8s.io/v1/NetworkPolicy').then((m) => m.NetworkPolicy),
+  'rbac.authorization.k8s.io/v1/Role': () => import('kubernetes-models/rbac.authorization.k8s.io/v1/Role').then((m) => m.Role),
+  'rbac.authorization.k8s.io/v1/RoleBinding': () => import('kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding').then((m) => m.RoleBinding),
+  'rbac.authorization.k8s.io/v1/ClusterRole': () => import('kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRole').then((m) => m.ClusterRole),
+  'rbac.authorization.k8s.io/v1/ClusterRoleBinding': () => import('kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRoleBinding').then((m) => m.ClusterRoleBinding),
+  'scheduling.k8s.io/v1/PriorityClass': () => import('kubernetes-models/scheduling.k8s.io/v1/PriorityClass').then((m) => m.PriorityClass),
   'gateway.networking.k8s.io/v1/Gateway': () => import('@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/Gateway').then((m) => m.Gateway),
   'gateway.networking.k8s.io/v1/HTTPRoute': () => import('@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/HTTPRoute').then((m) => m.HTTPRoute),
   'cert-manager.io/v1/Certificate': () => import('@kubernetes-models/cert-manager/cert-manager.io/v1/Certificate').then((m) => m.Certificate),
