@@ -298,7 +298,7 @@ async function main(): Promise<number> {
       how = `main.ts bundled by esbuild (--packages=external, ${fmt(m.seconds, 2)} s, not included) and run as \`node main.bench-bundle.mjs\``;
     } else {
       full = script.node ? { node: [...script.node.flags, script.node.entry] } : { shell: script.text };
-      how = `full synth as the synth script \`${script.text}\` (bundle build included); generated cases as esbuild bundles`;
+      how = `full synth as the synth script \`${script.text}\` (its cached bundle, built by the warm-up run); generated cases as esbuild bundles`;
     }
     const cases: SynthCase[] = [
       { name: 'full synth (staging + production)', command: full, root: snap, outputs: ['dist', 'argocd'], runs: RUNS },
