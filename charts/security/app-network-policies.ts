@@ -21,7 +21,6 @@ export const DNS_NAMESPACE = 'kube-system';
 export const DNS_POD_LABELS = { 'k8s-app': 'kube-dns' } as const;
 export const DNS_PORT = 53;
 
-
 /**
  * Default deny for the namespace, then one policy per service with exactly the flows it needs:
  * from this environment's gateway proxies to routed services, between services that call each
@@ -98,8 +97,8 @@ export class AppNetworkPolicies extends Construct {
         });
       }
 
-      // A service named like a namespace-wide policy clashes by object name, which synthesis
-      // reports; the construct id must not clash first and crash instead.
+      // Prefixed ids: a service name may equal another construct's id in this scope (the
+      // configuration refuses equal object names with a clear message before this runs).
       new ModelObject(this, `service-${name}`, new NetworkPolicy({
         metadata: appMetadata(env, name, name, 'network-policy'),
         spec: {
