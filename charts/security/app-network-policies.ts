@@ -4,7 +4,7 @@ import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPol
 import type { Environment } from '../../environments/schema';
 import { appMetadata, selectorLabels } from '../common/labels';
 import { ModelObject } from '../common/model-object';
-import { namespacePeer, NON_PUBLIC_RANGES, PROMETHEUS_POD_LABELS, tcp } from '../common/network';
+import { namespacePeer, PROMETHEUS_POD_LABELS, PUBLIC_INTERNET, tcp } from '../common/network';
 import { dataEndpoints, FIXED_NAMES, POSTGRES_PORT, REDIS_PORT, SENTINEL_PORT } from '../common/names';
 import { ACME_SOLVER_POD_LABELS, ACME_SOLVER_PORT } from '../platform/acme-cluster-issuer';
 import { gatewayProxyPodLabels } from '../platform/public-gateway';
@@ -13,8 +13,6 @@ export interface AppNetworkPoliciesProps {
   /** Services, their flows and ports, and the namespaces of the gateway proxies and Prometheus. */
   readonly env: Environment;
 }
-
-export { NON_PUBLIC_RANGES, PROMETHEUS_POD_LABELS } from '../common/network';
 
 /** Cluster DNS as kubeadm and most distributions deploy it; CoreDNS listens on 53 in the pod. */
 export const DNS_NAMESPACE = 'kube-system';
@@ -92,7 +90,7 @@ export class AppNetworkPolicies extends Construct {
       }
       if (s.internetEgressPorts.length > 0) {
         egress.push({
-          to: [{ ipBlock: { cidr: '0.0.0.0/0', except: NON_PUBLIC_RANGES } }],
+          to: [PUBLIC_INTERNET],
           ports: [...new Set(s.internetEgressPorts)].sort((a, b) => a - b).map(tcp),
         });
       }
