@@ -22,7 +22,9 @@ async function main(): Promise<number> {
     for (const p of e.problems) process.stderr.write(`  ${p}\n`);
     return 1;
   }
-  writeDist(root, files);
+  const { leftovers } = writeDist(root, files);
+  // The new tree is in place; a scratch copy that could not be removed is the next run's to clean.
+  for (const l of leftovers) process.stderr.write(`shipshape: warning: could not remove ${l}; the next run removes it\n`);
   // `cdk8s synth` wipes and lists its own output folder; give it the same files to list.
   const cliOut = process.env.CDK8S_OUTDIR;
   if (cliOut && resolve(cliOut) !== resolve(root, DIST)) replaceTree(resolve(cliOut), files);

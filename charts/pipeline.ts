@@ -4,7 +4,7 @@
  */
 import { join } from 'node:path';
 import { ConfigError, resolveEnvironments, type EnvironmentDefinition } from '../environments/load';
-import { replaceTree } from './common/output';
+import { replaceTree, type ReplaceTreeResult } from './common/output';
 import { synthesizeEnvironment } from './synth';
 
 /** Folder (relative to the repository) Argo CD reads the environments from. */
@@ -27,6 +27,6 @@ export async function synthesizeAll(defs: readonly EnvironmentDefinition[], root
 }
 
 /** Replace dist/ with exactly these files. */
-export function writeDist(root: string, files: ReadonlyMap<string, string>): void {
-  replaceTree(join(root, DIST), files);
+export function writeDist(root: string, files: ReadonlyMap<string, string>): ReplaceTreeResult {
+  return replaceTree(join(root, DIST), files);
 }

@@ -23,12 +23,16 @@ const options = {
   bundle: true,
   platform: 'node',
   format: 'esm',
-  target: 'node20',
+  target: 'node22',
   // Dependencies bundled too: Node 20 compiles each of ~500 ES modules on its own at every start.
   // CommonJS dependencies (cdk8s, constructs) need require and __dirname in an ES module.
   banner: {
     js: "import { createRequire as __shipshapeRequire } from 'node:module'; import { fileURLToPath as __shipshapePath } from 'node:url'; const require = __shipshapeRequire(import.meta.url); const __filename = __shipshapePath(import.meta.url); const __dirname = __filename.slice(0, __filename.lastIndexOf('/'));",
   },
+  // ajv-formats-draft2019 (through @kubernetes-models/validate) requires 'punycode', which Node
+  // resolves to its deprecated built-in (a DEP0040 warning on every run since Node 21) although
+  // the package depends on the userland punycode: bundle that one.
+  alias: { punycode: 'punycode/' },
   logLevel: 'error',
   metafile: true,
   write: false,

@@ -4,7 +4,7 @@
  * policies has a rule matching the peer and port) to concrete pods, so each test states a flow.
  */
 import { Chart, Testing } from 'cdk8s';
-import { selectorLabels } from '../charts/common/labels';
+import { recommendedLabels, selectorLabels } from '../charts/common/labels';
 import { dataEndpoints } from '../charts/common/names';
 import type { K8sObject } from '../charts/common/policy';
 import { ACME_SOLVER_POD_LABELS } from '../charts/platform/acme-cluster-issuer';
@@ -42,7 +42,7 @@ function cast(env: Environment) {
     prometheus: { namespace: env.monitoringNamespace, labels: { 'app.kubernetes.io/name': 'prometheus', 'app.kubernetes.io/instance': 'k8s' } },
     grafana: { namespace: env.monitoringNamespace, labels: { 'app.kubernetes.io/name': 'grafana' } },
     pooler: { namespace: ns, labels: data.postgres.poolerPodLabels },
-    postgres: { namespace: ns, labels: { ...data.postgres.clusterPodLabels, 'cnpg.io/instanceRole': 'primary' } },
+    postgres: { namespace: ns, labels: { ...data.postgres.instancePodSelector.matchLabels, 'cnpg.io/podRole': 'instance', 'cnpg.io/instanceRole': 'primary' } },
     redis: { namespace: ns, labels: data.redis.podLabels },
     dns: { namespace: 'kube-system', labels: { 'k8s-app': 'kube-dns' } },
     otherKubeSystem: { namespace: 'kube-system', labels: { component: 'kube-apiserver' } },
@@ -86,6 +86,16 @@ describe('the flows the application needs', () => {
     expect(allowed(policies, p.gatewayController, p.web, 3000)).toBe(false);
     expect(allowed(policies, cast(stagingEnv).gateway, p.web, 3000)).toBe(false);
     expect(allowed(policies, p.stranger, p.web, 3000)).toBe(false);
+  });
+
+  test('web and api themselves refuse every pod no flow names, whatever that pod\'s egress says', () => {
+    const unlabelled: Pod = { namespace: productionEnv.app.namespace, labels: {} };
+    for (const sender of [unlabelled, p.solver, p.pooler, p.postgres, p.redis, p.stranger, p.gatewayController, p.grafana, p.internet]) {
+      expect(sideAllows(policies, 'Ingress', p.web, sender, 3000)).toBe(false);
+      expect(sideAllows(policies, 'Ingress', p.api, sender, 8080)).toBe(false);
+    }
+    expect(sideAllows(policies, 'Ingress', p.api, p.web, 8080)).toBe(true);
+    expect(sideAllows(policies, 'Ingress', p.web, p.gateway, 3000)).toBe(true);
   });
 
   test('web calls api; api does not call web', () => {
@@ -179,4 +189,15 @@ test('one policy per service, selecting its pods by the stable labels', () => {
     expect(policy.spec.policyTypes).toEqual(['Ingress', 'Egress']);
   }
   expect(policies.map((x) => x.metadata.name).sort()).toEqual(['allow-acme-http01-solver', 'allow-dns', 'api', 'default-deny', 'web']);
+});
+
+test('each policy is labelled as a network policy of what it guards, so `kubectl get -l` finds it', () => {
+  const labels = Object.fromEntries(policiesOf(productionEnv).map((x) => [x.metadata.name, x.metadata.labels]));
+  const guards = { 'default-deny': 'default-deny', 'allow-dns': 'allow-dns', 'allow-acme-http01-solver': 'acme-http01-solver', api: 'api', web: 'web' };
+  for (const [policy, name] of Object.entries(guards)) {
+    expect({ policy, labels: labels[policy] }).toEqual({
+      policy,
+      labels: { ...recommendedLabels(productionEnv, name, 'network-policy') },
+    });
+  }
 });

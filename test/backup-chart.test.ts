@@ -18,7 +18,8 @@ import { synthObjects } from '../charts/synth';
 import { environments } from '../environments/index';
 import { resolveEnvironments } from '../environments/load';
 import { EnvironmentSchema, type Environment } from '../environments/schema';
-import { allowed, sideAllows, type Endpoint } from './support/network-policy-evaluator';
+import { networkCast, PRIMARY } from './support/network-endpoints';
+import { allowed, sideAllows, type Endpoint, type Pod } from './support/network-policy-evaluator';
 import { only } from './support/synth-construct';
 
 const [staging, production] = resolveEnvironments(environments, process.cwd());
@@ -164,9 +165,10 @@ test('repositories, host, tags and retention from the configuration', () => {
     expect(value(c, 'BACKUP_HOST')).toBe(instanceOf(production));
     expect(value(c, 'AWS_DEFAULT_REGION')).toBe(production.objectStorage.region);
   }
-  for (const c of [store, files]) {
-    expect([value(c, 'KEEP_HOURLY'), value(c, 'KEEP_DAILY'), value(c, 'KEEP_WEEKLY'), value(c, 'KEEP_MONTHLY')]).toEqual(['24', '7', '4', '12']);
-  }
+  // The hourly rule for the hourly files job only: on daily dumps it would keep 24 days of them.
+  const keep = (c: K8sObject) => [value(c, 'KEEP_HOURLY'), value(c, 'KEEP_DAILY'), value(c, 'KEEP_WEEKLY'), value(c, 'KEEP_MONTHLY')];
+  expect(keep(files)).toEqual(['24', '7', '4', '12']);
+  expect(keep(store)).toEqual(['0', '7', '4', '12']);
   expect(value(verify, 'VERIFY_TABLES')).toBe('public.students public.courses public.enrollments');
 });
 
@@ -198,14 +200,15 @@ test('the files job reads the uploads volume read-only, with the writers\' group
 });
 
 describe('network: the database and the object storage, nothing else', () => {
-  const policies = objects.filter((o) => o.kind === 'NetworkPolicy');
-  const ns = production.app.namespace;
+  // Pods as the environment runs them: the CronJobs' templates, CloudNativePG's labels.
+  const cast = networkCast(production, staging, objects);
+  const policies = cast.policies;
   const data = dataEndpoints(production);
-  const pod = (name: string): Endpoint => ({ namespace: ns, labels: { ...selectorLabels(production, name), 'app.kubernetes.io/component': 'backup' } });
-  const primary: Endpoint = { namespace: ns, labels: { ...data.postgres.clusterPodLabels, 'cnpg.io/instanceRole': 'primary' } };
-  const pooler: Endpoint = { namespace: ns, labels: { ...data.postgres.poolerPodLabels } };
-  const api: Endpoint = { namespace: ns, labels: { ...selectorLabels(production, 'api'), 'app.kubernetes.io/component': 'workload' } };
-  const redis: Endpoint = { namespace: ns, labels: { ...data.redis.podLabels } };
+  const pod = (name: string): Pod => cast.pod(name);
+  const primary = cast.pod(PRIMARY);
+  const pooler = cast.pod(data.postgres.pooler);
+  const api = cast.pod('api');
+  const redis = cast.pod(data.redis.name);
   const objectStore: Endpoint = { ip: '203.0.113.10' };
 
   test.each(JOBS)('%s has its own policy: no ingress at all', (name) => {
@@ -218,8 +221,11 @@ describe('network: the database and the object storage, nothing else', () => {
 
   test('the dump job reaches the PostgreSQL instances on 5432 (and their policy lets it in)', () => {
     expect(allowed(policies, pod('backup-database'), primary, 5432)).toBe(true);
-    expect(allowed(policies, pod('backup-database'), pooler, 5432)).toBe(false);
     expect(allowed(policies, pod('backup-database'), primary, 8000)).toBe(false);
+  });
+
+  test('the dump job does not reach PgBouncer', () => {
+    expect(allowed(policies, pod('backup-database'), pooler, 5432)).toBe(false);
   });
 
   test.each(JOBS)('%s reaches the object storage on 443 and no private or link-local address', (name) => {

@@ -5,15 +5,15 @@
  * failing half way, a wrong password, an unreachable store, a damaged repository, a dump changed
  * after it was verified) exits non-zero and leaves no new snapshot.
  */
-import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DATABASE_TAG, dumpName } from '../charts/backup/backup-jobs';
 import { instanceOf } from '../charts/common/labels';
 import { dataEndpoints } from '../charts/common/names';
 import {
-  asPostgres, cloneRepository, container, containerEnv, corrupt, createPortal, initRepository, output, packFiles, passwordFiles,
-  PG_BIN, PORTAL_TABLES, postgresDir, production, restic, resticDumpToFile, runContainer, snapshotIds, sql, startPostgres,
-  stopPostgres, tableChecksum, type Repositories, type ScriptRun, type Server,
+  asPostgres, cloneRepository, container, containerEnv, corrupt, createPortal, giveToPostgres, initRepository, listSnapshots, output,
+  packFiles, passwordFiles, PG_BIN, PORTAL_TABLES, postgresDir, production, restic, resticDumpToFile, retentionPolicyLine, runContainer, snapshotIds, sql,
+  startPostgres, stopPostgres, tableChecksum, type Repositories, type ScriptRun, type Server,
 } from './support/backup-harness';
 
 const { env, objects } = production();
@@ -27,6 +27,8 @@ let server: Server;
 let keys: Repositories;
 /** The repository after one good backup; failure cases start from copies of it. */
 let goodRepository: string;
+/** The pod of the first good backup: its verified dump is what that snapshot holds. */
+let firstPod: Pod;
 let pods = 0;
 
 interface Pod { readonly scratch: string; readonly tmp: string; readonly cache: string; readonly dumpDir: string }
@@ -39,18 +41,21 @@ function newPod(): Pod {
   return { scratch, tmp: postgresDir(join(base, 'tmp')), cache: join(scratch, 'restic-cache'), dumpDir: join(scratch, 'dump') };
 }
 
-/** The `dump` init container. */
-function dump(pod: Pod, database = 'portal'): ScriptRun {
-  return runContainer(dumpContainer, containerEnv(dumpContainer, {
-    PGHOST: server.socket,
-    PGDATABASE: database,
-    PGUSER: 'postgres',
-    // The pod verifies the server against the operator's CA; a Unix socket has no TLS.
-    PGSSLROOTCERT: null,
-    DUMP_DIR: pod.dumpDir,
-    HOME: pod.tmp,
-    TMPDIR: pod.scratch,
-  }));
+/** The `dump` init container; `extra` adds variables the container does not have (a PATH). */
+function dump(pod: Pod, database = 'portal', extra: Record<string, string> = {}): ScriptRun {
+  return runContainer(dumpContainer, {
+    ...containerEnv(dumpContainer, {
+      PGHOST: server.socket,
+      PGDATABASE: database,
+      PGUSER: 'postgres',
+      // The pod verifies the server against the operator's CA; a Unix socket has no TLS.
+      PGSSLROOTCERT: null,
+      DUMP_DIR: pod.dumpDir,
+      HOME: pod.tmp,
+      TMPDIR: pod.scratch,
+    }),
+    ...extra,
+  });
 }
 
 /** The `store` container, after the init container in the same pod. */
@@ -108,6 +113,7 @@ test('the containers run the shipped scripts, with the settings the tests keep',
 
 test('backup, then restore: every table comes back with the same checksum', () => {
   const pod = newPod();
+  firstPod = pod;
   const dumped = dump(pod);
   expect(dumped.status).toBe(0);
   expect(readdirSync(pod.dumpDir)).toEqual(expect.arrayContaining([DUMP, `${DUMP}.sha256`]));
@@ -203,7 +209,14 @@ test('a damaged repository (index and trees unreadable) fails the check before a
 }, 60_000);
 
 test('damaged data the new snapshot shares with the last one: read back fails, the snapshot is removed', () => {
-  const pod = podWithDump();
+  // The dump the good snapshot holds, byte for byte, in a new pod: restic stores none of its data
+  // again but points the new snapshot at the chunks it already has. A fresh pg_dump would not do:
+  // it differs in its header (a time stamp), so restic reuses only the chunks after the first, and
+  // a ~3 MB dump is one chunk in about one repository of eight (restic's chunker is seeded per
+  // repository): then nothing damaged is reused, the new snapshot is whole and storing it is right.
+  const pod = newPod();
+  cpSync(firstPod.dumpDir, pod.dumpDir, { recursive: true });
+  giveToPostgres(pod.dumpDir);
   const repository = copyOfGoodRepository('damaged-data');
   // Only the big packs: the dump's chunks. Index and trees stay intact, so restic check (without
   // reading data) passes and the backup reuses those chunks; only reading it back can tell.
@@ -212,27 +225,74 @@ test('damaged data the new snapshot shares with the last one: read back fails, t
   for (const pack of data) corrupt(pack.path);
   const stored = store(pod, repository);
   expect({ status: stored.status, removed: /removing snapshot/.test(stored.stderr) }).toEqual({ status: 65, removed: true });
+  // restic stored none of the dump's ~3 MB again (only a new tree): it reused the damaged chunks.
+  expect(stored.stdout).toMatch(/^Added to the repository: [0-9.]+ (B|KiB) /m);
   expect(stored.stderr).toMatch(/cannot be read back/);
   expect(snapshotIds(repository)).toEqual(snapshotIds(goodRepository));
 }, 60_000);
 
-test('a second backup restores the newer data; retention keeps the newest of the hour', () => {
+/** A pg_dump ahead of the real one on PATH that runs it, then damages what it wrote and exits 0. */
+function damagingPgDump(name: string, damage: string): string {
+  const bin = postgresDir(join(work, `pg_dump-${name}`));
+  const wrapper = join(bin, 'pg_dump');
+  writeFileSync(wrapper, [
+    '#!/usr/bin/env bash',
+    'set -euo pipefail',
+    `"${join(PG_BIN, 'pg_dump')}" "$@"`,
+    'file=',
+    'for arg in "$@"; do case $arg in --file=*) file=${arg#--file=} ;; esac; done',
+    '[[ -n $file ]] || exit 0',
+    'size=$(stat -c %s -- "$file")',
+    damage,
+    'echo "fault injection: $file damaged ($size bytes before, $(stat -c %s -- "$file") after), exit 0" >&2',
+    '',
+  ].join('\n'), { mode: 0o755 });
+  giveToPostgres(wrapper);
+  return `${bin}:${PG_BIN}:/usr/local/bin:/usr/bin:/bin`;
+}
+
+test.each([
+  ['cut in half', 'truncate -s $((size / 2)) -- "$file"'],
+  ['missing its last 16 bytes', 'truncate -s $((size - 16)) -- "$file"'],
+  ['empty', 'truncate -s 0 -- "$file"'],
+  ['overwritten in the middle of its data', 'printf \'\\xde\\xad\\xbe\\xef\' | dd of="$file" bs=1 seek=$((size * 3 / 4)) conv=notrunc status=none'],
+])('pg_dump exits 0 but its output is %s: the dump is refused, and nothing is stored', (_name, damage) => {
+  const repository = copyOfGoodRepository(`after-damaged-dump-${pods}`);
+  const pod = newPod();
+  const dumped = dump(pod, 'portal', { PATH: damagingPgDump(String(pods), damage) });
+  expect(dumped.stderr).toMatch(/fault injection: .* damaged/);
+  expect(dumped.stderr).not.toMatch(/pg_dump exited with/);
+  expect(dumped.status).toBe(65);
+  expect(dumped.stderr).toMatch(/FAILED: pg_restore cannot read (the table of contents of )?the new dump/);
+  // Nothing that the store container would take: no dump under its name, no completion marker.
+  expect(readdirSync(pod.dumpDir).filter((f) => f === DUMP || f === `${DUMP}.sha256`)).toEqual([]);
+
+  const stored = store(pod, repository);
+  expect(stored.status).toBe(65);
+  expect(stored.stderr).toMatch(/no verified dump .* nothing is stored/);
+  expect(snapshotIds(repository)).toEqual(snapshotIds(goodRepository));
+}, 60_000);
+
+test('a second backup restores the newer data; retention keeps the newest dump of the day', () => {
   sql(server, 'portal', "INSERT INTO courses VALUES (999, 'Added after the first backup', 1)");
-  const [first] = snapshotIds(goodRepository);
+  const [first] = listSnapshots(goodRepository, keys.passwordFile, work);
   const pod = podWithDump();
   const stored = store(pod, goodRepository);
   if (stored.status !== 0) throw new Error(output(stored));
   const saved = /^snapshot ([0-9a-f]+) saved$/m.exec(stored.stdout)?.[1] ?? 'none';
-  const ids = snapshotIds(goodRepository);
-  expect(ids.some((id) => id.startsWith(saved))).toBe(true);
-  // Two snapshots in the same hour (and day, week, month): the policy keeps only the newer. Only
-  // when the runs straddle the turn of an hour does the first stay as the newest of its hour.
-  const times = (JSON.parse(restic(goodRepository, keys.passwordFile, ['snapshots', '--json'], work)) as { time: string }[]).map((s) => s.time.slice(0, 13));
-  if (ids.length === 1) {
-    expect(ids).not.toContain(first);
+  const kept = listSnapshots(goodRepository, keys.passwordFile, work);
+  const second = kept.find((s) => s.id.startsWith(saved));
+  expect(second).toBeDefined();
+  // Dumps are kept by the day (KEEP_HOURLY is 0 for them): two in one day, only the newer stays.
+  // Only when the runs straddle midnight (UTC, as recorded) is the first the newest of its day.
+  const day = (time: string) => time.slice(0, 10);
+  expect(stored.stdout).toContain(retentionPolicyLine(storeContainer));
+  expect(retentionPolicyLine(storeContainer)).not.toMatch(/hourly/);
+  if (day(first.time) === day(second?.time ?? '')) {
+    expect(kept.map((s) => s.id)).toEqual([second?.id]);
     expect(stored.stdout).toMatch(/remove 1 snapshots/);
   } else {
-    expect(new Set(times).size).toBe(2);
+    expect(kept.map((s) => s.id)).toEqual([first.id, second?.id]);
   }
   const restoredDump = join(work, 'second.dump');
   resticDumpToFile(goodRepository, keys.passwordFile, 'latest', `/${DUMP}`, restoredDump, work);

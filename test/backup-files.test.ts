@@ -11,8 +11,8 @@ import { FILES_TAG, uploadsWriterGroups } from '../charts/backup/backup-jobs';
 import { instanceOf } from '../charts/common/labels';
 import { dataEndpoints } from '../charts/common/names';
 import {
-  cloneRepository, container, containerEnv, corrupt, giveToPostgres, initRepository, output, packFiles, passwordFiles,
-  postgresDir, production, restic, runContainer, snapshotIds, type Repositories, type ScriptRun,
+  cloneRepository, container, containerEnv, corrupt, giveToPostgres, initRepository, listSnapshots, output, packFiles, passwordFiles,
+  postgresDir, production, restic, retentionPolicyLine, runContainer, snapshotIds, type Repositories, type ScriptRun,
 } from './support/backup-harness';
 import { readTree } from './support/repository-copy';
 
@@ -56,6 +56,19 @@ function backup(repo: string, overrides: Record<string, string | null> = {}, ext
  * of the zone each one recorded, so a run in a zone two hours behind UTC lands in another hour.
  */
 const TWO_HOURS_EARLIER = { TZ: 'Etc/GMT+2' };
+
+/**
+ * A zone whose wall-clock hour will not turn in the next few minutes, so that runs started now
+ * share one: UTC, unless a UTC hour turns within 10 minutes; then India's, whose hours turn at half
+ * past UTC's (UTC+05:30), at least 25 minutes away.
+ */
+function zoneKeepingTheHour(): { TZ: string } {
+  const minute = new Date().getUTCMinutes();
+  return { TZ: minute >= 5 && minute < 50 ? 'Etc/UTC' : 'Asia/Kolkata' };
+}
+
+/** The wall-clock hour a snapshot recorded, in its own zone: what --keep-hourly buckets by. */
+const recordedHour = (time: string) => time.slice(0, 13);
 
 function write(relative: string, content: Buffer | string): void {
   const path = join(uploads, relative);
@@ -110,33 +123,44 @@ test('every run is a version: the newest restores byte-identical, an older one i
   if (first.status !== 0) throw new Error(output(first));
   [oldestSnapshot] = snapshotIds(repository);
 
+  // The second and third runs in one wall-clock hour (and so one day, week and month): retention
+  // must then keep only the newer of the two.
+  const sameHour = zoneKeepingTheHour();
   // A file changed, one deleted, one added, as the application would.
   write('courses/syllabus ä €.txt', 'Syllabus, version 2\n');
   rmSync(join(uploads, 'students/1/transcript.pdf'));
   write('students/2/photo.jpg', randomBytes(200_000));
   giveToPostgres(uploads);
-  const second = backup(repository);
+  const second = backup(repository, {}, sameHour);
   if (second.status !== 0) throw new Error(output(second));
-  expect(snapshotIds(repository)).toHaveLength(2);
+  const afterSecond = listSnapshots(repository, keys.passwordFile, work);
+  expect(afterSecond.map((s) => s.id)).toEqual([oldestSnapshot, expect.any(String)]);
+  const secondSnapshot = afterSecond[1];
 
   write('students/2/photo.jpg', randomBytes(100_000));
   giveToPostgres(uploads);
   const version3 = readTree(uploads);
-  const third = backup(repository);
+  const third = backup(repository, {}, sameHour);
   if (third.status !== 0) throw new Error(output(third));
-  // Retention (forget --prune): the second and third runs share an hour, a day, a week and a
-  // month, so only the newer stays; the first is the newest of its own hour and stays too.
-  // (Unless the two straddle the turn of an hour: then all three are the newest of their hour.)
-  const ids = snapshotIds(repository);
-  expect(ids).toContain(oldestSnapshot);
-  if (ids.length === 2) expect(third.stdout).toMatch(/remove 1 snapshots/);
-  else expect(ids).toHaveLength(3);
+  const kept = listSnapshots(repository, keys.passwordFile, work);
+  const thirdSnapshot = kept.find((s) => s.id !== oldestSnapshot && s.id !== secondSnapshot.id);
+  // The condition this test is about, checked rather than assumed: the first run recorded another
+  // hour, the second and third the same one.
+  expect(thirdSnapshot).toBeDefined();
+  expect(recordedHour(thirdSnapshot?.time ?? '')).toBe(recordedHour(secondSnapshot.time));
+  expect(recordedHour(afterSecond[0].time)).not.toBe(recordedHour(secondSnapshot.time));
+  // Retention (forget --prune) with the CronJob's policy: the second run's snapshot goes, the first
+  // stays as the newest of its own hour.
+  expect(third.stdout).toContain(retentionPolicyLine(backupContainer));
+  expect(retentionPolicyLine(backupContainer)).toMatch(/hourly/);
+  expect(third.stdout).toMatch(/remove 1 snapshots/);
+  expect(kept.map((s) => s.id)).toEqual([oldestSnapshot, thirdSnapshot?.id]);
 
   expect(readTree(restore('latest'))).toEqual(version3);
   expect(readTree(restore(oldestSnapshot))).toEqual(version1);
   const [latest] = JSON.parse(restic(repository, keys.passwordFile, ['snapshots', '--json', '--latest', '1'], work));
   expect(latest).toMatchObject({ hostname: instanceOf(env), tags: [FILES_TAG], paths: [uploads] });
-}, 60_000);
+}, 120_000);
 
 test('a wrong repository password fails the job and stores nothing', () => {
   const repo = copyOfRepository('repository-wrong-password');

@@ -13,7 +13,7 @@ import { instanceOf } from '../charts/common/labels';
 import { dataEndpoints } from '../charts/common/names';
 import {
   cloneRepository, container, containerEnv, corrupt, createPortal, giveToPostgres, initRepository, output, packFiles,
-  passwordFiles, postgresDir, production, restic, runContainer, snapshotIds, sql, startPostgres, stopPostgres,
+  passwordFiles, podDirectories, postgresDir, production, restic, runContainer, snapshotIds, sql, startPostgres, stopPostgres,
   type Repositories, type ScriptRun, type Server,
 } from './support/backup-harness';
 
@@ -32,13 +32,7 @@ let databaseRepository: string;
 let filesRepository: string;
 /** A new, empty repository: `restic init` once (its key calibration takes seconds), then copies. */
 let emptyRepository: string;
-let pods = 0;
-
-function newPod(): { scratch: string; tmp: string } {
-  pods += 1;
-  const base = postgresDir(join(work, `pod-${pods}`));
-  return { scratch: postgresDir(join(base, 'scratch')), tmp: postgresDir(join(base, 'tmp')) };
-}
+const { newPod } = podDirectories(() => work);
 
 const resticOverrides = (scratch: string) => ({
   RESTIC_BIN: '/usr/bin/restic',
@@ -81,8 +75,8 @@ function verify(repositories: { database?: string; files?: string }, overrides: 
 /** A copy of the good database repository with one more, newer dump: that of `database`. */
 function withNewerDump(name: string, database: string): string {
   const repository = cloneRepository(databaseRepository, join(work, name));
-  // A different hour than the good snapshot's would keep both; the same hour replaces it, which
-  // is fine: the newest is what the test restores either way.
+  // Another day than the good snapshot's would keep both; the same day replaces it (dumps are kept
+  // by the day), which is fine: the newest is what the test restores either way.
   backupDatabase(repository, database);
   return repository;
 }

@@ -7,51 +7,10 @@ import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EnvironmentSchema } from '../environments/schema';
+import { fields, type ZodLike } from './support/schema-fields';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const DOC = readFileSync(join(REPO, 'docs/configuration.md'), 'utf8');
-
-interface ZodLike {
-  readonly _zod: {
-    readonly def: {
-      readonly type: string;
-      readonly shape?: Record<string, ZodLike>;
-      readonly valueType?: ZodLike;
-      readonly element?: ZodLike;
-      readonly innerType?: ZodLike;
-      readonly defaultValue?: unknown;
-    };
-  };
-}
-
-interface Field {
-  /** `services.<name>.autoscaling.minReplicas`, `hosts[].routes[].path`. */
-  readonly path: string;
-  /** 'required', 'optional', or the default value. */
-  readonly presence: 'required' | 'optional' | { readonly default: unknown };
-}
-
-/** Every field path of the schema, depth first, with whether it is required, optional or defaulted. */
-function fields(schema: ZodLike, path = '', presence: Field['presence'] = 'required'): Field[] {
-  const def = schema._zod.def;
-  if (def.type === 'default' || def.type === 'prefault') {
-    return fields(def.innerType as ZodLike, path, { default: def.defaultValue });
-  }
-  if (def.type === 'optional') return fields(def.innerType as ZodLike, path, 'optional');
-  if (def.innerType) return fields(def.innerType, path, presence); // nullable, readonly, catch…
-  const here: Field[] = path ? [{ path, presence }] : [];
-  if (def.type === 'object') {
-    return [...here, ...Object.entries(def.shape ?? {}).flatMap(([k, v]) => fields(v, path ? `${path}.${k}` : k))];
-  }
-  if (def.type === 'record') return [...here, ...fields(def.valueType as ZodLike, `${path}.<name>`, 'required').map(asEntry)];
-  if (def.type === 'array') return [...here, ...fields(def.element as ZodLike, `${path}[]`, 'required').map(asEntry)];
-  return here;
-}
-
-/** Entries of a map or list are neither required nor defaulted on their own. */
-function asEntry(f: Field): Field {
-  return f.path.endsWith('>') || f.path.endsWith(']') ? { ...f, presence: 'required' } : f;
-}
 
 /** The cells of the table row documenting `path`, if there is one. */
 function row(path: string): string[] | undefined {

@@ -2,30 +2,83 @@
  * The point-in-time recovery drill, with real PostgreSQL 15: the same steps as
  * runbooks/restore-database-point-in-time.md, with the object store replaced by a local folder and
  * CloudNativePG's bootstrap.recovery by what it does underneath (base backup + restore_command +
- * recovery_target_time + recovery.signal).
+ * recovery_target_time + recovery.signal). The servers run what is synthesized: the production
+ * Cluster's `postgresql.parameters` (archive_timeout scaled down: a pure delay) and its archive path
+ * (Barman server name); the recovery runs the Cluster that `npm run restore-plan` writes: its
+ * parameters, its recovery target, the archive it reads and the new one it writes.
  *
- *   1. WAL archiving on (archive_mode, an archive_command copying to the "object store", and
- *      archive_timeout, as the Cluster's archiveTimeoutSeconds sets it, scaled down to seconds)
+ *   1. WAL archiving on (archive_mode, an archive_command copying to the "object store" under the
+ *      Cluster's server name, and the Cluster's archive_timeout, scaled down to seconds)
  *   2. a base backup (the ScheduledBackup)
  *   3. rows written after the backup, then the time noted (what an operator reads from the logs)
+ *      and `npm run restore-plan --to` that time
  *   4. a destructive change (DROP TABLE, DELETE)
- *   5. recovery of the base backup into a NEW data directory to the noted time, archiving to a
- *      NEW archive path (the restore plan's new serverName), promoted when the target is reached
+ *   5. recovery of the base backup into a NEW data directory to the plan's target time, reading the
+ *      plan's source archive and archiving to the plan's NEW server name, promoted at the target
  *   6. the rows are back, the destructive change is not, and the original archive is untouched.
  *
  * Every wait is bounded; every server started is stopped by PID (SIGINT, then SIGKILL).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
+import {
+  appendFileSync, chmodSync, chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { dataEndpoints } from '../charts/common/names';
+import type { K8sObject } from '../charts/common/policy';
+import { production } from './support/backup-harness';
+import { commandEnv, runCommand, type CommandResult } from './support/command';
+import { REPO } from './support/repository-copy';
 
 const BIN = '/usr/lib/postgresql/15/bin';
 /**
- * Scaled-down archive_timeout: production's archiveTimeoutSeconds (≤ 60) bounds how far the archive
- * lags a quiet database; here the same mechanism with 2 s, so the drill takes seconds.
+ * Scaled-down archive_timeout: production's (≤ 60 s, asserted below) bounds how far the archive lags
+ * a quiet database; here the same mechanism with 2 s, so the drill takes seconds.
  */
 const ARCHIVE_TIMEOUT_SECONDS = 2;
+
+const { env, objects } = production();
+const clusterName = dataEndpoints(env).postgres.cluster;
+const cluster = objects.find((o) => o.kind === 'Cluster' && o.metadata.name === clusterName);
+if (!cluster) throw new Error(`no Cluster ${clusterName} in the production output`);
+
+/** The Cluster's WAL archiver: the Barman Cloud plugin, its object store and server name (archive path). */
+function walArchiver(c: K8sObject): { barmanObjectName: string; serverName: string } {
+  const archivers = (c.spec.plugins ?? []).filter((p: K8sObject) => p.isWALArchiver === true);
+  expect(archivers).toHaveLength(1);
+  return archivers[0].parameters;
+}
+
+/**
+ * A Cluster's `postgresql.parameters` as postgresql.conf lines, archive_timeout scaled down. They
+ * come after the drill's own archiving settings, so a parameter that broke archiving or recovery
+ * (wal_level = minimal, archive_mode = off) would break the drill too.
+ */
+function clusterParameters(c: K8sObject): string[] {
+  const parameters: Record<string, string> = { ...c.spec.postgresql.parameters, archive_timeout: `${ARCHIVE_TIMEOUT_SECONDS}s` };
+  return Object.entries(parameters).map(([name, value]) => `${name} = '${value.replace(/'/g, "''")}'`);
+}
+
+/**
+ * `npm run restore-plan -- --env <env> --to <to> --out <out>`, as the runbook runs it, without npm's
+ * own start-up (seconds on a loaded machine): package.json's command in a shell, with
+ * node_modules/.bin on PATH and the arguments appended, which is what npm does. Resolves with its output.
+ */
+function restorePlan(to: string, out: string): Promise<CommandResult> {
+  const command = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')).scripts['restore-plan'];
+  expect(command).toMatch(/scripts\/restore-plan\.ts$/);
+  return runCommand('sh', ['-c', `${command} "$@"`, 'restore-plan', '--env', env.name, '--to', to, '--out', out], {
+    cwd: REPO, env: commandEnv({ PATH: `${join(REPO, 'node_modules', '.bin')}:${process.env.PATH}` }), started: (c) => commands.push(c),
+  });
+}
+
+/**
+ * PostgreSQL's recovery_target_time does not take RFC 3339's `T` and `Z` ("invalid value");
+ * CloudNativePG converts targetTime to PostgreSQL's format the same way before writing it.
+ */
+const postgresTime = (rfc3339: string) => rfc3339.replace('T', ' ').replace(/Z$/i, '+00');
 
 const postgresUser = (() => {
   const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith('postgres:'));
@@ -36,6 +89,8 @@ const postgresUser = (() => {
 
 let work: string;
 const servers: ChildProcess[] = [];
+/** Commands still running when a test fails are killed at the end. */
+const commands: ChildProcess[] = [];
 
 function asPostgres(path: string): void {
   chownSync(path, postgresUser.uid, postgresUser.gid);
@@ -105,18 +160,26 @@ beforeAll(() => {
 });
 
 afterAll(async () => {
+  for (const c of commands) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
   await Promise.all(servers.map(stop));
   if (work) rmSync(work, { recursive: true, force: true });
 }, 60_000);
 
-test('a base backup plus archived WAL recovers to a time between the rows and the destructive change', async () => {
+test('production archives within at most 60 s, under its own server name', () => {
+  // What the drill cannot run at its own pace: the RPO bound docs/disaster-recovery.md promises.
+  const timeout = cluster.spec.postgresql.parameters.archive_timeout;
+  expect(timeout).toBe(`${env.data.postgres.archiveTimeoutSeconds}s`);
+  expect(Number(/^(\d+)s$/.exec(timeout)?.[1])).toBeLessThanOrEqual(60);
+  expect(walArchiver(cluster).serverName).toBe(clusterName);
+});
+
+test('a base backup plus archived WAL recovers, as the restore plan says, to a time between the rows and the destructive change', async () => {
   const primaryData = join(work, 'primary');
-  const archive = join(work, 'archive', 'student-portal-db');
-  const newArchive = join(work, 'archive', 'student-portal-db-restore');
-  for (const dir of [join(work, 'archive'), archive, newArchive]) {
-    mkdirSync(dir, { recursive: true });
-    asPostgres(dir);
-  }
+  const objectStore = join(work, 'object-store');
+  const archive = join(objectStore, walArchiver(cluster).serverName);
+  mkdirSync(archive, { recursive: true });
+  asPostgres(objectStore);
+  asPostgres(archive);
   // 1 MB segments keep the copies small; the archiving mechanism is the same as with 16 MB.
   runAsPostgres('initdb', ['-D', primaryData, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync', '--wal-segsize=1']);
   appendFileSync(join(primaryData, 'postgresql.conf'), [
@@ -125,7 +188,7 @@ test('a base backup plus archived WAL recovers to a time between the rows and th
     'archive_mode = on',
     // Never overwrite a segment already archived (what Barman Cloud refuses too).
     `archive_command = 'test ! -f ${archive}/%f && cp %p ${archive}/%f'`,
-    `archive_timeout = '${ARCHIVE_TIMEOUT_SECONDS}s'`,
+    ...clusterParameters(cluster),
     '',
   ].join('\n'));
   const primary = await start(primaryData, 'primary');
@@ -144,30 +207,56 @@ test('a base backup plus archived WAL recovers to a time between the rows and th
     INSERT INTO enrollments SELECT g, 'course ' || (g % 7) FROM generate_series(101, 250) g;`);
   const target = sql(primary, `SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`);
   expect(target).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
+  // The plan is synthesized while the damage happens and the archive catches up.
+  const planFile = join(work, 'restore-plan.yaml');
+  const planned = restorePlan(target, planFile);
 
   // 4. The destructive change.
   sql(primary, 'DELETE FROM enrollments WHERE course = \'course 3\'; DROP TABLE students;');
   const destructiveLsn = sql(primary, 'SELECT pg_current_wal_lsn()');
   const destructiveSegment = sql(primary, `SELECT pg_walfile_name('${destructiveLsn}')`);
-
-  // No pg_switch_wal(): archive_timeout alone must bring the last commits to the archive, which is
-  // the RPO bound the configuration promises for a quiet database.
   const written = Date.now();
-  await waitFor(`segment ${destructiveSegment} in the archive through archive_timeout`, (ARCHIVE_TIMEOUT_SECONDS + 10) * 1000,
-    () => segments(archive).some((s) => s.slice(8) >= destructiveSegment.slice(8)));
-  expect(Date.now() - written).toBeLessThan((ARCHIVE_TIMEOUT_SECONDS + 10) * 1000);
 
-  // 5. Recovery into a new data directory, beside the damaged server (which keeps running, as the
-  // production cluster does until the application is switched).
+  // The new data directory the recovery starts from: the base backup (copied while the plan runs).
   const restoredData = join(work, 'restored');
   cpSync(backup, restoredData, { recursive: true });
   spawnSync('chown', ['-R', `${postgresUser.uid}:${postgresUser.gid}`, restoredData]);
   chmodSync(restoredData, 0o700);
+
+  // No pg_switch_wal(): archive_timeout alone must bring the last commits to the archive, which is
+  // the RPO bound the configuration promises for a quiet database.
+  const archived = await waitFor(`segment ${destructiveSegment} in the archive through archive_timeout`, 30_000,
+    () => segments(archive).find((s) => s.slice(8) >= destructiveSegment.slice(8)));
+  // When the archiver copied it (the copy's mtime), not when this busy process looked.
+  expect(statSync(join(archive, archived)).mtimeMs - written).toBeLessThan((ARCHIVE_TIMEOUT_SECONDS + 10) * 1000);
+
+  // 5. The plan: a recovery Cluster of the production archive, to the noted time, archiving anew.
+  const plan = await planned;
+  if (plan.status !== 0) throw new Error(`npm run restore-plan failed (${plan.status}):\n${plan.stdout}${plan.stderr}`);
+  // The runbook's warning for a target this recent: wait archive_timeout before trusting the archive.
+  expect(plan.stdout).toContain(`the target is less than archive_timeout (${env.data.postgres.archiveTimeoutSeconds}s) ago`);
+  const planObjects = parseAllDocuments(readFileSync(planFile, 'utf8')).map((d) => d.toJS() as K8sObject);
+  const recoveryCluster = planObjects.find((o) => o.kind === 'Cluster');
+  if (!recoveryCluster) throw new Error(`the plan holds no Cluster:\n${readFileSync(planFile, 'utf8')}`);
+  const { recovery } = recoveryCluster.spec.bootstrap;
+  expect(recovery.recoveryTarget).toEqual({ targetTime: target });
+  const source = recoveryCluster.spec.externalClusters.find((e: K8sObject) => e.name === recovery.source)?.plugin.parameters;
+  expect(source).toEqual(walArchiver(cluster));
+  const newServerName = walArchiver(recoveryCluster).serverName;
+  expect(newServerName).toBe(recoveryCluster.metadata.name);
+  expect(newServerName).not.toBe(source.serverName);
+  expect(walArchiver(recoveryCluster).barmanObjectName).toBe(source.barmanObjectName);
+  const sourceArchive = join(objectStore, source.serverName);
+  const newArchive = join(objectStore, newServerName);
+  mkdirSync(newArchive);
+  asPostgres(newArchive);
+
+  // Recovery into a new data directory, beside the damaged server (which keeps running, as the
+  // production cluster does until the application is switched).
   appendFileSync(join(restoredData, 'postgresql.conf'), [
-    `restore_command = 'cp ${archive}/%f %p'`,
-    // PostgreSQL's recovery_target_time does not take RFC 3339's `T` and `Z` ("invalid value");
-    // CloudNativePG converts targetTime to PostgreSQL's format the same way before writing it.
-    `recovery_target_time = '${target.replace('T', ' ').replace(/Z$/, '+00')}'`,
+    ...clusterParameters(recoveryCluster),
+    `restore_command = 'cp ${sourceArchive}/%f %p'`,
+    `recovery_target_time = '${postgresTime(recovery.recoveryTarget.targetTime)}'`,
     'recovery_target_action = promote',
     // The recovered server archives to a new path: the old one stays as it was, for another try.
     `archive_command = 'test ! -f ${newArchive}/%f && cp %p ${newArchive}/%f'`,
@@ -183,7 +272,9 @@ test('a base backup plus archived WAL recovers to a time between the rows and th
   expect(sql(restored, "SELECT count(*) FROM students WHERE name LIKE 'after backup %'")).toBe('150');
   expect(sql(restored, "SELECT count(*) FROM enrollments WHERE course = 'course 3'")).toBe(String(
     Array.from({ length: 250 }, (_, i) => i + 1).filter((g) => g % 7 === 3).length));
-  expect(readFileSync(restored.log, 'utf8')).toMatch(/recovery stopping before commit of transaction \d+, time /);
+  // The log reaches the file through a pipe this process reads between awaits: wait for the line.
+  await waitFor(`"recovery stopping before commit" in ${restored.log}`, 10_000,
+    () => existsSync(restored.log) && /recovery stopping before commit of transaction \d+, time /.test(readFileSync(restored.log, 'utf8')));
   // A new timeline, and it goes to the new archive path only.
   expect(sql(restored, 'SELECT timeline_id FROM pg_control_checkpoint()')).not.toBe('1');
   sql(restored, 'CREATE TABLE after_recovery (id int); SELECT pg_switch_wal();');

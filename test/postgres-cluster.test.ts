@@ -1,4 +1,6 @@
 /** PostgresCluster: CloudNativePG with a synchronous standby, WAL to the object store, never pruned. */
+import { dumpSource } from '../charts/backup/backup-jobs';
+import { dataEndpoints } from '../charts/common/names';
 import { PostgresCluster } from '../charts/data/postgres-cluster';
 import { POSTGRES_IMAGE } from '../charts/common/images';
 import { environments } from '../environments/index';
@@ -80,4 +82,17 @@ test('a PodMonitor scrapes the instances\' exporter', () => {
   const pm = only(synthConstruct((s) => new PostgresCluster(s, 'pg', { env: productionEnv })), 'PodMonitor');
   expect(pm.spec.selector.matchLabels).toEqual({ 'cnpg.io/cluster': 'student-portal-db', 'cnpg.io/podRole': 'instance' });
   expect(pm.spec.podMetricsEndpoints).toEqual([{ port: 'metrics', interval: '30s' }]);
+});
+
+test('the standbys the nightly dump reads hold back vacuum for it (hot_standby_feedback), in every environment and in a recovery cluster', () => {
+  for (const env of [stagingEnv, productionEnv]) {
+    // The dump job reads the replicas (the -ro Service) wherever there are any: a long query on a
+    // standby that WAL replay cancels on conflicts with vacuum, unless the standby reports it.
+    expect(dumpSource(env)).toBe(`${dataEndpoints(env).postgres.cluster}-ro`);
+    const c = only(synthConstruct((s) => new PostgresCluster(s, 'pg', { env })), 'Cluster');
+    const feedback = c.spec.postgresql.parameters.hot_standby_feedback;
+    expect({ env: env.name, hot_standby_feedback: feedback }).toEqual({ env: env.name, hot_standby_feedback: 'on' });
+  }
+  const recovered = cluster({ targetTime: '2026-11-20T10:15:00Z', sourceServerName: 'student-portal-db' }, 'student-portal-db-restore-202611201015');
+  expect(recovered.spec.postgresql.parameters.hot_standby_feedback).toBe('on');
 });

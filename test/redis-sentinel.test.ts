@@ -25,7 +25,7 @@ import { production } from '../environments/production';
 import type { Environment } from '../environments/schema';
 import { staging } from '../environments/staging';
 import { only, synthConstruct } from './support/synth-construct';
-import { allowed, type Endpoint } from './support/network-policy-evaluator';
+import { allowed, sideAllows, type Endpoint } from './support/network-policy-evaluator';
 
 const root = process.cwd();
 const [stagingEnv, productionEnv] = resolveEnvironments(environments, root);
@@ -297,6 +297,15 @@ describe('NetworkPolicy, judged by the flows it allows', () => {
     expect(allowed(p, pod(productionEnv, 'api'), redis, 9121)).toBe(false);
     expect(allowed(p, pod(productionEnv, 'web'), redis, 6379)).toBe(false);
     expect(allowed(p, { namespace: 'elsewhere', labels: selectorLabels(productionEnv, 'api') }, redis, 6379)).toBe(false);
+  });
+
+  test('Redis itself refuses pods no flow names, whatever their own egress says', () => {
+    const p = policies(productionEnv);
+    const redis = redisPod(productionEnv);
+    for (const sender of [pod(productionEnv, 'web'), { namespace: productionEnv.app.namespace, labels: {} }]) {
+      for (const port of [6379, 26379, 9121]) expect(sideAllows(p, 'Ingress', redis, sender, port)).toBe(false);
+    }
+    expect(sideAllows(p, 'Ingress', redis, pod(productionEnv, 'api'), 6379)).toBe(true);
   });
 
   test('members replicate and watch each other, and reach nothing else', () => {

@@ -5,7 +5,7 @@
  * what it needs to run and be backed up, all valid by the same gate as synthesis; on bad input it
  * says exactly what is wrong, exits 1 and writes nothing. dist/ is never touched.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
@@ -15,6 +15,7 @@ import { validateObject } from '../charts/common/schema-validation';
 import { synthObjects } from '../charts/synth';
 import { environments } from '../environments/index';
 import { resolveEnvironments } from '../environments/load';
+import { commandEnv, runCommand, type CommandResult } from './support/command';
 import { copyRepository, readTree, REPO } from './support/repository-copy';
 
 const USAGE = 'usage: npm run restore-plan -- --env <environment> --to <RFC 3339 time> [--source <server name>] [--out <file>]';
@@ -24,15 +25,7 @@ const data = dataEndpoints(production);
 
 let work: string;
 
-interface Result { readonly status: number | null; readonly stdout: string; readonly stderr: string }
-
-function commandEnv(): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  delete env.SHIPSHAPE_DEBUG;
-  delete env.NODE_OPTIONS;
-  delete env.INIT_CWD;
-  return env;
-}
+type Result = CommandResult;
 
 /** npm's own warnings about the machine's configuration are not the command's output. */
 const withoutNpmWarnings = (text: string) => text.replace(/^npm warn .*\n/gm, '');
@@ -43,17 +36,9 @@ function restorePlan(...args: string[]): Result {
 }
 
 /** The same, without waiting: the bad-input cases run side by side (each is a second of start-up). */
-function restorePlanAsync(...args: string[]): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('npm', ['run', '--silent', 'restore-plan', '--', ...args], { cwd: work, env: commandEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => { stdout += c; });
-    child.stderr.on('data', (c: Buffer) => { stderr += c; });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('error', reject);
-    child.on('close', (status) => { clearTimeout(timer); resolve({ status, stdout, stderr: withoutNpmWarnings(stderr) }); });
-  });
+async function restorePlanAsync(...args: string[]): Promise<Result> {
+  const r = await runCommand('npm', ['run', '--silent', 'restore-plan', '--', ...args], { cwd: work });
+  return { ...r, stderr: withoutNpmWarnings(r.stderr) };
 }
 
 /** An RFC 3339 time `ms` milliseconds from now, to the second. */
@@ -167,7 +152,7 @@ describe('on good input', () => {
     const livePolicy = live.find((o) => o.kind === 'NetworkPolicy' && o.metadata.name === data.postgres.cluster);
     const policy = objects.find((o) => o.kind === 'NetworkPolicy' && o.metadata.name === name);
     expect(JSON.parse(JSON.stringify(policy?.spec).replaceAll(`"${name}"`, `"${data.postgres.cluster}"`))).toEqual(livePolicy?.spec);
-    expect(policy?.spec.podSelector).toEqual({ matchLabels: { 'cnpg.io/cluster': name } });
+    expect(policy?.spec.podSelector.matchLabels).toEqual({ 'cnpg.io/cluster': name });
 
     const pooler = objects.find((o) => o.kind === 'NetworkPolicy' && o.metadata.name === `${name}-pooler`);
     expect(pooler?.spec).toEqual({
@@ -206,6 +191,56 @@ describe('on good input', () => {
     expect(cluster?.spec.externalClusters[0].plugin.parameters.serverName).toBe('student-portal-db-restore-202601010000');
     expect(existsSync(join(work, `restore/production-${stampOf(other)}.yaml`))).toBe(false);
   }, 60_000);
+});
+
+describe('a target less than archive_timeout ago', () => {
+  // The WAL holding the target's last commits may still be waiting for archive_timeout to ship it.
+  const timeout = production.data.postgres.archiveTimeoutSeconds;
+  const warning = `  - the target is less than archive_timeout (${timeout}s) ago: WAL after it may not be archived yet, and recovery fails if no commit after the target is archived`;
+  const review = (stdout: string) => {
+    const lines = stdout.split('\n');
+    return lines.slice(lines.indexOf('Review before applying:') + 1, lines.indexOf(`Next (runbooks/restore-database-point-in-time.md):`) - 1);
+  };
+  let recent: { to: string; started: number; finished: number; result: Result };
+  let older: { to: string; result: Result };
+
+  beforeAll(async () => {
+    const started = Date.now();
+    // Now, to the second (never in the future); an older target by a second more than the timeout.
+    const recentTo = at(0);
+    const olderTo = at(-(timeout + 1) * 1000);
+    const [r, o] = await Promise.all([
+      restorePlanAsync('--env', 'production', '--to', recentTo, '--out', 'elsewhere/recent.yaml'),
+      restorePlanAsync('--env', 'production', '--to', olderTo, '--out', 'elsewhere/older.yaml'),
+    ]);
+    recent = { to: recentTo, started, finished: Date.now(), result: r };
+    older = { to: olderTo, result: o };
+  }, 120_000);
+
+  test('production archives WAL at least every minute (the timeout the warning is about)', () => {
+    expect(timeout).toBe(60);
+  });
+
+  /** What the review list says for any target. */
+  const alwaysReviewed = (to: string) => [
+    `  - spec.bootstrap.recovery.recoveryTarget.targetTime is ${to}: just before the damage, not after it`,
+    `  - externalClusters[0] reads server name ${data.postgres.cluster}; the new cluster archives to ${data.postgres.cluster}-restore-${stampOf(to)} (spec.plugins[0].parameters.serverName)`,
+    `  - a base backup of ${data.postgres.cluster} older than the target exists: kubectl -n ${production.app.namespace} get backups.postgresql.cnpg.io`,
+  ];
+
+  test('is warned about before applying', () => {
+    // The command judges the target against its own clock: it must have started within the timeout.
+    expect(recent.finished - Math.floor(recent.started / 1000) * 1000).toBeLessThan(timeout * 1000);
+    expect(recent.result.stderr).toBe('');
+    expect(recent.result.status).toBe(0);
+    expect(review(recent.result.stdout)).toEqual([...alwaysReviewed(recent.to), warning]);
+  });
+
+  test('an older target is not', () => {
+    expect(older.result.stderr).toBe('');
+    expect(older.result.status).toBe(0);
+    expect(review(older.result.stdout)).toEqual(alwaysReviewed(older.to));
+  });
 });
 
 describe('the plan goes through the gate synthesis uses', () => {

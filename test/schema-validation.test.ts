@@ -697,6 +697,16 @@ describe('the strict form of a CRD schema (Kubernetes\' extensions)', () => {
   });
 });
 
+/**
+ * Whether imports/schemas is compared with the CRDs it was generated from: on a developer's machine
+ * without ../shared/crds the comparison is skipped with a warning; in CI (CI=true) a missing
+ * directory is a failure, or a broken checkout would pass by testing less.
+ */
+function crdComparison(crdsPresent: boolean, ci: string | undefined): 'run' | 'skip' | 'fail' {
+  if (crdsPresent) return 'run';
+  return ci === 'true' ? 'fail' : 'skip';
+}
+
 describe('imports/schemas', () => {
   const DIR = join(REPO, 'imports', 'schemas');
   const files = readdirSync(DIR).sort();
@@ -713,12 +723,27 @@ describe('imports/schemas', () => {
     expect(validator === validatorModule(file, readFileSync(join(DIR, file), 'utf8'))).toBe(true);
   });
 
+  // CRDS_DIR: where the CRDs are, as for scripts/import-crds.sh.
   const CRDS = process.env.CRDS_DIR ?? resolve(REPO, '..', 'shared', 'crds');
-  const haveCrds = existsSync(CRDS);
-  if (!haveCrds) {
+  const comparison = crdComparison(existsSync(CRDS), process.env.CI);
+  if (comparison === 'skip') {
     console.warn(`imports/schemas is not compared with what scripts/import-crds.sh generates: ${CRDS} is absent (CI has it beside the repository).`);
   }
 
+  test.each([
+    [true, undefined, 'run'], [true, 'true', 'run'], [false, undefined, 'skip'], [false, 'false', 'skip'], [false, '', 'skip'], [false, 'true', 'fail'],
+  ] as const)('the comparison with the CRDs: present %s, CI=%s: %s', (present, ci, expected) => {
+    expect(crdComparison(present, ci)).toBe(expected);
+  });
+
+  if (comparison === 'fail') {
+    test('../shared/crds is there to compare with (CI may not skip the comparison)', () => {
+      throw new Error(`${CRDS} is absent, so imports/schemas cannot be compared with what scripts/import-crds.sh generates from it: `
+        + 'CI must have the CRDs beside the repository (or CRDS_DIR naming them)');
+    });
+  }
+
+  const haveCrds = comparison === 'run';
   (haveCrds ? test : test.skip)('is what scripts/import-crds.sh generates from ../shared/crds', () => {
     expect(readFileSync(join(REPO, 'scripts', 'import-crds.sh'), 'utf8')).toMatch(/^node scripts\/crd-schemas\.mjs "\$crds" imports\/schemas$/m);
     const out = mkdtempSync(join(tmpdir(), 'shipshape-crd-schemas-'));

@@ -168,6 +168,19 @@ describe('container', () => {
     expect(c.startupProbe.periodSeconds * c.startupProbe.failureThreshold).toBe(180);
   });
 
+  test('each probe takes its own configured timing, and a probe succeeds after one good check', () => {
+    // Three distinct timings, so a probe wired to another's settings cannot pass.
+    const timing = {
+      startup: { periodSeconds: 3, timeoutSeconds: 1, failureThreshold: 50 },
+      readiness: { periodSeconds: 7, timeoutSeconds: 3, failureThreshold: 2 },
+      liveness: { periodSeconds: 13, timeoutSeconds: 4, failureThreshold: 5 },
+    };
+    const c = container(synth(variant(production, { services: { api: { health: timing } } }), 'api'));
+    for (const kind of ['startup', 'readiness', 'liveness'] as const) {
+      expect({ kind, ...c[`${kind}Probe`] }).toMatchObject({ kind, ...timing[kind], successThreshold: 1 });
+    }
+  });
+
   test('a separate startup path is used when configured', () => {
     const env = variant(production, { services: { api: { health: { startupPath: '/actuator/health/started' } } } });
     expect(container(synth(env, 'api')).startupProbe.httpGet.path).toBe('/actuator/health/started');

@@ -23,7 +23,7 @@ import { POSTGRES_IMAGE, POSTGRES_IMAGE_UID, RESTIC_IMAGE, RESTIC_IMAGE_BINARY }
 import { instanceOf } from '../common/labels';
 import { dataEndpoints, POSTGRES_PORT } from '../common/names';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../common/pod-security';
-import { podPeer, PUBLIC_INTERNET, tcp } from '../common/network';
+import { PUBLIC_INTERNET, tcp } from '../common/network';
 import { BackupCronJob, type CronJobTiming } from './backup-cron-job';
 import { SCRIPTS_MOUNT_PATH, scriptCommand } from './backup-scripts';
 
@@ -168,9 +168,19 @@ function resticEnv(env: Environment, retryLock: string): IEnvVar[] {
   ];
 }
 
-function retentionEnv(env: Environment): IEnvVar[] {
+/**
+ * The retention policy of a job's repository. `backups.retention.hourly` is for the job that runs
+ * hourly: restic's --keep-hourly counts hours that hold a snapshot, so on the daily dump it would
+ * keep that many days of dumps instead of the documented 7 daily (docs/disaster-recovery.md).
+ */
+function retentionEnv(env: Environment, runs: 'hourly' | 'daily'): IEnvVar[] {
   const r = env.backups.retention;
-  return [value('KEEP_HOURLY', r.hourly), value('KEEP_DAILY', r.daily), value('KEEP_WEEKLY', r.weekly), value('KEEP_MONTHLY', r.monthly)];
+  return [
+    value('KEEP_HOURLY', runs === 'hourly' ? r.hourly : 0),
+    value('KEEP_DAILY', r.daily),
+    value('KEEP_WEEKLY', r.weekly),
+    value('KEEP_MONTHLY', r.monthly),
+  ];
 }
 
 /** HOME and TMPDIR on writable volumes: the root filesystem is read-only. */
@@ -230,7 +240,7 @@ export class DatabaseBackup extends Construct {
       value('RESTIC_REPOSITORY', data.backups.databaseRepository),
       ...resticEnv(env, RETRY_LOCK.database),
       value('BACKUP_TAG', DATABASE_TAG),
-      ...retentionEnv(env),
+      ...retentionEnv(env, 'daily'),
       ...dumpEnv,
     ], [mount('restic-binary', TOOLS_DIR, true), mount('restic-password', RESTIC_PASSWORD_DIR, true)]);
 
@@ -249,7 +259,7 @@ export class DatabaseBackup extends Construct {
       ],
       egress: [
         // The instances' own pods (the -ro/-r Services forward to them): PostgreSQL only.
-        { to: [podPeer(data.postgres.clusterPodLabels)], ports: [tcp(POSTGRES_PORT)] },
+        { to: [{ podSelector: data.postgres.instancePodSelector }], ports: [tcp(POSTGRES_PORT)] },
         objectStorageEgress(env),
       ],
     });
@@ -274,7 +284,7 @@ export class FilesBackup extends Construct {
       value('RESTIC_REPOSITORY', data.backups.uploadsRepository),
       ...resticEnv(env, RETRY_LOCK.files),
       value('BACKUP_TAG', FILES_TAG),
-      ...retentionEnv(env),
+      ...retentionEnv(env, 'hourly'),
       // The path the services see, so a restored tree drops back in place.
       value('SOURCE_DIR', env.data.uploads.mountPath),
     ], [

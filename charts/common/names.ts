@@ -3,8 +3,12 @@
  * under these names, and the application and the network policies refer to them. Changing a name
  * here changes both sides together.
  */
+import type { INetworkPolicyPeer } from 'kubernetes-models/networking.k8s.io/v1';
 import type { Environment } from '../../environments/schema';
 import { selectorLabels } from './labels';
+
+/** A Kubernetes label selector (the type kubernetes-models gives every selector field). */
+export type LabelSelector = NonNullable<INetworkPolicyPeer['podSelector']>;
 
 export const POSTGRES_PORT = 5432;
 export const REDIS_PORT = 6379;
@@ -21,8 +25,12 @@ export interface PostgresEndpoints {
   readonly appSecret: string;
   /** Secret of the CA the operator signs the server certificates with (key ca.crt), for verify-full. */
   readonly caSecret: string;
-  /** Pod labels the operator sets, for network policies. */
-  readonly clusterPodLabels: Record<string, string>;
+  /**
+   * The cluster's instance pods and its initdb/join Job pods (which stream from the primary), by
+   * the labels the operator sets. Not its PgBouncer pods: CloudNativePG labels those
+   * `cnpg.io/cluster` too (since 1.22), with `cnpg.io/podRole: pooler`; Job pods have no podRole.
+   */
+  readonly instancePodSelector: LabelSelector;
   readonly poolerPodLabels: Record<string, string>;
 }
 
@@ -89,7 +97,10 @@ export function dataEndpoints(env: Environment): DataEndpoints {
       database: env.data.postgres.database,
       appSecret: `${cluster}-app`,
       caSecret: `${cluster}-ca`,
-      clusterPodLabels: { 'cnpg.io/cluster': cluster },
+      instancePodSelector: {
+        matchLabels: { 'cnpg.io/cluster': cluster },
+        matchExpressions: [{ key: 'cnpg.io/podRole', operator: 'NotIn', values: ['pooler'] }],
+      },
       poolerPodLabels: { 'cnpg.io/poolerName': pooler },
     },
     redis: {

@@ -1,30 +1,108 @@
 /**
  * Writing output so that it is never half-written: the whole tree is written beside the target and
  * swapped in with renames, and files of objects that no longer exist disappear with the old tree.
+ *
+ * Node has no atomic exchange of two directories (renameat2 RENAME_EXCHANGE), so the swap is two
+ * renames: target → retired, staging → target. Whatever step fails, the target afterwards holds the
+ * old tree or the new one, whole. A process killed between the two renames leaves the old tree as
+ * `.<target>.old-<pid>`; the next run puts it back before doing anything else.
  */
-import { mkdirSync, renameSync, rmSync, writeFileSync, existsSync } from 'node:fs';
-import { dirname, join, basename } from 'node:path';
+import * as nodeFs from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+
+/** The file-system calls the swap makes: injectable, so a test can fail each one in turn. */
+export interface SwapFileSystem {
+  mkdirSync(path: string, options: { recursive: true }): unknown;
+  writeFileSync(path: string, data: string): void;
+  renameSync(from: string, to: string): void;
+  rmSync(path: string, options: { recursive: true; force: true }): void;
+  existsSync(path: string): boolean;
+  readdirSync(path: string): string[];
+}
+
+export interface ReplaceTreeResult {
+  /** Scratch directories that could not be removed after a successful swap; the next run removes them. */
+  readonly leftovers: readonly string[];
+}
+
+const SCRATCH = /^\.(.+)\.(new|old)-(\d+)$/;
+
+/** Whether a process with this PID still runs (then its scratch directories are its own business). */
+function running(pid: number): boolean {
+  if (pid === process.pid) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Scratch directories of earlier runs that died: a retired tree is put back if the target is
+ * missing (the run died between its two renames), everything else is removed.
+ */
+function recover(fs: SwapFileSystem, target: string): void {
+  const parent = dirname(target);
+  const name = basename(target);
+  const leftovers = fs.readdirSync(parent).flatMap((entry) => {
+    const m = SCRATCH.exec(entry);
+    return m && m[1] === name && !running(Number(m[3])) ? [{ path: join(parent, entry), kind: m[2], pid: Number(m[3]) }] : [];
+  });
+  if (!fs.existsSync(target)) {
+    // The newest retired tree is the last one that was whole in place.
+    const retired = leftovers.filter((l) => l.kind === 'old').sort((a, b) => b.pid - a.pid)[0];
+    if (retired) {
+      fs.renameSync(retired.path, target);
+      leftovers.splice(leftovers.indexOf(retired), 1);
+    }
+  }
+  for (const l of leftovers) fs.rmSync(l.path, { recursive: true, force: true });
+}
 
 /** Replace directory `target` with exactly `files` (paths relative to it). */
-export function replaceTree(target: string, files: ReadonlyMap<string, string>): void {
+export function replaceTree(target: string, files: ReadonlyMap<string, string>, fs: SwapFileSystem = nodeFs): ReplaceTreeResult {
   const parent = dirname(target);
-  mkdirSync(parent, { recursive: true });
+  fs.mkdirSync(parent, { recursive: true });
+  recover(fs, target);
   const staging = join(parent, `.${basename(target)}.new-${process.pid}`);
   const retired = join(parent, `.${basename(target)}.old-${process.pid}`);
-  rmSync(staging, { recursive: true, force: true });
   try {
+    fs.mkdirSync(staging, { recursive: true });
     for (const [rel, content] of [...files].sort(([a], [b]) => a.localeCompare(b))) {
       const path = join(staging, rel);
-      mkdirSync(dirname(path), { recursive: true });
-      writeFileSync(path, content);
+      fs.mkdirSync(dirname(path), { recursive: true });
+      fs.writeFileSync(path, content);
     }
-    mkdirSync(staging, { recursive: true });
-    if (existsSync(target)) renameSync(target, retired);
-    renameSync(staging, target);
   } catch (e) {
-    rmSync(staging, { recursive: true, force: true });
-    if (!existsSync(target) && existsSync(retired)) renameSync(retired, target);
+    attempt(() => fs.rmSync(staging, { recursive: true, force: true }));
     throw e;
   }
-  rmSync(retired, { recursive: true, force: true });
+  const hadTarget = fs.existsSync(target);
+  try {
+    if (hadTarget) fs.renameSync(target, retired);
+  } catch (e) {
+    attempt(() => fs.rmSync(staging, { recursive: true, force: true }));
+    throw e;
+  }
+  try {
+    fs.renameSync(staging, target);
+  } catch (e) {
+    // Put the old tree back; if even that fails, the next run does (recover).
+    if (hadTarget) attempt(() => fs.renameSync(retired, target));
+    attempt(() => fs.rmSync(staging, { recursive: true, force: true }));
+    throw e;
+  }
+  // The new tree is in place: the write happened, whatever the clean-up says.
+  return { leftovers: hadTarget && !attempt(() => fs.rmSync(retired, { recursive: true, force: true })) ? [retired] : [] };
+}
+
+/** Runs a clean-up step whose failure must not hide the error being reported; whether it worked. */
+function attempt(step: () => void): boolean {
+  try {
+    step();
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -235,6 +235,7 @@ export const RULES: readonly PolicyRule[] = [
     check(objects) {
       return workloads(objects).flatMap(({ obj, template }) => allContainers(template.spec).flatMap((c) => {
         const image: string = c.image ?? '';
+        if (image === '') return [v(this.id, obj, `container ${c.name} has no image`)];
         const { tag, digest } = parseImage(image);
         if (tag === 'latest') return [v(this.id, obj, `container ${c.name} uses the latest tag (${image})`)];
         if (digest !== undefined && !DIGEST.test(digest)) return [v(this.id, obj, `container ${c.name} image has a malformed digest (${image})`)];
@@ -333,11 +334,17 @@ export const RULES: readonly PolicyRule[] = [
     id: 'httproute-backends-exist',
     description: 'Every HTTPRoute backend (and mirror) is a Service in the output, on a port it exposes',
     check(objects) {
-      const backends = (rule: K8sObject): K8sObject[] => [...(rule.backendRefs ?? []),
-        ...(rule.filters ?? []).flatMap((f: K8sObject) => f.requestMirror?.backendRef ?? [])];
+      // Mirrors are filters of a rule or of one of its backends.
+      const mirrors = (filters: K8sObject[] | undefined): K8sObject[] => (filters ?? []).flatMap((f) => f.requestMirror?.backendRef ?? []);
+      const backends = (rule: K8sObject): K8sObject[] => {
+        const refs: K8sObject[] = rule.backendRefs ?? [];
+        return [...refs, ...mirrors(rule.filters), ...refs.flatMap((b) => mirrors(b.filters))];
+      };
       return objects.filter((o) => o.kind === 'HTTPRoute').flatMap((route) =>
         (route.spec?.rules ?? []).flatMap(backends).flatMap((b: K8sObject) => {
-          if ((b.kind ?? 'Service') !== 'Service' || (b.group ?? '') !== '') return [v(this.id, route, `backend ${b.kind}/${b.name} is not a Service`)];
+          const kind: string = b.kind ?? 'Service';
+          const group: string = b.group ?? '';
+          if (kind !== 'Service' || group !== '') return [v(this.id, route, `backend ${group ? `${kind}.${group}` : kind}/${b.name} is not a Service`)];
           const ns = b.namespace ?? namespaceOf(route);
           const svc = ofKind(objects, 'Service').find((o) => o.metadata?.name === b.name && namespaceOf(o) === ns);
           if (!svc) return [v(this.id, route, `backend Service ${ns}/${b.name} does not exist`)];
@@ -351,8 +358,9 @@ export const RULES: readonly PolicyRule[] = [
     description: 'Every HorizontalPodAutoscaler targets a workload in the output, which leaves replicas to it',
     check(objects) {
       return objects.filter((o) => o.kind === 'HorizontalPodAutoscaler').flatMap((hpa) => {
-        const t = hpa.spec?.scaleTargetRef ?? {};
-        const target = objects.find((o) => o.apiVersion === t.apiVersion && o.kind === t.kind && o.metadata?.name === t.name
+        const t = hpa.spec?.scaleTargetRef;
+        if (!t) return [v(this.id, hpa, 'has no scaleTargetRef')];
+        const target = ofKind(objects, t.kind).find((o) => o.apiVersion === t.apiVersion && o.metadata?.name === t.name
           && namespaceOf(o) === namespaceOf(hpa));
         if (!target) return [v(this.id, hpa, `target ${t.apiVersion} ${t.kind} ${t.name} does not exist`)];
         if (target.spec?.replicas !== undefined) return [v(this.id, hpa, `target ${t.kind} ${t.name} sets replicas, which the HPA owns`)];

@@ -1,14 +1,14 @@
 /**
  * Who may reach PostgreSQL and PgBouncer under the namespace's default deny: the services that use
- * the database (through the pooler, or directly for session features), the backup jobs, the
- * instances among themselves (replication), the operator (its status endpoint) and Prometheus.
+ * the database (through the pooler, or directly for session features), the dump job, the
+ * instances among themselves (replication, status checks), the operator (its status endpoint) and Prometheus.
  * Their own egress: each other, the object store and the Kubernetes API that the operator's
  * instance manager inside every pod talks to.
  */
 import { Construct } from 'constructs';
 import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
 import type { Environment } from '../../environments/schema';
-import { appMetadata, instanceOf, selectorLabels } from '../common/labels';
+import { appMetadata, selectorLabels } from '../common/labels';
 import { ModelObject } from '../common/model-object';
 import { dataEndpoints, POSTGRES_PORT } from '../common/names';
 import { KUBERNETES_API_EGRESS, namespacePeer, podPeer, PROMETHEUS_POD_LABELS, PUBLIC_INTERNET, tcp } from '../common/network';
@@ -23,11 +23,6 @@ export interface PostgresNetworkPoliciesProps {
   readonly env: Environment;
 }
 
-/** Pods of this application's backup jobs (labelled by charts/backup with component `backup`). */
-export function backupJobPods(env: Environment): Record<string, string> {
-  return { 'app.kubernetes.io/instance': instanceOf(env), 'app.kubernetes.io/component': 'backup' };
-}
-
 export class PostgresNetworkPolicies extends Construct {
   constructor(scope: Construct, id: string, props: PostgresNetworkPoliciesProps) {
     super(scope, id);
@@ -36,17 +31,22 @@ export class PostgresNetworkPolicies extends Construct {
     const users = Object.entries(env.services).filter(([, s]) => s.uses.includes('postgres')).map(([n]) => podPeer(selectorLabels(env, n)));
     const operator = namespacePeer(env.data.postgres.operatorNamespace);
     const prometheus = namespacePeer(env.monitoringNamespace, PROMETHEUS_POD_LABELS);
-    const instances = podPeer(data.postgres.clusterPodLabels);
+    const instances = { podSelector: data.postgres.instancePodSelector };
+    // The dump reads a standby; the other backup jobs never talk to PostgreSQL.
+    const dumpJob = podPeer(selectorLabels(env, data.backups.databaseBackupJob));
     const poolers = podPeer(data.postgres.poolerPodLabels);
 
     new ModelObject(this, 'instances', new NetworkPolicy({
       metadata: appMetadata(env, data.postgres.cluster, 'postgresql', 'network-policy'),
       spec: {
-        podSelector: { matchLabels: data.postgres.clusterPodLabels },
+        podSelector: data.postgres.instancePodSelector,
         policyTypes: ['Ingress', 'Egress'],
         ingress: [
-          { from: [poolers, instances, podPeer(backupJobPods(env)), ...users], ports: [tcp(POSTGRES_PORT)] },
-          { from: [operator], ports: [tcp(INSTANCE_MANAGER_PORT)] },
+          { from: [poolers, instances, dumpJob, ...users], ports: [tcp(POSTGRES_PORT)] },
+          // The operator polls every instance's status; since CloudNativePG 1.27 the primary also
+          // asks the other instances before it decides it is isolated (liveness pinger), so
+          // without this a short loss of the API server makes the primary fail liveness.
+          { from: [operator, instances], ports: [tcp(INSTANCE_MANAGER_PORT)] },
           { from: [prometheus], ports: [tcp(POSTGRES_METRICS_PORT)] },
         ],
         egress: [

@@ -131,8 +131,9 @@ logfile ""
 loglevel notice
 dir ${p.paths.data}
 
-# Persistence: the AOF, fsynced every second, loses at most a second of writes when a pod dies;
-# the RDB preamble keeps rewrites compact. Snapshots beside it give backups a single file to copy.
+# Persistence: the AOF, fsynced every second, loses at most about 2 s of writes when a pod dies
+# (while an fsync is slow, Redis holds the next write back for up to 2 s); the replicas hold them.
+# The RDB preamble keeps rewrites compact. Snapshots beside it give backups a single file to copy.
 appendonly yes
 appendfsync everysec
 aof-use-rdb-preamble yes
@@ -339,14 +340,36 @@ run_sentinel() {
   exec redis-sentinel "$_conf"
 }
 
-# Before a master stops (rolling update, drain): pause writes, so the replicas hold everything
-# acknowledged, ask a sentinel to promote one now, and wait until the sentinels name the new
-# master, so clients move within seconds instead of after down-after-milliseconds. Writes that
-# arrive meanwhile wait and then fail over with their client rather than land on a master that
-# is about to become a replica. Never fails: the pod stops either way.
+# replicas_caught_up <offset>: whether every online replica of this master has acknowledged that
+# replication offset (a replica acknowledges what it has once a second).
+replicas_caught_up() {
+  _info=$(cli 127.0.0.1 "$SELF_REDIS_PORT" INFO replication) || return 1
+  for _off in $(printf '%s\\n' "$_info" | tr -d '\\r' | sed -n 's/^slave[0-9]*:.*,state=online,offset=\\([0-9]*\\),.*/\\1/p'); do
+    [ "$_off" -ge "$1" ] || return 1
+  done
+}
+
+# Before a master stops (rolling update, drain): pause writes, wait until the replicas hold every
+# write acknowledged so far, ask a sentinel to promote one now, and wait until the sentinels name
+# the new master, so clients move within seconds instead of after down-after-milliseconds. Writes
+# that arrive meanwhile wait and then fail over with their client rather than land on a master
+# that is about to become a replica. The pause and every wait end together, SWITCHOVER_TIMEOUT
+# after the start: writes never resume while the hand-over is still under way. Never fails: the
+# pod stops either way.
 pre_stop() {
   is_master 127.0.0.1 "$SELF_REDIS_PORT" || return 0
+  _deadline=$(( $(date +%s) + SWITCHOVER_TIMEOUT ))
   cli 127.0.0.1 "$SELF_REDIS_PORT" CLIENT PAUSE "$((SWITCHOVER_TIMEOUT * 1000))" WRITE >/dev/null || true
+  # Replication is asynchronous, and the sentinels pick the replica to promote by offsets they read
+  # up to 10 s ago: without this wait, the writes of the last moments before the pause could be
+  # missing from the one promoted.
+  _offset=$(cli 127.0.0.1 "$SELF_REDIS_PORT" INFO replication | tr -d '\\r' | sed -n 's/^master_repl_offset:\\([0-9]*\\)$/\\1/p')
+  if [ -n "$_offset" ]; then
+    until replicas_caught_up "$_offset"; do
+      if [ "$(date +%s)" -ge "$_deadline" ]; then say "replicas still behind offset $_offset"; break; fi
+      sleep 1
+    done
+  fi
   _asked=
   for _o in $MEMBERS; do
     member "$_o"
@@ -359,7 +382,6 @@ pre_stop() {
     return 0
   fi
   say "sentinel $_asked is promoting a replica"
-  _deadline=$(( $(date +%s) + SWITCHOVER_TIMEOUT ))
   while [ "$(date +%s)" -lt "$_deadline" ]; do
     if _m=$(sentinel_master "$m_host" "$m_sentinel_port") && [ "$_m" != "$SELF_HOST $SELF_REDIS_PORT" ]; then
       say "new master: $_m"

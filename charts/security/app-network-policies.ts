@@ -81,7 +81,7 @@ export class AppNetworkPolicies extends Construct {
       }));
       if (s.uses.includes('postgres')) {
         egress.push({
-          to: [{ podSelector: { matchLabels: data.postgres.poolerPodLabels } }, { podSelector: { matchLabels: data.postgres.clusterPodLabels } }],
+          to: [{ podSelector: { matchLabels: data.postgres.poolerPodLabels } }, { podSelector: data.postgres.instancePodSelector }],
           ports: [tcp(POSTGRES_PORT)],
         });
       }

@@ -10,6 +10,7 @@
  * the postgres user: initdb refuses root, and the pods run as non-root too.
  */
 import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node:child_process';
+import { createCipheriv, createHash, randomBytes } from 'node:crypto';
 import { appendFileSync, chmodSync, chownSync, closeSync, cpSync, openSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -18,7 +19,7 @@ import { scriptsDirectory } from '../../charts/backup/backup-scripts';
 import { synthObjects } from '../../charts/synth';
 import { environments } from '../../environments/index';
 import { resolveEnvironments } from '../../environments/load';
-import { makeKeyCheap } from './restic-fast-key';
+import { mac, makeKeyCheap, masterKey } from './restic-fast-key';
 import type { Environment } from '../../environments/schema';
 
 export const PG_BIN = '/usr/lib/postgresql/15/bin';
@@ -45,6 +46,22 @@ export function postgresDir(path?: string): string {
   chmodSync(dir, 0o755);
   chownSync(dir, postgresUser.uid, postgresUser.gid);
   return dir;
+}
+
+/** A pod's writable volumes (its scratch emptyDir and TMPDIR), new for each run, like a new pod's. */
+export interface PodDirs { readonly scratch: string; readonly tmp: string }
+
+/** A factory of fresh pod directories under `work()` (a function: `work` is usually set in beforeAll). */
+export function podDirectories(work: () => string): { newPod(): PodDirs; readonly count: number } {
+  let count = 0;
+  return {
+    newPod() {
+      count += 1;
+      const base = postgresDir(join(work(), `pod-${count}`));
+      return { scratch: postgresDir(join(base, 'scratch')), tmp: postgresDir(join(base, 'tmp')) };
+    },
+    get count() { return count; },
+  };
 }
 
 /** Chown a tree to the postgres user (files the test wrote as root). */
@@ -214,6 +231,52 @@ export function snapshotIds(repository: string): string[] {
   return existsSync(dir) ? readdirSync(dir).sort() : [];
 }
 
+/** A snapshot as `restic snapshots --json` lists it. */
+export interface SnapshotInfo {
+  readonly id: string;
+  readonly short_id?: string;
+  readonly time: string;
+  readonly parent?: string;
+  readonly tree: string;
+  readonly paths: string[];
+  readonly hostname: string;
+  readonly tags?: string[];
+  readonly [field: string]: unknown;
+}
+
+/** Every snapshot of the repository, oldest first. */
+export function listSnapshots(repository: string, passwordFile: string, work: string): SnapshotInfo[] {
+  const list = JSON.parse(restic(repository, passwordFile, ['snapshots', '--json'], work)) as SnapshotInfo[];
+  return list.sort((a, b) => Date.parse(a.time) - Date.parse(b.time));
+}
+
+/**
+ * Copies of `template`, a snapshot restic made, dated `times` (oldest first) and written into the
+ * repository the way restic writes a snapshot: its JSON encrypted with the master key (AES-256-CTR,
+ * Poly1305-AES over the ciphertext), stored under the SHA-256 of the file, each naming the one before
+ * as its parent as `restic backup` does. Same tree, host, paths and tags: to `restic forget` they are
+ * the runs of a schedule, made in milliseconds where `restic backup --time` takes a lock and about
+ * 0.4 s each. Returns their IDs, in the order of `times`.
+ */
+export function writeBackdatedSnapshots(repository: string, template: SnapshotInfo, times: readonly Date[]): string[] {
+  const key = masterKey(repository, PASSWORD);
+  const { id: _id, short_id: _shortId, parent: _parent, ...fields } = template;
+  const ids: string[] = [];
+  for (const time of times) {
+    const parent = ids.at(-1);
+    const json = Buffer.from(JSON.stringify({ ...fields, time: time.toISOString(), ...(parent ? { parent } : {}) }));
+    const iv = randomBytes(16);
+    const ciphertext = createCipheriv('aes-256-ctr', key.encrypt, iv).update(json);
+    const file = Buffer.concat([iv, ciphertext, mac(ciphertext, iv, key)]);
+    const id = createHash('sha256').update(file).digest('hex');
+    const path = join(repository, 'snapshots', id);
+    writeFileSync(path, file, { mode: 0o400 });
+    chownSync(path, postgresUser.uid, postgresUser.gid);
+    ids.push(id);
+  }
+  return ids;
+}
+
 /** Pack files (data/xx/<id>) with their sizes. */
 export function packFiles(repository: string): { path: string; size: number }[] {
   const data = join(repository, 'data');
@@ -279,6 +342,19 @@ export function runContainer(c: K8sObject, env: Record<string, string>, timeout 
     ...postgresUser, encoding: 'utf8', timeout, env: { ...BASE_ENV, ...env }, stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20,
   });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/**
+ * The line `restic forget` prints for the retention a container's KEEP_* settings ask for (rules
+ * that keep 0 are not named): what a run that applied the CronJob's policy shows.
+ */
+export function retentionPolicyLine(c: K8sObject): string {
+  const env = containerEnv(c, {});
+  const rules = ['hourly', 'daily', 'weekly', 'monthly']
+    .map((rule) => [Number(env[`KEEP_${rule.toUpperCase()}`]), rule] as const)
+    .filter(([n]) => n > 0)
+    .map(([n, rule]) => `${n} ${rule}`);
+  return `Applying Policy: keep ${rules.join(', ')} snapshots`;
 }
 
 /** For failure messages: what the script said. */

@@ -9,7 +9,7 @@ export default {
     const { code, map } = transformSync(source, {
       loader: 'ts',
       format: 'esm',
-      target: 'node20',
+      target: 'node22',
       sourcemap: 'external',
       sourcefile: path,
     });

@@ -38,7 +38,8 @@ function poly1305(msg: Buffer, r16: Buffer, s16: Buffer): Buffer {
   return out;
 }
 
-interface UserKey { readonly encrypt: Buffer; readonly k: Buffer; readonly r: Buffer }
+/** An AES-256 key and the Poly1305-AES key (k, r) that authenticates what it encrypts. */
+export interface UserKey { readonly encrypt: Buffer; readonly k: Buffer; readonly r: Buffer }
 
 function derive(password: string, salt: Buffer, N: number, r: number, p: number): UserKey {
   const d = scryptSync(password, salt, 64, { N, r, p, maxmem: 1 << 30 });
@@ -46,14 +47,14 @@ function derive(password: string, salt: Buffer, N: number, r: number, p: number)
 }
 
 /** restic's Poly1305-AES: the IV encrypted with AES-128 under k is Poly1305's s. */
-function mac(ciphertext: Buffer, iv: Buffer, key: UserKey): Buffer {
+export function mac(ciphertext: Buffer, iv: Buffer, key: UserKey): Buffer {
   const aes = createCipheriv('aes-128-ecb', key.k, null);
   aes.setAutoPadding(false);
   return poly1305(ciphertext, key.r, aes.update(iv));
 }
 
-/** Replace the repository's only key with an equivalent one that is cheap to derive. */
-export function makeKeyCheap(repository: string, password: string): void {
+/** The repository's only key file: its directory, name and content, and the master key's JSON it holds. */
+function openKey(repository: string, password: string) {
   const dir = join(repository, 'keys');
   const names = readdirSync(dir);
   if (names.length !== 1) throw new Error(`expected one key in ${dir}, found ${names.length}`);
@@ -63,7 +64,19 @@ export function makeKeyCheap(repository: string, password: string): void {
   const iv = data.subarray(0, 16);
   const ciphertext = data.subarray(16, data.length - 16);
   if (!mac(ciphertext, iv, user).equals(data.subarray(data.length - 16))) throw new Error('the password does not open the key');
-  const master = createCipheriv('aes-256-ctr', user.encrypt, iv).update(ciphertext);
+  return { dir, name: names[0], key, master: createCipheriv('aes-256-ctr', user.encrypt, iv).update(ciphertext) };
+}
+
+/** The master key that encrypts and authenticates every file of the repository. */
+export function masterKey(repository: string, password: string): UserKey {
+  const { master } = openKey(repository, password);
+  const json = JSON.parse(master.toString('utf8'));
+  return { encrypt: Buffer.from(json.encrypt, 'base64'), k: Buffer.from(json.mac.k, 'base64'), r: Buffer.from(json.mac.r, 'base64') };
+}
+
+/** Replace the repository's only key with an equivalent one that is cheap to derive. */
+export function makeKeyCheap(repository: string, password: string): void {
+  const { dir, name, key, master } = openKey(repository, password);
 
   const salt = randomBytes(64);
   const cheap = derive(password, salt, CHEAP.N, CHEAP.r, CHEAP.p);
@@ -72,5 +85,5 @@ export function makeKeyCheap(repository: string, password: string): void {
   const file = JSON.stringify({ ...key, ...CHEAP, salt: salt.toString('base64'), data: Buffer.concat([newIv, newCiphertext, mac(newCiphertext, newIv, cheap)]).toString('base64') });
   // Files in a repository are named by the SHA-256 of their content.
   writeFileSync(join(dir, createHash('sha256').update(file).digest('hex')), file, { mode: 0o400 });
-  rmSync(join(dir, names[0]));
+  rmSync(join(dir, name));
 }

@@ -1,0 +1,68 @@
+/**
+ * A walk over the configuration's zod schema: every field path, whether it is required, optional
+ * or defaulted, and its own schema with the wrappers (default, optional, nullable…) removed, where
+ * zod 4 keeps the field's checks (bounds, formats).
+ */
+
+/** The parts of zod 4's schema objects the walk reads. */
+export interface ZodLike {
+  readonly _zod: {
+    readonly def: {
+      readonly type: string;
+      readonly shape?: Record<string, ZodLike>;
+      readonly valueType?: ZodLike;
+      readonly element?: ZodLike;
+      readonly innerType?: ZodLike;
+      readonly defaultValue?: unknown;
+      /** Checks of a number, string or array: bounds and formats. */
+      readonly checks?: readonly ZodCheckLike[];
+    };
+  };
+}
+
+/** One check of a schema (`z.number().min(1)` adds `{ check: 'greater_than', value: 1, inclusive: true }`). */
+export interface ZodCheckLike {
+  readonly _zod: {
+    readonly def: {
+      readonly check: string;
+      readonly value?: unknown;
+      readonly inclusive?: boolean;
+      readonly minimum?: unknown;
+      readonly maximum?: unknown;
+      readonly format?: string;
+      /** Present when the schema words the message itself. */
+      readonly error?: unknown;
+    };
+  };
+}
+
+export interface Field {
+  /** `services.<name>.autoscaling.minReplicas`, `hosts[].routes[].path`. */
+  readonly path: string;
+  /** 'required', 'optional', or the default value. */
+  readonly presence: 'required' | 'optional' | { readonly default: unknown };
+  /** The field's schema without its wrappers. */
+  readonly schema: ZodLike;
+}
+
+/** Every field path of the schema, depth first, with whether it is required, optional or defaulted. */
+export function fields(schema: ZodLike, path = '', presence: Field['presence'] = 'required'): Field[] {
+  const def = schema._zod.def;
+  if (def.type === 'default' || def.type === 'prefault') {
+    return fields(def.innerType as ZodLike, path, { default: def.defaultValue });
+  }
+  if (def.type === 'optional') return fields(def.innerType as ZodLike, path, 'optional');
+  if (def.innerType) return fields(def.innerType, path, presence); // nullable, readonly, catch…
+  const here: Field[] = path ? [{ path, presence, schema }] : [];
+  if (def.type === 'object') {
+    return [...here, ...Object.entries(def.shape ?? {}).flatMap(([k, v]) => fields(v, path ? `${path}.${k}` : k))];
+  }
+  if (def.type === 'record') return [...here, ...fields(def.valueType as ZodLike, `${path}.<name>`, 'required').map(asEntry)];
+  if (def.type === 'array') return [...here, ...fields(def.element as ZodLike, `${path}[]`, 'required').map(asEntry)];
+  return here;
+}
+
+/** Entries of a map or list are neither required nor defaulted on their own. */
+function asEntry(f: Field): Field {
+  return f.path.endsWith('>') || f.path.endsWith(']') ? { ...f, presence: 'required' } : f;
+}
