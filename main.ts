@@ -5,8 +5,8 @@
  */
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { replaceTree } from './charts/common/output';
-import { DIST, synthesizeAll, writeDist } from './charts/pipeline';
+import { replaceTree } from './pipeline/output';
+import { DIST, synthesizeAll, writeDist } from './pipeline/pipeline';
 import { environments } from './environments/index';
 import { ConfigError } from './environments/load';
 

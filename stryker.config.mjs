@@ -12,7 +12,7 @@
  */
 export const GROUPS = {
   policy: {
-    mutate: ['charts/common/policy.ts'],
+    mutate: ['pipeline/policy.ts'],
     tests: ['policy', 'network-policy-evaluator'],
   },
   'pod-security': {
@@ -20,7 +20,7 @@ export const GROUPS = {
     tests: ['policy', 'app-namespace', 'web-service', 'redis-sentinel', 'backup-chart'],
   },
   'schema-validation': {
-    mutate: ['charts/common/schema-validation.ts'],
+    mutate: ['pipeline/schema-validation.ts'],
     tests: ['schema-validation'],
   },
   'network-policies': {

@@ -39,7 +39,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { postgresParameters } from '../charts/data/postgres-parameters';
-import { synthObjects } from '../charts/synth';
+import { synthObjects } from '../pipeline/synth';
 import { environments } from '../environments/index';
 import { resolveEnvironments } from '../environments/load';
 import { parseQuantity } from '../environments/quantity';

@@ -10,7 +10,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { synthesizeAll, writeDist } from '../charts/pipeline';
+import { synthesizeAll, writeDist } from '../pipeline/pipeline';
 import { ConfigError } from '../environments/load';
 import { generatedDefinition, HTTPROUTE_MAX_RULES } from './generated-config';
 

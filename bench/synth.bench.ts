@@ -248,13 +248,13 @@ function machineBusySeconds(): number {
   }
 }
 
-/** The project's YAML options (charts/synth.ts YAML_OPTIONS), so that the floor writes the same way. */
+/** The project's YAML options (pipeline/synth.ts YAML_OPTIONS), so that the floor writes the same way. */
 async function projectYamlOptions(snap: string): Promise<unknown> {
   try {
-    const m = await import(pathToFileURL(join(snap, 'charts', 'synth.ts')).href) as { YAML_OPTIONS?: unknown };
+    const m = await import(pathToFileURL(join(snap, 'pipeline', 'synth.ts')).href) as { YAML_OPTIONS?: unknown };
     if (m.YAML_OPTIONS) return m.YAML_OPTIONS;
   } catch (e) {
-    log(`bench: could not read YAML_OPTIONS from charts/synth.ts (${(e as Error).message.split('\n')[0]})`);
+    log(`bench: could not read YAML_OPTIONS from pipeline/synth.ts (${(e as Error).message.split('\n')[0]})`);
   }
   return { lineWidth: 0, aliasDuplicateObjects: false };
 }

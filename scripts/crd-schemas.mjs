@@ -18,7 +18,7 @@
  *   `x-kubernetes-preserve-unknown-fields: true` or an `additionalProperties` schema (a map). That
  *   includes an object schema with no properties (`type: object` alone), whose fields the API
  *   server prunes all of; the exception is the resource's own `metadata`, which the API server
- *   reads as ObjectMeta (charts/common/schema-validation.ts checks it against ObjectMeta);
+ *   reads as ObjectMeta (pipeline/schema-validation.ts checks it against ObjectMeta);
  * - `x-kubernetes-embedded-resource: true` also allows `apiVersion`, `kind` and `metadata` (that
  *   metadata is left open: no ObjectMeta check there);
  * - `x-kubernetes-int-or-string: true` is an integer or a string;

@@ -1,6 +1,6 @@
 /** AcmeClusterIssuer: Let's Encrypt staging and production, HTTP-01 through the environment's Gateway. */
 import { Chart, Testing } from 'cdk8s';
-import type { K8sObject } from '../charts/common/policy';
+import type { K8sObject } from '../pipeline/k8s-object';
 import { ACME_DIRECTORIES, AcmeClusterIssuer, type AcmeIssuerName } from '../charts/platform/acme-cluster-issuer';
 import { PlatformChart } from '../charts/platform/platform-chart';
 import { PublicGateway } from '../charts/platform/public-gateway';

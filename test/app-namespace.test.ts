@@ -1,7 +1,7 @@
 /** AppNamespace: the one namespace of an environment, with Pod Security Standards restricted enforced. */
 import { Chart, Testing } from 'cdk8s';
-import type { K8sObject } from '../charts/common/policy';
-import { synthObjects } from '../charts/synth';
+import type { K8sObject } from '../pipeline/k8s-object';
+import { synthObjects } from '../pipeline/synth';
 import { AppNamespace } from '../charts/platform/app-namespace';
 import { environments } from '../environments/index';
 import { resolveEnvironments } from '../environments/load';

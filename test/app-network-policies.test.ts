@@ -6,13 +6,14 @@
 import { Chart, Testing } from 'cdk8s';
 import { recommendedLabels, selectorLabels } from '../charts/common/labels';
 import { dataEndpoints } from '../charts/common/names';
-import type { K8sObject } from '../charts/common/policy';
+import type { K8sObject } from '../pipeline/k8s-object';
 import { ACME_SOLVER_POD_LABELS } from '../charts/platform/acme-cluster-issuer';
 import { gatewayProxyPodLabels } from '../charts/platform/public-gateway';
 import { NON_PUBLIC_RANGES } from '../charts/common/network';
 import { AppNetworkPolicies } from '../charts/security/app-network-policies';
 import { environments } from '../environments/index';
-import { mergeConfig, resolveEnvironment, resolveEnvironments, type EnvironmentDefinition } from '../environments/load';
+import { mergeConfig, type EnvironmentDefinition } from '../environments/define';
+import { resolveEnvironment, resolveEnvironments } from '../environments/load';
 import { production } from '../environments/production';
 import type { Environment } from '../environments/schema';
 import { allowed, sideAllows, type Endpoint, type Pod } from './support/network-policy-evaluator';

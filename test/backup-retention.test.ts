@@ -16,7 +16,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { dumpName } from '../charts/backup/backup-jobs';
 import { dataEndpoints } from '../charts/common/names';
-import type { K8sObject } from '../charts/common/policy';
+import type { K8sObject } from '../pipeline/k8s-object';
 import {
   cloneRepository, container, containerEnv, giveToPostgres, initRepository, listSnapshots, output, passwordFiles, podDirectories, postgresDir,
   production, RESTIC, runContainer, writeBackdatedSnapshots, type Repositories, type ScriptRun, type SnapshotInfo,

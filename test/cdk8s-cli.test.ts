@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { synthesizeAll } from '../charts/pipeline';
+import { synthesizeAll } from '../pipeline/pipeline';
 import { environments } from '../environments/index';
 import { copyRepository, readTree } from './support/repository-copy';
 

@@ -9,9 +9,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { isCronExpression } from '../environments/cron';
-import {
-  ConfigError, mergeConfig, resolveEnvironment, resolveEnvironments, type EnvironmentDefinition,
-} from '../environments/load';
+import { mergeConfig, type EnvironmentDefinition } from '../environments/define';
+import { ConfigError, resolveEnvironment, resolveEnvironments } from '../environments/load';
 import { production } from '../environments/production';
 import { parseDuration, parseQuantity, parseRedisMemory } from '../environments/quantity';
 import { staging } from '../environments/staging';

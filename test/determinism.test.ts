@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { DIST, synthesizeAll } from '../charts/pipeline';
+import { DIST, synthesizeAll } from '../pipeline/pipeline';
 import { environments } from '../environments/index';
 
 const root = process.cwd();
@@ -34,7 +34,7 @@ test('two syntheses in one process give the same files, in the same order, with 
 test('another locale and time zone give the same bytes', async () => {
   // Sorting with localeCompare, or formatting a date, would make the output depend on the machine.
   const script = [
-    "import { synthesizeAll } from './charts/pipeline.ts';",
+    "import { synthesizeAll } from './pipeline/pipeline.ts';",
     "import { environments } from './environments/index.ts';",
     'const files = await synthesizeAll(environments, process.cwd());',
     'process.stdout.write(JSON.stringify([...files]));',

@@ -1,12 +1,13 @@
 /** HostCertificate: one certificate per public host, from the environment's issuer, renewed early. */
 import { Chart, Testing } from 'cdk8s';
 import { tlsSecretName } from '../charts/common/names';
-import type { K8sObject } from '../charts/common/policy';
+import type { K8sObject } from '../pipeline/k8s-object';
 import { HostCertificate } from '../charts/platform/host-certificate';
 import { CERTIFICATE_DURATION } from '../environments/rules';
 import { PlatformChart } from '../charts/platform/platform-chart';
 import { environments } from '../environments/index';
-import { mergeConfig, resolveEnvironment, resolveEnvironments } from '../environments/load';
+import { mergeConfig } from '../environments/define';
+import { resolveEnvironment, resolveEnvironments } from '../environments/load';
 import { staging } from '../environments/staging';
 import type { Environment } from '../environments/schema';
 

@@ -3,8 +3,9 @@
  * carries all five, selectors use only the two that never change, names are stable.
  */
 import { appMetadata, instanceOf, MANAGED_BY, recommendedLabels, selectorLabels } from '../charts/common/labels';
-import { podTemplate, type K8sObject } from '../charts/common/policy';
-import { synthObjects } from '../charts/synth';
+import type { K8sObject } from '../pipeline/k8s-object';
+import { podTemplate } from '../pipeline/policy';
+import { synthObjects } from '../pipeline/synth';
 import { environments } from '../environments/index';
 import { resolveEnvironments } from '../environments/load';
 

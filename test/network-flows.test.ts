@@ -12,7 +12,7 @@
  */
 import { objectStoragePort } from '../charts/backup/backup-jobs';
 import { dataEndpoints, POSTGRES_PORT, REDIS_PORT, SENTINEL_PORT } from '../charts/common/names';
-import { podTemplate, selectorMatches } from '../charts/common/policy';
+import { podTemplate, selectorMatches } from '../pipeline/policy';
 import { INSTANCE_MANAGER_PORT, PGBOUNCER_METRICS_PORT, POSTGRES_METRICS_PORT } from '../charts/data/postgres-network-policies';
 import { REDIS_EXPORTER_PORT } from '../charts/data/redis-sentinel';
 import { ACME_SOLVER_PORT } from '../charts/platform/acme-cluster-issuer';

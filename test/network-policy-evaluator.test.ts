@@ -10,7 +10,7 @@
  * sides applied ("For a network flow between two pods to be allowed, both the egress policy on the
  * source pod and the ingress policy on the destination pod need to allow the traffic").
  */
-import type { K8sObject } from '../charts/common/policy';
+import type { K8sObject } from '../pipeline/k8s-object';
 import {
   allowed, effectivePolicyTypes, ipInBlock, judge, networkPolicyProblems, sideAllows, type Endpoint, type Pod, type Protocol,
 } from './support/network-policy-evaluator';

@@ -27,7 +27,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { dataEndpoints } from '../charts/common/names';
-import type { K8sObject } from '../charts/common/policy';
+import type { K8sObject } from '../pipeline/k8s-object';
 import { production } from './support/backup-harness';
 import { commandEnv, runCommand, type CommandResult } from './support/command';
 import { REPO } from './support/repository-copy';

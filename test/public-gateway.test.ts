@@ -5,11 +5,12 @@
 import { Chart, Testing } from 'cdk8s';
 import { PublicRoutes } from '../charts/app/public-routes';
 import { tlsSecretName } from '../charts/common/names';
-import type { K8sObject } from '../charts/common/policy';
+import type { K8sObject } from '../pipeline/k8s-object';
 import { HostCertificate } from '../charts/platform/host-certificate';
 import { gatewayProxyPodLabels, HTTP_LISTENER, PublicGateway } from '../charts/platform/public-gateway';
 import { environments } from '../environments/index';
-import { mergeConfig, resolveEnvironment, resolveEnvironments } from '../environments/load';
+import { mergeConfig } from '../environments/define';
+import { resolveEnvironment, resolveEnvironments } from '../environments/load';
 import { production } from '../environments/production';
 import type { Environment } from '../environments/schema';
 

@@ -6,11 +6,12 @@ import { Chart, Testing } from 'cdk8s';
 import { hstsValue, PublicRoutes, securityHeaders } from '../charts/app/public-routes';
 import { SERVICE_PORT } from '../charts/app/web-service';
 import { httpsListenerName } from '../charts/common/names';
-import type { K8sObject } from '../charts/common/policy';
+import type { K8sObject } from '../pipeline/k8s-object';
 import { HTTP_LISTENER } from '../charts/platform/public-gateway';
-import { synthObjects } from '../charts/synth';
+import { synthObjects } from '../pipeline/synth';
 import { environments } from '../environments/index';
-import { mergeConfig, resolveEnvironment, resolveEnvironments, type EnvironmentDefinition } from '../environments/load';
+import { mergeConfig, type EnvironmentDefinition } from '../environments/define';
+import { resolveEnvironment, resolveEnvironments } from '../environments/load';
 import { production } from '../environments/production';
 import type { Environment } from '../environments/schema';
 

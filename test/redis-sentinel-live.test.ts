@@ -31,12 +31,12 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dataEndpoints, REDIS_PORT, SENTINEL_PORT } from '../charts/common/names';
-import type { K8sObject } from '../charts/common/policy';
+import type { K8sObject } from '../pipeline/k8s-object';
 import { RedisSentinel } from '../charts/data/redis-sentinel';
 import {
   REDIS_CONF, REDIS_POD_PATHS, REDIS_SCRIPT, redisSentinelConfigFiles, SENTINEL_CONF, type RedisMember, type RedisPaths,
 } from '../charts/data/redis-sentinel-config';
-import { buildCharts, synthObjects } from '../charts/synth';
+import { buildCharts, synthObjects } from '../pipeline/synth';
 import { environments } from '../environments/index';
 import { resolveEnvironments } from '../environments/load';
 import { RedisConnection, RedisError, type Reply } from './support/redis-connection';

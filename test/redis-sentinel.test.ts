@@ -12,15 +12,17 @@ import { dependencyEnv } from '../charts/app/web-service';
 import { REDIS_EXPORTER_IMAGE, REDIS_IMAGE } from '../charts/common/images';
 import { selectorLabels } from '../charts/common/labels';
 import { dataEndpoints, REDIS_REPLICAS } from '../charts/common/names';
-import { checkPolicy, type K8sObject } from '../charts/common/policy';
+import type { K8sObject } from '../pipeline/k8s-object';
+import { checkPolicy } from '../pipeline/policy';
 import { RedisSentinel } from '../charts/data/redis-sentinel';
 import {
   REDIS_CONF, REDIS_SCRIPT, redisSentinelConfigFiles, redisSentinelConfigProps, SENTINEL_CONF, sentinelId,
 } from '../charts/data/redis-sentinel-config';
 import { AppNetworkPolicies } from '../charts/security/app-network-policies';
-import { synthObjects } from '../charts/synth';
+import { synthObjects } from '../pipeline/synth';
 import { environments } from '../environments/index';
-import { mergeConfig, resolveEnvironment, resolveEnvironments, type EnvironmentDefinition } from '../environments/load';
+import { mergeConfig, type EnvironmentDefinition } from '../environments/define';
+import { resolveEnvironment, resolveEnvironments } from '../environments/load';
 import { production } from '../environments/production';
 import type { Environment } from '../environments/schema';
 import { staging } from '../environments/staging';

@@ -10,9 +10,9 @@ import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, write
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { dataEndpoints } from '../charts/common/names';
-import type { K8sObject } from '../charts/common/policy';
-import { validateObject } from '../charts/common/schema-validation';
-import { synthObjects } from '../charts/synth';
+import type { K8sObject } from '../pipeline/k8s-object';
+import { validateObject } from '../pipeline/schema-validation';
+import { synthObjects } from '../pipeline/synth';
 import { environments } from '../environments/index';
 import { resolveEnvironments } from '../environments/load';
 import { commandEnv, runCommand, type CommandResult } from './support/command';

@@ -9,8 +9,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { dataEndpoints } from '../charts/common/names';
-import type { K8sObject } from '../charts/common/policy';
-import { synthObjects } from '../charts/synth';
+import type { K8sObject } from '../pipeline/k8s-object';
+import { synthObjects } from '../pipeline/synth';
 import { environments } from '../environments/index';
 import { resolveEnvironments } from '../environments/load';
 import { REPO } from './support/repository-copy';

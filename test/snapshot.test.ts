@@ -3,7 +3,7 @@
  * any object shows up in review as a diff of exactly that file. After an intended change, update
  * with `npm test -- -u` and review the snapshot diff like code.
  */
-import { synthesizeAll } from '../charts/pipeline';
+import { synthesizeAll } from '../pipeline/pipeline';
 import { environments } from '../environments/index';
 
 const files = await synthesizeAll(environments, process.cwd());

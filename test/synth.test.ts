@@ -1,10 +1,10 @@
 /**
- * charts/synth.ts: file naming and the YAML each object is written as. The readers are Kubernetes
+ * pipeline/synth.ts: file naming and the YAML each object is written as. The readers are Kubernetes
  * and Argo CD (go-yaml, YAML 1.1 rules and Go number syntax), so every string must come back a
  * string under YAML 1.1 and 1.2 alike.
  */
 import { parse } from 'yaml';
-import { fileName, renderObject, synthesizeEnvironment } from '../charts/synth';
+import { fileName, renderObject, synthesizeEnvironment } from '../pipeline/synth';
 import { environments } from '../environments/index';
 import { resolveEnvironments } from '../environments/load';
 

@@ -1,6 +1,6 @@
 /** UploadsVolume and its use: one ReadWriteMany claim, mounted by the services that use uploads. */
 import { UploadsVolume } from '../charts/data/uploads-volume';
-import { synthObjects } from '../charts/synth';
+import { synthObjects } from '../pipeline/synth';
 import { environments } from '../environments/index';
 import { resolveEnvironments } from '../environments/load';
 import { only, synthConstruct } from './support/synth-construct';

@@ -11,9 +11,10 @@ import { imageReference, orderEnv, WebService } from '../charts/app/web-service'
 import { scratchVolumeName } from '../charts/common/names';
 import { envReferences } from '../environments/env-references';
 import { selectorLabels } from '../charts/common/labels';
-import type { K8sObject } from '../charts/common/policy';
+import type { K8sObject } from '../pipeline/k8s-object';
 import { environments } from '../environments/index';
-import { mergeConfig, resolveEnvironment, resolveEnvironments, type EnvironmentDefinition } from '../environments/load';
+import { mergeConfig, type EnvironmentDefinition } from '../environments/define';
+import { resolveEnvironment, resolveEnvironments } from '../environments/load';
 import { production } from '../environments/production';
 import type { Environment } from '../environments/schema';
 import { staging } from '../environments/staging';

@@ -7,9 +7,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { synthesizeAll } from '../charts/pipeline';
-import { replaceTree } from '../charts/common/output';
-import { YAML_OPTIONS } from '../charts/synth';
+import { synthesizeAll } from '../pipeline/pipeline';
+import { replaceTree } from '../pipeline/output';
+import { YAML_OPTIONS } from '../pipeline/synth';
 import { environments } from '../environments/index';
 
 const root = process.cwd();

@@ -8,12 +8,13 @@
  */
 import { POSTGRES_PORT } from '../../charts/common/names';
 import { PROMETHEUS_POD_LABELS } from '../../charts/common/network';
-import { podTemplate, type K8sObject } from '../../charts/common/policy';
+import type { K8sObject } from '../../pipeline/k8s-object';
+import { podTemplate } from '../../pipeline/policy';
 import { INSTANCE_MANAGER_PORT, PGBOUNCER_METRICS_PORT, POSTGRES_METRICS_PORT } from '../../charts/data/postgres-network-policies';
 import { ACME_SOLVER_POD_LABELS, ACME_SOLVER_PORT } from '../../charts/platform/acme-cluster-issuer';
 import { gatewayProxyPodLabels } from '../../charts/platform/public-gateway';
 import { DNS_NAMESPACE, DNS_POD_LABELS, DNS_PORT } from '../../charts/security/app-network-policies';
-import { synthObjects } from '../../charts/synth';
+import { synthObjects } from '../../pipeline/synth';
 import type { Environment } from '../../environments/schema';
 import { isPod, type ContainerPort, type Endpoint, type Pod } from './network-policy-evaluator';
 import { only } from './synth-construct';

@@ -6,14 +6,15 @@
 import { ApiObject, App, type Chart } from 'cdk8s';
 import { Document, parse, visit } from 'yaml';
 import type { Environment } from '../environments/schema';
-import { AppChart } from './app/app-chart';
-import { BackupChart } from './backup/backup-chart';
-import { DataChart } from './data/data-chart';
-import { checkPolicy, ref, type K8sObject } from './common/policy';
-import { validateObject } from './common/schema-validation';
-import { syncWaveAnnotation } from './common/sync-waves';
-import { PlatformChart } from './platform/platform-chart';
-import { SecurityChart } from './security/security-chart';
+import { AppChart } from '../charts/app/app-chart';
+import { BackupChart } from '../charts/backup/backup-chart';
+import { DataChart } from '../charts/data/data-chart';
+import { ref, type K8sObject } from './k8s-object';
+import { checkPolicy } from './policy';
+import { validateObject } from './schema-validation';
+import { syncWaveAnnotation } from '../charts/common/sync-waves';
+import { PlatformChart } from '../charts/platform/platform-chart';
+import { SecurityChart } from '../charts/security/security-chart';
 
 /** The charts of one environment, by the folder their files go to under dist/<env>/. */
 export function buildCharts(env: Environment): Chart[] {

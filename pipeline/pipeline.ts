@@ -3,8 +3,9 @@
  * A problem anywhere means no file changes anywhere.
  */
 import { join } from 'node:path';
-import { ConfigError, resolveEnvironments, type EnvironmentDefinition } from '../environments/load';
-import { replaceTree, type ReplaceTreeResult } from './common/output';
+import type { EnvironmentDefinition } from '../environments/define';
+import { ConfigError, resolveEnvironments } from '../environments/load';
+import { replaceTree, type ReplaceTreeResult } from './output';
 import { synthesizeEnvironment } from './synth';
 
 /** Folder (relative to the repository) Argo CD reads the environments from. */
