@@ -2,10 +2,11 @@
  * Rules that span fields, checked after the schema accepted every field on its own. Each returns
  * problems with the path of the field to change, so a message can say exactly where to look.
  */
-import { dataEndpoints, reservedNames, scratchVolumeName } from '../charts/common/names';
-import { MAX_CONNECTIONS } from '../charts/data/postgres-parameters';
+import { INJECTED_ENV } from './model/injected-env';
+import { dataEndpoints, reservedNames, scratchVolumeName } from './model/names';
+import { MAX_CONNECTIONS } from './model/postgres';
 import { envReferences } from './env-references';
-import type { DEPENDENCIES, Environment, ServiceConfig } from './schema';
+import type { Environment, ServiceConfig } from './schema';
 import { parseDuration, parseQuantity, parseRedisMemory } from './quantity';
 
 export interface Problem {
@@ -13,13 +14,6 @@ export interface Problem {
   readonly path: string;
   readonly message: string;
 }
-
-/** Environment variables the pipeline injects for `uses`; a service may not set them itself. */
-export const INJECTED_ENV: Record<(typeof DEPENDENCIES)[number], readonly string[]> = {
-  uploads: ['UPLOADS_DIR'],
-  postgres: ['DATABASE_HOST', 'DATABASE_PORT', 'DATABASE_NAME', 'DATABASE_USER', 'DATABASE_PASSWORD'],
-  redis: ['REDIS_SENTINEL_MASTER', 'REDIS_SENTINEL_NODES', 'REDIS_PASSWORD'],
-};
 
 /** Options that say where a value came from, for messages that point at the right file. */
 export interface RuleContext {

@@ -4,12 +4,12 @@
  * policies has a rule matching the peer and port) to concrete pods, so each test states a flow.
  */
 import { Chart, Testing } from 'cdk8s';
-import { recommendedLabels, selectorLabels } from '../charts/common/labels';
-import { dataEndpoints } from '../charts/common/names';
+import { recommendedLabels } from '../charts/common/labels';
+import { selectorLabels } from '../environments/model/identity';
+import { dataEndpoints } from '../environments/model/names';
 import type { K8sObject } from '../pipeline/k8s-object';
-import { ACME_SOLVER_POD_LABELS } from '../charts/platform/acme-cluster-issuer';
-import { gatewayProxyPodLabels } from '../charts/platform/public-gateway';
-import { NON_PUBLIC_RANGES } from '../charts/common/network';
+import { ACME_SOLVER_POD_LABELS, NON_PUBLIC_RANGES } from '../environments/model/network';
+import { gatewayProxyPodLabels } from '../environments/model/gateway';
 import { AppNetworkPolicies } from '../charts/security/app-network-policies';
 import { environments } from '../environments/index';
 import { mergeConfig, type EnvironmentDefinition } from '../environments/define';

@@ -8,8 +8,8 @@
 import { cpSync, existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DATABASE_TAG, dumpName } from '../charts/backup/backup-jobs';
-import { instanceOf } from '../charts/common/labels';
-import { dataEndpoints } from '../charts/common/names';
+import { instanceOf } from '../environments/model/identity';
+import { dataEndpoints } from '../environments/model/names';
 import {
   asPostgres, cloneRepository, container, containerEnv, corrupt, createPortal, giveToPostgres, initRepository, listSnapshots, output,
   packFiles, passwordFiles, PG_BIN, PORTAL_TABLES, postgresDir, production, restic, resticDumpToFile, retentionPolicyLine, runContainer, snapshotIds, sql,

@@ -8,8 +8,8 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FILES_TAG, uploadsWriterGroups } from '../charts/backup/backup-jobs';
-import { instanceOf } from '../charts/common/labels';
-import { dataEndpoints } from '../charts/common/names';
+import { instanceOf } from '../environments/model/identity';
+import { dataEndpoints } from '../environments/model/names';
 import {
   cloneRepository, container, containerEnv, corrupt, giveToPostgres, initRepository, listSnapshots, output, packFiles, passwordFiles,
   postgresDir, production, restic, retentionPolicyLine, runContainer, snapshotIds, type Repositories, type ScriptRun,

@@ -15,7 +15,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { dumpName } from '../charts/backup/backup-jobs';
-import { dataEndpoints } from '../charts/common/names';
+import { dataEndpoints } from '../environments/model/names';
 import type { K8sObject } from '../pipeline/k8s-object';
 import {
   cloneRepository, container, containerEnv, giveToPostgres, initRepository, listSnapshots, output, passwordFiles, podDirectories, postgresDir,

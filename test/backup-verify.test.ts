@@ -9,8 +9,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DATABASE_TAG, dumpName } from '../charts/backup/backup-jobs';
-import { instanceOf } from '../charts/common/labels';
-import { dataEndpoints } from '../charts/common/names';
+import { instanceOf } from '../environments/model/identity';
+import { dataEndpoints } from '../environments/model/names';
 import {
   cloneRepository, container, containerEnv, corrupt, createPortal, giveToPostgres, initRepository, output, packFiles,
   passwordFiles, podDirectories, postgresDir, production, restic, runContainer, snapshotIds, sql, startPostgres, stopPostgres,

@@ -12,7 +12,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { MAX_CONNECTIONS } from '../charts/data/postgres-parameters';
+import { MAX_CONNECTIONS } from '../environments/model/postgres';
 import type { EnvironmentDefinition } from '../environments/define';
 import { ConfigError, resolveEnvironment } from '../environments/load';
 import { production } from '../environments/production';

@@ -1,6 +1,6 @@
 /** HostCertificate: one certificate per public host, from the environment's issuer, renewed early. */
 import { Chart, Testing } from 'cdk8s';
-import { tlsSecretName } from '../charts/common/names';
+import { tlsSecretName } from '../environments/model/names';
 import type { K8sObject } from '../pipeline/k8s-object';
 import { HostCertificate } from '../charts/platform/host-certificate';
 import { CERTIFICATE_DURATION } from '../environments/rules';

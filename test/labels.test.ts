@@ -2,7 +2,8 @@
  * The recommended labels (charts/common/labels.ts) and how the output uses them: every object
  * carries all five, selectors use only the two that never change, names are stable.
  */
-import { appMetadata, instanceOf, MANAGED_BY, recommendedLabels, selectorLabels } from '../charts/common/labels';
+import { appMetadata, MANAGED_BY, recommendedLabels } from '../charts/common/labels';
+import { instanceOf, selectorLabels } from '../environments/model/identity';
 import type { K8sObject } from '../pipeline/k8s-object';
 import { podTemplate } from '../pipeline/policy';
 import { synthObjects } from '../pipeline/synth';

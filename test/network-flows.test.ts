@@ -11,12 +11,9 @@
  * addresses outside the cluster, and strangers.
  */
 import { objectStoragePort } from '../charts/backup/backup-jobs';
-import { dataEndpoints, POSTGRES_PORT, REDIS_PORT, SENTINEL_PORT } from '../charts/common/names';
+import { dataEndpoints } from '../environments/model/names';
+import { ACME_SOLVER_PORT, DNS_PORT, INSTANCE_MANAGER_PORT, PGBOUNCER_METRICS_PORT, POSTGRES_METRICS_PORT, POSTGRES_PORT, REDIS_EXPORTER_PORT, REDIS_PORT, SENTINEL_PORT } from '../environments/model/network';
 import { podTemplate, selectorMatches } from '../pipeline/policy';
-import { INSTANCE_MANAGER_PORT, PGBOUNCER_METRICS_PORT, POSTGRES_METRICS_PORT } from '../charts/data/postgres-network-policies';
-import { REDIS_EXPORTER_PORT } from '../charts/data/redis-sentinel';
-import { ACME_SOLVER_PORT } from '../charts/platform/acme-cluster-issuer';
-import { DNS_PORT } from '../charts/security/app-network-policies';
 import { environments } from '../environments/index';
 import { resolveEnvironments } from '../environments/load';
 import type { Environment } from '../environments/schema';

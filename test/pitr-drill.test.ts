@@ -26,7 +26,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { dataEndpoints } from '../charts/common/names';
+import { dataEndpoints } from '../environments/model/names';
 import type { K8sObject } from '../pipeline/k8s-object';
 import { production } from './support/backup-harness';
 import { commandEnv, runCommand, type CommandResult } from './support/command';

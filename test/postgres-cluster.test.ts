@@ -1,6 +1,6 @@
 /** PostgresCluster: CloudNativePG with a synchronous standby, WAL to the object store, never pruned. */
 import { dumpSource } from '../charts/backup/backup-jobs';
-import { dataEndpoints } from '../charts/common/names';
+import { dataEndpoints } from '../environments/model/names';
 import { PostgresCluster } from '../charts/data/postgres-cluster';
 import { POSTGRES_IMAGE } from '../charts/common/images';
 import { environments } from '../environments/index';

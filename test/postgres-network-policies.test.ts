@@ -5,8 +5,8 @@
  * database side is also checked on its own, so it cannot lean on the senders' egress.
  */
 import { recommendedLabels } from '../charts/common/labels';
-import { dataEndpoints } from '../charts/common/names';
-import { INSTANCE_MANAGER_PORT, PGBOUNCER_METRICS_PORT, POSTGRES_METRICS_PORT } from '../charts/data/postgres-network-policies';
+import { dataEndpoints } from '../environments/model/names';
+import { INSTANCE_MANAGER_PORT, PGBOUNCER_METRICS_PORT, POSTGRES_METRICS_PORT } from '../environments/model/network';
 import { environments } from '../environments/index';
 import { resolveEnvironment, resolveEnvironments } from '../environments/load';
 import { production } from '../environments/production';

@@ -4,10 +4,11 @@
  */
 import { Chart, Testing } from 'cdk8s';
 import { PublicRoutes } from '../charts/app/public-routes';
-import { tlsSecretName } from '../charts/common/names';
+import { tlsSecretName } from '../environments/model/names';
 import type { K8sObject } from '../pipeline/k8s-object';
 import { HostCertificate } from '../charts/platform/host-certificate';
-import { gatewayProxyPodLabels, HTTP_LISTENER, PublicGateway } from '../charts/platform/public-gateway';
+import { HTTP_LISTENER, PublicGateway } from '../charts/platform/public-gateway';
+import { gatewayProxyPodLabels } from '../environments/model/gateway';
 import { environments } from '../environments/index';
 import { mergeConfig } from '../environments/define';
 import { resolveEnvironment, resolveEnvironments } from '../environments/load';

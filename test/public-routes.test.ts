@@ -5,7 +5,7 @@
 import { Chart, Testing } from 'cdk8s';
 import { hstsValue, PublicRoutes, securityHeaders } from '../charts/app/public-routes';
 import { SERVICE_PORT } from '../charts/app/web-service';
-import { httpsListenerName } from '../charts/common/names';
+import { httpsListenerName } from '../environments/model/names';
 import type { K8sObject } from '../pipeline/k8s-object';
 import { HTTP_LISTENER } from '../charts/platform/public-gateway';
 import { synthObjects } from '../pipeline/synth';

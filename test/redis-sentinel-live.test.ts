@@ -30,7 +30,8 @@ import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, r
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { dataEndpoints, REDIS_PORT, SENTINEL_PORT } from '../charts/common/names';
+import { dataEndpoints } from '../environments/model/names';
+import { REDIS_PORT, SENTINEL_PORT } from '../environments/model/network';
 import type { K8sObject } from '../pipeline/k8s-object';
 import { RedisSentinel } from '../charts/data/redis-sentinel';
 import {

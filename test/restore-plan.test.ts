@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { dataEndpoints } from '../charts/common/names';
+import { dataEndpoints } from '../environments/model/names';
 import type { K8sObject } from '../pipeline/k8s-object';
 import { validateObject } from '../pipeline/schema-validation';
 import { synthObjects } from '../pipeline/synth';

@@ -8,7 +8,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { dataEndpoints } from '../charts/common/names';
+import { dataEndpoints } from '../environments/model/names';
 import type { K8sObject } from '../pipeline/k8s-object';
 import { synthObjects } from '../pipeline/synth';
 import { environments } from '../environments/index';

@@ -4,7 +4,7 @@ import { Construct } from 'constructs';
 import type { Environment } from '../../environments/schema';
 import { appMetadata } from '../common/labels';
 import { ModelObject } from '../common/model-object';
-import { FIXED_NAMES, gatewayName, httpsListenerName } from '../common/names';
+import { FIXED_NAMES, gatewayName, httpsListenerName } from '../../environments/model/names';
 import { HTTP_LISTENER } from '../platform/public-gateway';
 import { byCodepoint, SERVICE_PORT } from './web-service';
 

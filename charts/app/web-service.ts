@@ -12,10 +12,12 @@ import { Service } from 'kubernetes-models/v1/Service';
 import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
 import { ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor';
 import type { Environment, ImageConfig, ServiceConfig } from '../../environments/schema';
-import { appMetadata, recommendedLabels, selectorLabels } from '../common/labels';
+import { appMetadata, recommendedLabels } from '../common/labels';
+import { selectorLabels } from '../../environments/model/identity';
 import { ModelObject } from '../common/model-object';
 import { envReferences } from '../../environments/env-references';
-import { dataEndpoints, POSTGRES_PORT, scratchVolumeName } from '../common/names';
+import { injectedEnv } from '../../environments/model/injected-env';
+import { dataEndpoints, scratchVolumeName } from '../../environments/model/names';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../common/pod-security';
 
 export interface WebServiceProps {
@@ -47,28 +49,9 @@ function probe(path: string, timing: { periodSeconds: number; timeoutSeconds: nu
   };
 }
 
-/** Connection settings for the data services a service uses, by reference to the agreed names. */
+/** Connection settings for the data services a service uses (environments/model/injected-env.ts), as container env. */
 export function dependencyEnv(env: Environment, uses: ServiceConfig['uses']): IEnvVar[] {
-  const data = dataEndpoints(env);
-  const out: IEnvVar[] = [];
-  if (uses.includes('postgres')) {
-    out.push(
-      { name: 'DATABASE_HOST', value: data.postgres.pooler },
-      { name: 'DATABASE_PORT', value: String(POSTGRES_PORT) },
-      { name: 'DATABASE_NAME', value: data.postgres.database },
-      { name: 'DATABASE_USER', valueFrom: { secretKeyRef: { name: data.postgres.appSecret, key: 'username' } } },
-      { name: 'DATABASE_PASSWORD', valueFrom: { secretKeyRef: { name: data.postgres.appSecret, key: 'password' } } },
-    );
-  }
-  if (uses.includes('redis')) {
-    out.push(
-      { name: 'REDIS_SENTINEL_MASTER', value: data.redis.masterSet },
-      { name: 'REDIS_SENTINEL_NODES', value: data.redis.sentinels.join(',') },
-      { name: 'REDIS_PASSWORD', valueFrom: { secretKeyRef: { name: data.redis.passwordSecret, key: 'password' } } },
-    );
-  }
-  if (uses.includes('uploads')) out.push({ name: 'UPLOADS_DIR', value: env.data.uploads.mountPath });
-  return out;
+  return injectedEnv(env, uses).map(({ name, value, secretKeyRef }) => (secretKeyRef ? { name, valueFrom: { secretKeyRef: { ...secretKeyRef } } } : { name, value }));
 }
 
 /** Codepoint order: `localeCompare` follows the machine's locale, and the output must not. */

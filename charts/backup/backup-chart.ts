@@ -1,7 +1,7 @@
 import { Chart } from 'cdk8s';
 import type { Construct } from 'constructs';
 import type { Environment } from '../../environments/schema';
-import { dataEndpoints, secretManagerKey } from '../common/names';
+import { dataEndpoints, secretManagerKey } from '../../environments/model/names';
 import { SyncedSecret } from '../common/synced-secret';
 import { BackupVerification, DatabaseBackup, FilesBackup } from './backup-jobs';
 import { BackupScripts } from './backup-scripts';

@@ -9,7 +9,8 @@ import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPol
 import type { IContainer, IPodSecurityContext, IVolume } from 'kubernetes-models/v1';
 import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
 import type { Environment } from '../../environments/schema';
-import { appMetadata, recommendedLabels, selectorLabels } from '../common/labels';
+import { appMetadata, recommendedLabels } from '../common/labels';
+import { selectorLabels } from '../../environments/model/identity';
 import { ModelObject } from '../common/model-object';
 
 /** Exit codes of the shipped scripts (lib.sh) that no retry can fix. */

@@ -20,8 +20,9 @@ import type { INetworkPolicyEgressRule, INetworkPolicyPeer } from 'kubernetes-mo
 import type { IContainer, IEnvVar, IPodSecurityContext, IResourceRequirements, IVolume, IVolumeMount } from 'kubernetes-models/v1';
 import type { Environment } from '../../environments/schema';
 import { POSTGRES_IMAGE, POSTGRES_IMAGE_UID, RESTIC_IMAGE, RESTIC_IMAGE_BINARY } from '../common/images';
-import { instanceOf } from '../common/labels';
-import { dataEndpoints, POSTGRES_PORT } from '../common/names';
+import { instanceOf } from '../../environments/model/identity';
+import { dataEndpoints } from '../../environments/model/names';
+import { POSTGRES_PORT } from '../../environments/model/network';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../common/pod-security';
 import { PUBLIC_INTERNET, tcp } from '../common/network';
 import { BackupCronJob, type CronJobTiming } from './backup-cron-job';

@@ -11,7 +11,7 @@ import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import type { Environment } from '../../environments/schema';
 import { appMetadata } from '../common/labels';
 import { ModelObject } from '../common/model-object';
-import { dataEndpoints } from '../common/names';
+import { dataEndpoints } from '../../environments/model/names';
 
 /** The scripts' folder, relative to the repository root. */
 export const SCRIPTS_FOLDER = 'charts/backup/scripts';

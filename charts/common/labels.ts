@@ -1,7 +1,8 @@
 /**
- * The recommended labels, in one place. Selectors use only the two labels that never change for
- * the life of a workload (name and instance), so relabeling component or part-of never orphans pods.
+ * The recommended labels, in one place: the selector labels of the model
+ * (environments/model/identity.ts) plus what an object is within the application.
  */
+import { selectorLabels } from '../../environments/model/identity';
 import type { Environment } from '../../environments/schema';
 
 export const MANAGED_BY = 'shipshape';
@@ -10,19 +11,6 @@ export const MANAGED_BY = 'shipshape';
 export type Component =
   | 'namespace' | 'gateway' | 'tls' | 'network-policy' | 'workload' | 'database' | 'cache'
   | 'storage' | 'backup' | 'monitoring';
-
-/** `app.kubernetes.io/instance`: the application in one environment. */
-export function instanceOf(env: Environment): string {
-  return `${env.app.name}-${env.name}`;
-}
-
-/** The labels a selector may use: stable for the life of the workload. */
-export function selectorLabels(env: Environment, name: string): Record<string, string> {
-  return {
-    'app.kubernetes.io/name': name,
-    'app.kubernetes.io/instance': instanceOf(env),
-  };
-}
 
 /** All recommended labels of an object. */
 export function recommendedLabels(env: Environment, name: string, component: Component): Record<string, string> {

@@ -3,15 +3,7 @@
  * what counts as the public internet, where Prometheus and the Kubernetes API are.
  */
 import type { INetworkPolicyPeer, INetworkPolicyPort } from 'kubernetes-models/networking.k8s.io/v1';
-
-/**
- * Address ranges that are never "the internet": private (RFC 1918), carrier-grade NAT (RFC 6598,
- * where some clusters put pods) and link-local (RFC 3927, the cloud metadata endpoint).
- */
-export const NON_PUBLIC_RANGES = ['10.0.0.0/8', '100.64.0.0/10', '169.254.0.0/16', '172.16.0.0/12', '192.168.0.0/16'];
-
-/** Labels the Prometheus Operator puts on Prometheus server pods (not Grafana or Alertmanager). */
-export const PROMETHEUS_POD_LABELS = { 'app.kubernetes.io/name': 'prometheus' } as const;
+import { NON_PUBLIC_RANGES } from '../../environments/model/network';
 
 /** Pods in another namespace (all of them, or those with these labels). */
 export function namespacePeer(namespace: string, podLabels?: Record<string, string>): INetworkPolicyPeer {

@@ -20,7 +20,7 @@ import {
   ScheduledBackupSpecTarget,
 } from '../../imports/postgresql.cnpg.io';
 import { appMetadata } from '../common/labels';
-import { dataEndpoints, secretManagerKey } from '../common/names';
+import { dataEndpoints, secretManagerKey } from '../../environments/model/names';
 import { SyncedSecret } from '../common/synced-secret';
 import { BARMAN_PLUGIN } from './postgres-cluster';
 

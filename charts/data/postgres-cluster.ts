@@ -22,7 +22,7 @@ import { POSTGRES_IMAGE } from '../common/images';
 import { appMetadata, recommendedLabels } from '../common/labels';
 import { ModelObject } from '../common/model-object';
 import { NEVER_DELETE } from '../common/sync-waves';
-import { dataEndpoints } from '../common/names';
+import { dataEndpoints } from '../../environments/model/names';
 import { postgresParameters } from './postgres-parameters';
 
 /** The Barman Cloud plugin's name, as the operator knows it. */

@@ -8,16 +8,12 @@
 import { Construct } from 'constructs';
 import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
 import type { Environment } from '../../environments/schema';
-import { appMetadata, selectorLabels } from '../common/labels';
+import { appMetadata } from '../common/labels';
+import { selectorLabels } from '../../environments/model/identity';
 import { ModelObject } from '../common/model-object';
-import { dataEndpoints, POSTGRES_PORT } from '../common/names';
-import { KUBERNETES_API_EGRESS, namespacePeer, podPeer, PROMETHEUS_POD_LABELS, PUBLIC_INTERNET, tcp } from '../common/network';
-
-/** Status port of the operator's instance manager, in instance and pooler pods. */
-export const INSTANCE_MANAGER_PORT = 8000;
-/** Metrics ports of the instances and of PgBouncer. */
-export const POSTGRES_METRICS_PORT = 9187;
-export const PGBOUNCER_METRICS_PORT = 9127;
+import { dataEndpoints } from '../../environments/model/names';
+import { INSTANCE_MANAGER_PORT, PGBOUNCER_METRICS_PORT, POSTGRES_METRICS_PORT, POSTGRES_PORT, PROMETHEUS_POD_LABELS } from '../../environments/model/network';
+import { KUBERNETES_API_EGRESS, namespacePeer, podPeer, PUBLIC_INTERNET, tcp } from '../common/network';
 
 export interface PostgresNetworkPoliciesProps {
   readonly env: Environment;

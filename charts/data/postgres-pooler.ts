@@ -16,7 +16,7 @@ import {
 } from '../../imports/postgresql.cnpg.io';
 import { appMetadata, recommendedLabels } from '../common/labels';
 import { ModelObject } from '../common/model-object';
-import { dataEndpoints } from '../common/names';
+import { dataEndpoints } from '../../environments/model/names';
 
 export interface PostgresPoolerProps {
   readonly env: Environment;

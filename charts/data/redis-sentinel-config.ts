@@ -11,7 +11,8 @@
  */
 import { createHash } from 'node:crypto';
 import type { Environment } from '../../environments/schema';
-import { dataEndpoints, REDIS_PORT, REDIS_REPLICAS, SENTINEL_PORT } from '../common/names';
+import { dataEndpoints, REDIS_REPLICAS } from '../../environments/model/names';
+import { REDIS_PORT, SENTINEL_PORT } from '../../environments/model/network';
 
 /** Sentinels that must agree a master is down before a failover: a majority of three. */
 export const SENTINEL_QUORUM = 2;

@@ -20,18 +20,18 @@ import { Service } from 'kubernetes-models/v1/Service';
 import { ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor';
 import type { Environment } from '../../environments/schema';
 import { REDIS_EXPORTER_IMAGE, REDIS_IMAGE, REDIS_IMAGE_UID } from '../common/images';
-import { appMetadata, recommendedLabels, selectorLabels } from '../common/labels';
+import { appMetadata, recommendedLabels } from '../common/labels';
+import { selectorLabels } from '../../environments/model/identity';
 import { ModelObject } from '../common/model-object';
-import { dataEndpoints, REDIS_PORT, REDIS_REPLICAS, secretManagerKey, SENTINEL_PORT } from '../common/names';
-import { namespacePeer, podPeer, PROMETHEUS_POD_LABELS, tcp } from '../common/network';
+import { dataEndpoints, REDIS_REPLICAS, secretManagerKey } from '../../environments/model/names';
+import { PROMETHEUS_POD_LABELS, REDIS_EXPORTER_PORT, REDIS_PORT, SENTINEL_PORT } from '../../environments/model/network';
+import { namespacePeer, podPeer, tcp } from '../common/network';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../common/pod-security';
 import { SyncedSecret } from '../common/synced-secret';
 import {
   REDIS_POD_PATHS, REDIS_SCRIPT, redisSentinelConfigFiles, redisSentinelConfigProps, type RedisSentinelConfigProps,
 } from './redis-sentinel-config';
 
-/** redis_exporter's port (its default listen address is :9121), named like every other scrape port here. */
-export const REDIS_EXPORTER_PORT = 9121;
 export const REDIS_PORT_NAME = 'redis';
 export const SENTINEL_PORT_NAME = 'sentinel';
 export const METRICS_PORT_NAME = 'metrics';

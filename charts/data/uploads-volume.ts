@@ -3,7 +3,7 @@ import { PersistentVolumeClaim } from 'kubernetes-models/v1/PersistentVolumeClai
 import type { Environment } from '../../environments/schema';
 import { appMetadata } from '../common/labels';
 import { ModelObject } from '../common/model-object';
-import { dataEndpoints } from '../common/names';
+import { dataEndpoints } from '../../environments/model/names';
 import { NEVER_DELETE } from '../common/sync-waves';
 
 export interface UploadsVolumeProps {

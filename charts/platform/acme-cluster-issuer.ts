@@ -3,7 +3,7 @@ import { Construct } from 'constructs';
 import type { Environment } from '../../environments/schema';
 import { recommendedLabels } from '../common/labels';
 import { ModelObject } from '../common/model-object';
-import { gatewayName } from '../common/names';
+import { gatewayName } from '../../environments/model/names';
 import { HTTP_LISTENER } from './public-gateway';
 
 /** Let's Encrypt's two ACME directories: staging for rehearsals (untrusted, high rate limits). */
@@ -20,11 +20,6 @@ export interface AcmeClusterIssuerProps {
   /** Which directory, and the ClusterIssuer's name. */
   readonly issuer: AcmeIssuerName;
 }
-
-/** Port the cert-manager HTTP-01 solver pod listens on (fixed in cert-manager). */
-export const ACME_SOLVER_PORT = 8089;
-/** Label cert-manager puts on every HTTP-01 solver pod. */
-export const ACME_SOLVER_POD_LABELS = { 'acme.cert-manager.io/http01-solver': 'true' } as const;
 
 /**
  * An ACME ClusterIssuer answering HTTP-01 challenges through the environment's Gateway: cert-manager

@@ -4,7 +4,7 @@ import { CERTIFICATE_DURATION } from '../../environments/rules';
 import type { Environment } from '../../environments/schema';
 import { appMetadata } from '../common/labels';
 import { ModelObject } from '../common/model-object';
-import { tlsSecretName } from '../common/names';
+import { tlsSecretName } from '../../environments/model/names';
 
 export interface HostCertificateProps {
   /** Supplies the namespace, the issuer and renewBefore. */

@@ -3,7 +3,7 @@ import { Construct } from 'constructs';
 import type { Environment } from '../../environments/schema';
 import { appMetadata } from '../common/labels';
 import { ModelObject } from '../common/model-object';
-import { gatewayName, httpsListenerName, tlsSecretName } from '../common/names';
+import { gatewayName, httpsListenerName, tlsSecretName } from '../../environments/model/names';
 
 export interface PublicGatewayProps {
   /** Hosts to serve (one HTTPS listener each) and the GatewayClass to ask for. */
@@ -12,20 +12,6 @@ export interface PublicGatewayProps {
 
 /** Listener of plain HTTP, which only redirects to HTTPS (and answers ACME challenges). */
 export const HTTP_LISTENER = 'http';
-
-/**
- * Labels Envoy Gateway puts on the proxy pods it runs for one Gateway, wherever they run (the
- * controller's namespace by default). Network policies name these pods rather than the whole
- * namespace, so another environment's gateway cannot reach this one's services.
- */
-export function gatewayProxyPodLabels(env: Environment): Record<string, string> {
-  return {
-    'app.kubernetes.io/name': 'envoy',
-    'app.kubernetes.io/component': 'proxy',
-    'gateway.envoyproxy.io/owning-gateway-name': gatewayName(env),
-    'gateway.envoyproxy.io/owning-gateway-namespace': env.app.namespace,
-  };
-}
 
 /**
  * The environment's entry point: one HTTPS listener per host, terminating TLS with the host's

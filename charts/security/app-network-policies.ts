@@ -2,22 +2,18 @@ import { Construct } from 'constructs';
 import type { INetworkPolicyEgressRule, INetworkPolicyIngressRule } from 'kubernetes-models/networking.k8s.io/v1';
 import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
 import type { Environment } from '../../environments/schema';
-import { appMetadata, selectorLabels } from '../common/labels';
+import { appMetadata } from '../common/labels';
+import { selectorLabels } from '../../environments/model/identity';
 import { ModelObject } from '../common/model-object';
-import { namespacePeer, PROMETHEUS_POD_LABELS, PUBLIC_INTERNET, tcp } from '../common/network';
-import { dataEndpoints, FIXED_NAMES, POSTGRES_PORT, REDIS_PORT, SENTINEL_PORT } from '../common/names';
-import { ACME_SOLVER_POD_LABELS, ACME_SOLVER_PORT } from '../platform/acme-cluster-issuer';
-import { gatewayProxyPodLabels } from '../platform/public-gateway';
+import { namespacePeer, PUBLIC_INTERNET, tcp } from '../common/network';
+import { ACME_SOLVER_POD_LABELS, ACME_SOLVER_PORT, DNS_NAMESPACE, DNS_POD_LABELS, DNS_PORT, POSTGRES_PORT, PROMETHEUS_POD_LABELS, REDIS_PORT, SENTINEL_PORT } from '../../environments/model/network';
+import { dataEndpoints, FIXED_NAMES } from '../../environments/model/names';
+import { gatewayProxyPodLabels } from '../../environments/model/gateway';
 
 export interface AppNetworkPoliciesProps {
   /** Services, their flows and ports, and the namespaces of the gateway proxies and Prometheus. */
   readonly env: Environment;
 }
-
-/** Cluster DNS as kubeadm and most distributions deploy it; CoreDNS listens on 53 in the pod. */
-export const DNS_NAMESPACE = 'kube-system';
-export const DNS_POD_LABELS = { 'k8s-app': 'kube-dns' } as const;
-export const DNS_PORT = 53;
 
 /**
  * Default deny for the namespace, then one policy per service with exactly the flows it needs:

@@ -6,14 +6,10 @@
  * unlabelled pod beside ours, one in another namespace, and pods in another namespace (dressed with
  * our namespace's labels) wearing each of our pods' labels.
  */
-import { POSTGRES_PORT } from '../../charts/common/names';
-import { PROMETHEUS_POD_LABELS } from '../../charts/common/network';
+import { ACME_SOLVER_POD_LABELS, ACME_SOLVER_PORT, DNS_NAMESPACE, DNS_POD_LABELS, DNS_PORT, INSTANCE_MANAGER_PORT, PGBOUNCER_METRICS_PORT, POSTGRES_METRICS_PORT, POSTGRES_PORT, PROMETHEUS_POD_LABELS } from '../../environments/model/network';
 import type { K8sObject } from '../../pipeline/k8s-object';
 import { podTemplate } from '../../pipeline/policy';
-import { INSTANCE_MANAGER_PORT, PGBOUNCER_METRICS_PORT, POSTGRES_METRICS_PORT } from '../../charts/data/postgres-network-policies';
-import { ACME_SOLVER_POD_LABELS, ACME_SOLVER_PORT } from '../../charts/platform/acme-cluster-issuer';
-import { gatewayProxyPodLabels } from '../../charts/platform/public-gateway';
-import { DNS_NAMESPACE, DNS_POD_LABELS, DNS_PORT } from '../../charts/security/app-network-policies';
+import { gatewayProxyPodLabels } from '../../environments/model/gateway';
 import { synthObjects } from '../../pipeline/synth';
 import type { Environment } from '../../environments/schema';
 import { isPod, type ContainerPort, type Endpoint, type Pod } from './network-policy-evaluator';

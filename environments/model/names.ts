@@ -4,15 +4,13 @@
  * here changes both sides together.
  */
 import type { INetworkPolicyPeer } from 'kubernetes-models/networking.k8s.io/v1';
-import type { Environment } from '../../environments/schema';
-import { selectorLabels } from './labels';
+import type { Environment } from '../schema';
+import { selectorLabels } from './identity';
+import { SENTINEL_PORT } from './network';
 
 /** A Kubernetes label selector (the type kubernetes-models gives every selector field). */
 export type LabelSelector = NonNullable<INetworkPolicyPeer['podSelector']>;
 
-export const POSTGRES_PORT = 5432;
-export const REDIS_PORT = 6379;
-export const SENTINEL_PORT = 26379;
 export const REDIS_REPLICAS = 3;
 
 export interface PostgresEndpoints {
