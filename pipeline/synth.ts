@@ -5,6 +5,7 @@
  */
 import { ApiObject, App, type Chart } from 'cdk8s';
 import { Document, parse, visit } from 'yaml';
+import { buildModel } from '../environments/model/model';
 import type { Environment } from '../environments/schema';
 import { AppChart } from '../charts/app/app-chart';
 import { BackupChart } from '../charts/backup/backup-chart';
@@ -19,12 +20,13 @@ import { SecurityChart } from '../charts/security/security-chart';
 /** The charts of one environment, by the folder their files go to under dist/<env>/. */
 export function buildCharts(env: Environment): Chart[] {
   const app = new App();
+  const model = buildModel(env);
   return [
-    new PlatformChart(app, 'platform', { env }),
-    new SecurityChart(app, 'security', { env }),
-    new DataChart(app, 'data', { env }),
-    new BackupChart(app, 'backup', { env }),
-    new AppChart(app, 'app', { env }),
+    new PlatformChart(app, 'platform', { model }),
+    new SecurityChart(app, 'security', { model }),
+    new DataChart(app, 'data', { model }),
+    new BackupChart(app, 'backup', { model }),
+    new AppChart(app, 'app', { model }),
   ];
 }
 

@@ -1,13 +1,14 @@
 import { Chart } from 'cdk8s';
 import type { Construct } from 'constructs';
-import type { Environment } from '../../environments/schema';
-import { dataEndpoints, secretManagerKey } from '../../environments/model/names';
+import type { Model } from '../../environments/model/model';
+import { secretManagerKey } from '../../environments/model/names';
 import { SyncedSecret } from '../common/synced-secret';
 import { BackupVerification, DatabaseBackup, FilesBackup } from './backup-jobs';
 import { BackupScripts } from './backup-scripts';
 
 export interface BackupChartProps {
-  readonly env: Environment;
+  /** The environment's model: a chart is where the model meets the constructs. */
+  readonly model: Model;
 }
 
 /**
@@ -18,20 +19,21 @@ export interface BackupChartProps {
 export class BackupChart extends Chart {
   constructor(scope: Construct, id: string, props: BackupChartProps) {
     super(scope, id, { disableResourceNameHashes: true });
-    const { env } = props;
-    const backups = dataEndpoints(env).backups;
+    const { env, identity, data } = props.model;
+    const backups = data.backups;
 
     // The key of both restic repositories. The object storage credentials are the data tier's
     // Secret (the Barman ObjectStore uses the same bucket); the jobs refer to it by name.
     new SyncedSecret(this, 'restic-secret', {
-      env,
+      identity,
+      store: env.externalSecrets,
       name: backups.resticSecret,
       labelName: backups.resticSecret,
       component: 'backup',
       remoteKey: secretManagerKey(env, 'restic'),
       properties: ['RESTIC_PASSWORD'],
     });
-    new BackupScripts(this, 'scripts', { env });
+    new BackupScripts(this, 'scripts', { identity, name: backups.scriptsConfigMap });
     new DatabaseBackup(this, 'database', { env });
     new FilesBackup(this, 'files', { env });
     new BackupVerification(this, 'verify', { env });

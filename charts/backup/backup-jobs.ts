@@ -16,15 +16,13 @@
  * password out of the container that holds the repository key, and the other way round.
  */
 import { Construct } from 'constructs';
-import type { INetworkPolicyEgressRule, INetworkPolicyPeer } from 'kubernetes-models/networking.k8s.io/v1';
 import type { IContainer, IEnvVar, IPodSecurityContext, IResourceRequirements, IVolume, IVolumeMount } from 'kubernetes-models/v1';
 import type { Environment } from '../../environments/schema';
 import { POSTGRES_IMAGE, POSTGRES_IMAGE_UID, RESTIC_IMAGE, RESTIC_IMAGE_BINARY } from '../common/images';
-import { instanceOf } from '../../environments/model/identity';
+import { appIdentity } from '../../environments/model/identity';
 import { dataEndpoints } from '../../environments/model/names';
 import { POSTGRES_PORT } from '../../environments/model/network';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../common/pod-security';
-import { PUBLIC_INTERNET, tcp } from '../common/network';
 import { BackupCronJob, type CronJobTiming } from './backup-cron-job';
 import { SCRIPTS_MOUNT_PATH, scriptCommand } from './backup-scripts';
 
@@ -91,24 +89,6 @@ export const TIMING = {
  */
 const RETRY_LOCK = { database: '1h', files: '2h', verify: '1h' } as const;
 
-/** TCP port of the object storage endpoint: the URL's, or 443 for https. */
-export function objectStoragePort(env: Environment): number {
-  const port = new URL(env.objectStorage.endpointURL).port;
-  return port === '' ? 443 : Number(port);
-}
-
-/**
- * Egress to the object storage endpoint, which is outside the cluster: the configured address
- * ranges, or any public address (never the private, carrier-grade NAT and link-local ranges, so
- * not the cloud metadata endpoint or other in-cluster services).
- */
-export function objectStorageEgress(env: Environment): INetworkPolicyEgressRule {
-  const to: INetworkPolicyPeer[] = env.objectStorage.cidrs
-    ? env.objectStorage.cidrs.map((cidr) => ({ ipBlock: { cidr } }))
-    : [PUBLIC_INTERNET];
-  return { to, ports: [tcp(objectStoragePort(env))] };
-}
-
 /** The database server the dump reads from: the replicas when there are any, else the one instance. */
 export function dumpSource(env: Environment): string {
   const { cluster } = dataEndpoints(env).postgres;
@@ -165,7 +145,7 @@ function resticEnv(env: Environment, retryLock: string): IEnvVar[] {
     secret('AWS_SECRET_ACCESS_KEY', b.objectStorageSecret, 'ACCESS_SECRET_KEY'),
     value('AWS_DEFAULT_REGION', env.objectStorage.region),
     // One history per environment: restic groups snapshots (and finds the parent) by host.
-    value('BACKUP_HOST', instanceOf(env)),
+    value('BACKUP_HOST', appIdentity(env).instance),
   ];
 }
 
@@ -246,7 +226,7 @@ export class DatabaseBackup extends Construct {
     ], [mount('restic-binary', TOOLS_DIR, true), mount('restic-password', RESTIC_PASSWORD_DIR, true)]);
 
     new BackupCronJob(this, 'Job', {
-      env,
+      identity: appIdentity(env),
       name: data.backups.databaseBackupJob,
       schedule: env.backups.databaseSchedule,
       timing: TIMING.database,
@@ -257,11 +237,6 @@ export class DatabaseBackup extends Construct {
       volumes: [
         ...commonVolumes(env, scratch),
         { name: 'postgres-ca', secret: { secretName: data.postgres.caSecret, items: [{ key: 'ca.crt', path: 'ca.crt' }], defaultMode: 0o444 } },
-      ],
-      egress: [
-        // The instances' own pods (the -ro/-r Services forward to them): PostgreSQL only.
-        { to: [{ podSelector: data.postgres.instancePodSelector }], ports: [tcp(POSTGRES_PORT)] },
-        objectStorageEgress(env),
       ],
     });
   }
@@ -303,7 +278,7 @@ export class FilesBackup extends Construct {
     const securityContext: IPodSecurityContext = { ...podSecurity, ...(groups.length > 0 ? { supplementalGroups: groups } : {}) };
 
     new BackupCronJob(this, 'Job', {
-      env,
+      identity: appIdentity(env),
       name: data.backups.filesBackupJob,
       schedule: env.backups.filesSchedule,
       timing: TIMING.files,
@@ -315,7 +290,6 @@ export class FilesBackup extends Construct {
         // Read-only at the volume too, so nothing in this pod can change an uploaded file.
         { name: 'uploads', persistentVolumeClaim: { claimName: data.uploadsClaim, readOnly: true } },
       ],
-      egress: [objectStorageEgress(env)],
     });
   }
 }
@@ -348,7 +322,7 @@ export class BackupVerification extends Construct {
     ]);
 
     new BackupCronJob(this, 'Job', {
-      env,
+      identity: appIdentity(env),
       name: data.backups.verifyJob,
       schedule: b.verifySchedule,
       timing: TIMING.verify,
@@ -357,7 +331,6 @@ export class BackupVerification extends Construct {
       containers: [verify],
       volumes: [...commonVolumes(env, b.scratchSize), { name: 'shm', emptyDir: { medium: 'Memory', sizeLimit: '256Mi' } }],
       // The throwaway server listens on a Unix socket only: the object storage is the one flow.
-      egress: [objectStorageEgress(env)],
     });
   }
 }

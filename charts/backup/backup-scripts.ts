@@ -8,10 +8,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Construct } from 'constructs';
 import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
-import type { Environment } from '../../environments/schema';
+import type { AppIdentity } from '../../environments/model/identity';
 import { appMetadata } from '../common/labels';
 import { ModelObject } from '../common/model-object';
-import { dataEndpoints } from '../../environments/model/names';
 
 /** The scripts' folder, relative to the repository root. */
 export const SCRIPTS_FOLDER = 'charts/backup/scripts';
@@ -48,7 +47,10 @@ export function scriptCommand(script: string): string[] {
 }
 
 export interface BackupScriptsProps {
-  readonly env: Environment;
+  /** The application in its environment: namespace and labels. */
+  readonly identity: AppIdentity;
+  /** The ConfigMap's name, which the jobs mount. */
+  readonly name: string;
 }
 
 /**
@@ -58,10 +60,9 @@ export interface BackupScriptsProps {
 export class BackupScripts extends Construct {
   constructor(scope: Construct, id: string, props: BackupScriptsProps) {
     super(scope, id);
-    const { env } = props;
-    const name = dataEndpoints(env).backups.scriptsConfigMap;
+    const { identity, name } = props;
     new ModelObject(this, 'ConfigMap', new ConfigMap({
-      metadata: appMetadata(env, name, name, 'backup'),
+      metadata: appMetadata(identity, { name, component: 'backup' }),
       data: readScripts(),
     }));
   }

@@ -2,8 +2,7 @@
  * The recommended labels, in one place: the selector labels of the model
  * (environments/model/identity.ts) plus what an object is within the application.
  */
-import { selectorLabels } from '../../environments/model/identity';
-import type { Environment } from '../../environments/schema';
+import { selectorLabels, type AppIdentity } from '../../environments/model/identity';
 
 export const MANAGED_BY = 'shipshape';
 
@@ -13,16 +12,24 @@ export type Component =
   | 'storage' | 'backup' | 'monitoring';
 
 /** All recommended labels of an object. */
-export function recommendedLabels(env: Environment, name: string, component: Component): Record<string, string> {
+export function recommendedLabels(id: AppIdentity, name: string, component: Component): Record<string, string> {
   return {
-    ...selectorLabels(env, name),
+    ...selectorLabels(id, name),
     'app.kubernetes.io/component': component,
-    'app.kubernetes.io/part-of': env.app.name,
+    'app.kubernetes.io/part-of': id.app,
     'app.kubernetes.io/managed-by': MANAGED_BY,
   };
 }
 
+export interface ObjectNaming {
+  /** `metadata.name`. */
+  readonly name: string;
+  /** `app.kubernetes.io/name`: what the object is of (a service, `postgresql` …). @default name */
+  readonly labelName?: string;
+  readonly component: Component;
+}
+
 /** Metadata of a namespaced object of this application. */
-export function appMetadata(env: Environment, objectName: string, labelName: string, component: Component) {
-  return { name: objectName, namespace: env.app.namespace, labels: recommendedLabels(env, labelName, component) };
+export function appMetadata(id: AppIdentity, o: ObjectNaming): { name: string; namespace: string; labels: Record<string, string> } {
+  return { name: o.name, namespace: id.namespace, labels: recommendedLabels(id, o.labelName ?? o.name, o.component) };
 }

@@ -6,6 +6,7 @@
  */
 import { Construct } from 'constructs';
 import { PodMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PodMonitor';
+import type { AppIdentity } from '../../environments/model/identity';
 import type { Environment } from '../../environments/schema';
 import {
   Cluster,
@@ -22,8 +23,10 @@ import { POSTGRES_IMAGE } from '../common/images';
 import { appMetadata, recommendedLabels } from '../common/labels';
 import { ModelObject } from '../common/model-object';
 import { NEVER_DELETE } from '../common/sync-waves';
-import { dataEndpoints } from '../../environments/model/names';
 import { postgresParameters } from './postgres-parameters';
+
+/** The configuration of PostgreSQL, defaults applied. */
+export type PostgresConfig = Environment['data']['postgres'];
 
 /** The Barman Cloud plugin's name, as the operator knows it. */
 export const BARMAN_PLUGIN = 'barman-cloud.cloudnative-pg.io';
@@ -36,12 +39,16 @@ export interface PostgresRecovery {
 }
 
 export interface PostgresClusterProps {
-  readonly env: Environment;
-  /**
-   * Cluster name, which is also its archive path (Barman server name) in the object store.
-   * @default the agreed cluster name (charts/common/names.ts)
-   */
-  readonly name?: string;
+  /** The application in its environment: namespace and labels. */
+  readonly identity: AppIdentity;
+  /** Cluster name, which is also its archive path (Barman server name) in the object store. */
+  readonly name: string;
+  /** Instances, database, sizes and WAL archiving, as configured. */
+  readonly config: PostgresConfig;
+  /** Barman Cloud ObjectStore the cluster archives to (and a recovery reads from). */
+  readonly objectStore: string;
+  /** Secret of the owner role: a recovered cluster keeps the credentials the application has. */
+  readonly appSecret: string;
   /**
    * Bootstrap from the object store instead of an empty database.
    * @default a new database (initdb)
@@ -55,10 +62,7 @@ export class PostgresCluster extends Construct {
 
   constructor(scope: Construct, id: string, props: PostgresClusterProps) {
     super(scope, id);
-    const { env, recovery } = props;
-    const data = dataEndpoints(env);
-    const pg = env.data.postgres;
-    const name = props.name ?? data.postgres.cluster;
+    const { identity, name, config: pg, objectStore, recovery } = props;
     this.clusterName = name;
     const clusterLabels = { 'cnpg.io/cluster': name };
 
@@ -67,19 +71,19 @@ export class PostgresCluster extends Construct {
       // The owner keeps the credentials the application already has (the Secret the operator made
       // for the original cluster), so pointing the pooler at the restored cluster needs no change
       // to the application.
-      ? { recovery: { source: origin, database: pg.database, owner: pg.owner, secret: { name: data.postgres.appSecret }, recoveryTarget: { targetTime: recovery.targetTime } } }
+      ? { recovery: { source: origin, database: pg.database, owner: pg.owner, secret: { name: props.appSecret }, recoveryTarget: { targetTime: recovery.targetTime } } }
       : { initdb: { database: pg.database, owner: pg.owner, dataChecksums: true, encoding: 'UTF8' } };
     const externalClusters: ClusterSpecExternalClusters[] | undefined = recovery
-      ? [{ name: origin, plugin: { name: BARMAN_PLUGIN, parameters: { barmanObjectName: data.backups.objectStore, serverName: recovery.sourceServerName } } }]
+      ? [{ name: origin, plugin: { name: BARMAN_PLUGIN, parameters: { barmanObjectName: objectStore, serverName: recovery.sourceServerName } } }]
       : undefined;
 
     new Cluster(this, 'Cluster', {
-      metadata: { ...appMetadata(env, name, 'postgresql', 'database'), annotations: NEVER_DELETE },
+      metadata: { ...appMetadata(identity, { name, labelName: 'postgresql', component: 'database' }), annotations: NEVER_DELETE },
       spec: {
         instances: pg.instances,
         imageName: POSTGRES_IMAGE,
         // Pods, services and volumes the operator creates carry the application's labels too.
-        inheritedMetadata: { labels: recommendedLabels(env, 'postgresql', 'database') },
+        inheritedMetadata: { labels: recommendedLabels(identity, 'postgresql', 'database') },
         enableSuperuserAccess: false,
         // Upgrades restart standbys first, then switch over rather than restart the primary.
         primaryUpdateStrategy: ClusterSpecPrimaryUpdateStrategy.UNSUPERVISED,
@@ -100,7 +104,7 @@ export class PostgresCluster extends Construct {
         plugins: [{
           name: BARMAN_PLUGIN,
           isWalArchiver: true,
-          parameters: { barmanObjectName: data.backups.objectStore, serverName: name },
+          parameters: { barmanObjectName: objectStore, serverName: name },
         }],
         storage: { size: pg.storage.size, storageClass: pg.storage.storageClass },
         walStorage: { size: pg.walStorage.size, storageClass: pg.walStorage.storageClass },
@@ -127,7 +131,7 @@ export class PostgresCluster extends Construct {
 
     // The Cluster's own PodMonitor switch is deprecated; the operator's exporter listens on 9187.
     new ModelObject(this, 'PodMonitor', new PodMonitor({
-      metadata: appMetadata(env, name, 'postgresql', 'monitoring'),
+      metadata: appMetadata(identity, { name, labelName: 'postgresql', component: 'monitoring' }),
       spec: {
         selector: { matchLabels: { ...clusterLabels, 'cnpg.io/podRole': 'instance' } },
         podMetricsEndpoints: [{ port: 'metrics', interval: '30s' }],

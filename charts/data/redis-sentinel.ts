@@ -12,7 +12,6 @@
 import { createHash } from 'node:crypto';
 import { Construct } from 'constructs';
 import { StatefulSet } from 'kubernetes-models/apps/v1/StatefulSet';
-import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
 import type { IContainer, IEnvVar, IProbe } from 'kubernetes-models/v1';
 import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
@@ -21,11 +20,10 @@ import { ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitorin
 import type { Environment } from '../../environments/schema';
 import { REDIS_EXPORTER_IMAGE, REDIS_IMAGE, REDIS_IMAGE_UID } from '../common/images';
 import { appMetadata, recommendedLabels } from '../common/labels';
-import { selectorLabels } from '../../environments/model/identity';
+import { appIdentity } from '../../environments/model/identity';
 import { ModelObject } from '../common/model-object';
 import { dataEndpoints, REDIS_REPLICAS, secretManagerKey } from '../../environments/model/names';
-import { PROMETHEUS_POD_LABELS, REDIS_EXPORTER_PORT, REDIS_PORT, SENTINEL_PORT } from '../../environments/model/network';
-import { namespacePeer, podPeer, tcp } from '../common/network';
+import { REDIS_EXPORTER_PORT, REDIS_PORT, SENTINEL_PORT } from '../../environments/model/network';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../common/pod-security';
 import { SyncedSecret } from '../common/synced-secret';
 import {
@@ -41,7 +39,10 @@ const SENTINEL_RESOURCES = { requests: { cpu: '50m', memory: '32Mi' }, limits: {
 const EXPORTER_RESOURCES = { requests: { cpu: '10m', memory: '32Mi' }, limits: { cpu: '100m', memory: '64Mi' } };
 
 export interface RedisSentinelProps {
-  /** The environment: namespace, labels, sizes and the services that use Redis. */
+  /**
+   * The environment. The whole of it, for now: the configuration files derive addresses and
+   * timings from several parts of it (redisSentinelConfigProps).
+   */
   readonly env: Environment;
 }
 
@@ -64,15 +65,17 @@ export class RedisSentinel extends Construct {
   constructor(scope: Construct, id: string, props: RedisSentinelProps) {
     super(scope, id);
     const { env } = props;
+    const identity = appIdentity(env);
     const redis = dataEndpoints(env).redis;
     const name = redis.name;
     const selector = redis.podLabels;
-    const metadata = appMetadata(env, name, 'redis', 'cache');
+    const metadata = appMetadata(identity, { name: name, labelName: 'redis', component: 'cache' });
     this.configProps = redisSentinelConfigProps(env);
     const files = redisSentinelConfigFiles(this.configProps);
 
     new SyncedSecret(this, 'password', {
-      env,
+      identity,
+      store: env.externalSecrets,
       name: redis.passwordSecret,
       labelName: 'redis',
       component: 'cache',
@@ -83,7 +86,7 @@ export class RedisSentinel extends Construct {
     new ModelObject(this, 'ConfigMap', new ConfigMap({ metadata, data: files }));
 
     new ModelObject(this, 'HeadlessService', new Service({
-      metadata: appMetadata(env, redis.headlessService, 'redis', 'cache'),
+      metadata: appMetadata(identity, { name: redis.headlessService, labelName: 'redis', component: 'cache' }),
       spec: {
         clusterIP: 'None',
         // Members must find each other (and Sentinel its peers) while they are still starting,
@@ -186,7 +189,7 @@ export class RedisSentinel extends Construct {
         persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Retain', whenScaled: 'Retain' },
         template: {
           metadata: {
-            labels: recommendedLabels(env, 'redis', 'cache'),
+            labels: recommendedLabels(identity, 'redis', 'cache'),
             // A changed configuration rolls the members (one at a time) instead of waiting for
             // their next restart.
             annotations: { 'checksum/config': createHash('sha256').update(JSON.stringify(files)).digest('hex') },
@@ -226,7 +229,7 @@ export class RedisSentinel extends Construct {
           },
         },
         volumeClaimTemplates: [{
-          metadata: { name: 'data', labels: recommendedLabels(env, 'redis', 'cache') },
+          metadata: { name: 'data', labels: recommendedLabels(identity, 'redis', 'cache') },
           spec: {
             accessModes: ['ReadWriteOnce'],
             storageClassName: env.data.redis.storage.storageClass,
@@ -249,30 +252,10 @@ export class RedisSentinel extends Construct {
     }));
 
     new ModelObject(this, 'ServiceMonitor', new ServiceMonitor({
-      metadata: appMetadata(env, name, 'redis', 'monitoring'),
+      metadata: appMetadata(identity, { name: name, labelName: 'redis', component: 'monitoring' }),
       spec: {
         selector: { matchLabels: selector },
         endpoints: [{ port: METRICS_PORT_NAME, path: '/metrics', interval: '30s', scheme: 'http' }],
-      },
-    }));
-
-    // Default deny covers the namespace; DNS egress is allowed namespace-wide (allow-dns).
-    const members = podPeer(selector);
-    const users = Object.entries(env.services).filter(([, s]) => s.uses.includes('redis')).map(([n]) => podPeer(selectorLabels(env, n)));
-    new ModelObject(this, 'NetworkPolicy', new NetworkPolicy({
-      metadata: appMetadata(env, name, 'redis', 'network-policy'),
-      spec: {
-        podSelector: { matchLabels: selector },
-        policyTypes: ['Ingress', 'Egress'],
-        ingress: [
-          // Clients ask a sentinel for the master, then connect to it. An empty `from` would admit
-          // everyone, so no rule at all when no service uses Redis.
-          ...(users.length > 0 ? [{ from: users, ports: [tcp(REDIS_PORT), tcp(SENTINEL_PORT)] }] : []),
-          // Replication, and sentinels watching every member and each other.
-          { from: [members], ports: [tcp(REDIS_PORT), tcp(SENTINEL_PORT)] },
-          { from: [namespacePeer(env.monitoringNamespace, PROMETHEUS_POD_LABELS)], ports: [tcp(REDIS_EXPORTER_PORT)] },
-        ],
-        egress: [{ to: [members], ports: [tcp(REDIS_PORT), tcp(SENTINEL_PORT)] }],
       },
     }));
   }

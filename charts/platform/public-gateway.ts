@@ -1,13 +1,19 @@
 import { Gateway } from '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/Gateway';
 import { Construct } from 'constructs';
-import type { Environment } from '../../environments/schema';
+import type { AppIdentity } from '../../environments/model/identity';
 import { appMetadata } from '../common/labels';
 import { ModelObject } from '../common/model-object';
-import { gatewayName, httpsListenerName, tlsSecretName } from '../../environments/model/names';
+import { httpsListenerName, tlsSecretName } from '../../environments/model/names';
 
 export interface PublicGatewayProps {
-  /** Hosts to serve (one HTTPS listener each) and the GatewayClass to ask for. */
-  readonly env: Environment;
+  /** The application in its environment: namespace and labels. */
+  readonly identity: AppIdentity;
+  /** The Gateway's name (what routes and ACME challenges attach to). */
+  readonly name: string;
+  /** GatewayClass of the implementation (Envoy Gateway) to ask for. */
+  readonly className: string;
+  /** Host names to serve, one HTTPS listener each. */
+  readonly hostnames: readonly string[];
 }
 
 /** Listener of plain HTTP, which only redirects to HTTPS (and answers ACME challenges). */
@@ -20,7 +26,7 @@ export const HTTP_LISTENER = 'http';
 export class PublicGateway extends Construct {
   constructor(scope: Construct, id: string, props: PublicGatewayProps) {
     super(scope, id);
-    const { env } = props;
+    const { identity, name, className, hostnames } = props;
     // Only HTTPRoutes from the application's namespace: the controller would otherwise also
     // attach GRPCRoutes, which could serve plain-text gRPC on the HTTP listener.
     const allowedRoutes = {
@@ -28,17 +34,17 @@ export class PublicGateway extends Construct {
       kinds: [{ group: 'gateway.networking.k8s.io', kind: 'HTTPRoute' }],
     };
     new ModelObject(this, 'Gateway', new Gateway({
-      metadata: appMetadata(env, gatewayName(env), 'gateway', 'gateway'),
+      metadata: appMetadata(identity, { name, labelName: 'gateway', component: 'gateway' }),
       spec: {
-        gatewayClassName: env.gateway.className,
+        gatewayClassName: className,
         listeners: [
           { name: HTTP_LISTENER, protocol: 'HTTP', port: 80, allowedRoutes },
-          ...env.hosts.map((h) => ({
-            name: httpsListenerName(h.hostname),
+          ...hostnames.map((hostname) => ({
+            name: httpsListenerName(hostname),
             protocol: 'HTTPS' as const,
             port: 443,
-            hostname: h.hostname,
-            tls: { mode: 'Terminate' as const, certificateRefs: [{ group: '', kind: 'Secret', name: tlsSecretName(h.hostname) }] },
+            hostname,
+            tls: { mode: 'Terminate' as const, certificateRefs: [{ group: '', kind: 'Secret', name: tlsSecretName(hostname) }] },
             allowedRoutes,
           })),
         ],

@@ -5,7 +5,7 @@
  */
 import type { INetworkPolicyPeer } from 'kubernetes-models/networking.k8s.io/v1';
 import type { Environment } from '../schema';
-import { selectorLabels } from './identity';
+import { appIdentity, selectorLabels } from './identity';
 import { SENTINEL_PORT } from './network';
 
 /** A Kubernetes label selector (the type kubernetes-models gives every selector field). */
@@ -80,6 +80,23 @@ export function secretManagerKey(env: Environment, entry: 'redis' | 'object-stor
   return `${env.externalSecrets.keyPrefix}/${entry}`;
 }
 
+/**
+ * A cluster's instance pods and its initdb/join Job pods (which stream from the primary), by the
+ * labels the operator sets. Not its PgBouncer pods: CloudNativePG labels those `cnpg.io/cluster`
+ * too (since 1.22), with `cnpg.io/podRole: pooler`; Job pods have no podRole.
+ */
+export function instancePodSelector(cluster: string): LabelSelector {
+  return {
+    matchLabels: { 'cnpg.io/cluster': cluster },
+    matchExpressions: [{ key: 'cnpg.io/podRole', operator: 'NotIn', values: ['pooler'] }],
+  };
+}
+
+/** Labels CloudNativePG puts on the pods of a Pooler. */
+export function poolerPodLabels(pooler: string): Record<string, string> {
+  return { 'cnpg.io/poolerName': pooler };
+}
+
 /** Every name the data tier publishes, for one environment. */
 export function dataEndpoints(env: Environment): DataEndpoints {
   const cluster = `${env.app.name}-db`;
@@ -95,11 +112,8 @@ export function dataEndpoints(env: Environment): DataEndpoints {
       database: env.data.postgres.database,
       appSecret: `${cluster}-app`,
       caSecret: `${cluster}-ca`,
-      instancePodSelector: {
-        matchLabels: { 'cnpg.io/cluster': cluster },
-        matchExpressions: [{ key: 'cnpg.io/podRole', operator: 'NotIn', values: ['pooler'] }],
-      },
-      poolerPodLabels: { 'cnpg.io/poolerName': pooler },
+      instancePodSelector: instancePodSelector(cluster),
+      poolerPodLabels: poolerPodLabels(pooler),
     },
     redis: {
       name: redis,
@@ -107,7 +121,7 @@ export function dataEndpoints(env: Environment): DataEndpoints {
       masterSet: env.app.name,
       sentinels,
       passwordSecret: `${redis}-auth`,
-      podLabels: selectorLabels(env, 'redis'),
+      podLabels: selectorLabels(appIdentity(env), 'redis'),
     },
     uploadsClaim: `${env.app.name}-uploads`,
     backups: {
