@@ -7,6 +7,7 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { cronProblem } from './cron';
 import { parseDuration, parseQuantity } from './quantity';
+import { parseRfc3339 } from './time';
 
 /** RFC 1123 label: namespaces, most object names. */
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
@@ -195,6 +196,21 @@ const StorageSchema = z.strictObject({
 
 const DataSchema = z.strictObject({
   postgres: z.strictObject({
+    /**
+     * Name of the CloudNativePG Cluster that serves the application, absent: `<app.name>-db`.
+     * After a point-in-time recovery, the recovered cluster's, with `recovery`: the repository then
+     * describes what runs (runbooks/restore-database-point-in-time.md).
+     */
+    name: dnsLabel.optional(),
+    /** The cluster was recovered from the object store, not initialized: from what, and to when. */
+    recovery: z.strictObject({
+      /** Archive path (Barman server name) of the cluster whose base backups and WAL were replayed. */
+      source: dnsLabel,
+      /** The moment it was recovered to (RFC 3339, with a time zone). */
+      targetTime: z.string().refine((v) => parseRfc3339(v) !== undefined, {
+        error: (i) => `(${JSON.stringify(i.input)}) is not an RFC 3339 time with a time zone, such as 2026-11-22T03:15:00Z`,
+      }),
+    }).optional(),
     /** CloudNativePG instances (1 primary + replicas). */
     instances: z.number().int().min(1).max(9),
     /** Application database and its owner role. */

@@ -26,7 +26,6 @@ export class DataChart extends Chart {
       name: data.postgres.cluster,
       config: pg,
       objectStore: data.backups.objectStore,
-      appSecret: data.postgres.appSecret,
     });
     // The bucket's credentials: the backup jobs use the same Secret.
     new SyncedSecret(this, 'object-storage-credentials', {

@@ -1,7 +1,8 @@
 /**
  * The CloudNativePG Cluster: PostgreSQL with a synchronous standby, WAL archived continuously to the
  * object store through the Barman Cloud plugin, instances on separate nodes and spread over zones.
- * The same construct makes the recovery cluster of a point-in-time restore (the `recovery` prop),
+ * A cluster recovered to a point in time is the same construct with `recovery` in its configuration
+ * (what `npm run restore-plan` plans, and what the environment names once it adopts the cluster),
  * so a restored database is configured exactly like the one it replaces.
  */
 import { Construct } from 'constructs';
@@ -31,13 +32,6 @@ export type PostgresConfig = Environment['data']['postgres'];
 /** The Barman Cloud plugin's name, as the operator knows it. */
 export const BARMAN_PLUGIN = 'barman-cloud.cloudnative-pg.io';
 
-export interface PostgresRecovery {
-  /** Recover to this moment (RFC 3339). */
-  readonly targetTime: string;
-  /** Archive path (Barman server name) of the cluster whose backups and WAL are replayed. */
-  readonly sourceServerName: string;
-}
-
 export interface PostgresClusterProps {
   /** The application in its environment: namespace and labels. */
   readonly identity: AppIdentity;
@@ -47,13 +41,7 @@ export interface PostgresClusterProps {
   readonly config: PostgresConfig;
   /** Barman Cloud ObjectStore the cluster archives to (and a recovery reads from). */
   readonly objectStore: string;
-  /** Secret of the owner role: a recovered cluster keeps the credentials the application has. */
-  readonly appSecret: string;
-  /**
-   * Bootstrap from the object store instead of an empty database.
-   * @default a new database (initdb)
-   */
-  readonly recovery?: PostgresRecovery;
+
 }
 
 export class PostgresCluster extends Construct {
@@ -62,19 +50,19 @@ export class PostgresCluster extends Construct {
 
   constructor(scope: Construct, id: string, props: PostgresClusterProps) {
     super(scope, id);
-    const { identity, name, config: pg, objectStore, recovery } = props;
+    const { identity, name, config: pg, objectStore } = props;
+    const recovery = pg.recovery;
     this.clusterName = name;
     const clusterLabels = { 'cnpg.io/cluster': name };
 
     const origin = 'origin';
     const bootstrap: ClusterSpecBootstrap = recovery
-      // The owner keeps the credentials the application already has (the Secret the operator made
-      // for the original cluster), so pointing the pooler at the restored cluster needs no change
-      // to the application.
-      ? { recovery: { source: origin, database: pg.database, owner: pg.owner, secret: { name: props.appSecret }, recoveryTarget: { targetTime: recovery.targetTime } } }
+      // The owner gets new credentials in the Secret the operator makes for this cluster
+      // (<name>-app), which the services read once the environment names this cluster.
+      ? { recovery: { source: origin, database: pg.database, owner: pg.owner, recoveryTarget: { targetTime: recovery.targetTime } } }
       : { initdb: { database: pg.database, owner: pg.owner, dataChecksums: true, encoding: 'UTF8' } };
     const externalClusters: ClusterSpecExternalClusters[] | undefined = recovery
-      ? [{ name: origin, plugin: { name: BARMAN_PLUGIN, parameters: { barmanObjectName: objectStore, serverName: recovery.sourceServerName } } }]
+      ? [{ name: origin, plugin: { name: BARMAN_PLUGIN, parameters: { barmanObjectName: objectStore, serverName: recovery.source } } }]
       : undefined;
 
     new Cluster(this, 'Cluster', {

@@ -99,7 +99,7 @@ export function poolerPodLabels(pooler: string): Record<string, string> {
 
 /** Every name the data tier publishes, for one environment. */
 export function dataEndpoints(env: Environment): DataEndpoints {
-  const cluster = `${env.app.name}-db`;
+  const cluster = env.data.postgres.name ?? `${env.app.name}-db`;
   const pooler = `${cluster}-pooler`;
   const redis = `${env.app.name}-redis`;
   const headless = `${redis}-headless`;
@@ -125,7 +125,8 @@ export function dataEndpoints(env: Environment): DataEndpoints {
     },
     uploadsClaim: `${env.app.name}-uploads`,
     backups: {
-      objectStore: `${cluster}-backups`,
+      // The application's, not the cluster's: a recovered cluster archives to the same store.
+      objectStore: `${env.app.name}-db-backups`,
       barmanDestinationPath: `s3://${env.objectStorage.bucket}/postgresql`,
       objectStorageSecret: `${env.app.name}-object-storage`,
       resticSecret: `${env.app.name}-restic`,
