@@ -16,14 +16,13 @@
  * password out of the container that holds the repository key, and the other way round.
  */
 import { Construct } from 'constructs';
-import type { INetworkPolicyEgressRule, INetworkPolicyPeer } from 'kubernetes-models/networking.k8s.io/v1';
 import type { IContainer, IEnvVar, IPodSecurityContext, IResourceRequirements, IVolume, IVolumeMount } from 'kubernetes-models/v1';
 import type { Environment } from '../../environments/schema';
 import { POSTGRES_IMAGE, POSTGRES_IMAGE_UID, RESTIC_IMAGE, RESTIC_IMAGE_BINARY } from '../common/images';
 import { instanceOf } from '../common/labels';
 import { dataEndpoints, POSTGRES_PORT } from '../common/names';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../common/pod-security';
-import { PUBLIC_INTERNET, tcp } from '../common/network';
+import { objectStorageEgress, tcp } from '../common/network';
 import { BackupCronJob, type CronJobTiming } from './backup-cron-job';
 import { SCRIPTS_MOUNT_PATH, scriptCommand } from './backup-scripts';
 
@@ -89,24 +88,6 @@ export const TIMING = {
  * (below its deadline; Forbid skips the runs that would overlap meanwhile).
  */
 const RETRY_LOCK = { database: '1h', files: '2h', verify: '1h' } as const;
-
-/** TCP port of the object storage endpoint: the URL's, or 443 for https. */
-export function objectStoragePort(env: Environment): number {
-  const port = new URL(env.objectStorage.endpointURL).port;
-  return port === '' ? 443 : Number(port);
-}
-
-/**
- * Egress to the object storage endpoint, which is outside the cluster: the configured address
- * ranges, or any public address (never the private, carrier-grade NAT and link-local ranges, so
- * not the cloud metadata endpoint or other in-cluster services).
- */
-export function objectStorageEgress(env: Environment): INetworkPolicyEgressRule {
-  const to: INetworkPolicyPeer[] = env.objectStorage.cidrs
-    ? env.objectStorage.cidrs.map((cidr) => ({ ipBlock: { cidr } }))
-    : [PUBLIC_INTERNET];
-  return { to, ports: [tcp(objectStoragePort(env))] };
-}
 
 /** The database server the dump reads from: the replicas when there are any, else the one instance. */
 export function dumpSource(env: Environment): string {
@@ -260,7 +241,7 @@ export class DatabaseBackup extends Construct {
       egress: [
         // The instances' own pods (the -ro/-r Services forward to them): PostgreSQL only.
         { to: [{ podSelector: data.postgres.instancePodSelector }], ports: [tcp(POSTGRES_PORT)] },
-        objectStorageEgress(env),
+        objectStorageEgress(env.objectStorage),
       ],
     });
   }
@@ -314,7 +295,7 @@ export class FilesBackup extends Construct {
         // Read-only at the volume too, so nothing in this pod can change an uploaded file.
         { name: 'uploads', persistentVolumeClaim: { claimName: data.uploadsClaim, readOnly: true } },
       ],
-      egress: [objectStorageEgress(env)],
+      egress: [objectStorageEgress(env.objectStorage)],
     });
   }
 }
@@ -356,7 +337,7 @@ export class BackupVerification extends Construct {
       containers: [verify],
       volumes: [...commonVolumes(env, b.scratchSize), { name: 'shm', emptyDir: { medium: 'Memory', sizeLimit: '256Mi' } }],
       // The throwaway server listens on a Unix socket only: the object storage is the one flow.
-      egress: [objectStorageEgress(env)],
+      egress: [objectStorageEgress(env.objectStorage)],
     });
   }
 }

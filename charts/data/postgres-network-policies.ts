@@ -11,7 +11,7 @@ import type { Environment } from '../../environments/schema';
 import { appMetadata, selectorLabels } from '../common/labels';
 import { ModelObject } from '../common/model-object';
 import { dataEndpoints, POSTGRES_PORT } from '../common/names';
-import { KUBERNETES_API_EGRESS, namespacePeer, podPeer, PROMETHEUS_POD_LABELS, PUBLIC_INTERNET, tcp } from '../common/network';
+import { KUBERNETES_API_EGRESS, namespacePeer, objectStorageEgress, podPeer, PROMETHEUS_POD_LABELS, tcp } from '../common/network';
 
 /** Status port of the operator's instance manager, in instance and pooler pods. */
 export const INSTANCE_MANAGER_PORT = 8000;
@@ -52,7 +52,7 @@ export class PostgresNetworkPolicies extends Construct {
         egress: [
           { to: [instances], ports: [tcp(POSTGRES_PORT), tcp(INSTANCE_MANAGER_PORT)] },
           // WAL and base backups to the object store; the Kubernetes API for the instance manager.
-          { to: [PUBLIC_INTERNET], ports: [tcp(443)] },
+          objectStorageEgress(env.objectStorage),
           KUBERNETES_API_EGRESS,
         ],
       },
