@@ -22,12 +22,12 @@ async function main(): Promise<number> {
     for (const p of e.problems) process.stderr.write(`  ${p}\n`);
     return 1;
   }
-  const { leftovers } = writeDist(root, files);
-  // The new tree is in place; a scratch copy that could not be removed is the next run's to clean.
-  for (const l of leftovers) process.stderr.write(`shipshape: warning: could not remove ${l}; the next run removes it\n`);
+  const leftovers = [...writeDist(root, files).leftovers];
   // `cdk8s synth` wipes and lists its own output folder; give it the same files to list.
   const cliOut = process.env.CDK8S_OUTDIR;
-  if (cliOut && resolve(cliOut) !== resolve(root, DIST)) replaceTree(resolve(cliOut), files);
+  if (cliOut && resolve(cliOut) !== resolve(root, DIST)) leftovers.push(...replaceTree(resolve(cliOut), files).leftovers);
+  // The new tree is in place; a scratch copy that could not be removed is the next run's to clean.
+  for (const l of leftovers) process.stderr.write(`shipshape: warning: could not remove ${l}; the next run tries again\n`);
   process.stdout.write(`shipshape: wrote ${files.size} files to ${DIST}/\n`);
   return 0;
 }

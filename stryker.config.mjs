@@ -1,7 +1,7 @@
 /**
  * Mutation testing of the modules whose bugs the targeted tests must catch: the policy and schema
- * gates, pod security, the NetworkPolicies, the configuration schema and rules, and the data tier's
- * constructs. `npm run mutate` (scripts/mutate.mjs) runs Stryker once per group below, each group's
+ * gates, pod security, the NetworkPolicies, the configuration schema and rules, the output writer
+ * and the data tier's constructs. `npm run mutate` (scripts/mutate.mjs) runs Stryker once per group below, each group's
  * modules against the test files named after them: a mutant counts as killed only when a test of
  * that module notices it. The whole-output snapshot and freshness tests are never in a group: they
  * fail on any change at all, so they would "kill" every mutant without saying what broke.
@@ -17,7 +17,7 @@ export const GROUPS = {
   },
   'pod-security': {
     mutate: ['charts/common/pod-security.ts'],
-    tests: ['policy', 'app-namespace', 'web-service', 'redis-sentinel', 'backup-chart'],
+    tests: ['pod-security', 'policy', 'app-namespace', 'web-service', 'redis-sentinel', 'backup-chart'],
   },
   'schema-validation': {
     mutate: ['pipeline/schema-validation.ts'],
@@ -30,6 +30,10 @@ export const GROUPS = {
   config: {
     mutate: ['environments/schema.ts', 'environments/rules.ts'],
     tests: ['config-corpus', 'config-boundaries', 'config-docs'],
+  },
+  output: {
+    mutate: ['charts/common/output.ts'],
+    tests: ['output'],
   },
   'data-tier': {
     mutate: ['charts/data/*.ts', '!charts/data/postgres-network-policies.ts'],

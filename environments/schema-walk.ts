@@ -60,8 +60,13 @@ export function fields(schema: ZodLike, path = '', presence: Field['presence'] =
   }
   if (def.type === 'record') return [...here, ...fields(def.valueType as ZodLike, `${path}.<name>`, 'required').map(asEntry)];
   if (def.type === 'array') return [...here, ...fields(def.element as ZodLike, `${path}[]`, 'required').map(asEntry)];
-  return here;
+  if (LEAVES.has(def.type)) return here;
+  // A union, pipe, lazy or tuple has fields and bounds this walk would silently miss.
+  throw new Error(`schema-fields: ${path || '(root)'} is a zod ${def.type}, which the walk does not know how to enter`);
 }
+
+/** Types with no fields inside: their checks (bounds, formats) are on the field itself. */
+const LEAVES = new Set(['string', 'number', 'int', 'boolean', 'enum', 'literal', 'bigint', 'date']);
 
 /** Entries of a map or list are neither required nor defaulted on their own. */
 function asEntry(f: Field): Field {

@@ -18,16 +18,32 @@ export interface SwapFileSystem {
   rmSync(path: string, options: { recursive: true; force: true }): void;
   existsSync(path: string): boolean;
   readdirSync(path: string): string[];
+  /** Modification time of a path, in milliseconds. */
+  mtimeMs(path: string): number;
 }
 
+const nodeFileSystem: SwapFileSystem = {
+  mkdirSync: (path, options) => nodeFs.mkdirSync(path, options),
+  writeFileSync: (path, data) => nodeFs.writeFileSync(path, data),
+  renameSync: (from, to) => nodeFs.renameSync(from, to),
+  rmSync: (path, options) => nodeFs.rmSync(path, options),
+  existsSync: (path) => nodeFs.existsSync(path),
+  readdirSync: (path) => nodeFs.readdirSync(path),
+  mtimeMs: (path) => nodeFs.statSync(path).mtimeMs,
+};
+
 export interface ReplaceTreeResult {
-  /** Scratch directories that could not be removed after a successful swap; the next run removes them. */
+  /** Scratch directories (this run's or earlier ones') that could not be removed; the next run tries again. */
   readonly leftovers: readonly string[];
 }
 
 const SCRATCH = /^\.(.+)\.(new|old)-(\d+)$/;
 
-/** Whether a process with this PID still runs (then its scratch directories are its own business). */
+/**
+ * Whether a process with this PID still runs (then its scratch directories are its own business).
+ * PIDs are those of this machine's PID namespace: two containers writing one dist/ through a
+ * shared volume are not supported.
+ */
 function running(pid: number): boolean {
   if (pid === process.pid) return false;
   try {
@@ -40,31 +56,32 @@ function running(pid: number): boolean {
 
 /**
  * Scratch directories of earlier runs that died: a retired tree is put back if the target is
- * missing (the run died between its two renames), everything else is removed.
+ * missing (the run died between its two renames), everything else is removed. What cannot be
+ * removed is returned, for the caller to mention; it never stops this run.
  */
-function recover(fs: SwapFileSystem, target: string): void {
+function recover(fs: SwapFileSystem, target: string): string[] {
   const parent = dirname(target);
   const name = basename(target);
   const leftovers = fs.readdirSync(parent).flatMap((entry) => {
     const m = SCRATCH.exec(entry);
-    return m && m[1] === name && !running(Number(m[3])) ? [{ path: join(parent, entry), kind: m[2], pid: Number(m[3]) }] : [];
+    return m && m[1] === name && !running(Number(m[3])) ? [{ path: join(parent, entry), kind: m[2] }] : [];
   });
   if (!fs.existsSync(target)) {
-    // The newest retired tree is the last one that was whole in place.
-    const retired = leftovers.filter((l) => l.kind === 'old').sort((a, b) => b.pid - a.pid)[0];
+    // The last tree that was whole in place: retired most recently (PIDs wrap; times do not).
+    const retired = leftovers.filter((l) => l.kind === 'old').sort((a, b) => fs.mtimeMs(b.path) - fs.mtimeMs(a.path))[0];
     if (retired) {
       fs.renameSync(retired.path, target);
       leftovers.splice(leftovers.indexOf(retired), 1);
     }
   }
-  for (const l of leftovers) fs.rmSync(l.path, { recursive: true, force: true });
+  return leftovers.filter((l) => !attempt(() => fs.rmSync(l.path, { recursive: true, force: true }))).map((l) => l.path);
 }
 
 /** Replace directory `target` with exactly `files` (paths relative to it). */
-export function replaceTree(target: string, files: ReadonlyMap<string, string>, fs: SwapFileSystem = nodeFs): ReplaceTreeResult {
+export function replaceTree(target: string, files: ReadonlyMap<string, string>, fs: SwapFileSystem = nodeFileSystem): ReplaceTreeResult {
   const parent = dirname(target);
   fs.mkdirSync(parent, { recursive: true });
-  recover(fs, target);
+  const earlier = recover(fs, target);
   const staging = join(parent, `.${basename(target)}.new-${process.pid}`);
   const retired = join(parent, `.${basename(target)}.old-${process.pid}`);
   try {
@@ -94,7 +111,8 @@ export function replaceTree(target: string, files: ReadonlyMap<string, string>, 
     throw e;
   }
   // The new tree is in place: the write happened, whatever the clean-up says.
-  return { leftovers: hadTarget && !attempt(() => fs.rmSync(retired, { recursive: true, force: true })) ? [retired] : [] };
+  const retiredKept = hadTarget && !attempt(() => fs.rmSync(retired, { recursive: true, force: true }));
+  return { leftovers: [...earlier, ...(retiredKept ? [retired] : [])] };
 }
 
 /** Runs a clean-up step whose failure must not hide the error being reported; whether it worked. */

@@ -16,6 +16,7 @@ import { mergeConfig, type EnvironmentDefinition } from '../environments/define'
 import { resolveEnvironment, resolveEnvironments } from '../environments/load';
 import { production } from '../environments/production';
 import type { Environment } from '../environments/schema';
+import { networkCast, PRIMARY } from './support/network-endpoints';
 import { allowed, sideAllows, type Endpoint, type Pod } from './support/network-policy-evaluator';
 
 const root = process.cwd();
@@ -32,25 +33,29 @@ function policiesOf(env: Environment): K8sObject[] {
   return Testing.synth(chart);
 }
 
+/**
+ * The pods of the environment as they run (labels from the synthesized workloads and what the
+ * operators add: test/support/network-endpoints.ts), under the short names these tests use.
+ */
 function cast(env: Environment) {
-  const ns = env.app.namespace;
+  const c = networkCast(env, env === stagingEnv ? productionEnv : stagingEnv);
   const data = dataEndpoints(env);
   return {
-    web: { namespace: ns, labels: { ...selectorLabels(env, 'web'), 'app.kubernetes.io/component': 'workload' } },
-    api: { namespace: ns, labels: { ...selectorLabels(env, 'api'), 'app.kubernetes.io/component': 'workload' } },
-    gateway: { namespace: env.gateway.proxyNamespace, labels: { ...gatewayProxyPodLabels(env), 'app.kubernetes.io/managed-by': 'envoy-gateway' } },
-    gatewayController: { namespace: env.gateway.proxyNamespace, labels: { 'control-plane': 'envoy-gateway' } },
-    prometheus: { namespace: env.monitoringNamespace, labels: { 'app.kubernetes.io/name': 'prometheus', 'app.kubernetes.io/instance': 'k8s' } },
-    grafana: { namespace: env.monitoringNamespace, labels: { 'app.kubernetes.io/name': 'grafana' } },
-    pooler: { namespace: ns, labels: data.postgres.poolerPodLabels },
-    postgres: { namespace: ns, labels: { ...data.postgres.instancePodSelector.matchLabels, 'cnpg.io/podRole': 'instance', 'cnpg.io/instanceRole': 'primary' } },
-    redis: { namespace: ns, labels: data.redis.podLabels },
-    dns: { namespace: 'kube-system', labels: { 'k8s-app': 'kube-dns' } },
-    otherKubeSystem: { namespace: 'kube-system', labels: { component: 'kube-apiserver' } },
-    solver: { namespace: ns, labels: { ...ACME_SOLVER_POD_LABELS, 'acme.cert-manager.io/http-domain': '1234' } },
-    stranger: { namespace: 'elsewhere', labels: { ...selectorLabels(env, 'web') } },
-    internet: { ip: '93.184.216.34' },
-    metadata: { ip: '169.254.169.254' },
+    web: c.pod('web'),
+    api: c.pod('api'),
+    gateway: c.pod('gateway-proxy'),
+    gatewayController: c.pod('envoy-gateway-controller'),
+    prometheus: c.pod('prometheus'),
+    grafana: c.pod('grafana'),
+    pooler: c.pod(data.postgres.pooler),
+    postgres: c.pod(PRIMARY),
+    redis: c.pod(data.redis.name),
+    dns: c.pod('kube-dns'),
+    otherKubeSystem: c.pod('metrics-server'),
+    solver: c.pod('acme-solver'),
+    stranger: c.pod('impostor of web'),
+    internet: c.endpoint('internet'),
+    metadata: c.endpoint('metadata-endpoint'),
   } satisfies Record<string, Endpoint>;
 }
 

@@ -4,6 +4,15 @@
  * restic repository: the dump restores to identical tables, and every way it can go wrong (pg_dump
  * failing half way, a wrong password, an unreachable store, a damaged repository, a dump changed
  * after it was verified) exits non-zero and leaves no new snapshot.
+ *
+ * Versions (see backup-harness.ts): pg_dump, pg_restore and the server are PostgreSQL 15 here, 17
+ * in the job's image (POSTGRES_IMAGE), so the dump format and pg_dump's messages the tests match
+ * are 15's; restic is 0.14 here and 0.18.1 in the pod (RESTIC_IMAGE), so the scripts' reading of
+ * restic's output (the "snapshot <id> saved" line) and the retention lines matched here are 0.14's,
+ * and the retention case is set up so that 0.14 and 0.16+ `forget` keep the same snapshots.
+ *
+ * Every test sets up what it needs (one good backup is made in beforeAll), so any test runs alone
+ * with -t; tests that change a repository change a copy of it.
  */
 import { cpSync, existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,9 +20,10 @@ import { DATABASE_TAG, dumpName } from '../charts/backup/backup-jobs';
 import { instanceOf } from '../environments/model/identity';
 import { dataEndpoints } from '../environments/model/names';
 import {
-  asPostgres, cloneRepository, container, containerEnv, corrupt, createPortal, giveToPostgres, initRepository, listSnapshots, output,
-  packFiles, passwordFiles, PG_BIN, PORTAL_TABLES, postgresDir, production, restic, resticDumpToFile, retentionPolicyLine, runContainer, snapshotIds, sql,
-  startPostgres, stopPostgres, tableChecksum, type Repositories, type ScriptRun, type Server,
+  asPostgres, cloneRepository, container, containerEnv, corrupt, createPortal, giveToPostgres, initRepository, listSnapshots, output, packFiles,
+  passwordFiles, resticPlaces, PG_BIN, podDirectories, PORTAL_TABLES, postgresDir, production, restic, resticDumpToFile, retentionPolicyLine,
+  runContainer, snapshotIds, sql, startPostgres, stopPostgres, tableChecksum, writeBackdatedSnapshots, zoneKeepingThe, type PodDirs, type Repositories,
+  type ScriptRun, type Server,
 } from './support/backup-harness';
 
 const { env, objects } = production();
@@ -25,24 +35,22 @@ const DUMP = dumpName(env);
 let work: string;
 let server: Server;
 let keys: Repositories;
-/** The repository after one good backup; failure cases start from copies of it. */
+/** The repository after one good backup (made in beforeAll); tests that change it change a copy. */
 let goodRepository: string;
-/** The pod of the first good backup: its verified dump is what that snapshot holds. */
-let firstPod: Pod;
-let pods = 0;
+/** The pod of that backup (its verified dump is what the snapshot holds) and what its store container said. */
+let first: { pod: PodDirs; stored: ScriptRun };
+/**
+ * The zone the good backup and the second backup record their times in, chosen so that both fall
+ * on one day of it: dumps are kept by the day, and what retention keeps depends on it.
+ */
+let sameDay: { TZ: string };
+const pods = podDirectories(() => work);
+const { newPod } = pods;
 
-interface Pod { readonly scratch: string; readonly tmp: string; readonly cache: string; readonly dumpDir: string }
-
-/** A fresh scratch volume, /tmp and restic cache, as every pod gets. */
-function newPod(): Pod {
-  pods += 1;
-  const base = postgresDir(join(work, `pod-${pods}`));
-  const scratch = postgresDir(join(base, 'scratch'));
-  return { scratch, tmp: postgresDir(join(base, 'tmp')), cache: join(scratch, 'restic-cache'), dumpDir: join(scratch, 'dump') };
-}
+const dumpDir = (pod: PodDirs) => join(pod.scratch, 'dump');
 
 /** The `dump` init container; `extra` adds variables the container does not have (a PATH). */
-function dump(pod: Pod, database = 'portal', extra: Record<string, string> = {}): ScriptRun {
+function dump(pod: PodDirs, database = 'portal', extra: Record<string, string> = {}): ScriptRun {
   return runContainer(dumpContainer, {
     ...containerEnv(dumpContainer, {
       PGHOST: server.socket,
@@ -50,7 +58,7 @@ function dump(pod: Pod, database = 'portal', extra: Record<string, string> = {})
       PGUSER: 'postgres',
       // The pod verifies the server against the operator's CA; a Unix socket has no TLS.
       PGSSLROOTCERT: null,
-      DUMP_DIR: pod.dumpDir,
+      DUMP_DIR: dumpDir(pod),
       HOME: pod.tmp,
       TMPDIR: pod.scratch,
     }),
@@ -58,24 +66,16 @@ function dump(pod: Pod, database = 'portal', extra: Record<string, string> = {})
   });
 }
 
-/** The `store` container, after the init container in the same pod. */
-function store(pod: Pod, repository: string, overrides: Record<string, string | null> = {}): ScriptRun {
-  return runContainer(storeContainer, containerEnv(storeContainer, {
-    RESTIC_REPOSITORY: repository,
-    RESTIC_BIN: '/usr/bin/restic',
-    RESTIC_PASSWORD_FILE: keys.passwordFile,
-    RESTIC_CACHE_DIR: pod.cache,
-    // --retry-lock needs restic 0.16; Debian's is 0.14 (production pins 0.18.1).
-    RESTIC_RETRY_LOCK: null,
-    DUMP_DIR: pod.dumpDir,
-    HOME: pod.tmp,
-    TMPDIR: pod.scratch,
-    ...overrides,
-  }));
+/** The `store` container, after the init container in the same pod; `extra` adds variables it does not have (a time zone). */
+function store(pod: PodDirs, repository: string, overrides: Record<string, string | null> = {}, extra: Record<string, string> = {}): ScriptRun {
+  return runContainer(storeContainer, {
+    ...containerEnv(storeContainer, { ...resticPlaces(storeContainer, repository, keys.passwordFile, pod), DUMP_DIR: dumpDir(pod), ...overrides }),
+    ...extra,
+  });
 }
 
 /** A pod whose dump completed, for the cases that go wrong afterwards. */
-function podWithDump(): Pod {
+function podWithDump(): PodDirs {
   const pod = newPod();
   const r = dump(pod);
   if (r.status !== 0) throw new Error(output(r));
@@ -95,7 +95,14 @@ beforeAll(async () => {
   keys = passwordFiles(work);
   goodRepository = join(work, 'repository');
   initRepository(goodRepository, keys.passwordFile, work);
-}, 60_000);
+  sameDay = zoneKeepingThe('day');
+  const pod = newPod();
+  const dumped = dump(pod);
+  if (dumped.status !== 0) throw new Error(`the good backup's dump failed: ${output(dumped)}`);
+  const stored = store(pod, goodRepository, {}, sameDay);
+  if (stored.status !== 0) throw new Error(`the good backup's store failed: ${output(stored)}`);
+  first = { pod, stored };
+}, 120_000);
 
 afterAll(async () => {
   await stopPostgres(server);
@@ -112,16 +119,9 @@ test('the containers run the shipped scripts, with the settings the tests keep',
 });
 
 test('backup, then restore: every table comes back with the same checksum', () => {
-  const pod = newPod();
-  firstPod = pod;
-  const dumped = dump(pod);
-  expect(dumped.status).toBe(0);
-  expect(readdirSync(pod.dumpDir)).toEqual(expect.arrayContaining([DUMP, `${DUMP}.sha256`]));
-  expect(existsSync(join(pod.dumpDir, `${DUMP}.partial`))).toBe(false);
-
-  const stored = store(pod, goodRepository);
-  if (stored.status !== 0) throw new Error(output(stored));
-  expect(stored.stderr).toMatch(/stored and read back/);
+  expect(readdirSync(dumpDir(first.pod))).toEqual(expect.arrayContaining([DUMP, `${DUMP}.sha256`]));
+  expect(existsSync(join(dumpDir(first.pod), `${DUMP}.partial`))).toBe(false);
+  expect(first.stored.stderr).toMatch(/stored and read back/);
   expect(snapshotIds(goodRepository)).toHaveLength(1);
   const [snapshot] = JSON.parse(restic(goodRepository, keys.passwordFile, ['snapshots', '--json'], work));
   expect(snapshot).toMatchObject({ hostname: instanceOf(env), tags: [DATABASE_TAG], paths: [`/${DUMP}`] });
@@ -156,7 +156,7 @@ test('pg_dump failing half way: no dump is marked complete, and nothing is store
   expect(dumped.status).not.toBe(0);
   expect(dumped.stderr).toMatch(/Dumping the contents of table "zz_audit" failed/);
   expect(dumped.stderr).toMatch(/FAILED: pg_dump exited with 1; no dump was kept/);
-  expect(readdirSync(pod.dumpDir).filter((f) => f.startsWith(DUMP))).toEqual([]);
+  expect(readdirSync(dumpDir(pod)).filter((f) => f.startsWith(DUMP))).toEqual([]);
 
   // Were the store container to run anyway, it refuses.
   const stored = store(pod, repository);
@@ -167,7 +167,7 @@ test('pg_dump failing half way: no dump is marked complete, and nothing is store
 
 test('a dump changed after it was verified is refused', () => {
   const pod = podWithDump();
-  writeFileSync(join(pod.dumpDir, DUMP), 'truncated');
+  writeFileSync(join(dumpDir(pod), DUMP), 'truncated');
   const repository = copyOfGoodRepository('after-changed-dump');
   const stored = store(pod, repository);
   expect(stored.status).toBe(65);
@@ -215,8 +215,8 @@ test('damaged data the new snapshot shares with the last one: read back fails, t
   // a ~3 MB dump is one chunk in about one repository of eight (restic's chunker is seeded per
   // repository): then nothing damaged is reused, the new snapshot is whole and storing it is right.
   const pod = newPod();
-  cpSync(firstPod.dumpDir, pod.dumpDir, { recursive: true });
-  giveToPostgres(pod.dumpDir);
+  cpSync(dumpDir(first.pod), dumpDir(pod), { recursive: true });
+  giveToPostgres(dumpDir(pod));
   const repository = copyOfGoodRepository('damaged-data');
   // Only the big packs: the dump's chunks. Index and trees stay intact, so restic check (without
   // reading data) passes and the backup reuses those chunks; only reading it back can tell.
@@ -257,15 +257,15 @@ test.each([
   ['empty', 'truncate -s 0 -- "$file"'],
   ['overwritten in the middle of its data', 'printf \'\\xde\\xad\\xbe\\xef\' | dd of="$file" bs=1 seek=$((size * 3 / 4)) conv=notrunc status=none'],
 ])('pg_dump exits 0 but its output is %s: the dump is refused, and nothing is stored', (_name, damage) => {
-  const repository = copyOfGoodRepository(`after-damaged-dump-${pods}`);
   const pod = newPod();
-  const dumped = dump(pod, 'portal', { PATH: damagingPgDump(String(pods), damage) });
+  const repository = copyOfGoodRepository(`after-damaged-dump-${pods.count}`);
+  const dumped = dump(pod, 'portal', { PATH: damagingPgDump(String(pods.count), damage) });
   expect(dumped.stderr).toMatch(/fault injection: .* damaged/);
   expect(dumped.stderr).not.toMatch(/pg_dump exited with/);
   expect(dumped.status).toBe(65);
   expect(dumped.stderr).toMatch(/FAILED: pg_restore cannot read (the table of contents of )?the new dump/);
   // Nothing that the store container would take: no dump under its name, no completion marker.
-  expect(readdirSync(pod.dumpDir).filter((f) => f === DUMP || f === `${DUMP}.sha256`)).toEqual([]);
+  expect(readdirSync(dumpDir(pod)).filter((f) => f === DUMP || f === `${DUMP}.sha256`)).toEqual([]);
 
   const stored = store(pod, repository);
   expect(stored.status).toBe(65);
@@ -273,30 +273,41 @@ test.each([
   expect(snapshotIds(repository)).toEqual(snapshotIds(goodRepository));
 }, 60_000);
 
-test('a second backup restores the newer data; retention keeps the newest dump of the day', () => {
-  sql(server, 'portal', "INSERT INTO courses VALUES (999, 'Added after the first backup', 1)");
-  const [first] = listSnapshots(goodRepository, keys.passwordFile, work);
-  const pod = podWithDump();
-  const stored = store(pod, goodRepository);
+test('a second backup the same day restores the newer data; retention keeps only the newer dump of the day', () => {
+  // The same database a day's work later: a copy of it (so the other tests' dumps do not change)
+  // with a row the good backup does not hold.
+  sql(server, 'postgres', 'CREATE DATABASE portal_later TEMPLATE portal');
+  sql(server, 'portal_later', "INSERT INTO courses VALUES (999, 'Added after the first backup', 1)");
+  const repository = copyOfGoodRepository('second-backup');
+  const [firstSnapshot] = listSnapshots(repository, keys.passwordFile, work);
+  // A dump from two days before, as the schedule leaves them. Without it the first of today's two
+  // would be the repository's oldest snapshot, which restic 0.16 and later (the pods' 0.18.1) keep
+  // while a --keep-* rule has counts left, and 0.14 (here) does not: with it, both remove the same.
+  const [earlier] = writeBackdatedSnapshots(repository, firstSnapshot, [new Date(Date.parse(firstSnapshot.time) - 2 * 86_400_000)]);
+  const pod = newPod();
+  const dumped = dump(pod, 'portal_later');
+  if (dumped.status !== 0) throw new Error(output(dumped));
+  const stored = store(pod, repository, {}, sameDay);
   if (stored.status !== 0) throw new Error(output(stored));
   const saved = /^snapshot ([0-9a-f]+) saved$/m.exec(stored.stdout)?.[1] ?? 'none';
-  const kept = listSnapshots(goodRepository, keys.passwordFile, work);
+  const kept = listSnapshots(repository, keys.passwordFile, work);
   const second = kept.find((s) => s.id.startsWith(saved));
-  expect(second).toBeDefined();
-  // Dumps are kept by the day (KEEP_HOURLY is 0 for them): two in one day, only the newer stays.
-  // Only when the runs straddle midnight (UTC, as recorded) is the first the newest of its day.
+  if (!second) throw new Error(`snapshot ${saved} is not in the repository: ${JSON.stringify(kept)}\n${output(stored)}`);
+  // The condition this test is about, checked rather than assumed: both runs recorded the same
+  // day (the date of the time each recorded, in its own zone, which is what --keep-daily counts).
   const day = (time: string) => time.slice(0, 10);
-  expect(stored.stdout).toContain(retentionPolicyLine(storeContainer));
+  expect(day(second.time)).toBe(day(firstSnapshot.time));
+  // Dumps are kept by the day (KEEP_HOURLY is 0 for them): of two in one day, only the newer stays;
+  // the one of another day stays too.
   expect(retentionPolicyLine(storeContainer)).not.toMatch(/hourly/);
-  if (day(first.time) === day(second?.time ?? '')) {
-    expect(kept.map((s) => s.id)).toEqual([second?.id]);
-    expect(stored.stdout).toMatch(/remove 1 snapshots/);
-  } else {
-    expect(kept.map((s) => s.id)).toEqual([first.id, second?.id]);
-  }
+  expect(stored.stdout).toContain(retentionPolicyLine(storeContainer));
+  expect(stored.stdout).toMatch(/remove 1 snapshots/);
+  expect(kept.map((s) => s.id)).toEqual([earlier, second.id]);
+
   const restoredDump = join(work, 'second.dump');
-  resticDumpToFile(goodRepository, keys.passwordFile, 'latest', `/${DUMP}`, restoredDump, work);
+  resticDumpToFile(repository, keys.passwordFile, 'latest', `/${DUMP}`, restoredDump, work);
   sql(server, 'postgres', 'CREATE DATABASE restored_second');
   asPostgres(join(PG_BIN, 'pg_restore'), ['-h', server.socket, '-U', 'postgres', '--exit-on-error', '--no-owner', '-d', 'restored_second', restoredDump]);
-  expect(tableChecksum(server, 'restored_second', 'courses')).toBe(tableChecksum(server, 'portal', 'courses'));
+  expect(sql(server, 'restored_second', 'SELECT title FROM courses WHERE id = 999')).toBe('Added after the first backup');
+  expect(tableChecksum(server, 'restored_second', 'courses')).toBe(tableChecksum(server, 'portal_later', 'courses'));
 }, 60_000);

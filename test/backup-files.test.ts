@@ -3,16 +3,24 @@
  * it, against a real restic repository: every run is a version, the newest restores byte-identical
  * and older ones stay retrievable; a wrong password, an unreachable store, a damaged repository or
  * files it cannot read fail the job and leave no new snapshot.
+ *
+ * Versions (see backup-harness.ts): restic is 0.14 here and 0.18.1 in the pod (RESTIC_IMAGE), so
+ * the scripts' reading of restic's output (the "snapshot <id> saved" line, the exit code 3 of an
+ * incomplete snapshot) and the retention lines matched here are 0.14's.
+ *
+ * One backup is made in beforeAll; every test starts from a copy of that repository, so any test
+ * runs alone with -t.
  */
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FILES_TAG, uploadsWriterGroups } from '../charts/backup/backup-jobs';
 import { instanceOf } from '../environments/model/identity';
 import { dataEndpoints } from '../environments/model/names';
 import {
   cloneRepository, container, containerEnv, corrupt, giveToPostgres, initRepository, listSnapshots, output, packFiles, passwordFiles,
-  postgresDir, production, restic, retentionPolicyLine, runContainer, snapshotIds, type Repositories, type ScriptRun,
+  podDirectories, postgresDir, production, restic, resticPlaces, retentionPolicyLine, runContainer, snapshotIds, zoneKeepingThe,
+  type Repositories, type ScriptRun,
 } from './support/backup-harness';
 import { readTree } from './support/repository-copy';
 
@@ -21,32 +29,23 @@ const backupContainer = container(objects, dataEndpoints(env).backups.filesBacku
 
 let work: string;
 let keys: Repositories;
+/** The repository after one backup (made in beforeAll, in TWO_HOURS_EARLIER); tests change copies of it. */
 let repository: string;
 /** The uploads volume. */
 let uploads: string;
-let pods = 0;
+/** What the uploads volume held at that backup, and its snapshot. */
+let version1: ReturnType<typeof readTree>;
+let version1Snapshot: string;
+const { newPod } = podDirectories(() => work);
 
 /**
  * One run of the job: its container's environment with this machine's places, `overrides` on top
  * (names the container has), and `extra` variables it does not have (a time zone).
  */
 function backup(repo: string, overrides: Record<string, string | null> = {}, extra: Record<string, string> = {}): ScriptRun {
-  pods += 1;
-  const base = postgresDir(join(work, `pod-${pods}`));
-  const scratch = postgresDir(join(base, 'scratch'));
+  const pod = newPod();
   return runContainer(backupContainer, {
-    ...containerEnv(backupContainer, {
-      RESTIC_REPOSITORY: repo,
-      RESTIC_BIN: '/usr/bin/restic',
-      RESTIC_PASSWORD_FILE: keys.passwordFile,
-      RESTIC_CACHE_DIR: join(scratch, 'restic-cache'),
-      // --retry-lock needs restic 0.16; Debian's is 0.14 (production pins 0.18.1).
-      RESTIC_RETRY_LOCK: null,
-      SOURCE_DIR: uploads,
-      HOME: postgresDir(join(base, 'tmp')),
-      TMPDIR: scratch,
-      ...overrides,
-    }),
+    ...containerEnv(backupContainer, { ...resticPlaces(backupContainer, repo, keys.passwordFile, pod), SOURCE_DIR: uploads, ...overrides }),
     ...extra,
   });
 }
@@ -57,16 +56,6 @@ function backup(repo: string, overrides: Record<string, string | null> = {}, ext
  */
 const TWO_HOURS_EARLIER = { TZ: 'Etc/GMT+2' };
 
-/**
- * A zone whose wall-clock hour will not turn in the next few minutes, so that runs started now
- * share one: UTC, unless a UTC hour turns within 10 minutes; then India's, whose hours turn at half
- * past UTC's (UTC+05:30), at least 25 minutes away.
- */
-function zoneKeepingTheHour(): { TZ: string } {
-  const minute = new Date().getUTCMinutes();
-  return { TZ: minute >= 5 && minute < 50 ? 'Etc/UTC' : 'Asia/Kolkata' };
-}
-
 /** The wall-clock hour a snapshot recorded, in its own zone: what --keep-hourly buckets by. */
 const recordedHour = (time: string) => time.slice(0, 13);
 
@@ -76,10 +65,10 @@ function write(relative: string, content: Buffer | string): void {
   writeFileSync(path, content);
 }
 
-/** `restic restore <snapshot>` into a new folder; returns the restored copy of the uploads folder. */
-function restore(snapshot: string): string {
-  const target = postgresDir(join(work, `restore-${snapshot.slice(0, 8)}`));
-  restic(repository, keys.passwordFile, ['restore', snapshot, '--target', target], work);
+/** `restic restore <snapshot>` of `repo` into a new folder; returns the restored copy of the uploads folder. */
+function restore(repo: string, snapshot: string): string {
+  const target = postgresDir(mkdtempSync(join(work, `restore-${snapshot.slice(0, 8)}-`)));
+  restic(repo, keys.passwordFile, ['restore', snapshot, '--target', target], work);
   return join(target, uploads);
 }
 
@@ -93,6 +82,17 @@ beforeAll(() => {
   repository = join(work, 'repository');
   initRepository(repository, keys.passwordFile, work);
   uploads = postgresDir(join(work, 'uploads'));
+  write('students/1/photo.jpg', randomBytes(300_000));
+  write('students/1/transcript.pdf', randomBytes(50_000));
+  write('courses/syllabus ä €.txt', 'Syllabus, version 1\n');
+  write('empty.txt', '');
+  giveToPostgres(uploads);
+  // An ext4 volume's lost+found belongs to root and is unreadable to the job: it is left out.
+  mkdirSync(join(uploads, 'lost+found'), { mode: 0o700 });
+  version1 = readTree(uploads);
+  const first = backup(repository, {}, TWO_HOURS_EARLIER);
+  if (first.status !== 0) throw new Error(`the first backup failed: ${output(first)}`);
+  [version1Snapshot] = snapshotIds(repository);
 }, 60_000);
 
 afterAll(() => {
@@ -107,43 +107,31 @@ test('the container snapshots the uploads volume, read-only, under a stable host
   expect(uploadsWriterGroups(env).length).toBeGreaterThan(0);
 });
 
-let oldestSnapshot: string;
-
 test('every run is a version: the newest restores byte-identical, an older one is still retrievable', () => {
-  write('students/1/photo.jpg', randomBytes(300_000));
-  write('students/1/transcript.pdf', randomBytes(50_000));
-  write('courses/syllabus ä €.txt', 'Syllabus, version 1\n');
-  write('empty.txt', '');
-  giveToPostgres(uploads);
-  // An ext4 volume's lost+found belongs to root and is unreadable to the job: it is left out.
-  mkdirSync(join(uploads, 'lost+found'), { mode: 0o700 });
-  const version1 = readTree(uploads);
-
-  const first = backup(repository, {}, TWO_HOURS_EARLIER);
-  if (first.status !== 0) throw new Error(output(first));
-  [oldestSnapshot] = snapshotIds(repository);
+  const versions = copyOfRepository('versions');
+  expect(snapshotIds(versions)).toEqual([version1Snapshot]);
 
   // The second and third runs in one wall-clock hour (and so one day, week and month): retention
   // must then keep only the newer of the two.
-  const sameHour = zoneKeepingTheHour();
+  const sameHour = zoneKeepingThe('hour');
   // A file changed, one deleted, one added, as the application would.
   write('courses/syllabus ä €.txt', 'Syllabus, version 2\n');
   rmSync(join(uploads, 'students/1/transcript.pdf'));
   write('students/2/photo.jpg', randomBytes(200_000));
   giveToPostgres(uploads);
-  const second = backup(repository, {}, sameHour);
+  const second = backup(versions, {}, sameHour);
   if (second.status !== 0) throw new Error(output(second));
-  const afterSecond = listSnapshots(repository, keys.passwordFile, work);
-  expect(afterSecond.map((s) => s.id)).toEqual([oldestSnapshot, expect.any(String)]);
+  const afterSecond = listSnapshots(versions, keys.passwordFile, work);
+  expect(afterSecond.map((s) => s.id)).toEqual([version1Snapshot, expect.any(String)]);
   const secondSnapshot = afterSecond[1];
 
   write('students/2/photo.jpg', randomBytes(100_000));
   giveToPostgres(uploads);
   const version3 = readTree(uploads);
-  const third = backup(repository, {}, sameHour);
+  const third = backup(versions, {}, sameHour);
   if (third.status !== 0) throw new Error(output(third));
-  const kept = listSnapshots(repository, keys.passwordFile, work);
-  const thirdSnapshot = kept.find((s) => s.id !== oldestSnapshot && s.id !== secondSnapshot.id);
+  const kept = listSnapshots(versions, keys.passwordFile, work);
+  const thirdSnapshot = kept.find((s) => s.id !== version1Snapshot && s.id !== secondSnapshot.id);
   // The condition this test is about, checked rather than assumed: the first run recorded another
   // hour, the second and third the same one.
   expect(thirdSnapshot).toBeDefined();
@@ -154,11 +142,11 @@ test('every run is a version: the newest restores byte-identical, an older one i
   expect(third.stdout).toContain(retentionPolicyLine(backupContainer));
   expect(retentionPolicyLine(backupContainer)).toMatch(/hourly/);
   expect(third.stdout).toMatch(/remove 1 snapshots/);
-  expect(kept.map((s) => s.id)).toEqual([oldestSnapshot, thirdSnapshot?.id]);
+  expect(kept.map((s) => s.id)).toEqual([version1Snapshot, thirdSnapshot?.id]);
 
-  expect(readTree(restore('latest'))).toEqual(version3);
-  expect(readTree(restore(oldestSnapshot))).toEqual(version1);
-  const [latest] = JSON.parse(restic(repository, keys.passwordFile, ['snapshots', '--json', '--latest', '1'], work));
+  expect(readTree(restore(versions, 'latest'))).toEqual(version3);
+  expect(readTree(restore(versions, version1Snapshot))).toEqual(version1);
+  const [latest] = JSON.parse(restic(versions, keys.passwordFile, ['snapshots', '--json', '--latest', '1'], work));
   expect(latest).toMatchObject({ hostname: instanceOf(env), tags: [FILES_TAG], paths: [uploads] });
 }, 120_000);
 

@@ -10,6 +10,14 @@
  * history. One `forget` over the whole history keeps what a `forget` after every run keeps: a
  * snapshot stays while it is the newest of one of the last n hours, days, weeks or months that hold
  * a snapshot, and later runs only ever push its bucket further back.
+ *
+ * The `forget` that runs here is restic 0.14's (Debian's); the pods run RESTIC_IMAGE (restic
+ * 0.18.1). Since 0.16, `forget` also keeps a group's oldest snapshot while a --keep-* rule still has
+ * counts left (restic changelog 0.16.0, issue 3624). The 13 months of dumps fill every rule, so
+ * there both versions keep the documented set; the 35 days of files snapshots do not fill the 12
+ * monthly, so in the cluster the files repository also keeps its first snapshot until it holds 12
+ * months: more than documented, never less. The documented set is worked out here independently
+ * of either version.
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -19,7 +27,7 @@ import { dataEndpoints } from '../environments/model/names';
 import type { K8sObject } from '../pipeline/k8s-object';
 import {
   cloneRepository, container, containerEnv, giveToPostgres, initRepository, listSnapshots, output, passwordFiles, podDirectories, postgresDir,
-  production, RESTIC, runContainer, writeBackdatedSnapshots, type Repositories, type ScriptRun, type SnapshotInfo,
+  production, resticPlaces, runContainer, writeBackdatedSnapshots, type Repositories, type ScriptRun, type SnapshotInfo,
 } from './support/backup-harness';
 import { REPO } from './support/repository-copy';
 
@@ -119,19 +127,6 @@ let emptyRepository: string;
 const pods = podDirectories(() => work);
 const { newPod } = pods;
 
-/** The places of this machine in a restic container's environment; the rest is the CronJob's. */
-function resticPlaces(repository: string, pod: { scratch: string; tmp: string }): Record<string, string | null> {
-  return {
-    RESTIC_REPOSITORY: repository,
-    RESTIC_BIN: RESTIC,
-    RESTIC_PASSWORD_FILE: keys.passwordFile,
-    RESTIC_CACHE_DIR: join(pod.scratch, 'restic-cache'),
-    // --retry-lock needs restic 0.16; Debian's is 0.14 (production pins 0.18.1).
-    RESTIC_RETRY_LOCK: null,
-    HOME: pod.tmp,
-    TMPDIR: pod.scratch,
-  };
-}
 
 /** The pods run in UTC (no TZ in the image): restic records, and buckets, snapshot times in it. */
 const UTC = { TZ: 'Etc/UTC' };
@@ -144,14 +139,14 @@ function storeDump(repository: string): ScriptRun {
   writeFileSync(join(dumpDir, DUMP), dump);
   writeFileSync(join(dumpDir, `${DUMP}.sha256`), `${createHash('sha256').update(dump).digest('hex')}  ${DUMP}\n`);
   giveToPostgres(dumpDir);
-  return runContainer(storeContainer, { ...containerEnv(storeContainer, { ...resticPlaces(repository, pod), DUMP_DIR: dumpDir }), ...UTC });
+  return runContainer(storeContainer, { ...containerEnv(storeContainer, { ...resticPlaces(storeContainer, repository, keys.passwordFile, pod), DUMP_DIR: dumpDir }), ...UTC });
 }
 
 let uploads: string;
 
 /** One run of the files job's container. */
 function backupFiles(repository: string): ScriptRun {
-  return runContainer(filesContainer, { ...containerEnv(filesContainer, { ...resticPlaces(repository, newPod()), SOURCE_DIR: uploads }), ...UTC });
+  return runContainer(filesContainer, { ...containerEnv(filesContainer, { ...resticPlaces(filesContainer, repository, keys.passwordFile, newPod()), SOURCE_DIR: uploads }), ...UTC });
 }
 
 interface History {

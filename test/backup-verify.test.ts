@@ -4,6 +4,10 @@
  * fails (exit 65, what the Job's podFailurePolicy fails on at once) when a repository is damaged,
  * a configured table is missing from the dump or empty, the newest dump is too old, or there is
  * none.
+ *
+ * Versions (see backup-harness.ts): the throwaway server the script starts, pg_restore and psql are
+ * PostgreSQL 15 here and 17 in the pod (POSTGRES_IMAGE); restic is 0.14 here and 0.18.1 in the pod
+ * (RESTIC_IMAGE), so the script's reading of `restic snapshots --json` is proven against 0.14's.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -11,9 +15,10 @@ import { join } from 'node:path';
 import { DATABASE_TAG, dumpName } from '../charts/backup/backup-jobs';
 import { instanceOf } from '../environments/model/identity';
 import { dataEndpoints } from '../environments/model/names';
+import type { K8sObject } from '../pipeline/k8s-object';
 import {
   cloneRepository, container, containerEnv, corrupt, createPortal, giveToPostgres, initRepository, output, packFiles,
-  passwordFiles, podDirectories, postgresDir, production, restic, runContainer, snapshotIds, sql, startPostgres, stopPostgres,
+  passwordFiles, podDirectories, postgresDir, production, restic, retryLockOverride, runContainer, snapshotIds, sql, startPostgres, stopPostgres,
   type Repositories, type ScriptRun, type Server,
 } from './support/backup-harness';
 
@@ -34,12 +39,12 @@ let filesRepository: string;
 let emptyRepository: string;
 const { newPod } = podDirectories(() => work);
 
-const resticOverrides = (scratch: string) => ({
+/** The places of this machine in a restic container's environment (`c`'s), beside the repository. */
+const resticOverrides = (c: K8sObject, scratch: string) => ({
   RESTIC_BIN: '/usr/bin/restic',
   RESTIC_PASSWORD_FILE: keys.passwordFile,
   RESTIC_CACHE_DIR: join(scratch, 'restic-cache'),
-  // --retry-lock needs restic 0.16; Debian's is 0.14 (production pins 0.18.1).
-  RESTIC_RETRY_LOCK: null,
+  ...retryLockOverride(c),
 });
 
 function mustSucceed(run: ScriptRun): void {
@@ -54,7 +59,7 @@ function backupDatabase(repository: string, database: string): void {
     PGHOST: server.socket, PGDATABASE: database, PGUSER: 'postgres', PGSSLROOTCERT: null, DUMP_DIR: dumpDir, HOME: pod.tmp, TMPDIR: pod.scratch,
   })));
   mustSucceed(runContainer(storeContainer, containerEnv(storeContainer, {
-    RESTIC_REPOSITORY: repository, ...resticOverrides(pod.scratch), DUMP_DIR: dumpDir, HOME: pod.tmp, TMPDIR: pod.scratch,
+    RESTIC_REPOSITORY: repository, ...resticOverrides(storeContainer, pod.scratch), DUMP_DIR: dumpDir, HOME: pod.tmp, TMPDIR: pod.scratch,
   })));
 }
 
@@ -64,7 +69,7 @@ function verify(repositories: { database?: string; files?: string }, overrides: 
   return runContainer(verifyContainer, containerEnv(verifyContainer, {
     DATABASE_REPOSITORY: repositories.database ?? databaseRepository,
     FILES_REPOSITORY: repositories.files ?? filesRepository,
-    ...resticOverrides(pod.scratch),
+    ...resticOverrides(verifyContainer, pod.scratch),
     WORK_DIR: pod.scratch,
     HOME: pod.tmp,
     TMPDIR: pod.scratch,
@@ -98,7 +103,7 @@ beforeAll(async () => {
   giveToPostgres(uploads);
   const pod = newPod();
   mustSucceed(runContainer(filesContainer, containerEnv(filesContainer, {
-    RESTIC_REPOSITORY: filesRepository, ...resticOverrides(pod.scratch), SOURCE_DIR: uploads, HOME: pod.tmp, TMPDIR: pod.scratch,
+    RESTIC_REPOSITORY: filesRepository, ...resticOverrides(filesContainer, pod.scratch), SOURCE_DIR: uploads, HOME: pod.tmp, TMPDIR: pod.scratch,
   })));
 }, 60_000);
 
@@ -165,7 +170,7 @@ test('a dump with an empty configured table fails', () => {
 
 test('a newest dump older than maxSnapshotAgeHours fails: backups have stopped', () => {
   const database = cloneRepository(emptyRepository, join(work, 'database-stale'));
-  // A snapshot as the job makes them, dated back (restic records --time in the local zone, UTC here).
+  // A snapshot as the job makes them, dated back (restic reads --time in the local zone: UTC, as the harness runs it).
   const old = new Date(Date.now() - (env.backups.maxSnapshotAgeHours + 2) * 3600_000).toISOString().replace('T', ' ').slice(0, 19);
   restic(database, keys.passwordFile, ['backup', '--host', instanceOf(env), '--tag', DATABASE_TAG, '--time', old, '--stdin', '--stdin-filename', DUMP], work, 'a dump');
   expect(snapshotIds(database)).toHaveLength(1);

@@ -10,12 +10,11 @@
  * test/support/network-endpoints.ts: every pod kind the environment runs, platform neighbours,
  * addresses outside the cluster, and strangers.
  */
-import { objectStoragePort } from '../charts/backup/backup-jobs';
 import { dataEndpoints } from '../environments/model/names';
-import { ACME_SOLVER_PORT, DNS_PORT, INSTANCE_MANAGER_PORT, PGBOUNCER_METRICS_PORT, POSTGRES_METRICS_PORT, POSTGRES_PORT, REDIS_EXPORTER_PORT, REDIS_PORT, SENTINEL_PORT } from '../environments/model/network';
+import { ACME_SOLVER_PORT, DNS_PORT, INSTANCE_MANAGER_PORT, objectStoragePort, PGBOUNCER_METRICS_PORT, POSTGRES_METRICS_PORT, POSTGRES_PORT, REDIS_EXPORTER_PORT, REDIS_PORT, SENTINEL_PORT } from '../environments/model/network';
 import { podTemplate, selectorMatches } from '../pipeline/policy';
 import { environments } from '../environments/index';
-import { resolveEnvironments } from '../environments/load';
+import { mergeConfig, resolveEnvironment, resolveEnvironments } from '../environments/load';
 import type { Environment } from '../environments/schema';
 import { JOIN_JOB, networkCast, PRIMARY, STANDBY, type Cast } from './support/network-endpoints';
 import { isPod, judgePeer, judgePort, type Protocol } from './support/network-policy-evaluator';
@@ -70,10 +69,16 @@ function contract(env: Environment, c: Cast): Flow[] {
     { from: ['cnpg-operator'], to: [...instances, pooler], ports: tcp(INSTANCE_MANAGER_PORT), why: 'the operator polls the instance managers' },
     { from: ['prometheus'], to: instances, ports: tcp(POSTGRES_METRICS_PORT), why: 'the instances\' exporter' },
     { from: ['prometheus'], to: [pooler], ports: tcp(PGBOUNCER_METRICS_PORT), why: 'PgBouncer\'s exporter' },
-    { from: instances, to: ['object-storage', 'internet'], ports: tcp(443), why: 'WAL archive and base backups (Barman Cloud), to any public address' },
-    { from: [...instances, pooler], to: ANY_ADDRESS, ports: tcp(443, 6443), why: 'the instance manager talks to the Kubernetes API, whose address is per cluster' },
+    {
+      from: instances, to: objectStorage, ports: tcp(objectStoragePort(env.objectStorage)),
+      why: 'WAL archive and base backups (Barman Cloud), to the same object storage as the backup jobs',
+    },
+    {
+      from: [...instances, pooler], to: ANY_ADDRESS, ports: tcp(443, 6443),
+      why: 'the instance manager talks to the Kubernetes API, whose address is per cluster (any address, pod addresses included)',
+    },
     ...[b.databaseBackupJob, b.filesBackupJob, b.verifyJob].map((job): Flow => ({
-      from: [job], to: objectStorage, ports: tcp(objectStoragePort(env)), why: 'restic repositories in the object storage',
+      from: [job], to: objectStorage, ports: tcp(objectStoragePort(env.objectStorage)), why: 'restic repositories in the object storage',
     })),
   ];
 }
@@ -147,7 +152,25 @@ function mismatches(c: Cast, declared: ReadonlyMap<string, ReadonlyMap<string, s
   return out;
 }
 
-describe.each(resolved.map((env, i) => [env.name, env, resolved[(i + 1) % resolved.length]] as const))('%s', (_name, env, otherEnv) => {
+/**
+ * Production with object storage on its own addresses and port (an on-premises MinIO, say): every
+ * flow to it must follow the configuration, not a built-in "public internet on 443".
+ */
+const onPremisesStorage = (() => {
+  const prod = resolved.find((e) => e.production)!;
+  const def = environments.find((d) => d.name === prod.name)!;
+  return resolveEnvironment({
+    ...def,
+    config: mergeConfig(structuredClone(def.config), { objectStorage: { endpointURL: 'https://objects.university.example:9000', cidrs: ['203.0.113.0/24'] } }),
+  }, process.cwd());
+})();
+
+const cases = [
+  ...resolved.map((env, i) => [env.name, env, resolved[(i + 1) % resolved.length]] as const),
+  ['production with on-premises object storage', onPremisesStorage, resolved[0]] as const,
+];
+
+describe.each(cases)('%s', (_name, env, otherEnv) => {
   const c = networkCast(env, otherEnv);
   const flows = contract(env, c);
 
@@ -166,6 +189,38 @@ describe.each(resolved.map((env, i) => [env.name, env, resolved[(i + 1) % resolv
     const groups = flows.flatMap((f): Group[] => [f.from, f.to]);
     const named = groups.flatMap((g) => (g === ANY_ADDRESS ? [] : g));
     expect(named.filter((n) => !c.endpoints.has(n))).toEqual([]);
+  });
+
+  test('no peer is a catch-all: wide reach is by address (ipBlock) only, where the contract says so', () => {
+    // The contract's "any address" flows cannot tell a pod reached by address from one reached by a
+    // selector; this keeps a selector that matches every pod or namespace from hiding behind them.
+    for (const p of c.policies) {
+      for (const [side, rules] of [['ingress', p.spec.ingress ?? []], ['egress', p.spec.egress ?? []]] as const) {
+        for (const [i, rule] of (rules as { from?: Record<string, unknown>[]; to?: Record<string, unknown>[] }[]).entries()) {
+          const peers = (side === 'ingress' ? rule.from : rule.to) ?? [];
+          const at = `${p.metadata.name} ${side}[${i}]`;
+          expect({ at, peers: peers.length > 0 }).toEqual({ at, peers: true });
+          for (const peer of peers) {
+            const wide = Object.keys(peer).length === 0
+              || (peer.namespaceSelector !== undefined && JSON.stringify(peer.namespaceSelector) === '{}')
+              || (peer.namespaceSelector === undefined && peer.podSelector !== undefined && JSON.stringify(peer.podSelector) === '{}');
+            expect({ at, peer, wide }).toEqual({ at, peer, wide: false });
+          }
+        }
+      }
+    }
+  });
+
+  test('every policy states its policyTypes and each type has its rules written out', () => {
+    // The API server defaults an empty or absent policyTypes (Ingress, plus Egress when there are
+    // egress rules): the same verdicts, but a live object that differs from dist/ forever in Argo CD.
+    for (const p of c.policies) {
+      const types: string[] = p.spec.policyTypes ?? [];
+      expect({ policy: p.metadata.name, types: types.length > 0 }).toEqual({ policy: p.metadata.name, types: true });
+      const expected = [...(p.spec.ingress !== undefined ? ['Ingress'] : []), ...(p.spec.egress !== undefined ? ['Egress'] : [])];
+      // default-deny has both types and no rules at all.
+      if (expected.length > 0) expect({ policy: p.metadata.name, types }).toEqual({ policy: p.metadata.name, types: expected });
+    }
   });
 
   test('each side of every connection equals the contract: our senders\' egress, our receivers\' ingress', () => {

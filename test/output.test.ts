@@ -103,6 +103,34 @@ test('a retired tree that a killed run left is put back when the target is missi
   expect(readdirSync(parent)).toEqual(['dist']);
 });
 
+test('of two retired trees, the one retired last is put back, whatever their PIDs (PIDs wrap)', () => {
+  const [older, newer] = [deadPid(), deadPid()].sort((a, b) => b - a);
+  for (const [pid, content, when] of [[older, 'older', 1_000_000], [newer, 'newer', 2_000_000]] as const) {
+    const dir = join(parent, `.dist.old-${pid}`);
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'x.yaml'), content);
+    fs.utimesSync(dir, when, when);
+  }
+  expect(() => replaceTree(target, new Map([['a', 'file'], ['a/b.yaml', 'nested']]))).toThrow();
+  expect(tree(target)).toEqual({ 'x.yaml': 'newer' });
+});
+
+test('an earlier run\'s scratch that cannot be removed is reported and does not stop the write', () => {
+  const stale = join(parent, `.dist.new-${deadPid()}`);
+  mkdirSync(stale);
+  const refusing: SwapFileSystem = {
+    mkdirSync: (p, o) => fs.mkdirSync(p, o),
+    writeFileSync: (p, d) => fs.writeFileSync(p, d),
+    renameSync: (a, b) => fs.renameSync(a, b),
+    rmSync: (p, o) => { if (p === stale) throw new Error('EACCES'); fs.rmSync(p, o); },
+    existsSync: (p) => fs.existsSync(p),
+    readdirSync: (p) => fs.readdirSync(p),
+    mtimeMs: (p) => fs.statSync(p).mtimeMs,
+  };
+  expect(replaceTree(target, new Map([['fresh.yaml', 'fresh']]), refusing)).toEqual({ leftovers: [stale] });
+  expect(tree(target)).toEqual({ 'fresh.yaml': 'fresh' });
+});
+
 test('scratch directories of a run that is still going are left alone', () => {
   const other = join(parent, `.dist.new-${process.ppid}`);
   mkdirSync(other);
@@ -134,6 +162,7 @@ describe('a failure at every step of the write', () => {
       rmSync: step('rm', (p: string, o: { recursive: true; force: true }) => fs.rmSync(p, o)),
       existsSync: (p: string) => fs.existsSync(p),
       readdirSync: (p: string) => fs.readdirSync(p),
+      mtimeMs: (p: string) => fs.statSync(p).mtimeMs,
     };
   }
 

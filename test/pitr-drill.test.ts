@@ -17,22 +17,29 @@
  *      plan's source archive and archiving to the plan's NEW server name, promoted at the target
  *   6. the rows are back, the destructive change is not, and the original archive is untouched.
  *
- * Every wait is bounded; every server started is stopped by PID (SIGINT, then SIGKILL).
+ * PostgreSQL here is Debian's 15; the Cluster and the recovery Cluster run POSTGRES_IMAGE
+ * (PostgreSQL 17, charts/common/images.ts). WAL archiving, restore_command and recovery targets
+ * work alike in both; a Cluster parameter that only 17 knows would fail this drill (and would have
+ * to be left out here, saying so).
+ *
+ * Every wait is bounded; every server started is stopped by PID (SIGINT, then SIGKILL). The
+ * servers write their logs straight to files (see startPostgres), never through a pipe this
+ * process must drain.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import {
-  appendFileSync, chmodSync, chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync,
-} from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { dataEndpoints } from '../environments/model/names';
 import type { K8sObject } from '../pipeline/k8s-object';
-import { production } from './support/backup-harness';
+import {
+  asPostgres, PG_BIN, postgresDir, production, sql, sqlAsync, startPostgres, stopPostgres, type Server,
+} from './support/backup-harness';
 import { commandEnv, runCommand, type CommandResult } from './support/command';
 import { REPO } from './support/repository-copy';
+import { waitFor } from './support/wait';
 
-const BIN = '/usr/lib/postgresql/15/bin';
 /**
  * Scaled-down archive_timeout: production's (≤ 60 s, asserted below) bounds how far the archive lags
  * a quiet database; here the same mechanism with 2 s, so the drill takes seconds.
@@ -80,73 +87,13 @@ function restorePlan(to: string, out: string): Promise<CommandResult> {
  */
 const postgresTime = (rfc3339: string) => rfc3339.replace('T', ' ').replace(/Z$/i, '+00');
 
-const postgresUser = (() => {
-  const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith('postgres:'));
-  if (!line) throw new Error('no postgres user: install postgresql-15 (scripts/test-tools.sh)');
-  const [, , uid, gid] = line.split(':');
-  return { uid: Number(uid), gid: Number(gid) };
-})();
-
 let work: string;
-const servers: ChildProcess[] = [];
+const servers: Server[] = [];
 /** Commands still running when a test fails are killed at the end. */
 const commands: ChildProcess[] = [];
 
-function asPostgres(path: string): void {
-  chownSync(path, postgresUser.uid, postgresUser.gid);
-}
-
-function runAsPostgres(cmd: string, args: string[], timeout = 30_000): string {
-  const r = spawnSync(join(BIN, cmd), args, { ...postgresUser, encoding: 'utf8', timeout, cwd: work, env: { PATH: process.env.PATH, LC_ALL: 'C' } });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status ?? r.signal}):\n${r.stdout}${r.stderr}`);
-  return r.stdout;
-}
-
-async function waitFor<T>(what: string, timeoutMs: number, probe: () => T | undefined | false): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-interface Server { readonly data: string; readonly socket: string; readonly log: string; readonly process: ChildProcess }
-
-/** Start postgres on a data directory, listening only on a socket in its own folder. */
-async function start(data: string, name: string): Promise<Server> {
-  const socket = join(work, `${name}-socket`);
-  mkdirSync(socket, { mode: 0o755 });
-  asPostgres(socket);
-  const log = join(work, `${name}.log`);
-  const child = spawn(join(BIN, 'postgres'), ['-D', data, '-k', socket, '-c', 'listen_addresses='], {
-    ...postgresUser, cwd: work, stdio: ['ignore', 'ignore', 'pipe'], env: { PATH: process.env.PATH, LC_ALL: 'C' },
-  });
-  servers.push(child);
-  child.stderr?.on('data', (chunk: Buffer) => appendFileSync(log, chunk));
-  const server = { data, socket, log, process: child };
-  await waitFor(`${name} to accept connections (log: ${log})`, 30_000, () => {
-    if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}:\n${existsSync(log) ? readFileSync(log, 'utf8') : ''}`);
-    return spawnSync(join(BIN, 'pg_isready'), ['-h', socket, '-q'], { timeout: 5_000 }).status === 0;
-  });
-  return server;
-}
-
-/** SIGINT (fast shutdown), then SIGKILL if it is not gone within 15 s. */
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  await new Promise<void>((resolve) => {
-    const timer = setTimeout(() => { child.kill('SIGKILL'); resolve(); }, 15_000);
-    child.once('exit', () => { clearTimeout(timer); resolve(); });
-    child.kill('SIGINT');
-  });
-}
-
-/** One SQL script through psql; tuples only, unaligned. */
-function sql(server: Server, script: string): string {
-  return runAsPostgres('psql', ['-h', server.socket, '-U', 'postgres', '-d', 'portal', '-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-c', script]).trim();
-}
+/** One SQL script through psql in the drill's database; tuples only, unaligned. */
+const portal = (server: Server, script: string) => sql(server, 'portal', script);
 
 /** WAL segment files (not .history, .partial or backup labels) in an archive folder. */
 function segments(dir: string): string[] {
@@ -154,14 +101,12 @@ function segments(dir: string): string[] {
 }
 
 beforeAll(() => {
-  work = mkdtempSync(join(tmpdir(), 'shipshape-pitr-'));
-  chmodSync(work, 0o755);
-  asPostgres(work);
+  work = postgresDir(mkdtempSync(join(tmpdir(), 'shipshape-pitr-')));
 });
 
 afterAll(async () => {
   for (const c of commands) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-  await Promise.all(servers.map(stop));
+  await Promise.all(servers.map(stopPostgres));
   if (work) rmSync(work, { recursive: true, force: true });
 }, 60_000);
 
@@ -174,59 +119,55 @@ test('production archives within at most 60 s, under its own server name', () =>
 });
 
 test('a base backup plus archived WAL recovers, as the restore plan says, to a time between the rows and the destructive change', async () => {
-  const primaryData = join(work, 'primary');
-  const objectStore = join(work, 'object-store');
-  const archive = join(objectStore, walArchiver(cluster).serverName);
-  mkdirSync(archive, { recursive: true });
-  asPostgres(objectStore);
-  asPostgres(archive);
-  // 1 MB segments keep the copies small; the archiving mechanism is the same as with 16 MB.
-  runAsPostgres('initdb', ['-D', primaryData, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync', '--wal-segsize=1']);
-  appendFileSync(join(primaryData, 'postgresql.conf'), [
-    'fsync = off',
-    'wal_level = replica',
-    'archive_mode = on',
-    // Never overwrite a segment already archived (what Barman Cloud refuses too).
-    `archive_command = 'test ! -f ${archive}/%f && cp %p ${archive}/%f'`,
-    ...clusterParameters(cluster),
-    '',
-  ].join('\n'));
-  const primary = await start(primaryData, 'primary');
-  runAsPostgres('createdb', ['-h', primary.socket, '-U', 'postgres', 'portal']);
-  sql(primary, `CREATE TABLE students (id int PRIMARY KEY, name text NOT NULL);
+  const objectStore = postgresDir(join(work, 'object-store'));
+  const archive = postgresDir(join(objectStore, walArchiver(cluster).serverName));
+  const primary = await startPostgres(work, {
+    name: 'primary',
+    // 1 MB segments keep the copies small; the archiving mechanism is the same as with 16 MB.
+    initdb: ['--wal-segsize=1'],
+    conf: [
+      'wal_level = replica',
+      'archive_mode = on',
+      // Never overwrite a segment already archived (what Barman Cloud refuses too).
+      `archive_command = 'test ! -f ${archive}/%f && cp %p ${archive}/%f'`,
+      ...clusterParameters(cluster),
+    ],
+  });
+  servers.push(primary);
+  sql(primary, 'postgres', 'CREATE DATABASE portal');
+  portal(primary, `CREATE TABLE students (id int PRIMARY KEY, name text NOT NULL);
     CREATE TABLE enrollments (student_id int NOT NULL, course text NOT NULL);
     INSERT INTO students SELECT g, 'before backup ' || g FROM generate_series(1, 100) g;
     INSERT INTO enrollments SELECT g, 'course ' || (g % 7) FROM generate_series(1, 100) g;`);
 
   // 2. The base backup; pg_basebackup waits until the WAL it needs is archived, as Barman does.
   const backup = join(work, 'base-backup');
-  runAsPostgres('pg_basebackup', ['-h', primary.socket, '-U', 'postgres', '-D', backup, '-X', 'none', '--checkpoint=fast', '--no-sync']);
+  asPostgres(join(PG_BIN, 'pg_basebackup'), ['-h', primary.socket, '-U', 'postgres', '-D', backup, '-X', 'none', '--checkpoint=fast', '--no-sync']);
 
   // 3. Rows written after the backup: only the archived WAL can bring these back.
-  sql(primary, `INSERT INTO students SELECT g, 'after backup ' || g FROM generate_series(101, 250) g;
+  portal(primary, `INSERT INTO students SELECT g, 'after backup ' || g FROM generate_series(101, 250) g;
     INSERT INTO enrollments SELECT g, 'course ' || (g % 7) FROM generate_series(101, 250) g;`);
-  const target = sql(primary, `SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`);
+  const target = portal(primary, `SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`);
   expect(target).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
   // The plan is synthesized while the damage happens and the archive catches up.
   const planFile = join(work, 'restore-plan.yaml');
   const planned = restorePlan(target, planFile);
 
   // 4. The destructive change.
-  sql(primary, 'DELETE FROM enrollments WHERE course = \'course 3\'; DROP TABLE students;');
-  const destructiveLsn = sql(primary, 'SELECT pg_current_wal_lsn()');
-  const destructiveSegment = sql(primary, `SELECT pg_walfile_name('${destructiveLsn}')`);
+  portal(primary, 'DELETE FROM enrollments WHERE course = \'course 3\'; DROP TABLE students;');
+  const destructiveLsn = portal(primary, 'SELECT pg_current_wal_lsn()');
+  const destructiveSegment = portal(primary, `SELECT pg_walfile_name('${destructiveLsn}')`);
   const written = Date.now();
 
   // The new data directory the recovery starts from: the base backup (copied while the plan runs).
-  const restoredData = join(work, 'restored');
+  const restoredData = join(work, 'restored-data');
   cpSync(backup, restoredData, { recursive: true });
-  spawnSync('chown', ['-R', `${postgresUser.uid}:${postgresUser.gid}`, restoredData]);
-  chmodSync(restoredData, 0o700);
 
   // No pg_switch_wal(): archive_timeout alone must bring the last commits to the archive, which is
   // the RPO bound the configuration promises for a quiet database.
+  const primaryLog = () => `--- ${primary.log}\n${readFileSync(primary.log, 'utf8')}`;
   const archived = await waitFor(`segment ${destructiveSegment} in the archive through archive_timeout`, 30_000,
-    () => segments(archive).find((s) => s.slice(8) >= destructiveSegment.slice(8)));
+    () => segments(archive).find((s) => s.slice(8) >= destructiveSegment.slice(8)), { context: primaryLog });
   // When the archiver copied it (the copy's mtime), not when this busy process looked.
   expect(statSync(join(archive, archived)).mtimeMs - written).toBeLessThan((ARCHIVE_TIMEOUT_SECONDS + 10) * 1000);
 
@@ -247,44 +188,51 @@ test('a base backup plus archived WAL recovers, as the restore plan says, to a t
   expect(newServerName).not.toBe(source.serverName);
   expect(walArchiver(recoveryCluster).barmanObjectName).toBe(source.barmanObjectName);
   const sourceArchive = join(objectStore, source.serverName);
-  const newArchive = join(objectStore, newServerName);
-  mkdirSync(newArchive);
-  asPostgres(newArchive);
+  const newArchive = postgresDir(join(objectStore, newServerName));
 
   // Recovery into a new data directory, beside the damaged server (which keeps running, as the
   // production cluster does until the application is switched).
-  appendFileSync(join(restoredData, 'postgresql.conf'), [
-    ...clusterParameters(recoveryCluster),
-    `restore_command = 'cp ${sourceArchive}/%f %p'`,
-    `recovery_target_time = '${postgresTime(recovery.recoveryTarget.targetTime)}'`,
-    'recovery_target_action = promote',
-    // The recovered server archives to a new path: the old one stays as it was, for another try.
-    `archive_command = 'test ! -f ${newArchive}/%f && cp %p ${newArchive}/%f'`,
-    '',
-  ].join('\n'));
   writeFileSync(join(restoredData, 'recovery.signal'), '');
-  asPostgres(join(restoredData, 'recovery.signal'));
-  const restored = await start(restoredData, 'restored');
-  await waitFor('the recovered server to be promoted', 30_000, () => sql(restored, 'SELECT pg_is_in_recovery()') === 'f');
+  const restored = await startPostgres(work, {
+    name: 'restored',
+    data: restoredData,
+    conf: [
+      ...clusterParameters(recoveryCluster),
+      `restore_command = 'cp ${sourceArchive}/%f %p'`,
+      `recovery_target_time = '${postgresTime(recovery.recoveryTarget.targetTime)}'`,
+      'recovery_target_action = promote',
+      // The recovered server archives to a new path: the old one stays as it was, for another try.
+      `archive_command = 'test ! -f ${newArchive}/%f && cp %p ${newArchive}/%f'`,
+    ],
+  });
+  servers.push(restored);
+  const restoredLog = () => `--- ${restored.log}\n${readFileSync(restored.log, 'utf8')}`;
+  const promoted = async () => (await sqlAsync(restored, 'portal', 'SELECT pg_is_in_recovery()')) === 'f';
+  await waitFor('the recovered server to be promoted', 30_000, promoted, {
+    check: () => {
+      if (restored.process.exitCode !== null) throw new Error(`the recovered server exited with ${restored.process.exitCode}:\n${restoredLog()}`);
+    },
+    context: restoredLog,
+  });
 
   // 6. The rows are back and the destructive change is not.
-  expect(sql(restored, 'SELECT count(*), min(id), max(id) FROM students')).toBe('250|1|250');
-  expect(sql(restored, "SELECT count(*) FROM students WHERE name LIKE 'after backup %'")).toBe('150');
-  expect(sql(restored, "SELECT count(*) FROM enrollments WHERE course = 'course 3'")).toBe(String(
+  expect(portal(restored, 'SELECT count(*), min(id), max(id) FROM students')).toBe('250|1|250');
+  expect(portal(restored, "SELECT count(*) FROM students WHERE name LIKE 'after backup %'")).toBe('150');
+  expect(portal(restored, "SELECT count(*) FROM enrollments WHERE course = 'course 3'")).toBe(String(
     Array.from({ length: 250 }, (_, i) => i + 1).filter((g) => g % 7 === 3).length));
-  // The log reaches the file through a pipe this process reads between awaits: wait for the line.
-  await waitFor(`"recovery stopping before commit" in ${restored.log}`, 10_000,
-    () => existsSync(restored.log) && /recovery stopping before commit of transaction \d+, time /.test(readFileSync(restored.log, 'utf8')));
+  // The startup process writes this line to the log file itself before recovery ends, so it is
+  // there once the server is promoted.
+  expect(readFileSync(restored.log, 'utf8')).toMatch(/recovery stopping before commit of transaction \d+, time /);
   // A new timeline, and it goes to the new archive path only.
-  expect(sql(restored, 'SELECT timeline_id FROM pg_control_checkpoint()')).not.toBe('1');
-  sql(restored, 'CREATE TABLE after_recovery (id int); SELECT pg_switch_wal();');
+  expect(portal(restored, 'SELECT timeline_id FROM pg_control_checkpoint()')).not.toBe('1');
+  portal(restored, 'CREATE TABLE after_recovery (id int); SELECT pg_switch_wal();');
   await waitFor('the recovered server to archive to the new path', 15_000,
-    () => readdirSync(newArchive).some((f) => f.endsWith('.history')) && segments(newArchive).length > 0);
+    () => readdirSync(newArchive).some((f) => f.endsWith('.history')) && segments(newArchive).length > 0, { context: restoredLog });
   // The original archive only ever received timeline 1 (the damaged server's own WAL).
   expect(readdirSync(archive).filter((f) => !f.startsWith('00000001'))).toEqual([]);
   // The damaged server still shows the damage: nothing was recovered in place.
-  expect(sql(primary, "SELECT to_regclass('public.students') IS NULL")).toBe('t');
+  expect(portal(primary, "SELECT to_regclass('public.students') IS NULL")).toBe('t');
 
-  await stop(restored.process);
-  await stop(primary.process);
+  await stopPostgres(restored);
+  await stopPostgres(primary);
 }, 90_000);

@@ -16,7 +16,7 @@ import type { K8sObject } from '../pipeline/k8s-object';
 import { checkPolicy } from '../pipeline/policy';
 import { RedisSentinel } from '../charts/data/redis-sentinel';
 import {
-  REDIS_CONF, REDIS_SCRIPT, redisSentinelConfigFiles, redisSentinelConfigProps, SENTINEL_CONF, sentinelId,
+  catchUpTimeoutSeconds, REDIS_CONF, REDIS_SCRIPT, redisSentinelConfigFiles, redisSentinelConfigProps, SENTINEL_CONF, sentinelId,
 } from '../charts/data/redis-sentinel-config';
 import { AppNetworkPolicies } from '../charts/security/app-network-policies';
 import { synthObjects } from '../pipeline/synth';
@@ -231,6 +231,24 @@ describe('configuration', () => {
     expect(() => redisSentinelConfigFiles({ ...props, quorum: 4 })).toThrow(/quorum 4/);
     expect(() => redisSentinelConfigFiles({ ...props, members: [...props.members.slice(1), { host: "x'; rm -rf /", redisPort: 1, sentinelPort: 2 }] })).toThrow(/not a host name/);
     expect(() => redisSentinelConfigFiles({ ...props, paths: { ...props.paths, data: 'relative' } })).toThrow(/absolute path/);
+    // pre-stop must be able to wait for the replicas, then ask, within the pause.
+    expect(() => redisSentinelConfigFiles({ ...props, downAfterMilliseconds: 1999 })).toThrow(/down-after-milliseconds 1999 leaves pre-stop less than 1 s/);
+    expect(() => redisSentinelConfigFiles({ ...props, downAfterMilliseconds: 2000 })).not.toThrow();
+    expect(() => redisSentinelConfigFiles({ ...props, switchoverTimeoutSeconds: 4 })).toThrow(/switchover timeout 4 s leaves no time/);
+    expect(() => redisSentinelConfigFiles({ ...props, switchoverTimeoutSeconds: 5 })).not.toThrow();
+  });
+
+  test('pre-stop waits for the replicas at most half of down-after, in whole seconds, and pauses writes for the switchover timeout', () => {
+    const props = redisSentinelConfigProps(productionEnv);
+    const script = configData(synth(productionEnv))[REDIS_SCRIPT];
+    expect(props.downAfterMilliseconds).toBe(5000);
+    expect(script).toMatch(/^CATCHUP_TIMEOUT=2$/m);
+    expect(script).toMatch(/^SWITCHOVER_TIMEOUT=20$/m);
+    expect(script).toContain('CLIENT PAUSE "$((SWITCHOVER_TIMEOUT * 1000))" WRITE');
+    expect([2000, 3999, 4000, 5000, 9999, 30000].map((ms) => catchUpTimeoutSeconds({ downAfterMilliseconds: ms }))).toEqual([1, 1, 2, 2, 4, 15]);
+    const slower = redisSentinelConfigFiles({ ...props, downAfterMilliseconds: 9000 });
+    expect(slower[REDIS_SCRIPT]).toMatch(/^CATCHUP_TIMEOUT=4$/m);
+    expect(slower[SENTINEL_CONF]).toMatch(/^sentinel down-after-milliseconds student-portal 9000$/m);
   });
 
   test('the script passes shellcheck as POSIX sh (the image\'s /bin/sh is dash)', () => {

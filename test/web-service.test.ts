@@ -10,6 +10,7 @@ import { stringify } from 'yaml';
 import { imageReference, orderEnv, WebService } from '../charts/app/web-service';
 import { scratchVolumeName } from '../environments/model/names';
 import { envReferences } from '../environments/env-references';
+import { restrictedContainerSecurityContext } from '../charts/common/pod-security';
 import { selectorLabels } from '../environments/model/identity';
 import type { K8sObject } from '../pipeline/k8s-object';
 import { environments } from '../environments/index';
@@ -124,14 +125,8 @@ describe('pod security', () => {
   test('restricted: non-root, no escalation, all capabilities dropped, seccomp RuntimeDefault', () => {
     const pod = podSpec(objects);
     expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 1001, seccompProfile: { type: 'RuntimeDefault' } });
-    expect(container(objects).securityContext).toEqual({
-      allowPrivilegeEscalation: false,
-      capabilities: { drop: ['ALL'] },
-      privileged: false,
-      readOnlyRootFilesystem: true,
-      runAsNonRoot: true,
-      seccompProfile: { type: 'RuntimeDefault' },
-    });
+    // The one definition of restricted (its fields: test/pod-security.test.ts), not a copy.
+    expect(container(objects).securityContext).toEqual(restrictedContainerSecurityContext());
   });
 
   test('the root filesystem is read-only and every writable path is its own emptyDir', () => {

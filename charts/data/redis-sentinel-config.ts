@@ -59,7 +59,10 @@ export interface RedisSentinelConfigProps {
   readonly cliTimeoutSeconds: number;
   /** How long a starting sentinel waits for the master's host name to resolve. */
   readonly resolveTimeoutSeconds: number;
-  /** How long a stopping master waits for the sentinels to promote a replica in its place. */
+  /**
+   * How long a stopping master holds writes back (CLIENT PAUSE) while the sentinels promote a replica
+   * in its place: pre-stop never outlasts it, and never asks for a failover once it has passed.
+   */
   readonly switchoverTimeoutSeconds: number;
 }
 
@@ -107,6 +110,18 @@ export function sentinelId(masterSet: string, ordinal: number): string {
   return createHash('sha1').update(`shipshape/${masterSet}/sentinel-${ordinal}`).digest('hex');
 }
 
+/**
+ * How long pre-stop waits, with writes paused, for the replicas to acknowledge every write before it
+ * asks for a failover anyway: half of down-after-milliseconds, in whole seconds. Under CLIENT PAUSE
+ * WRITE a sentinel's hello PUBLISH to the master blocks, and its PINGs on the same connection queue
+ * behind it: from then on (within 2 s of the pause) the master looks unreachable to that sentinel,
+ * which calls it down after down-after-milliseconds and starts a failover of its own. Half leaves
+ * the other half for asking and for the promotion to begin before that can happen.
+ */
+export function catchUpTimeoutSeconds(props: Pick<RedisSentinelConfigProps, 'downAfterMilliseconds'>): number {
+  return Math.max(1, Math.floor(props.downAfterMilliseconds / 2 / 1000));
+}
+
 /** A value the script receives as a single-quoted sh word. */
 function shQuote(value: string): string {
   return `'${value.replaceAll("'", `'\\''`)}'`;
@@ -119,6 +134,13 @@ function check(props: RedisSentinelConfigProps): void {
   for (const m of props.members) if (!word.test(m.host)) throw new Error(`member host ${JSON.stringify(m.host)} is not a host name or address`);
   if (!word.test(props.masterSet)) throw new Error(`master set ${JSON.stringify(props.masterSet)} is not a plain name`);
   for (const p of Object.values(props.paths)) if (!/^\/[A-Za-z0-9._/-]*$/.test(p)) throw new Error(`path ${JSON.stringify(p)} is not a plain absolute path`);
+  const catchUp = catchUpTimeoutSeconds(props);
+  if (catchUp * 2000 > props.downAfterMilliseconds) {
+    throw new Error(`down-after-milliseconds ${props.downAfterMilliseconds} leaves pre-stop less than 1 s to wait for the replicas (it waits half of it)`);
+  }
+  if (props.switchoverTimeoutSeconds <= catchUp + props.cliTimeoutSeconds) {
+    throw new Error(`switchover timeout ${props.switchoverTimeoutSeconds} s leaves no time to ask for a failover after the replicas' ${catchUp} s`);
+  }
 }
 
 /** `redis.conf`: everything but what differs per member or is secret (the script adds those). */
@@ -211,6 +233,9 @@ SENTINEL_RUNTIME_DIR=${shQuote(p.paths.sentinelRuntime)}
 CLI_TIMEOUT=${p.cliTimeoutSeconds}
 RESOLVE_TIMEOUT=${p.resolveTimeoutSeconds}
 SWITCHOVER_TIMEOUT=${p.switchoverTimeoutSeconds}
+CATCHUP_TIMEOUT=${catchUpTimeoutSeconds(p)}
+# Set by pre-stop: the end of its write pause (epoch seconds); every redis-cli call ends before it.
+DEADLINE=
 
 say() { printf 'redis-sentinel.sh: %s\\n' "$*" >&2; }
 # printf, not echo: dash's echo would turn a password's backslashes into escapes.
@@ -240,10 +265,23 @@ case "$REDIS_PASSWORD" in *'
 REDISCLI_AUTH=$REDIS_PASSWORD
 export REDISCLI_AUTH
 
-# cli <host> <port> <command…>: one bounded redis-cli call, raw output.
+# seconds_left: whole seconds certainly left before DEADLINE. date +%s rounds the time down, so
+# one second less: a call bounded by it ends before the deadline, however late in its second it starts.
+seconds_left() {
+  line "$(( DEADLINE - $(date +%s) - 1 ))"
+}
+
+# cli <host> <port> <command…>: one redis-cli call, raw output, bounded by CLI_TIMEOUT and, once
+# DEADLINE is set, by the time left before it (with none left, it fails without a call).
 cli() {
   _host=$1; _port=$2; shift 2
-  timeout "$CLI_TIMEOUT" redis-cli --no-auth-warning -h "$_host" -p "$_port" "$@" 2>/dev/null
+  _limit=$CLI_TIMEOUT
+  if [ -n "$DEADLINE" ]; then
+    _left=$(seconds_left)
+    [ "$_left" -gt 0 ] || return 1
+    [ "$_left" -ge "$_limit" ] || _limit=$_left
+  fi
+  timeout "$_limit" redis-cli --no-auth-warning -h "$_host" -p "$_port" "$@" 2>/dev/null
 }
 
 # sentinel_master <host> <port>: prints "host port" of the master that sentinel reports.
@@ -341,56 +379,120 @@ run_sentinel() {
   exec redis-sentinel "$_conf"
 }
 
-# replicas_caught_up <offset>: whether every online replica of this master has acknowledged that
-# replication offset (a replica acknowledges what it has once a second).
-replicas_caught_up() {
+# replicas_behind <offset>: prints the online replicas of this master (host:port, space-separated)
+# that have not yet acknowledged that replication offset; nothing when all have. A replica
+# acknowledges what it holds once a second. Fails when this master does not answer.
+replicas_behind() {
   _info=$(cli 127.0.0.1 "$SELF_REDIS_PORT" INFO replication) || return 1
-  for _off in $(printf '%s\\n' "$_info" | tr -d '\\r' | sed -n 's/^slave[0-9]*:.*,state=online,offset=\\([0-9]*\\),.*/\\1/p'); do
-    [ "$_off" -ge "$1" ] || return 1
+  # One "host:port,offset" word per online replica.
+  _acks=$(printf '%s\\n' "$_info" | tr -d '\\r' \\
+    | sed -n 's/^slave[0-9]*:ip=\\([^,]*\\),port=\\([0-9]*\\),state=online,offset=\\([0-9]*\\),.*/\\1:\\2,\\3/p')
+  _behind=
+  for _r in $_acks; do
+    [ "\${_r##*,}" -ge "$1" ] || _behind="$_behind \${_r%,*}"
   done
+  line "\${_behind# }"
 }
 
-# Before a master stops (rolling update, drain): pause writes, wait until the replicas hold every
-# write acknowledged so far, ask a sentinel to promote one now, and wait until the sentinels name
-# the new master, so clients move within seconds instead of after down-after-milliseconds. Writes
-# that arrive meanwhile wait and then fail over with their client rather than land on a master
-# that is about to become a replica. The pause and every wait end together, SWITCHOVER_TIMEOUT
-# after the start: writes never resume while the hand-over is still under way. Never fails: the
-# pod stops either way.
+# sentinel_state <host> <port>: prints "host port flags" of the master as that sentinel has it
+# configured (it changes when a failover ends) and its flags (failover_in_progress while one runs).
+sentinel_state() {
+  _out=$(cli "$1" "$2" SENTINEL MASTER "$MASTER_SET") || return 1
+  # Name and value lines alternate, in the order name, ip, port, runid, flags.
+  _state=$(printf '%s\\n' "$_out" | sed -n -e '/^ip$/{n;p;}' -e '/^port$/{n;p;}' -e '/^flags$/{n;p;}' | tr '\\n' ' ')
+  # shellcheck disable=SC2086
+  set -- $_state
+  [ $# -eq 3 ] || return 1
+  case "$2" in '' | *[!0-9]*) return 1 ;; esac
+  line "$1 $2 $3"
+}
+
+# Before a master stops (rolling update, drain): hand mastership to a replica that holds every write
+# this master acknowledged, so clients move within seconds instead of after down-after-milliseconds.
+#
+# 1. Pause writes (CLIENT PAUSE WRITE) for SWITCHOVER_TIMEOUT s. A write that arrives later waits, and
+#    then fails with its connection when this master stops: it never lands on a master that is about
+#    to be replaced. The end of the pause is the deadline of everything below; the hook returns by
+#    then and every redis-cli call is bounded by the time left, so it never asks for a failover, or
+#    waits, once writes could be flowing again.
+# 2. Wait until every online replica has acknowledged the offset of the last acknowledged write, for
+#    at most CATCHUP_TIMEOUT s, half of down-after-milliseconds: the pause blocks a sentinel's hello
+#    PUBLISH and its PINGs queue behind it, so from down-after-milliseconds into the pause the
+#    sentinels can call this master down and start a failover of their own; the other half is for
+#    asking and for the promotion to start. Replication is asynchronous and the sentinels rank
+#    replicas by offsets they read up to 10 s ago: this wait is what makes any replica they pick hold
+#    every acknowledged write. At the cap a failover is asked anyway. The sentinels never pick a
+#    replica they call down or that has not answered them for 5 s; one that still answers them but
+#    lags can be picked, and the writes it lacks are then lost, as they would be in the failover the
+#    sentinels would start themselves.
+# 3. Unless a sentinel already names another master (it was replaced and has not been told yet) or
+#    reports a failover in progress, ask the sentinels in turn for a failover: OK (it starts one) and
+#    INPROG (one is already under way) both keep the pause. Asking while another is under way would
+#    start a second, competing one: two replicas promoted at once.
+# 4. Wait until a sentinel names the new master; ask again if the failover ended without one.
+#    If no sentinel will fail over, resume writes and stop as master (the sentinels fail over after
+#    down-after-milliseconds). If the deadline comes first, the pause ends and the pod stops.
+# Never fails: the pod stops either way.
 pre_stop() {
+  DEADLINE=$(( $(date +%s) + SWITCHOVER_TIMEOUT ))
   is_master 127.0.0.1 "$SELF_REDIS_PORT" || return 0
-  _deadline=$(( $(date +%s) + SWITCHOVER_TIMEOUT ))
-  cli 127.0.0.1 "$SELF_REDIS_PORT" CLIENT PAUSE "$((SWITCHOVER_TIMEOUT * 1000))" WRITE >/dev/null || true
-  # Replication is asynchronous, and the sentinels pick the replica to promote by offsets they read
-  # up to 10 s ago: without this wait, the writes of the last moments before the pause could be
-  # missing from the one promoted.
+  # The deadline was taken before the pause began and rounded down: it never falls after its end.
+  cli 127.0.0.1 "$SELF_REDIS_PORT" CLIENT PAUSE "$((SWITCHOVER_TIMEOUT * 1000))" WRITE >/dev/null || :
+  say "writes paused for up to $SWITCHOVER_TIMEOUT s"
   _offset=$(cli 127.0.0.1 "$SELF_REDIS_PORT" INFO replication | tr -d '\\r' | sed -n 's/^master_repl_offset:\\([0-9]*\\)$/\\1/p')
   if [ -n "$_offset" ]; then
-    until replicas_caught_up "$_offset"; do
-      if [ "$(date +%s)" -ge "$_deadline" ]; then say "replicas still behind offset $_offset"; break; fi
+    _waited=0
+    _behind=$(replicas_behind "$_offset") || _behind='(this master did not answer)'
+    [ -z "$_behind" ] || say "waiting up to $CATCHUP_TIMEOUT s for replicas to acknowledge offset $_offset: $_behind"
+    while [ -n "$_behind" ] && [ "$_waited" -lt "$CATCHUP_TIMEOUT" ]; do
       sleep 1
+      _waited=$((_waited + 1))
+      _behind=$(replicas_behind "$_offset") || _behind='(this master did not answer)'
     done
-  fi
-  _asked=
-  for _o in $MEMBERS; do
-    member "$_o"
-    _reply=$(cli "$m_host" "$m_sentinel_port" SENTINEL FAILOVER "$MASTER_SET") || continue
-    case "$_reply" in OK*) _asked=$m_host; break ;; esac
-  done
-  if [ -z "$_asked" ]; then
-    cli 127.0.0.1 "$SELF_REDIS_PORT" CLIENT UNPAUSE >/dev/null || true
-    say "no sentinel would fail over; stopping as master"
-    return 0
-  fi
-  say "sentinel $_asked is promoting a replica"
-  while [ "$(date +%s)" -lt "$_deadline" ]; do
-    if _m=$(sentinel_master "$m_host" "$m_sentinel_port") && [ "$_m" != "$SELF_HOST $SELF_REDIS_PORT" ]; then
-      say "new master: $_m"
-      return 0
+    if [ -n "$_behind" ]; then
+      say "still behind offset $_offset after $CATCHUP_TIMEOUT s: $_behind; asking for a failover anyway"
+    else
+      say "replicas acknowledged offset $_offset"
     fi
+  fi
+  _underway=
+  while [ "$(seconds_left)" -gt 0 ]; do
+    # The sentinel running the failover names the promoted replica as soon as it is promoted.
+    if [ -n "$_underway" ] && _m=$(sentinel_master "\${_underway%:*}" "\${_underway##*:}"); then
+      [ "$_m" = "$SELF_HOST $SELF_REDIS_PORT" ] || { say "new master: $_m"; return 0; }
+    fi
+    _running=
+    for _o in $MEMBERS; do
+      member "$_o"
+      _state=$(sentinel_state "$m_host" "$m_sentinel_port") || continue
+      # A failover has ended: this sentinel has the new master configured.
+      case "$_state" in "$SELF_HOST $SELF_REDIS_PORT "*) ;; *) say "new master: \${_state% *}"; return 0 ;; esac
+      case "$_state" in *failover_in_progress*) [ -n "$_running" ] || _running=$m_host:$m_sentinel_port ;; esac
+    done
+    if [ -n "$_running" ]; then
+      [ "$_running" = "$_underway" ] || say "sentinel $_running has a failover in progress; writes stay paused"
+      _underway=$_running
+    else
+      _underway=
+      for _o in $MEMBERS; do
+        member "$_o"
+        # An error reply is printed; redis-cli exits 0 or 1 on it depending on its version.
+        _reply=$(cli "$m_host" "$m_sentinel_port" SENTINEL FAILOVER "$MASTER_SET") || :
+        case "$_reply" in
+          OK*) _underway=$m_host:$m_sentinel_port; say "sentinel $_underway is promoting a replica"; break ;;
+          INPROG*) _underway=$m_host:$m_sentinel_port; say "sentinel $_underway has a failover in progress; writes stay paused"; break ;;
+        esac
+      done
+      if [ -z "$_underway" ]; then
+        cli 127.0.0.1 "$SELF_REDIS_PORT" CLIENT UNPAUSE >/dev/null || :
+        say "no sentinel would fail over; stopping as master"
+        return 0
+      fi
+    fi
+    [ "$(seconds_left)" -gt 0 ] || break
     sleep 1
   done
-  say "no new master within $SWITCHOVER_TIMEOUT s"
+  say "no new master before the pause ended ($SWITCHOVER_TIMEOUT s)"
 }
 
 # Probes: exit 0 when healthy. Loading the AOF counts as alive (a large one takes a while), but

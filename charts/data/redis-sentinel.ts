@@ -199,8 +199,9 @@ export class RedisSentinel extends Construct {
             automountServiceAccountToken: false,
             enableServiceLinks: false,
             securityContext: restrictedPodSecurityContext(REDIS_IMAGE_UID),
-            // pre-stop's wait for a new master, then Redis's own shutdown (up to 10 s for replicas
-            // to catch up, then the AOF is flushed), with room to spare.
+            // pre-stop (it returns by the end of its write pause, switchoverTimeoutSeconds), then
+            // Redis's own shutdown (up to 10 s for replicas to catch up, then the AOF is flushed),
+            // with room to spare.
             terminationGracePeriodSeconds: sw + 30,
             affinity: {
               // One member per node, always: two members on one node would be lost together, and

@@ -1,26 +1,38 @@
 /**
  * Runs the shipped backup scripts as the CronJobs run them, against real components: a throwaway
- * PostgreSQL 15 (Debian's; production runs 17, the scripts are version-agnostic) on a Unix socket,
- * and restic repositories in local folders instead of s3: URLs.
+ * PostgreSQL on a Unix socket, and restic repositories in local folders instead of s3: URLs.
  *
  * A script's environment is the one its container gets in the synthesized CronJob, with only the
  * settings that name places of this machine replaced (repository URL, socket, scratch folders, the
  * restic binary and password file). Every replaced name must exist in the container's env, so a
  * renamed variable fails here rather than in the cluster. Scripts, servers and restic all run as
- * the postgres user: initdb refuses root, and the pods run as non-root too.
+ * the postgres user: initdb refuses root, and the pods run as non-root too. They run in UTC, as the
+ * pods do (no TZ in their image), whatever zone this machine is set to.
+ *
+ * The tools are this machine's, not the pinned images': PostgreSQL 15 (Debian's postgresql-15)
+ * where the pods and the Cluster run POSTGRES_IMAGE (PostgreSQL 17), and restic 0.14 (Debian's)
+ * where the pods run RESTIC_IMAGE (restic 0.18.1); see charts/common/images.ts. So what passes here
+ * is the scripts' logic, their exit codes and their reading of 0.14's output; a flag or message
+ * that only the newer versions have is not run (see retryLockOverride), and a parameter PostgreSQL
+ * 15 does not know fails here although 17 would take it.
  */
 import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node:child_process';
 import { createCipheriv, createHash, randomBytes } from 'node:crypto';
-import { appendFileSync, chmodSync, chownSync, closeSync, cpSync, openSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync, chmodSync, chownSync, closeSync, cpSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import type { K8sObject } from '../../pipeline/k8s-object';
 import { scriptsDirectory } from '../../charts/backup/backup-scripts';
+import { RESTIC_IMAGE } from '../../charts/common/images';
 import { synthObjects } from '../../pipeline/synth';
 import { environments } from '../../environments/index';
 import { resolveEnvironments } from '../../environments/load';
 import { mac, makeKeyCheap, masterKey } from './restic-fast-key';
 import type { Environment } from '../../environments/schema';
+import { waitFor } from './wait';
 
 export const PG_BIN = '/usr/lib/postgresql/15/bin';
 export const SCRIPTS = scriptsDirectory();
@@ -70,7 +82,7 @@ export function giveToPostgres(path: string): void {
   if (statSync(path).isDirectory()) for (const entry of readdirSync(path)) giveToPostgres(join(path, entry));
 }
 
-const BASE_ENV = { PATH: `${PG_BIN}:/usr/local/bin:/usr/bin:/bin`, LC_ALL: 'C.UTF-8', LANG: 'C.UTF-8' };
+const BASE_ENV = { PATH: `${PG_BIN}:/usr/local/bin:/usr/bin:/bin`, LC_ALL: 'C.UTF-8', LANG: 'C.UTF-8', TZ: 'Etc/UTC' };
 
 /** A command as the postgres user; throws with its output when it fails. */
 export function asPostgres(cmd: string, args: string[], env: Record<string, string> = {}, input?: string): string {
@@ -79,34 +91,82 @@ export function asPostgres(cmd: string, args: string[], env: Record<string, stri
   return r.stdout;
 }
 
+/**
+ * A command as the postgres user without blocking the event loop, so that a waitFor deadline holds
+ * while it runs (spawnSync would hold the deadline up until its own timeout); killed after `timeoutMs`.
+ */
+export function asPostgresAsync(cmd: string, args: string[], timeoutMs = 10_000): Promise<ScriptRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { ...postgresUser, env: BASE_ENV, stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL' });
+    let stdout = '';
+    let stderr = '';
+    child.stdout?.on('data', (chunk: Buffer) => { stdout += chunk; });
+    child.stderr?.on('data', (chunk: Buffer) => { stderr += chunk; });
+    child.once('error', reject);
+    child.once('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
 // ---------------------------------------------------------------------------------------------
 // PostgreSQL
 
 export interface Server { readonly socket: string; readonly data: string; readonly process: ChildProcess; readonly log: string }
 
-async function waitFor(what: string, timeoutMs: number, probe: () => boolean): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!probe()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 30));
-  }
+export interface PostgresOptions {
+  /** Names its data directory, socket folder and log in `work`. @default 'pg' */
+  readonly name?: string;
+  /** More initdb arguments (a WAL segment size). */
+  readonly initdb?: readonly string[];
+  /** Start on this data directory (a copied base backup) instead of a new initdb: it is given to postgres, mode 700. */
+  readonly data?: string;
+  /** postgresql.conf lines, after the harness's own (fsync = off on a new data directory), so they win. */
+  readonly conf?: readonly string[];
 }
 
-/** initdb (as postgres, fsync off) and a server listening only on a socket in `work`. */
-export async function startPostgres(work: string, name = 'pg'): Promise<Server> {
-  const data = join(work, `${name}-data`);
+/**
+ * A server listening only on a socket in `work` (listen_addresses is set on the command line, so
+ * no configuration can open TCP), its log written by the server itself to `<name>.log`: a log
+ * read through a pipe fills the pipe and stalls postgres whenever this process is busy in a
+ * spawnSync. Resolves once pg_isready answers; a server that exits or does not answer within 30 s
+ * fails with its log, and is killed.
+ */
+export async function startPostgres(work: string, options: PostgresOptions = {}): Promise<Server> {
+  const name = options.name ?? 'pg';
   const socket = postgresDir(join(work, `${name}-socket`));
   const log = join(work, `${name}.log`);
-  asPostgres(join(PG_BIN, 'initdb'), ['-D', data, '-U', 'postgres', '--auth=trust', '--no-sync', '--encoding=UTF8', '--no-locale']);
-  const child = spawn(join(PG_BIN, 'postgres'), ['-D', data, '-k', socket, '-c', 'listen_addresses=', '-c', 'fsync=off'], {
-    ...postgresUser, stdio: ['ignore', 'ignore', 'pipe'], env: BASE_ENV,
-  });
-  child.stderr?.on('data', (chunk: Buffer) => appendFileSync(log, chunk));
-  await waitFor(`PostgreSQL to accept connections (log: ${log})`, 30_000, () => {
-    if (child.exitCode !== null) throw new Error(`postgres exited with ${child.exitCode}:\n${existsSync(log) ? readFileSync(log, 'utf8') : ''}`);
-    return spawnSync(join(PG_BIN, 'pg_isready'), ['-h', socket, '-q'], { timeout: 5_000 }).status === 0;
-  });
-  return { socket, data, process: child, log };
+  let data = options.data;
+  if (data === undefined) {
+    data = join(work, `${name}-data`);
+    const initdbArgs = ['-D', data, '-U', 'postgres', '--auth=trust', '--no-sync', '--encoding=UTF8', '--no-locale', ...(options.initdb ?? [])];
+    asPostgres(join(PG_BIN, 'initdb'), initdbArgs);
+    appendFileSync(join(data, 'postgresql.conf'), 'fsync = off\n');
+  } else {
+    giveToPostgres(data);
+    chmodSync(data, 0o700);
+  }
+  if (options.conf) appendFileSync(join(data, 'postgresql.conf'), `${options.conf.join('\n')}\n`);
+  const out = openSync(log, 'a');
+  let child: ChildProcess;
+  try {
+    child = spawn(join(PG_BIN, 'postgres'), ['-D', data, '-k', socket, '-c', 'listen_addresses='], {
+      ...postgresUser, stdio: ['ignore', out, out], env: BASE_ENV,
+    });
+  } finally {
+    closeSync(out);
+  }
+  const server = { socket, data, process: child, log };
+  const logText = () => `--- ${log}\n${existsSync(log) ? readFileSync(log, 'utf8') : ''}`;
+  try {
+    await waitFor(`PostgreSQL ${name} to accept connections`, 30_000,
+      async () => (await asPostgresAsync(join(PG_BIN, 'pg_isready'), ['-h', socket, '-q'], 5_000)).status === 0, {
+        check: () => { if (child.exitCode !== null) throw new Error(`postgres ${name} exited with ${child.exitCode}:\n${logText()}`); },
+        context: logText,
+      });
+  } catch (error) {
+    child.kill('SIGKILL');
+    throw error;
+  }
+  return server;
 }
 
 /** SIGINT (fast shutdown), then SIGKILL if it is not gone within 15 s. */
@@ -123,6 +183,14 @@ export async function stopPostgres(server: Server | undefined): Promise<void> {
 /** psql, tuples only, unaligned, stopping at the first error. */
 export function sql(server: Server, database: string, script: string): string {
   return asPostgres(join(PG_BIN, 'psql'), ['-h', server.socket, '-U', 'postgres', '-d', database, '-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-c', script]).trim();
+}
+
+/** `sql` without blocking the event loop: for probes in waitFor. */
+export async function sqlAsync(server: Server, database: string, script: string): Promise<string> {
+  const args = ['-h', server.socket, '-U', 'postgres', '-d', database, '-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-c', script];
+  const r = await asPostgresAsync(join(PG_BIN, 'psql'), args);
+  if (r.status !== 0) throw new Error(`psql -c ${JSON.stringify(script)} failed (${r.status}):\n${r.stdout}${r.stderr}`);
+  return r.stdout.trim();
 }
 
 /** md5 of a table's rows in a fixed order: equal checksums, equal contents. */
@@ -209,6 +277,34 @@ export function resticDumpToFile(repository: string, passwordFile: string, snaps
     closeSync(fd);
     rmSync(cache, { recursive: true, force: true });
   }
+}
+
+const version = (text: string, pattern: RegExp): number[] => {
+  const m = pattern.exec(text);
+  if (!m) throw new Error(`no version in ${JSON.stringify(text)}`);
+  return m[1].split('.').map(Number);
+};
+const atLeast = (v: readonly number[], min: readonly number[]) => {
+  const i = v.findIndex((n, k) => n !== (min[k] ?? 0));
+  return i < 0 || v[i] > (min[i] ?? 0);
+};
+
+/** --retry-lock came with restic 0.16. */
+const RETRY_LOCK_SINCE = [0, 16, 0];
+let resticHere: number[] | undefined;
+
+/**
+ * The override a test gives RESTIC_RETRY_LOCK: none when restic here takes --retry-lock, else
+ * null (left out; Debian's 0.14 would reject the flag). What is left out is asserted instead: the
+ * container sets a wait, and the restic its pod runs (RESTIC_IMAGE's tag) has the flag.
+ */
+export function retryLockOverride(c: K8sObject): { RESTIC_RETRY_LOCK?: null } {
+  const wait = containerEnv(c, {}).RESTIC_RETRY_LOCK;
+  if (!/^[1-9][0-9]*[smh]$/.test(wait ?? '')) throw new Error(`container ${c.name} sets no RESTIC_RETRY_LOCK wait (${wait})`);
+  const pinned = version(RESTIC_IMAGE, /:(\d+\.\d+\.\d+)@/);
+  if (!atLeast(pinned, RETRY_LOCK_SINCE)) throw new Error(`RESTIC_IMAGE is restic ${pinned.join('.')}, which has no --retry-lock`);
+  resticHere ??= version(asPostgres(RESTIC, ['version']), /^restic (\d+\.\d+\.\d+)/);
+  return atLeast(resticHere, RETRY_LOCK_SINCE) ? {} : { RESTIC_RETRY_LOCK: null };
 }
 
 /** A new repository, its key made cheap to derive (see restic-fast-key.ts). */
@@ -357,7 +453,42 @@ export function retentionPolicyLine(c: K8sObject): string {
   return `Applying Policy: keep ${rules.join(', ')} snapshots`;
 }
 
+/**
+ * A fixed-offset time zone (for TZ) in which the current wall-clock hour (day) has the longest to
+ * run: at least 30 minutes (23 hours). restic's --keep-hourly and --keep-daily bucket snapshots by
+ * the wall-clock time of the zone each one recorded, so runs started there in that time share a
+ * bucket whatever the time of day the test runs at. For an hour, UTC or India's zone, whose hours
+ * turn at half past UTC's (UTC+05:30); for a day, the Etc/GMT±n zone where the day has just begun.
+ */
+export function zoneKeepingThe(unit: 'hour' | 'day', now = Date.now()): { TZ: string } {
+  const length = unit === 'hour' ? 3_600_000 : 86_400_000;
+  const zones = unit === 'hour'
+    ? [{ TZ: 'Etc/UTC', offsetMinutes: 0 }, { TZ: 'Asia/Kolkata', offsetMinutes: 330 }]
+    // Etc/GMT-14 is UTC+14: POSIX signs, inverted.
+    : Array.from({ length: 27 }, (_, i) => i - 12)
+      .map((h) => ({ TZ: h === 0 ? 'Etc/UTC' : `Etc/GMT${h > 0 ? '-' : '+'}${Math.abs(h)}`, offsetMinutes: 60 * h }));
+  const left = (offsetMinutes: number) => length - ((now + offsetMinutes * 60_000) % length);
+  const [best] = [...zones].sort((a, b) => left(b.offsetMinutes) - left(a.offsetMinutes));
+  return { TZ: best.TZ };
+}
+
 /** For failure messages: what the script said. */
 export function output(run: ScriptRun): string {
   return `exit ${run.status}\n--- stdout\n${run.stdout}\n--- stderr\n${run.stderr}`;
+}
+
+/**
+ * The places of this machine in a restic container's (`c`'s) environment: the repository, the
+ * binary, the key and the pod's own volumes; the rest is the CronJob's.
+ */
+export function resticPlaces(c: K8sObject, repository: string, passwordFile: string, pod: PodDirs): Record<string, string | null> {
+  return {
+    RESTIC_REPOSITORY: repository,
+    RESTIC_BIN: RESTIC,
+    RESTIC_PASSWORD_FILE: passwordFile,
+    RESTIC_CACHE_DIR: join(pod.scratch, 'restic-cache'),
+    ...retryLockOverride(c),
+    HOME: pod.tmp,
+    TMPDIR: pod.scratch,
+  };
 }

@@ -3,7 +3,8 @@
  * give them: a connection held open across steps (WAIT counts only what that connection wrote; a
  * write held by CLIENT PAUSE stays pending on it) and calls that do not block jest's event loop.
  * Replies come back in order; an error reply is a RedisError value, not a rejection, so a test can
- * assert on it. A closed connection rejects everything still pending.
+ * assert on it. A closed connection rejects everything still pending. Live tests bound every call
+ * (commandWithin, or a probe raced by waitFor) except a write that is meant to be held.
  */
 import { connect, type Socket } from 'node:net';
 
@@ -89,7 +90,10 @@ export class RedisConnection {
     }
   }
 
-  /** Sends one command; resolves with its reply (an error reply included) in the order sent. */
+  /**
+   * Sends one command; resolves with its reply (an error reply included) in the order sent. Waits as
+   * long as the server does: for a write held by CLIENT PAUSE, that is the point.
+   */
   command(...args: (string | number)[]): Promise<Reply> {
     if (this.closed) return Promise.reject(this.closed);
     const parts = args.map(String);
@@ -98,6 +102,26 @@ export class RedisConnection {
       this.pending.push({ resolve, reject });
       this.socket.write(encoded);
     });
+  }
+
+  /**
+   * command(), bounded: when no reply has come within `timeoutMs`, the connection is closed (any later
+   * reply would be out of step) and this and every other pending command reject.
+   */
+  async commandWithin(timeoutMs: number, ...args: (string | number)[]): Promise<Reply> {
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const error = new Error(`no reply to ${String(args[0])} within ${timeoutMs} ms`);
+        this.socket.destroy(error);
+        reject(error);
+      }, timeoutMs);
+    });
+    try {
+      return await Promise.race([this.command(...args), expired]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   close(): void {
