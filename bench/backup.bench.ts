@@ -80,7 +80,8 @@ const production = (() => {
   if (!env) throw new Error('no production environment in environments/');
   return env;
 })();
-const pgConfig = production.data.postgres;
+const pgConfig = production.data.postgres ?? (() => { throw new Error('the production environment has no data.postgres to benchmark'); })();
+const backupConfig = production.backups ?? (() => { throw new Error('the production environment has no backups to benchmark'); })();
 const liveCluster = synthObjects(production).map((o) => o.object).find((o) => o.kind === 'Cluster');
 if (!liveCluster) throw new Error('production synthesizes no CloudNativePG Cluster');
 const synchronous = liveCluster.spec.postgresql?.synchronous as { method?: string; number?: number; dataDurability?: string } | undefined;
@@ -430,8 +431,8 @@ async function main(): Promise<Results> {
       archiveTimeoutSeconds: pgConfig.archiveTimeoutSeconds,
       synchronous,
       instances: pgConfig.instances,
-      databaseDumpSchedule: production.backups.databaseSchedule,
-      filesSchedule: production.backups.filesSchedule,
+      databaseDumpSchedule: backupConfig.databaseSchedule,
+      filesSchedule: backupConfig.filesSchedule,
       baseBackupSchedule: pgConfig.baseBackupSchedule,
       retentionPolicy: pgConfig.retentionPolicy,
     },

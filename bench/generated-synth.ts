@@ -34,7 +34,7 @@ async function main(): Promise<number> {
 
   let files: Map<string, string>;
   try {
-    files = await synthesizeAll([def], root);
+    ({ files } = await synthesizeAll([def], root));
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
     process.stderr.write(`generated-synth: ${e.problems.length} problem(s):\n`);

@@ -3,7 +3,7 @@
  * problems with the path of the field to change, so a message can say exactly where to look.
  */
 import { INJECTED_ENV } from './model/injected-env';
-import { dataEndpoints, reservedNames, scratchVolumeName } from './model/names';
+import { clusterName, dataEndpoints, reservedNames, scratchVolumeName } from './model/names';
 import { MAX_CONNECTIONS } from './model/postgres';
 import { envReferences } from './env-references';
 import type { Environment, ServiceConfig } from './schema';
@@ -199,10 +199,10 @@ function platformRules(env: Environment): Problem[] {
   }
   const derived = [`${env.app.name}-${env.name}`, ...reservedNames(env)].sort((a, b) => b.length - a.length)[0];
   // A StatefulSet's pods get a controller-revision-hash label made of its name and 11 more characters.
-  const statefulSet = dataEndpoints(env).redis.name;
+  const statefulSet = dataEndpoints(env).redis?.name;
   if (derived.length > MAX_NAME) {
     out.push({ path: 'app.name', message: `("${env.app.name}") is too long: "${derived}", made from it, has ${derived.length} characters and Kubernetes allows ${MAX_NAME}` });
-  } else if (statefulSet.length > MAX_STATEFULSET_NAME) {
+  } else if (statefulSet && statefulSet.length > MAX_STATEFULSET_NAME) {
     out.push({ path: 'app.name', message: `("${env.app.name}") is too long: the StatefulSet "${statefulSet}", made from it, has ${statefulSet.length} characters and Kubernetes allows ${MAX_STATEFULSET_NAME}` });
   }
   if (env.hsts.preload && env.hsts.maxAgeSeconds < HSTS_PRELOAD_MIN_AGE) {
@@ -223,9 +223,8 @@ function platformRules(env: Environment): Problem[] {
   return out;
 }
 
-function dataRules(env: Environment): Problem[] {
+function postgresRules(pg: NonNullable<Environment['data']['postgres']>, env: Environment): Problem[] {
   const out: Problem[] = [];
-  const pg = env.data.postgres;
   if (env.production && pg.instances < PRODUCTION_MIN_DB_INSTANCES) {
     out.push({ path: 'data.postgres.instances', message: `(${pg.instances}) is below ${PRODUCTION_MIN_DB_INSTANCES}: synchronous replication with required durability needs a standby to spare` });
   }
@@ -240,14 +239,29 @@ function dataRules(env: Environment): Problem[] {
   if (pg.owner === 'postgres') {
     out.push({ path: 'data.postgres.owner', message: 'must not be the superuser "postgres"' });
   }
-  out.push(...resourceRules('data.postgres.resources', pg.resources));
-  out.push(...resourceRules('data.redis.resources', env.data.redis.resources));
-  const maxmemory = parseRedisMemory(env.data.redis.maxmemory);
-  const limit = parseQuantity(env.data.redis.resources.limits.memory);
-  if (maxmemory >= limit) {
-    out.push({ path: 'data.redis.maxmemory', message: `(${env.data.redis.maxmemory}) must stay below the container memory limit (${env.data.redis.resources.limits.memory}), or the kernel kills Redis before it evicts` });
+  if (pg.recovery && pg.recovery.source === clusterName(env)) {
+    out.push({
+      path: 'data.postgres.recovery.source',
+      message: `("${pg.recovery.source}") is the cluster's own name: a recovered cluster archives to its own, new server name, so it needs another name (data.postgres.name)`,
+    });
   }
-  const uploadsMount = env.data.uploads.mountPath;
+  out.push(...resourceRules('data.postgres.resources', pg.resources));
+  return out;
+}
+
+function redisRules(redis: NonNullable<Environment['data']['redis']>): Problem[] {
+  const out = resourceRules('data.redis.resources', redis.resources);
+  const maxmemory = parseRedisMemory(redis.maxmemory);
+  const limit = parseQuantity(redis.resources.limits.memory);
+  if (maxmemory >= limit) {
+    out.push({ path: 'data.redis.maxmemory', message: `(${redis.maxmemory}) must stay below the container memory limit (${redis.resources.limits.memory}), or the kernel kills Redis before it evicts` });
+  }
+  return out;
+}
+
+function uploadsRules(uploads: NonNullable<Environment['data']['uploads']>, env: Environment): Problem[] {
+  const out: Problem[] = [];
+  const uploadsMount = uploads.mountPath;
   for (const [name, s] of Object.entries(env.services)) {
     for (const [i, p] of s.writablePaths.entries()) {
       if (p === uploadsMount) out.push({ path: `services.${name}.writablePaths[${i}]`, message: `("${p}") is the uploaded-files volume; it must not be a scratch directory` });
@@ -255,6 +269,16 @@ function dataRules(env: Environment): Problem[] {
     }
   }
   return out;
+}
+
+/** The rules of the data components the environment has. */
+function dataRules(env: Environment): Problem[] {
+  const { postgres, redis, uploads } = env.data;
+  return [
+    ...(postgres ? postgresRules(postgres, env) : []),
+    ...(redis ? redisRules(redis) : []),
+    ...(uploads ? uploadsRules(uploads, env) : []),
+  ];
 }
 
 /** Every cross-field problem of an environment that passed the schema. */

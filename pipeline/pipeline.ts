@@ -2,7 +2,9 @@
  * The whole synthesis: every environment validated, built and checked before anything is written.
  * A problem anywhere means no file changes anywhere.
  */
-import { join } from 'node:path';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { FLOWS_DOC, flowsDocument } from './flows-doc';
 import type { EnvironmentDefinition } from '../environments/define';
 import { ConfigError, resolveEnvironments } from '../environments/load';
 import { replaceTree, type ReplaceTreeResult } from './output';
@@ -11,11 +13,15 @@ import { synthesizeEnvironment } from './synth';
 /** Folder (relative to the repository) Argo CD reads the environments from. */
 export const DIST = 'dist';
 
-/**
- * Files of every environment, keyed by path relative to dist/. Throws ConfigError listing every
- * problem of every environment.
- */
-export async function synthesizeAll(defs: readonly EnvironmentDefinition[], root: string): Promise<Map<string, string>> {
+export interface Synthesis {
+  /** Files of every environment, keyed by path relative to dist/. */
+  readonly files: Map<string, string>;
+  /** Documents generated from the model, keyed by path relative to the repository. */
+  readonly documents: Map<string, string>;
+}
+
+/** Everything synthesis writes. Throws ConfigError listing every problem of every environment. */
+export async function synthesizeAll(defs: readonly EnvironmentDefinition[], root: string): Promise<Synthesis> {
   const envs = resolveEnvironments(defs, root);
   const results = await Promise.all(envs.map(synthesizeEnvironment));
   const problems = results.flatMap((r) => r.problems);
@@ -24,7 +30,16 @@ export async function synthesizeAll(defs: readonly EnvironmentDefinition[], root
   for (const r of results) {
     for (const [rel, content] of r.files) files.set(`${r.env.name}/${rel}`, content);
   }
-  return files;
+  return { files, documents: new Map([[FLOWS_DOC, flowsDocument(envs)]]) };
+}
+
+/** Write a generated document (relative to `root`) whole: beside it first, then renamed over it. */
+export function writeDocument(root: string, path: string, content: string): void {
+  const target = join(root, path);
+  mkdirSync(dirname(target), { recursive: true });
+  const tmp = `${target}.${process.pid}.tmp`;
+  writeFileSync(tmp, content);
+  renameSync(tmp, target);
 }
 
 /** Replace dist/ with exactly these files. */

@@ -23,7 +23,7 @@ export class AppChart extends Chart {
         name,
         service,
         injectedEnv: injectedEnv(env, service.uses),
-        uploads: service.uses.includes('uploads') ? { claimName: data.uploadsClaim, mountPath: env.data.uploads.mountPath } : undefined,
+        uploads: service.uses.includes('uploads') && data.uploads ? { claimName: data.uploads.claim, mountPath: data.uploads.mountPath } : undefined,
       });
     }
     new PublicRoutes(this, 'routes', { identity, gatewayName: gatewayName(env), hosts: env.hosts, hsts: env.hsts });

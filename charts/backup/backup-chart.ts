@@ -1,9 +1,9 @@
 import { Chart } from 'cdk8s';
 import type { Construct } from 'constructs';
 import type { Model } from '../../environments/model/model';
-import { secretManagerKey } from '../../environments/model/names';
+import { requiredSection, secretManagerKey } from '../../environments/model/names';
 import { SyncedSecret } from '../common/synced-secret';
-import { BackupVerification, DatabaseBackup, FilesBackup } from './backup-jobs';
+import { BackupVerification, DatabaseBackup, dumpName, dumpSource, FilesBackup, uploadsWriterGroups, type BackupStore } from './backup-jobs';
 import { BackupScripts } from './backup-scripts';
 
 export interface BackupChartProps {
@@ -13,20 +13,30 @@ export interface BackupChartProps {
 
 /**
  * Logical backups of the database and the uploaded files into restic repositories on the object
- * storage, and the weekly proof that they restore. (Physical base backups and WAL archiving are the
- * data tier's, through the Barman Cloud plugin; these are the second, independent line.)
+ * storage, and the weekly proof that they restore; only what the application has. (Physical base
+ * backups and WAL archiving are the data tier's, through the Barman Cloud plugin; these are the
+ * second, independent line.)
  */
 export class BackupChart extends Chart {
   constructor(scope: Construct, id: string, props: BackupChartProps) {
     super(scope, id, { disableResourceNameHashes: true });
     const { env, identity, data } = props.model;
     const backups = data.backups;
+    if (!backups) return;
+    const config = requiredSection(env, 'backups');
+    const store: BackupStore = {
+      identity,
+      region: requiredSection(env, 'objectStorage').region,
+      objectStorageSecret: backups.objectStorageSecret,
+      resticSecret: backups.resticSecret,
+      scriptsConfigMap: backups.scriptsConfigMap,
+    };
 
-    // The key of both restic repositories. The object storage credentials are the data tier's
+    // The key of the restic repositories. The object storage credentials are the data tier's
     // Secret (the Barman ObjectStore uses the same bucket); the jobs refer to it by name.
     new SyncedSecret(this, 'restic-secret', {
       identity,
-      store: env.externalSecrets,
+      store: requiredSection(env, 'externalSecrets'),
       name: backups.resticSecret,
       labelName: backups.resticSecret,
       component: 'backup',
@@ -34,8 +44,45 @@ export class BackupChart extends Chart {
       properties: ['RESTIC_PASSWORD'],
     });
     new BackupScripts(this, 'scripts', { identity, name: backups.scriptsConfigMap });
-    new DatabaseBackup(this, 'database', { env });
-    new FilesBackup(this, 'files', { env });
-    new BackupVerification(this, 'verify', { env });
+    const pg = env.data.postgres;
+    if (backups.database && data.postgres && pg && config.databaseSchedule && config.verifyTables) {
+      new DatabaseBackup(this, 'database', {
+        ...store,
+        name: backups.database.job,
+        schedule: config.databaseSchedule,
+        repository: backups.database.repository,
+        retention: config.retention,
+        scratchSize: config.scratchSize,
+        source: {
+          host: dumpSource(data.postgres.cluster, pg.instances),
+          database: data.postgres.database,
+          appSecret: data.postgres.appSecret,
+          caSecret: data.postgres.caSecret,
+        },
+      });
+    }
+    if (backups.uploads && data.uploads && config.filesSchedule) {
+      new FilesBackup(this, 'files', {
+        ...store,
+        name: backups.uploads.job,
+        schedule: config.filesSchedule,
+        repository: backups.uploads.repository,
+        retention: config.retention,
+        uploads: { claimName: data.uploads.claim, mountPath: data.uploads.mountPath },
+        writerGroups: uploadsWriterGroups(env.services),
+      });
+    }
+    new BackupVerification(this, 'verify', {
+      ...store,
+      name: backups.verifyJob,
+      schedule: config.verifySchedule,
+      scratchSize: config.scratchSize,
+      database: backups.database && data.postgres && config.verifyTables
+        ? { repository: backups.database.repository, dumpName: dumpName(data.postgres.database), verifyTables: config.verifyTables }
+        : undefined,
+      files: backups.uploads ? { repository: backups.uploads.repository } : undefined,
+      checkReadDataPercent: config.checkReadDataPercent,
+      maxSnapshotAgeHours: config.maxSnapshotAgeHours,
+    });
   }
 }

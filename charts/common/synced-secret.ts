@@ -6,7 +6,7 @@ import { appMetadata, type Component } from './labels';
 import { ModelObject } from './model-object';
 
 /** Where External Secrets reads from, and how often. */
-export type SecretStoreConfig = Environment['externalSecrets'];
+export type SecretStoreConfig = NonNullable<Environment['externalSecrets']>;
 
 export interface SyncedSecretProps {
   /** The application in its environment: namespace and labels. */

@@ -27,7 +27,7 @@ import { NEVER_DELETE } from '../common/sync-waves';
 import { postgresParameters } from './postgres-parameters';
 
 /** The configuration of PostgreSQL, defaults applied. */
-export type PostgresConfig = Environment['data']['postgres'];
+export type PostgresConfig = NonNullable<Environment['data']['postgres']>;
 
 /** The Barman Cloud plugin's name, as the operator knows it. */
 export const BARMAN_PLUGIN = 'barman-cloud.cloudnative-pg.io';

@@ -12,10 +12,8 @@ import {
   ObjectStoreSpecInstanceSidecarConfigurationResourcesLimits,
   ObjectStoreSpecInstanceSidecarConfigurationResourcesRequests,
 } from '../../imports/barmancloud.cnpg.io';
+import { OBJECT_STORAGE_KEYS } from '../../environments/model/names';
 import { appMetadata } from '../common/labels';
-
-/** Properties of the object-storage entry in the secret manager (and keys of the synced Secret). */
-export const OBJECT_STORAGE_KEYS = { accessKeyId: 'ACCESS_KEY_ID', secretAccessKey: 'ACCESS_SECRET_KEY' } as const;
 
 export interface PostgresObjectStoreProps {
   /** The application in its environment: namespace and labels. */

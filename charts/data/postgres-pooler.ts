@@ -20,7 +20,7 @@ import { ModelObject } from '../common/model-object';
 import { poolerPodLabels } from '../../environments/model/names';
 
 /** The configuration of PgBouncer, defaults applied. */
-export type PoolerConfig = Environment['data']['postgres']['pooler'];
+export type PoolerConfig = NonNullable<Environment['data']['postgres']>['pooler'];
 
 export interface PostgresPoolerProps {
   /** The application in its environment: namespace and labels. */

@@ -17,17 +17,16 @@ import type { IContainer, IEnvVar, IProbe } from 'kubernetes-models/v1';
 import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import { Service } from 'kubernetes-models/v1/Service';
 import { ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor';
-import type { Environment } from '../../environments/schema';
 import { REDIS_EXPORTER_IMAGE, REDIS_IMAGE, REDIS_IMAGE_UID } from '../common/images';
 import { appMetadata, recommendedLabels } from '../common/labels';
-import { appIdentity } from '../../environments/model/identity';
+import type { AppIdentity } from '../../environments/model/identity';
 import { ModelObject } from '../common/model-object';
-import { dataEndpoints, REDIS_REPLICAS, secretManagerKey } from '../../environments/model/names';
+import { REDIS_REPLICAS, type RedisEndpoints } from '../../environments/model/names';
 import { REDIS_EXPORTER_PORT, REDIS_PORT, SENTINEL_PORT } from '../../environments/model/network';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../common/pod-security';
-import { SyncedSecret } from '../common/synced-secret';
+import { SyncedSecret, type SecretStoreConfig } from '../common/synced-secret';
 import {
-  REDIS_POD_PATHS, REDIS_SCRIPT, redisSentinelConfigFiles, redisSentinelConfigProps, type RedisSentinelConfigProps,
+  REDIS_POD_PATHS, REDIS_SCRIPT, redisSentinelConfigFiles, redisSentinelConfigProps, type RedisConfig, type RedisSentinelConfigProps,
 } from './redis-sentinel-config';
 
 export const REDIS_PORT_NAME = 'redis';
@@ -39,11 +38,14 @@ const SENTINEL_RESOURCES = { requests: { cpu: '50m', memory: '32Mi' }, limits: {
 const EXPORTER_RESOURCES = { requests: { cpu: '10m', memory: '32Mi' }, limits: { cpu: '100m', memory: '64Mi' } };
 
 export interface RedisSentinelProps {
-  /**
-   * The environment. The whole of it, for now: the configuration files derive addresses and
-   * timings from several parts of it (redisSentinelConfigProps).
-   */
-  readonly env: Environment;
+  /** The application in its environment: namespace and labels. */
+  readonly identity: AppIdentity;
+  /** The set's names: StatefulSet, headless Service, members, master set, password Secret. */
+  readonly endpoints: RedisEndpoints;
+  /** Sizes, memory policy and storage, as configured. */
+  readonly config: RedisConfig;
+  /** Where External Secrets reads the password from, and the entry's key. */
+  readonly password: { readonly store: SecretStoreConfig; readonly remoteKey: string };
 }
 
 /** An exec probe through the script in the ConfigMap. */
@@ -64,22 +66,20 @@ export class RedisSentinel extends Construct {
 
   constructor(scope: Construct, id: string, props: RedisSentinelProps) {
     super(scope, id);
-    const { env } = props;
-    const identity = appIdentity(env);
-    const redis = dataEndpoints(env).redis;
+    const { identity, endpoints: redis, config } = props;
     const name = redis.name;
     const selector = redis.podLabels;
-    const metadata = appMetadata(identity, { name: name, labelName: 'redis', component: 'cache' });
-    this.configProps = redisSentinelConfigProps(env);
+    const metadata = appMetadata(identity, { name, labelName: 'redis', component: 'cache' });
+    this.configProps = redisSentinelConfigProps(redis, config);
     const files = redisSentinelConfigFiles(this.configProps);
 
     new SyncedSecret(this, 'password', {
       identity,
-      store: env.externalSecrets,
+      store: props.password.store,
       name: redis.passwordSecret,
       labelName: 'redis',
       component: 'cache',
-      remoteKey: secretManagerKey(env, 'redis'),
+      remoteKey: props.password.remoteKey,
       properties: ['password'],
     });
 
@@ -119,7 +119,7 @@ export class RedisSentinel extends Construct {
       command: ['sh', script, 'redis'],
       ports: [{ name: REDIS_PORT_NAME, containerPort: REDIS_PORT, protocol: 'TCP' }],
       env: [podName, password],
-      resources: { requests: { ...env.data.redis.resources.requests }, limits: { ...env.data.redis.resources.limits } },
+      resources: { requests: { ...config.resources.requests }, limits: { ...config.resources.limits } },
       // Start-up finds the master first (bounded redis-cli calls to every member); liveness then
       // tolerates a minute of failures. Loading a large AOF answers LOADING, which the probe
       // counts as alive: a restart would only start the load over.
@@ -233,8 +233,8 @@ export class RedisSentinel extends Construct {
           metadata: { name: 'data', labels: recommendedLabels(identity, 'redis', 'cache') },
           spec: {
             accessModes: ['ReadWriteOnce'],
-            storageClassName: env.data.redis.storage.storageClass,
-            resources: { requests: { storage: env.data.redis.storage.size } },
+            storageClassName: config.storage.storageClass,
+            resources: { requests: { storage: config.storage.size } },
           },
         }],
       },
@@ -253,7 +253,7 @@ export class RedisSentinel extends Construct {
     }));
 
     new ModelObject(this, 'ServiceMonitor', new ServiceMonitor({
-      metadata: appMetadata(identity, { name: name, labelName: 'redis', component: 'monitoring' }),
+      metadata: appMetadata(identity, { name, labelName: 'redis', component: 'monitoring' }),
       spec: {
         selector: { matchLabels: selector },
         endpoints: [{ port: METRICS_PORT_NAME, path: '/metrics', interval: '30s', scheme: 'http' }],

@@ -12,7 +12,7 @@ export interface UploadsVolumeProps {
   /** The PersistentVolumeClaim's name, which the services mount. */
   readonly name: string;
   /** Size and storage class (one that offers ReadWriteMany). */
-  readonly storage: Environment['data']['uploads']['storage'];
+  readonly storage: NonNullable<Environment['data']['uploads']>['storage'];
 }
 
 /**

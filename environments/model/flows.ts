@@ -7,7 +7,7 @@
 import type { Environment } from '../schema';
 import { gatewayProxyPodLabels } from './gateway';
 import { appIdentity, selectorLabels } from './identity';
-import { dataEndpoints, FIXED_NAMES, type LabelSelector } from './names';
+import { dataEndpoints, FIXED_NAMES, requiredSection, type LabelSelector } from './names';
 import {
   ACME_SOLVER_POD_LABELS, ACME_SOLVER_PORT, DNS_NAMESPACE, DNS_POD_LABELS, DNS_PORT, INSTANCE_MANAGER_PORT, KUBERNETES_API_PORTS,
   NON_PUBLIC_RANGES, objectStoragePort, PGBOUNCER_METRICS_PORT, POSTGRES_METRICS_PORT, POSTGRES_PORT, PROMETHEUS_POD_LABELS,
@@ -67,7 +67,7 @@ const ANY_ADDRESS: Addresses = { kind: 'addresses', name: 'any address (the Kube
 
 /** The object storage endpoint: the configured address ranges, or any public address. */
 function objectStorage(env: Environment): Addresses {
-  const cidrs = env.objectStorage.cidrs;
+  const cidrs = requiredSection(env, 'objectStorage').cidrs;
   return cidrs
     ? { kind: 'addresses', name: 'the object storage', blocks: cidrs.map((cidr) => ({ cidr })) }
     : { ...PUBLIC_INTERNET, name: 'the object storage (any public address)' };
@@ -93,9 +93,11 @@ export function networkModel(env: Environment): NetworkModel {
   flows.push({ from: [gateway], to: [solver], ports: tcp(ACME_SOLVER_PORT), why: 'HTTP-01 challenges reach the solver through the Gateway, or certificates never renew' });
 
   const prometheus: OtherPods = { kind: 'other', name: 'Prometheus', namespace: env.monitoringNamespace, podLabels: PROMETHEUS_POD_LABELS };
-  const pooler: OwnPods = { kind: 'own', name: `PgBouncer (${data.postgres.pooler})`, selector: { matchLabels: data.postgres.poolerPodLabels } };
-  const instances: OwnPods = { kind: 'own', name: `PostgreSQL (${data.postgres.cluster})`, selector: data.postgres.instancePodSelector };
-  const redis = own(env, 'redis', `Redis (${data.redis.name})`);
+  const pg = data.postgres;
+  const pooler: OwnPods | undefined = pg && { kind: 'own', name: `PgBouncer (${pg.pooler})`, selector: { matchLabels: pg.poolerPodLabels } };
+  const instances: OwnPods | undefined = pg && { kind: 'own', name: `PostgreSQL (${pg.cluster})`, selector: pg.instancePodSelector };
+  const redis = data.redis && own(env, 'redis', `Redis (${data.redis.name})`);
+  const dumpJob = data.backups?.database && own(env, data.backups.database.job);
 
   // The services.
   const services = Object.entries(env.services);
@@ -116,46 +118,57 @@ export function networkModel(env: Environment): NetworkModel {
   }
   for (const [name, s] of services) {
     const self = service.get(name)!;
-    if (s.uses.includes('postgres')) flows.push({ from: [self], to: [pooler], ports: tcp(POSTGRES_PORT), why: `${name} uses PostgreSQL, through PgBouncer` });
-    if (s.uses.includes('redis')) flows.push({ from: [self], to: [redis], ports: tcp(REDIS_PORT, SENTINEL_PORT), why: `${name} asks a sentinel for the master, then uses it` });
+    if (pooler && s.uses.includes('postgres')) flows.push({ from: [self], to: [pooler], ports: tcp(POSTGRES_PORT), why: `${name} uses PostgreSQL, through PgBouncer` });
+    if (redis && s.uses.includes('redis')) flows.push({ from: [self], to: [redis], ports: tcp(REDIS_PORT, SENTINEL_PORT), why: `${name} asks a sentinel for the master, then uses it` });
     if (s.internetEgressPorts.length > 0) {
       const ports = [...new Set(s.internetEgressPorts)].sort((a, b) => a - b);
       flows.push({ from: [self], to: [PUBLIC_INTERNET], ports: tcp(...ports), why: `${name} declares internet egress on these ports` });
     }
   }
 
-  // PostgreSQL.
-  const operator: OtherPods = { kind: 'other', name: 'the CloudNativePG operator', namespace: env.data.postgres.operatorNamespace };
-  const dumpJob = own(env, data.backups.databaseBackupJob);
-  subjects.push({ name: data.postgres.cluster, labelName: 'postgresql', pods: instances, types: both });
-  subjects.push({ name: data.postgres.pooler, labelName: 'pgbouncer', pods: pooler, types: both });
-  flows.push(
-    { from: [pooler], to: [instances], ports: tcp(POSTGRES_PORT), why: 'PgBouncer forwards to the instances' },
-    { from: [instances], to: [instances], ports: tcp(POSTGRES_PORT), why: 'streaming replication, and a new instance cloning the primary' },
-    { from: [dumpJob], to: [instances], ports: tcp(POSTGRES_PORT), why: 'the nightly dump reads a standby' },
-    { from: [operator], to: [instances, pooler], ports: tcp(INSTANCE_MANAGER_PORT), why: 'the operator polls every instance manager\'s status' },
-    {
-      from: [instances], to: [instances], ports: tcp(INSTANCE_MANAGER_PORT),
-      why: 'the primary asks the other instances before it decides it is isolated (CloudNativePG 1.27+); without it a short loss of the API server fails its liveness probe',
-    },
-    { from: [prometheus], to: [instances], ports: tcp(POSTGRES_METRICS_PORT), why: 'Prometheus scrapes the instances\' exporter' },
-    { from: [prometheus], to: [pooler], ports: tcp(PGBOUNCER_METRICS_PORT), why: 'Prometheus scrapes PgBouncer\'s exporter' },
-    { from: [instances], to: [objectStorage(env)], ports: tcp(objectStoragePort(env.objectStorage)), why: 'WAL archiving and base backups (Barman Cloud plugin)' },
-    { from: [instances, pooler], to: [ANY_ADDRESS], ports: tcp(...KUBERNETES_API_PORTS), why: 'the instance manager in every pod talks to the Kubernetes API' },
-  );
+  if (pg && pooler && instances && env.data.postgres) {
+    const operator: OtherPods = { kind: 'other', name: 'the CloudNativePG operator', namespace: env.data.postgres.operatorNamespace };
+    subjects.push({ name: pg.cluster, labelName: 'postgresql', pods: instances, types: both });
+    subjects.push({ name: pg.pooler, labelName: 'pgbouncer', pods: pooler, types: both });
+    flows.push(
+      { from: [pooler], to: [instances], ports: tcp(POSTGRES_PORT), why: 'PgBouncer forwards to the instances' },
+      { from: [instances], to: [instances], ports: tcp(POSTGRES_PORT), why: 'streaming replication, and a new instance cloning the primary' },
+      ...(dumpJob ? [{ from: [dumpJob], to: [instances], ports: tcp(POSTGRES_PORT), why: 'the nightly dump reads a standby' }] : []),
+      { from: [operator], to: [instances, pooler], ports: tcp(INSTANCE_MANAGER_PORT), why: 'the operator polls every instance manager\'s status' },
+      {
+        from: [instances], to: [instances], ports: tcp(INSTANCE_MANAGER_PORT),
+        why: 'the primary asks the other instances before it decides it is isolated (CloudNativePG 1.27+); without it a short loss of the API server fails its liveness probe',
+      },
+      { from: [prometheus], to: [instances], ports: tcp(POSTGRES_METRICS_PORT), why: 'Prometheus scrapes the instances\' exporter' },
+      { from: [prometheus], to: [pooler], ports: tcp(PGBOUNCER_METRICS_PORT), why: 'Prometheus scrapes PgBouncer\'s exporter' },
+      {
+        from: [instances], to: [objectStorage(env)], ports: tcp(objectStoragePort(requiredSection(env, 'objectStorage'))),
+        why: 'WAL archiving and base backups (Barman Cloud plugin)',
+      },
+      { from: [instances, pooler], to: [ANY_ADDRESS], ports: tcp(...KUBERNETES_API_PORTS), why: 'the instance manager in every pod talks to the Kubernetes API' },
+    );
+  }
 
-  // Redis with Sentinel.
-  subjects.push({ name: data.redis.name, labelName: 'redis', pods: redis, types: both });
-  flows.push(
-    { from: [redis], to: [redis], ports: tcp(REDIS_PORT, SENTINEL_PORT), why: 'replication, and sentinels watching every member and each other' },
-    { from: [prometheus], to: [redis], ports: tcp(REDIS_EXPORTER_PORT), why: 'Prometheus scrapes redis_exporter' },
-  );
+  if (redis && data.redis) {
+    subjects.push({ name: data.redis.name, labelName: 'redis', pods: redis, types: both });
+    flows.push(
+      { from: [redis], to: [redis], ports: tcp(REDIS_PORT, SENTINEL_PORT), why: 'replication, and sentinels watching every member and each other' },
+      { from: [prometheus], to: [redis], ports: tcp(REDIS_EXPORTER_PORT), why: 'Prometheus scrapes redis_exporter' },
+    );
+  }
 
   // Backup jobs: nothing connects to them; each reaches the object storage, the dump also PostgreSQL.
-  for (const job of [data.backups.databaseBackupJob, data.backups.filesBackupJob, data.backups.verifyJob]) {
-    const pods = job === data.backups.databaseBackupJob ? dumpJob : own(env, job);
-    subjects.push({ name: job, labelName: job, pods, types: both });
-    flows.push({ from: [pods], to: [objectStorage(env)], ports: tcp(objectStoragePort(env.objectStorage)), why: `${job} stores to and reads from its restic repository` });
+  const b = data.backups;
+  if (b) {
+    const jobs = [...(b.database ? [b.database.job] : []), ...(b.uploads ? [b.uploads.job] : []), b.verifyJob];
+    for (const job of jobs) {
+      const pods = dumpJob && job === b.database?.job ? dumpJob : own(env, job);
+      subjects.push({ name: job, labelName: job, pods, types: both });
+      flows.push({
+        from: [pods], to: [objectStorage(env)], ports: tcp(objectStoragePort(requiredSection(env, 'objectStorage'))),
+        why: `${job} stores to and reads from its restic repository`,
+      });
+    }
   }
 
   return { flows, subjects };

@@ -4,7 +4,7 @@
  * (a service may not set these itself; `$(NAME)` may refer to them) take the names.
  */
 import type { DEPENDENCIES, Environment } from '../schema';
-import { dataEndpoints } from './names';
+import { dataEndpoints, type DataEndpoints } from './names';
 import { POSTGRES_PORT } from './network';
 
 export type Dependency = (typeof DEPENDENCIES)[number];
@@ -18,24 +18,31 @@ export interface InjectedVariable {
 
 type Producer = (env: Environment) => Omit<InjectedVariable, 'name'>;
 
+/** The endpoints of a component a service uses (the schema refuses `uses` of one not configured). */
+function endpoints<K extends 'postgres' | 'redis' | 'uploads'>(env: Environment, component: K): NonNullable<DataEndpoints[K]> {
+  const e = dataEndpoints(env)[component];
+  if (!e) throw new Error(`${env.name}: a service uses ${component}, which is not configured`);
+  return e as NonNullable<DataEndpoints[K]>;
+}
+
 const TABLE: Readonly<Record<Dependency, readonly (readonly [string, Producer])[]>> = {
   postgres: [
     // Through PgBouncer: the pooler's Service has its name.
-    ['DATABASE_HOST', (env) => ({ value: dataEndpoints(env).postgres.pooler })],
+    ['DATABASE_HOST', (env) => ({ value: endpoints(env, 'postgres').pooler })],
     ['DATABASE_PORT', () => ({ value: String(POSTGRES_PORT) })],
-    ['DATABASE_NAME', (env) => ({ value: dataEndpoints(env).postgres.database })],
+    ['DATABASE_NAME', (env) => ({ value: endpoints(env, 'postgres').database })],
     // The owner role's Secret, which CloudNativePG creates and rotates.
-    ['DATABASE_USER', (env) => ({ secretKeyRef: { name: dataEndpoints(env).postgres.appSecret, key: 'username' } })],
-    ['DATABASE_PASSWORD', (env) => ({ secretKeyRef: { name: dataEndpoints(env).postgres.appSecret, key: 'password' } })],
+    ['DATABASE_USER', (env) => ({ secretKeyRef: { name: endpoints(env, 'postgres').appSecret, key: 'username' } })],
+    ['DATABASE_PASSWORD', (env) => ({ secretKeyRef: { name: endpoints(env, 'postgres').appSecret, key: 'password' } })],
   ],
   redis: [
     // Clients ask the sentinels for the master of the set, never a pod.
-    ['REDIS_SENTINEL_MASTER', (env) => ({ value: dataEndpoints(env).redis.masterSet })],
-    ['REDIS_SENTINEL_NODES', (env) => ({ value: dataEndpoints(env).redis.sentinels.join(',') })],
-    ['REDIS_PASSWORD', (env) => ({ secretKeyRef: { name: dataEndpoints(env).redis.passwordSecret, key: 'password' } })],
+    ['REDIS_SENTINEL_MASTER', (env) => ({ value: endpoints(env, 'redis').masterSet })],
+    ['REDIS_SENTINEL_NODES', (env) => ({ value: endpoints(env, 'redis').sentinels.join(',') })],
+    ['REDIS_PASSWORD', (env) => ({ secretKeyRef: { name: endpoints(env, 'redis').passwordSecret, key: 'password' } })],
   ],
   uploads: [
-    ['UPLOADS_DIR', (env) => ({ value: env.data.uploads.mountPath })],
+    ['UPLOADS_DIR', (env) => ({ value: endpoints(env, 'uploads').mountPath })],
   ],
 };
 

@@ -23,13 +23,16 @@ export interface PostgresEndpoints {
   readonly appSecret: string;
   /** Secret of the CA the operator signs the server certificates with (key ca.crt), for verify-full. */
   readonly caSecret: string;
-  /**
-   * The cluster's instance pods and its initdb/join Job pods (which stream from the primary), by
-   * the labels the operator sets. Not its PgBouncer pods: CloudNativePG labels those
-   * `cnpg.io/cluster` too (since 1.22), with `cnpg.io/podRole: pooler`; Job pods have no podRole.
-   */
+  /** The cluster's instance pods and its Job pods (instancePodSelector). */
   readonly instancePodSelector: LabelSelector;
   readonly poolerPodLabels: Record<string, string>;
+  /**
+   * Barman Cloud plugin ObjectStore the cluster archives WAL and base backups to. The
+   * application's, not the cluster's: a recovered cluster archives to the same store.
+   */
+  readonly objectStore: string;
+  /** `s3://<bucket>/postgresql`: Barman adds the server name (the cluster's) below it. */
+  readonly barmanDestinationPath: string;
 }
 
 export interface RedisEndpoints {
@@ -39,6 +42,8 @@ export interface RedisEndpoints {
   readonly headlessService: string;
   /** Sentinel master set name the clients ask for. */
   readonly masterSet: string;
+  /** Stable DNS name of every member (its pod under the headless Service), in ordinal order. */
+  readonly memberHosts: readonly string[];
   /** `host:port` of every Sentinel, for Sentinel-aware clients. */
   readonly sentinels: readonly string[];
   /** Secret (synced by External Secrets) with the `password` key. */
@@ -46,38 +51,52 @@ export interface RedisEndpoints {
   readonly podLabels: Record<string, string>;
 }
 
+export interface UploadsEndpoints {
+  /** PersistentVolumeClaim of uploaded files. */
+  readonly claim: string;
+  /** Where the services that use it see it. */
+  readonly mountPath: string;
+}
+
+/** The logical backups: present with PostgreSQL or uploaded files, each job only for what exists. */
 export interface BackupEndpoints {
-  /** Barman Cloud plugin ObjectStore the cluster archives WAL and base backups to. */
-  readonly objectStore: string;
-  /** `s3://<bucket>/postgresql`: Barman adds the server name (the cluster's) below it. */
-  readonly barmanDestinationPath: string;
   /** Secret (synced by External Secrets) with ACCESS_KEY_ID and ACCESS_SECRET_KEY for the bucket. */
   readonly objectStorageSecret: string;
-  /** Secret (synced by External Secrets) with RESTIC_PASSWORD, the key of both restic repositories. */
+  /** Secret (synced by External Secrets) with RESTIC_PASSWORD, the key of the restic repositories. */
   readonly resticSecret: string;
-  /** restic repository of logical database dumps. */
-  readonly databaseRepository: string;
-  /** restic repository of uploaded files. */
-  readonly uploadsRepository: string;
-  /** CronJobs of the logical backups and the restore test (each with its own ServiceAccount and NetworkPolicy of that name). */
-  readonly databaseBackupJob: string;
-  readonly filesBackupJob: string;
+  /** restic repository of logical database dumps, and the CronJob that writes it (with PostgreSQL). */
+  readonly database?: { readonly repository: string; readonly job: string };
+  /** restic repository of uploaded files, and the CronJob that writes it (with uploads). */
+  readonly uploads?: { readonly repository: string; readonly job: string };
+  /** The restore test's CronJob. */
   readonly verifyJob: string;
-  /** ConfigMap of the scripts those jobs run. */
+  /** ConfigMap of the scripts the jobs run. */
   readonly scriptsConfigMap: string;
 }
 
 export interface DataEndpoints {
-  readonly postgres: PostgresEndpoints;
-  readonly redis: RedisEndpoints;
-  /** PersistentVolumeClaim of uploaded files. */
-  readonly uploadsClaim: string;
-  readonly backups: BackupEndpoints;
+  readonly postgres?: PostgresEndpoints;
+  readonly redis?: RedisEndpoints;
+  readonly uploads?: UploadsEndpoints;
+  readonly backups?: BackupEndpoints;
 }
+
+/** Properties of the object-storage entry in the secret manager (and keys of the synced Secret). */
+export const OBJECT_STORAGE_KEYS = { accessKeyId: 'ACCESS_KEY_ID', secretAccessKey: 'ACCESS_SECRET_KEY' } as const;
 
 /** Keys of this environment's entries in the secret manager, below externalSecrets.keyPrefix. */
 export function secretManagerKey(env: Environment, entry: 'redis' | 'object-storage' | 'restic'): string {
-  return `${env.externalSecrets.keyPrefix}/${entry}`;
+  return `${requiredSection(env, 'externalSecrets').keyPrefix}/${entry}`;
+}
+
+/**
+ * A section the schema requires whenever a data component needs it (EnvironmentSchema refuses a
+ * configuration without): its absence here is a bug of the validation, not of the input.
+ */
+export function requiredSection<K extends 'objectStorage' | 'externalSecrets' | 'backups'>(env: Environment, key: K): NonNullable<Environment[K]> {
+  const section = env[key];
+  if (section === undefined) throw new Error(`${env.name}: ${key} is missing although a data component needs it`);
+  return section as NonNullable<Environment[K]>;
 }
 
 /**
@@ -97,48 +116,58 @@ export function poolerPodLabels(pooler: string): Record<string, string> {
   return { 'cnpg.io/poolerName': pooler };
 }
 
-/** Every name the data tier publishes, for one environment. */
+/** The name of the cluster that serves the application: the configured one, or `<app>-db`. */
+export function clusterName(env: Environment): string {
+  return env.data.postgres?.name ?? `${env.app.name}-db`;
+}
+
+/** Every name the data tier publishes, for one environment: only for the components it has. */
 export function dataEndpoints(env: Environment): DataEndpoints {
-  const cluster = env.data.postgres.name ?? `${env.app.name}-db`;
-  const pooler = `${cluster}-pooler`;
-  const redis = `${env.app.name}-redis`;
-  const headless = `${redis}-headless`;
-  const sentinels = Array.from({ length: REDIS_REPLICAS }, (_, i) =>
-    `${redis}-${i}.${headless}.${env.app.namespace}.svc.cluster.local:${SENTINEL_PORT}`);
-  return {
-    postgres: {
+  const { postgres: pg, redis: r, uploads: u } = env.data;
+  const bucket = () => requiredSection(env, 'objectStorage');
+  const repository = (kind: string) => `s3:${bucket().endpointURL.replace(/\/$/, '')}/${bucket().bucket}/restic/${kind}`;
+  let postgres: PostgresEndpoints | undefined;
+  if (pg) {
+    const cluster = clusterName(env);
+    const pooler = `${cluster}-pooler`;
+    postgres = {
       cluster,
       pooler,
-      database: env.data.postgres.database,
+      database: pg.database,
       appSecret: `${cluster}-app`,
       caSecret: `${cluster}-ca`,
       instancePodSelector: instancePodSelector(cluster),
       poolerPodLabels: poolerPodLabels(pooler),
-    },
-    redis: {
-      name: redis,
+      objectStore: `${env.app.name}-db-backups`,
+      barmanDestinationPath: `s3://${bucket().bucket}/postgresql`,
+    };
+  }
+  let redis: RedisEndpoints | undefined;
+  if (r) {
+    const name = `${env.app.name}-redis`;
+    const headless = `${name}-headless`;
+    const memberHosts = Array.from({ length: REDIS_REPLICAS }, (_, i) => `${name}-${i}.${headless}.${env.app.namespace}.svc.cluster.local`);
+    redis = {
+      name,
       headlessService: headless,
       masterSet: env.app.name,
-      sentinels,
-      passwordSecret: `${redis}-auth`,
+      memberHosts,
+      sentinels: memberHosts.map((host) => `${host}:${SENTINEL_PORT}`),
+      passwordSecret: `${name}-auth`,
       podLabels: selectorLabels(appIdentity(env), 'redis'),
-    },
-    uploadsClaim: `${env.app.name}-uploads`,
-    backups: {
-      // The application's, not the cluster's: a recovered cluster archives to the same store.
-      objectStore: `${env.app.name}-db-backups`,
-      barmanDestinationPath: `s3://${env.objectStorage.bucket}/postgresql`,
-      objectStorageSecret: `${env.app.name}-object-storage`,
-      resticSecret: `${env.app.name}-restic`,
-      databaseRepository: `s3:${env.objectStorage.endpointURL.replace(/\/$/, '')}/${env.objectStorage.bucket}/restic/database`,
-      uploadsRepository: `s3:${env.objectStorage.endpointURL.replace(/\/$/, '')}/${env.objectStorage.bucket}/restic/uploads`,
-      // Fixed, short names: a CronJob name may have at most 52 characters, whatever app.name is.
-      databaseBackupJob: 'backup-database',
-      filesBackupJob: 'backup-files',
-      verifyJob: 'backup-verify',
-      scriptsConfigMap: 'backup-scripts',
-    },
-  };
+    };
+  }
+  const uploads = u ? { claim: `${env.app.name}-uploads`, mountPath: u.mountPath } : undefined;
+  const backups: BackupEndpoints | undefined = pg || u ? {
+    objectStorageSecret: `${env.app.name}-object-storage`,
+    resticSecret: `${env.app.name}-restic`,
+    // Fixed, short names: a CronJob name may have at most 52 characters, whatever app.name is.
+    database: pg ? { repository: repository('database'), job: 'backup-database' } : undefined,
+    uploads: u ? { repository: repository('uploads'), job: 'backup-files' } : undefined,
+    verifyJob: 'backup-verify',
+    scriptsConfigMap: 'backup-scripts',
+  } : undefined;
+  return { postgres, redis, uploads, backups };
 }
 
 /** Names of the fixed objects beside the services (NetworkPolicies, the redirect route). */
@@ -151,11 +180,15 @@ export const FIXED_NAMES = {
 
 /** Object names the data tier and the fixed objects take, which no service may also use. */
 export function reservedNames(env: Environment): string[] {
-  const d = dataEndpoints(env);
-  return [d.postgres.cluster, d.postgres.pooler, d.redis.name, d.redis.headlessService, d.uploadsClaim, 'redis', 'postgresql',
-    d.backups.objectStore, d.backups.objectStorageSecret, d.backups.resticSecret,
-    d.backups.databaseBackupJob, d.backups.filesBackupJob, d.backups.verifyJob, d.backups.scriptsConfigMap,
-    ...Object.values(FIXED_NAMES)];
+  const { postgres, redis, uploads, backups } = dataEndpoints(env);
+  return [
+    ...(postgres ? [postgres.cluster, postgres.pooler, postgres.objectStore, 'postgresql'] : []),
+    ...(redis ? [redis.name, redis.headlessService, 'redis'] : []),
+    ...(uploads ? [uploads.claim] : []),
+    ...(backups ? [backups.objectStorageSecret, backups.resticSecret, backups.verifyJob, backups.scriptsConfigMap,
+      ...[backups.database, backups.uploads].flatMap((b) => (b ? [b.job] : []))] : []),
+    ...Object.values(FIXED_NAMES),
+  ];
 }
 
 /** Volume name for a writable path: `/app/.next/cache` → `scratch-app-next-cache`. */
