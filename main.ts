@@ -5,10 +5,10 @@
  */
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { replaceTree } from './pipeline/output';
-import { DIST, synthesizeAll, writeDist, writeDocument, type Synthesis } from './pipeline/pipeline';
 import { environments } from './environments/index';
 import { ConfigError } from './environments/load';
+import { replaceTree } from './pipeline/output';
+import { DIST, synthesizeAll, writeDist, writeDocument, type Synthesis } from './pipeline/pipeline';
 
 const root = dirname(fileURLToPath(import.meta.url));
 

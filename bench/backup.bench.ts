@@ -39,10 +39,10 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { postgresParameters } from '../charts/data/postgres-parameters';
-import { synthObjects } from '../pipeline/synth';
 import { environments } from '../environments/index';
 import { resolveEnvironments } from '../environments/load';
 import { parseQuantity } from '../environments/quantity';
+import { synthObjects } from '../pipeline/synth';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const BIN = '/usr/lib/postgresql/15/bin';
@@ -442,7 +442,10 @@ async function main(): Promise<Results> {
 
 function report(r: Results): string {
   const f = (n: number, d = 1) => n.toFixed(d);
-  const p = r.projection as { storageSize: string; fill: number; databaseBytes: number; logicalRestoreSeconds: number; overheadMinutes: number; logicalRtoMinutes: number; dumpSeconds: number; walReplaySecondsPerGB: number };
+  const p = r.projection as {
+    storageSize: string; fill: number; databaseBytes: number; logicalRestoreSeconds: number;
+    overheadMinutes: number; logicalRtoMinutes: number; dumpSeconds: number; walReplaySecondsPerGB: number;
+  };
   const sync = r.rpo.synchronous as { method?: string; number?: number; dataDurability?: string } | undefined;
   return [
     `Machine: ${r.machine.cpus} × ${r.machine.cpuModel}; ${r.machine.postgres}; ${r.machine.restic}; Node ${r.machine.node}; 1-minute load average ${f(r.machine.loadAverageBefore, 2)} before, ${f(r.machine.loadAverageAfter, 2)} after`,

@@ -10,8 +10,8 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { synthesizeAll, writeDist } from '../pipeline/pipeline';
 import { ConfigError } from '../environments/load';
+import { synthesizeAll, writeDist } from '../pipeline/pipeline';
 import { generatedDefinition, HTTPROUTE_MAX_RULES } from './generated-config';
 
 function arg(name: string): string | undefined {

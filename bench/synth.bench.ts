@@ -282,16 +282,15 @@ async function main(): Promise<number> {
   // spent beyond what this benchmark and its children did.
   const busyStart = machineBusySeconds();
   const wallStart = process.hrtime.bigint();
-  let how = '';
+  let how: string;
   try {
     snapshotRepository(snap);
     const yamlOptions = await projectYamlOptions(snap);
     let full: Command;
-    let generated: (n: number, root: string) => Command;
     const generatedArgs = (n: number, root: string) => ['--services', String(n), '--root', root];
     // Generated cases run as esbuild bundles, as `npm run synth` (scripts/synth.mjs) runs main.ts.
     const g = bundle(snap, join('bench', 'generated-synth.ts'));
-    generated = (n, root) => ({ node: [g.file, ...generatedArgs(n, root)] });
+    const generated = (n: number, root: string): Command => ({ node: [g.file, ...generatedArgs(n, root)] });
     if (BUNDLE) {
       const m = bundle(snap, 'main.ts');
       full = { node: [m.file] };

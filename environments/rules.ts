@@ -2,12 +2,12 @@
  * Rules that span fields, checked after the schema accepted every field on its own. Each returns
  * problems with the path of the field to change, so a message can say exactly where to look.
  */
+import { envReferences } from './env-references';
 import { INJECTED_ENV } from './model/injected-env';
 import { clusterName, dataEndpoints, reservedNames, scratchVolumeName } from './model/names';
 import { MAX_CONNECTIONS } from './model/postgres';
-import { envReferences } from './env-references';
-import type { Environment, ServiceConfig } from './schema';
 import { parseDuration, parseQuantity, parseRedisMemory } from './quantity';
+import type { Environment, ServiceConfig } from './schema';
 
 export interface Problem {
   /** Dotted path of the field, e.g. `services.api.autoscaling.minReplicas`. */

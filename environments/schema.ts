@@ -309,7 +309,7 @@ const ExternalSecretsSchema = z.strictObject({
   store: dnsLabel,
   storeKind: z.enum(['ClusterSecretStore', 'SecretStore']).default('ClusterSecretStore'),
   /** Path prefix of this environment's entries in the secret manager. */
-  keyPrefix: z.string().regex(/^[A-Za-z0-9_.\/-]+$/, { error: (i) => `(${JSON.stringify(i.input)}) is not a secret-manager key prefix` }),
+  keyPrefix: z.string().regex(/^[A-Za-z0-9_./-]+$/, { error: (i) => `(${JSON.stringify(i.input)}) is not a secret-manager key prefix` }),
   /** How often External Secrets re-reads the store: the longest a rotated value takes to arrive. */
   refreshInterval: duration.default('1h'),
 });

@@ -2,7 +2,7 @@
  * A Kubernetes object as the checks read it: plain JSON of any kind, before or after rendering.
  */
 // Objects of every kind and version pass through here; the checks read fields defensively.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+ 
 export type K8sObject = Record<string, any>;
 
 /** `Kind namespace/name`: how messages name an object. */

@@ -4,9 +4,9 @@
  */
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { FLOWS_DOC, flowsDocument } from './flows-doc';
 import type { EnvironmentDefinition } from '../environments/define';
 import { ConfigError, resolveEnvironments } from '../environments/load';
+import { FLOWS_DOC, flowsDocument } from './flows-doc';
 import { replaceTree, type ReplaceTreeResult } from './output';
 import { synthesizeEnvironment } from './synth';
 

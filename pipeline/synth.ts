@@ -5,17 +5,17 @@
  */
 import { ApiObject, App, type Chart } from 'cdk8s';
 import { Document, parse, visit } from 'yaml';
-import { buildModel } from '../environments/model/model';
-import type { Environment } from '../environments/schema';
 import { AppChart } from '../charts/app/app-chart';
 import { BackupChart } from '../charts/backup/backup-chart';
+import { syncWaveAnnotation } from '../charts/common/sync-waves';
 import { DataChart } from '../charts/data/data-chart';
+import { PlatformChart } from '../charts/platform/platform-chart';
+import { SecurityChart } from '../charts/security/security-chart';
+import { buildModel } from '../environments/model/model';
+import type { Environment } from '../environments/schema';
 import { ref, type K8sObject } from './k8s-object';
 import { checkPolicy } from './policy';
 import { validateObject } from './schema-validation';
-import { syncWaveAnnotation } from '../charts/common/sync-waves';
-import { PlatformChart } from '../charts/platform/platform-chart';
-import { SecurityChart } from '../charts/security/security-chart';
 
 /** The charts of one environment, by the folder their files go to under dist/<env>/. */
 export function buildCharts(env: Environment): Chart[] {

@@ -26,14 +26,14 @@ import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { mergeConfig, type EnvironmentDefinition } from '../environments/define';
+import { environments } from '../environments/index';
+import { ConfigError, resolveEnvironment, resolveEnvironments } from '../environments/load';
 import { dataEndpoints, type PostgresEndpoints } from '../environments/model/names';
+import type { Environment } from '../environments/schema';
+import { parseRfc3339 } from '../environments/time';
 import { ref, type K8sObject } from '../pipeline/k8s-object';
 import { policyProblems, renderObject, schemaProblems, synthObjects } from '../pipeline/synth';
-import { environments } from '../environments/index';
-import { mergeConfig, type EnvironmentDefinition } from '../environments/define';
-import { ConfigError, resolveEnvironment, resolveEnvironments } from '../environments/load';
-import { parseRfc3339 } from '../environments/time';
-import type { Environment } from '../environments/schema';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const RUNBOOK = 'runbooks/restore-database-point-in-time.md';
@@ -123,7 +123,10 @@ const objectKey = (o: K8sObject) => `${o.kind} ${o.metadata?.namespace ?? ''}/${
  * same code as npm run synth, less what the environment has today. So the objects applied now are
  * exactly those the adopting commit later puts in git, and Argo CD finds nothing to change.
  */
-function buildPlan(def: EnvironmentDefinition, env: Environment, postgres: PostgresEndpoints, existing: readonly K8sObject[], targetTime: string, target: Date, source?: string): RestorePlan {
+function buildPlan(
+  def: EnvironmentDefinition, env: Environment, postgres: PostgresEndpoints, existing: readonly K8sObject[],
+  targetTime: string, target: Date, source?: string,
+): RestorePlan {
   const name = `${env.app.name}-db-restore-${stamp(target)}`;
   if (!DNS_LABEL.test(name)) throw new UsageError(`the recovery cluster's name ${name} is longer than 63 characters: shorten app.name`);
   const sourceServerName = source ?? postgres.cluster;

@@ -2,10 +2,10 @@ import { HTTPRoute } from '@kubernetes-models/gateway-api/gateway.networking.k8s
 import type { IHTTPRouteFilter } from '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/HTTPRouteFilter';
 import { Construct } from 'constructs';
 import type { AppIdentity } from '../../environments/model/identity';
+import { FIXED_NAMES, httpsListenerName } from '../../environments/model/names';
 import type { Environment } from '../../environments/schema';
 import { appMetadata } from '../common/labels';
 import { ModelObject } from '../common/model-object';
-import { FIXED_NAMES, httpsListenerName } from '../../environments/model/names';
 import { HTTP_LISTENER } from '../platform/public-gateway';
 import { byCodepoint, SERVICE_PORT } from './web-service';
 

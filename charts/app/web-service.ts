@@ -3,6 +3,7 @@
  * configuration asks, HorizontalPodAutoscaler, PodDisruptionBudget and ServiceMonitor. Everything a
  * production review asks of a stateless web workload is decided here once for every service.
  */
+import { ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor';
 import { Construct } from 'constructs';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler';
@@ -10,15 +11,14 @@ import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBu
 import type { IContainer, IEnvVar, IProbe, IVolume, IVolumeMount } from 'kubernetes-models/v1';
 import { Service } from 'kubernetes-models/v1/Service';
 import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
-import { ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor';
-import type { ImageConfig, ServiceConfig } from '../../environments/schema';
-import type { AppIdentity } from '../../environments/model/identity';
-import { appMetadata, recommendedLabels } from '../common/labels';
-import { selectorLabels } from '../../environments/model/identity';
-import { ModelObject } from '../common/model-object';
 import { envReferences } from '../../environments/env-references';
+import type { AppIdentity } from '../../environments/model/identity';
+import { selectorLabels } from '../../environments/model/identity';
 import type { InjectedVariable } from '../../environments/model/injected-env';
 import { scratchVolumeName } from '../../environments/model/names';
+import type { ImageConfig, ServiceConfig } from '../../environments/schema';
+import { appMetadata, recommendedLabels } from '../common/labels';
+import { ModelObject } from '../common/model-object';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../common/pod-security';
 
 export interface WebServiceProps {

@@ -17,12 +17,12 @@
  */
 import { Construct } from 'constructs';
 import type { IContainer, IEnvVar, IPodSecurityContext, IResourceRequirements, IVolume, IVolumeMount } from 'kubernetes-models/v1';
+import type { AppIdentity } from '../../environments/model/identity';
+import { OBJECT_STORAGE_KEYS } from '../../environments/model/names';
+import { POSTGRES_PORT } from '../../environments/model/network';
 import type { Environment } from '../../environments/schema';
 import { POSTGRES_IMAGE, POSTGRES_IMAGE_UID, RESTIC_IMAGE, RESTIC_IMAGE_BINARY } from '../common/images';
-import type { AppIdentity } from '../../environments/model/identity';
-import { POSTGRES_PORT } from '../../environments/model/network';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../common/pod-security';
-import { OBJECT_STORAGE_KEYS } from '../../environments/model/names';
 import { BackupCronJob, type CronJobTiming } from './backup-cron-job';
 import { SCRIPTS_MOUNT_PATH, scriptCommand } from './backup-scripts';
 

@@ -5,8 +5,8 @@
  * (what `npm run restore-plan` plans, and what the environment names once it adopts the cluster),
  * so a restored database is configured exactly like the one it replaces.
  */
-import { Construct } from 'constructs';
 import { PodMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PodMonitor';
+import { Construct } from 'constructs';
 import type { AppIdentity } from '../../environments/model/identity';
 import type { Environment } from '../../environments/schema';
 import {

@@ -5,6 +5,7 @@
  */
 import { Construct } from 'constructs';
 import type { AppIdentity } from '../../environments/model/identity';
+import { OBJECT_STORAGE_KEYS } from '../../environments/model/names';
 import {
   ObjectStore,
   ObjectStoreSpecConfigurationDataCompression,
@@ -12,7 +13,6 @@ import {
   ObjectStoreSpecInstanceSidecarConfigurationResourcesLimits,
   ObjectStoreSpecInstanceSidecarConfigurationResourcesRequests,
 } from '../../imports/barmancloud.cnpg.io';
-import { OBJECT_STORAGE_KEYS } from '../../environments/model/names';
 import { appMetadata } from '../common/labels';
 
 export interface PostgresObjectStoreProps {

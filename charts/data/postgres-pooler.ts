@@ -3,10 +3,11 @@
  * share a few dozen server connections, and a switchover is a brief pause for the application
  * instead of a storm of reconnects.
  */
-import { Construct } from 'constructs';
 import { PodMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PodMonitor';
+import { Construct } from 'constructs';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
 import type { AppIdentity } from '../../environments/model/identity';
+import { poolerPodLabels } from '../../environments/model/names';
 import type { Environment } from '../../environments/schema';
 import {
   Pooler,
@@ -17,7 +18,6 @@ import {
 } from '../../imports/postgresql.cnpg.io';
 import { appMetadata, recommendedLabels } from '../common/labels';
 import { ModelObject } from '../common/model-object';
-import { poolerPodLabels } from '../../environments/model/names';
 
 /** The configuration of PgBouncer, defaults applied. */
 export type PoolerConfig = NonNullable<Environment['data']['postgres']>['pooler'];

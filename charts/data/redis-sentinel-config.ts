@@ -11,10 +11,10 @@
  * memory-backed emptyDir when a process starts.
  */
 import { createHash } from 'node:crypto';
-import { readScripts } from '../common/shipped-files';
-import type { Environment } from '../../environments/schema';
 import type { RedisEndpoints } from '../../environments/model/names';
 import { REDIS_PORT, SENTINEL_PORT } from '../../environments/model/network';
+import type { Environment } from '../../environments/schema';
+import { readScripts } from '../common/shipped-files';
 
 /** Sentinels that must agree a master is down before a failover: a majority of three. */
 export const SENTINEL_QUORUM = 2;

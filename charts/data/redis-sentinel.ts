@@ -10,19 +10,19 @@
  * the set (REDIS_SENTINEL_MASTER), as charts/app/web-service.ts injects.
  */
 import { createHash } from 'node:crypto';
+import { ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor';
 import { Construct } from 'constructs';
 import { StatefulSet } from 'kubernetes-models/apps/v1/StatefulSet';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
 import type { IContainer, IEnvVar, IProbe } from 'kubernetes-models/v1';
 import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import { Service } from 'kubernetes-models/v1/Service';
-import { ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor';
-import { REDIS_EXPORTER_IMAGE, REDIS_IMAGE, REDIS_IMAGE_UID } from '../common/images';
-import { appMetadata, recommendedLabels } from '../common/labels';
 import type { AppIdentity } from '../../environments/model/identity';
-import { ModelObject } from '../common/model-object';
 import { REDIS_REPLICAS, type RedisEndpoints } from '../../environments/model/names';
 import { REDIS_EXPORTER_PORT, REDIS_PORT, SENTINEL_PORT } from '../../environments/model/network';
+import { REDIS_EXPORTER_IMAGE, REDIS_IMAGE, REDIS_IMAGE_UID } from '../common/images';
+import { appMetadata, recommendedLabels } from '../common/labels';
+import { ModelObject } from '../common/model-object';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../common/pod-security';
 import { SyncedSecret, type SecretStoreConfig } from '../common/synced-secret';
 import {

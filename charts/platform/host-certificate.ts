@@ -1,10 +1,10 @@
 import { Certificate } from '@kubernetes-models/cert-manager/cert-manager.io/v1/Certificate';
 import { Construct } from 'constructs';
-import { CERTIFICATE_DURATION } from '../../environments/rules';
 import type { AppIdentity } from '../../environments/model/identity';
+import { tlsSecretName } from '../../environments/model/names';
+import { CERTIFICATE_DURATION } from '../../environments/rules';
 import { appMetadata } from '../common/labels';
 import { ModelObject } from '../common/model-object';
-import { tlsSecretName } from '../../environments/model/names';
 
 export interface HostCertificateProps {
   /** The application in its environment: namespace and labels. */

@@ -1,9 +1,9 @@
 import { Gateway } from '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/Gateway';
 import { Construct } from 'constructs';
 import type { AppIdentity } from '../../environments/model/identity';
+import { httpsListenerName, tlsSecretName } from '../../environments/model/names';
 import { appMetadata } from '../common/labels';
 import { ModelObject } from '../common/model-object';
-import { httpsListenerName, tlsSecretName } from '../../environments/model/names';
 
 export interface PublicGatewayProps {
   /** The application in its environment: namespace and labels. */

@@ -10,8 +10,8 @@ import type {
 } from 'kubernetes-models/networking.k8s.io/v1';
 import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
 import type { Flow, Party, PolicySubject, PortSpec } from '../../environments/model/flows';
-import { FIXED_NAMES } from '../../environments/model/names';
 import type { AppIdentity } from '../../environments/model/identity';
+import { FIXED_NAMES } from '../../environments/model/names';
 import { recommendedLabels } from '../common/labels';
 import { ModelObject } from '../common/model-object';
 
@@ -73,13 +73,14 @@ export class NetworkPolicies extends Construct {
       spec: { podSelector: {}, policyTypes: ['Ingress', 'Egress'] },
     }));
 
-    for (const s of subjects) {
+    for (const [i, s] of subjects.entries()) {
       const ingress: INetworkPolicyIngressRule[] = rules(flows.filter((f) => f.to.includes(s.pods)).map((f) => ({ peers: f.from, ports: f.ports })))
         .map((r) => ({ from: r.peers, ports: r.ports }));
       const egress: INetworkPolicyEgressRule[] = rules(flows.filter((f) => f.from.includes(s.pods)).map((f) => ({ peers: f.to, ports: f.ports })))
         .map((r) => ({ to: r.peers, ports: r.ports }));
-      // Prefixed ids: a policy may be named like another construct of this scope.
-      new ModelObject(this, `policy-${s.name}`, new NetworkPolicy({
+      // Ids by position: two subjects may share a name (a service named like a fixed policy), which
+      // synthesis then reports as two objects for one file instead of failing here.
+      new ModelObject(this, `policy-${i}-${s.name}`, new NetworkPolicy({
         metadata: { name: s.name, namespace: identity.namespace, labels: recommendedLabels(identity, s.labelName, 'network-policy') },
         spec: {
           podSelector: s.pods.selector,
