@@ -395,7 +395,8 @@ export const EnvironmentSchema = z.strictObject({
   }
   const secrets = [postgres ? 'data.postgres' : '', redis ? 'data.redis' : '', uploads ? 'data.uploads' : ''].filter(Boolean);
   if (secrets.length > 0 && !env.externalSecrets) missing(['externalSecrets'], `is required: the credentials of ${secrets.join(', ')} come from the secret manager`);
-  if (env.backups) {
+  // Without either component the whole section is already reported; its fields would repeat it.
+  if (env.backups && backedUp) {
     if (postgres && env.backups.databaseSchedule === undefined) missing(['backups', 'databaseSchedule'], 'is required: data.postgres is dumped on it');
     if (postgres && env.backups.verifyTables === undefined) missing(['backups', 'verifyTables'], 'is required: the restore test checks these tables of data.postgres');
     if (!postgres && env.backups.databaseSchedule !== undefined) stray(['backups', 'databaseSchedule'], 'postgres');

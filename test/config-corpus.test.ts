@@ -487,6 +487,62 @@ const cases: Case[] = [
     ],
   },
 
+  // Data components are optional, and each brings the sections it needs
+  {
+    name: 'a service uses a component the environment does not configure',
+    env: 'staging',
+    remove: ['data.redis', 'data.uploads', 'backups.filesSchedule'],
+    expected: [
+      'staging: services.api.uses[1] ("redis") is not configured: add data.redis, or remove it from uses',
+      'staging: services.api.uses[2] ("uploads") is not configured: add data.uploads, or remove it from uses',
+    ],
+  },
+  {
+    name: 'settings of components that are not configured',
+    env: 'staging',
+    overrides: { services: { api: { uses: ['redis'] } } },
+    remove: ['data.postgres', 'data.uploads'],
+    expected: [
+      'staging: backups is set, but data.postgres or data.uploads is not configured',
+      'staging: objectStorage is set, but data.postgres or data.uploads is not configured',
+    ],
+  },
+  {
+    name: 'backup settings of one missing component',
+    env: 'staging',
+    overrides: { services: { api: { uses: ['postgres', 'redis'] } } },
+    remove: ['data.uploads'],
+    expected: ['staging: backups.filesSchedule is set, but data.uploads is not configured'],
+  },
+  {
+    name: 'the sections the data components need are missing',
+    env: 'staging',
+    remove: ['backups', 'objectStorage', 'externalSecrets'],
+    expected: [
+      'staging: backups is required: data.postgres and data.uploads are backed up on its schedules',
+      'staging: externalSecrets is required: the credentials of data.postgres, data.redis, data.uploads come from the secret manager',
+      'staging: objectStorage is required: data.postgres and data.uploads are backed up there',
+    ],
+  },
+  {
+    name: 'the database backup settings are missing',
+    env: 'staging',
+    remove: ['backups.databaseSchedule', 'backups.verifyTables', 'backups.filesSchedule'],
+    expected: [
+      'staging: backups.databaseSchedule is required: data.postgres is dumped on it',
+      'staging: backups.filesSchedule is required: data.uploads is snapshotted on it',
+      'staging: backups.verifyTables is required: the restore test checks these tables of data.postgres',
+    ],
+  },
+  {
+    name: 'the recovery source is the cluster itself',
+    env: 'staging',
+    overrides: { data: { postgres: { name: 'portal-db-2', recovery: { source: 'portal-db-2', targetTime: '2026-11-22T03:15:00' } } } },
+    expected: [
+      'staging: data.postgres.recovery.targetTime ("2026-11-22T03:15:00") is not an RFC 3339 time with a time zone, such as 2026-11-22T03:15:00Z',
+    ],
+  },
+
   // Ports, paths and probes
   {
     name: 'privileged port 80',
