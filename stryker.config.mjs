@@ -29,7 +29,7 @@ export const GROUPS = {
   },
   config: {
     mutate: ['environments/schema.ts', 'environments/rules.ts'],
-    tests: ['config-corpus', 'config-boundaries', 'config-docs'],
+    tests: ['config-corpus', 'config-formats', 'config-boundaries', 'config-docs'],
   },
   output: {
     mutate: ['charts/common/output.ts'],

@@ -13,6 +13,7 @@ import { mergeConfig, type EnvironmentDefinition } from '../environments/define'
 import { ConfigError, resolveEnvironment, resolveEnvironments } from '../environments/load';
 import { production } from '../environments/production';
 import { parseDuration, parseQuantity, parseRedisMemory } from '../environments/quantity';
+import { crossFieldProblems, DIGEST_REQUIRED } from '../environments/rules';
 import { staging } from '../environments/staging';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -346,10 +347,11 @@ const cases: Case[] = [
     env: 'production',
     overrides: {
       services: { api: { resources: { requests: { memory: '2Gi', cpu: '2500m' } } } },
-      data: { postgres: { resources: { requests: { memory: '9Gi' } } } },
+      data: { postgres: { resources: { requests: { memory: '9Gi' } } }, redis: { resources: { requests: { cpu: '1500m' } } } },
     },
     expected: [
       'production: data.postgres.resources.requests.memory (9Gi) is greater than limits.memory (8Gi)',
+      'production: data.redis.resources.requests.cpu (1500m) is greater than limits.cpu (1)',
       'production: services.api.resources.requests.cpu (2500m) is greater than limits.cpu (2)',
       'production: services.api.resources.requests.memory (2Gi) is greater than limits.memory (1536Mi)',
     ],
@@ -484,6 +486,25 @@ const cases: Case[] = [
       'staging: services.web.env.PONG refers to $(PING), which refers back to PONG: Kubernetes cannot expand a cycle',
       'staging: services.web.env.SELF refers to itself ($(SELF)), which Kubernetes cannot expand',
       'staging: services.web.env.TYPO refers to $(NODE_EMV), which is not defined: Kubernetes would keep the text "$(NODE_EMV)"',
+    ],
+  },
+  {
+    // A cycle the referring variable is not part of: the search must still end, and report only the cycle.
+    name: 'env refers into a cycle of other variables',
+    env: 'staging',
+    overrides: { services: { web: { env: { START: '$(LOOP_A)', LOOP_A: '$(LOOP_B)', LOOP_B: '$(LOOP_A)' } } } },
+    expected: [
+      'staging: services.web.env.LOOP_A refers to $(LOOP_B), which refers back to LOOP_A: Kubernetes cannot expand a cycle',
+      'staging: services.web.env.LOOP_B refers to $(LOOP_A), which refers back to LOOP_B: Kubernetes cannot expand a cycle',
+    ],
+  },
+  {
+    name: 'the uploads directory: injected by uses: uploads only',
+    env: 'staging',
+    overrides: { services: { api: { env: { UPLOADS_DIR: '/srv' } }, web: { env: { FILES: '$(UPLOADS_DIR)/public' } } } },
+    expected: [
+      'staging: services.api.env.UPLOADS_DIR is injected by uses: uploads; remove it from env',
+      'staging: services.web.env.FILES refers to $(UPLOADS_DIR), which only uses: uploads injects',
     ],
   },
 
@@ -822,6 +843,28 @@ const cases: Case[] = [
     ],
   },
 ];
+
+describe('the cross-field rules called on their own', () => {
+  // The loader reports the digest rule once, from the pin file; the rule itself must hold without one.
+  const env = resolveEnvironment(production, REPO);
+  const withoutDigest = { ...env, services: { ...env.services, api: { ...env.services.api, image: { ...env.services.api.image, digest: undefined } } } };
+
+  test('a production image without a digest is reported at the service when no pin file is named', () => {
+    expect(crossFieldProblems(withoutDigest)).toEqual([{ path: 'services.api.image.digest', message: DIGEST_REQUIRED }]);
+  });
+
+  test('and at the pin file when one is named', () => {
+    expect(crossFieldProblems(withoutDigest, { imagePinsFile: 'pins.yaml' })).toEqual([{ path: 'pins.yaml: services.api.digest', message: DIGEST_REQUIRED }]);
+  });
+});
+
+describe('defaults', () => {
+  test('external secrets come from a ClusterSecretStore unless the environment says otherwise', () => {
+    const config = structuredClone(staging.config) as any;
+    delete config.externalSecrets.storeKind;
+    expect(resolveEnvironment({ ...staging, config }, REPO).externalSecrets.storeKind).toBe('ClusterSecretStore');
+  });
+});
 
 describe('invalid configurations', () => {
   test('the corpus is large enough', () => {
