@@ -862,7 +862,7 @@ describe('defaults', () => {
   test('external secrets come from a ClusterSecretStore unless the environment says otherwise', () => {
     const config = structuredClone(staging.config) as any;
     delete config.externalSecrets.storeKind;
-    expect(resolveEnvironment({ ...staging, config }, REPO).externalSecrets.storeKind).toBe('ClusterSecretStore');
+    expect(resolveEnvironment({ ...staging, config }, REPO).externalSecrets?.storeKind).toBe('ClusterSecretStore');
   });
 });
 
