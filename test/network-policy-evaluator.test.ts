@@ -72,7 +72,14 @@ const ALICE_AND_CLIENT = onDb('and', [{ from: [{ namespaceSelector: { matchLabel
 // in any namespace with the label user=alice"
 const ALICE_OR_CLIENT = onDb('or', [{ from: [{ namespaceSelector: { matchLabels: { user: 'alice' } } }, { podSelector: { matchLabels: { role: 'client' } } }] }]);
 
-interface Case { readonly policies: K8sObject[]; readonly from: Endpoint; readonly to: Endpoint; readonly port: number; readonly protocol?: Protocol; readonly expected: boolean }
+interface Case {
+  readonly policies: K8sObject[];
+  readonly from: Endpoint;
+  readonly to: Endpoint;
+  readonly port: number;
+  readonly protocol?: Protocol;
+  readonly expected: boolean;
+}
 
 const cases: Record<string, Case> = {
   // "By default, pods are non-isolated; they accept traffic from any source."

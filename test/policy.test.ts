@@ -8,11 +8,11 @@
  * wildcard), plus accepted variants beside each, so that inverting, dropping or loosening any
  * condition of pipeline/policy.ts fails a test (mutation testing runs over that file).
  */
-import { synthObjects } from '../pipeline/synth';
-import { ref, type K8sObject } from '../pipeline/k8s-object';
-import { RULES, checkPolicy, parseImage, podTemplate, selectorMatches, type PolicyContext, type Violation } from '../pipeline/policy';
 import { environments } from '../environments/index';
 import { resolveEnvironments } from '../environments/load';
+import { ref, type K8sObject } from '../pipeline/k8s-object';
+import { RULES, checkPolicy, parseImage, podTemplate, selectorMatches, type PolicyContext, type Violation } from '../pipeline/policy';
+import { synthObjects } from '../pipeline/synth';
 
 type EnvName = 'staging' | 'production';
 

@@ -10,13 +10,13 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { synthObjects } from '../pipeline/synth';
-import { ref, type K8sObject } from '../pipeline/k8s-object';
-import { crdProblems, validateObject, type JsonSchema } from '../pipeline/schema-validation';
-import { compileStrict, extractSchemas, validatorModule } from '../scripts/crd-schemas.mjs';
-import { REPO } from './support/repository-copy';
 import { environments } from '../environments/index';
 import { resolveEnvironments } from '../environments/load';
+import { ref, type K8sObject } from '../pipeline/k8s-object';
+import { crdProblems, validateObject, type JsonSchema } from '../pipeline/schema-validation';
+import { synthObjects } from '../pipeline/synth';
+import { compileStrict, extractSchemas, validatorModule } from '../scripts/crd-schemas.mjs';
+import { REPO } from './support/repository-copy';
 
 const real = Object.fromEntries(resolveEnvironments(environments, process.cwd())
   .map((env) => [env.name, synthObjects(env).map((o) => o.object)])) as Record<'staging' | 'production', K8sObject[]>;
