@@ -5,7 +5,7 @@
 import { envReferences } from './env-references';
 import { INJECTED_ENV } from './model/injected-env';
 import { clusterName, dataEndpoints, reservedNames, scratchVolumeName } from './model/names';
-import { MAX_CONNECTIONS } from './model/postgres';
+import { MAX_CLUSTER_NAME, MAX_CONNECTIONS } from './model/postgres';
 import { parseDuration, parseQuantity, parseRedisMemory } from './quantity';
 import type { Environment, ServiceConfig } from './schema';
 
@@ -204,6 +204,9 @@ function platformRules(env: Environment): Problem[] {
     out.push({ path: 'app.name', message: `("${env.app.name}") is too long: "${derived}", made from it, has ${derived.length} characters and Kubernetes allows ${MAX_NAME}` });
   } else if (statefulSet && statefulSet.length > MAX_STATEFULSET_NAME) {
     out.push({ path: 'app.name', message: `("${env.app.name}") is too long: the StatefulSet "${statefulSet}", made from it, has ${statefulSet.length} characters and Kubernetes allows ${MAX_STATEFULSET_NAME}` });
+  } else if (env.data.postgres && env.data.postgres.name === undefined && clusterName(env).length > MAX_CLUSTER_NAME) {
+    const cluster = clusterName(env);
+    out.push({ path: 'app.name', message: `("${env.app.name}") is too long: the PostgreSQL cluster "${cluster}", made from it, has ${cluster.length} characters and CloudNativePG accepts ${MAX_CLUSTER_NAME}` });
   }
   if (env.hsts.preload && env.hsts.maxAgeSeconds < HSTS_PRELOAD_MIN_AGE) {
     out.push({ path: 'hsts.maxAgeSeconds', message: `(${env.hsts.maxAgeSeconds}) is below ${HSTS_PRELOAD_MIN_AGE}, the minimum the HSTS preload list accepts` });
@@ -239,7 +242,15 @@ function postgresRules(pg: NonNullable<Environment['data']['postgres']>, env: En
   if (pg.owner === 'postgres') {
     out.push({ path: 'data.postgres.owner', message: 'must not be the superuser "postgres"' });
   }
-  if (pg.recovery && pg.recovery.source === clusterName(env)) {
+  const cluster = clusterName(env);
+  // A cluster named after the application is app.name's limit, reported with the others (platformRules).
+  if (pg.name !== undefined && cluster.length > MAX_CLUSTER_NAME) {
+    out.push({
+      path: 'data.postgres.name',
+      message: `("${pg.name}") is too long: CloudNativePG accepts cluster names of at most ${MAX_CLUSTER_NAME} characters`,
+    });
+  }
+  if (pg.recovery && pg.recovery.source === cluster) {
     out.push({
       path: 'data.postgres.recovery.source',
       message: `("${pg.recovery.source}") is the cluster's own name: a recovered cluster archives to its own, new server name, so it needs another name (data.postgres.name)`,

@@ -202,7 +202,10 @@ const DataSchema = z.strictObject({
      * After a point-in-time recovery, the recovered cluster's, with `recovery`: the repository then
      * describes what runs (runbooks/restore-database-point-in-time.md).
      */
-    name: dnsLabel.optional(),
+    name: z.string().regex(DNS_1035_LABEL, {
+      // CloudNativePG refuses other Cluster names (its services are named after the cluster).
+      error: (i) => `(${JSON.stringify(i.input)}) is not a valid PostgreSQL cluster name: lowercase letters, digits and '-', starting with a letter and ending with a letter or digit`,
+    }).optional(),
     /** The cluster was recovered from the object store, not initialized: from what, and to when. */
     recovery: z.strictObject({
       /** Archive path (Barman server name) of the cluster whose base backups and WAL were replayed. */

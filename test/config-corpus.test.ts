@@ -556,6 +556,29 @@ const cases: Case[] = [
     ],
   },
   {
+    name: 'cluster names CloudNativePG refuses',
+    env: 'staging',
+    overrides: { data: { postgres: { name: `c${'x'.repeat(50)}`, recovery: { source: 'student-portal-db', targetTime: '2026-11-22T03:15:00Z' } } } },
+    expected: [`staging: data.postgres.name ("c${'x'.repeat(50)}") is too long: CloudNativePG accepts cluster names of at most 50 characters`],
+  },
+  {
+    name: 'a cluster name that starts with a digit',
+    env: 'staging',
+    overrides: { data: { postgres: { name: '2portal-db' } } },
+    expected: [`staging: data.postgres.name ("2portal-db") is not a valid PostgreSQL cluster name: lowercase letters, digits and '-', starting with a letter and ending with a letter or digit`],
+  },
+  {
+    // Without Redis, whose StatefulSet name is the tighter limit.
+    name: 'an application name that makes the default cluster name too long',
+    env: 'staging',
+    overrides: { app: { name: `p${'x'.repeat(47)}` }, services: { api: { uses: ['postgres', 'uploads'] } } },
+    remove: [
+      'data.redis', 'services.api.env.SPRING_DATA_REDIS_SENTINEL_MASTER', 'services.api.env.SPRING_DATA_REDIS_SENTINEL_NODES',
+      'services.api.env.SPRING_DATA_REDIS_PASSWORD', 'services.api.env.SPRING_DATA_REDIS_SENTINEL_PASSWORD',
+    ],
+    expected: [`staging: app.name ("p${'x'.repeat(47)}") is too long: the PostgreSQL cluster "p${'x'.repeat(47)}-db", made from it, has 51 characters and CloudNativePG accepts 50`],
+  },
+  {
     name: 'the recovery source is the cluster itself',
     env: 'staging',
     overrides: { data: { postgres: { name: 'portal-db-2', recovery: { source: 'portal-db-2', targetTime: '2026-11-22T03:15:00' } } } },
