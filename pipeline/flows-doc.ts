@@ -4,8 +4,7 @@
  * (environments/model/flows.ts), so it cannot say something the policies do not.
  */
 import type { Flow, Party } from '../environments/model/flows';
-import { networkModel } from '../environments/model/flows';
-import type { Environment } from '../environments/schema';
+import type { Model } from '../environments/model/model';
 
 /** Where the document lives, relative to the repository. */
 export const FLOWS_DOC = 'docs/network-flows.md';
@@ -28,7 +27,7 @@ function row(f: Flow): string {
   return `| ${cell(f.from.map(party).join(', '))} | ${cell(f.to.map(party).join(', '))} | ${ports} | ${cell(f.why)} |`;
 }
 
-export function flowsDocument(envs: readonly Environment[]): string {
+export function flowsDocument(models: readonly Model[]): string {
   return [
     '# Network flows',
     '',
@@ -37,12 +36,12 @@ export function flowsDocument(envs: readonly Environment[]): string {
     'end as egress of the same row (`charts/security/network-policies.ts`); anything not listed is',
     'denied by the namespace\'s `default-deny`. Ports are container ports, as a policy sees them.',
     '',
-    ...envs.flatMap((env) => [
+    ...models.flatMap(({ env, network }) => [
       `## ${env.name} (namespace ${env.app.namespace})`,
       '',
       '| from | to | ports | why |',
       '|---|---|---|---|',
-      ...networkModel(env).flows.map(row),
+      ...network.flows.map(row),
       '',
     ]),
   ].join('\n');

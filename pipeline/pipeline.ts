@@ -30,7 +30,7 @@ export async function synthesizeAll(defs: readonly EnvironmentDefinition[], root
   for (const r of results) {
     for (const [rel, content] of r.files) files.set(`${r.env.name}/${rel}`, content);
   }
-  return { files, documents: new Map([[FLOWS_DOC, flowsDocument(envs)]]) };
+  return { files, documents: new Map([[FLOWS_DOC, flowsDocument(results.map((r) => r.model))]]) };
 }
 
 /** Write a generated document (relative to `root`) whole: beside it first, then renamed over it. */

@@ -130,6 +130,13 @@ function buildPlan(
   const name = `${env.app.name}-db-restore-${stamp(target)}`;
   if (!DNS_LABEL.test(name)) throw new UsageError(`the recovery cluster's name ${name} is longer than 63 characters: shorten app.name`);
   const sourceServerName = source ?? postgres.cluster;
+  // A name taken already would make a plan without the objects of that name (they exist today), or
+  // a cluster archiving where it reads from: refuse, as the minute of --to is all that names it.
+  for (const [taken, what] of [[postgres.cluster, `the cluster serving ${env.name} today (data.postgres.name)`], [sourceServerName, 'the archive it reads (--source)']]) {
+    if (name === taken) {
+      throw new UsageError(`--to ${targetTime} names the recovery cluster ${name}, the name of ${what}: a recovery needs a new name and archive path; pick a --to in another minute`);
+    }
+  }
   const adoption = { name, recovery: { source: sourceServerName, targetTime } };
   const adopted = resolveEnvironment({ ...def, config: mergeConfig(def.config, { data: { postgres: adoption } }) }, root);
   const today = new Set(existing.map(objectKey));

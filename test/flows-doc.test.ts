@@ -7,10 +7,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { environments } from '../environments/index';
 import { resolveEnvironments } from '../environments/load';
-import { networkModel } from '../environments/model/flows';
+import { buildModel } from '../environments/model/model';
 import { FLOWS_DOC, flowsDocument } from '../pipeline/flows-doc';
 import { synthesizeAll } from '../pipeline/pipeline';
-import { boxDesignerWithoutData, shop, variant } from './support/fixtures';
+import { boxDesignerWithoutData, shop, variant, variantModel } from './support/fixtures';
 
 const root = process.cwd();
 const envs = resolveEnvironments(environments, root);
@@ -20,7 +20,7 @@ test(`${FLOWS_DOC} is what npm run synth writes from the environments (run npm r
   // The pipeline main.ts runs: the document comes with dist/, from the same validated environments.
   const { documents } = await synthesizeAll(environments, root);
   expect([...documents.keys()]).toEqual([FLOWS_DOC]);
-  expect(documents.get(FLOWS_DOC)).toBe(flowsDocument(envs));
+  expect(documents.get(FLOWS_DOC)).toBe(flowsDocument(envs.map(buildModel)));
   expect(committed).toBe(documents.get(FLOWS_DOC));
 });
 
@@ -38,17 +38,17 @@ function rowsBySection(doc: string): Map<string, string[]> {
 test('one section per environment, with its namespace, and one row per flow saying why, in the table\'s order', () => {
   const shopEnv = variant(shop);
   const noData = boxDesignerWithoutData();
-  const sections = rowsBySection(flowsDocument([shopEnv, noData]));
+  const sections = rowsBySection(flowsDocument([shopEnv, noData].map(buildModel)));
   expect([...sections.keys()]).toEqual([`shop (namespace ${shopEnv.app.namespace})`, `box-designer (namespace ${noData.app.namespace})`]);
   for (const [env, rows] of [[shopEnv, sections.get(`shop (namespace ${shopEnv.app.namespace})`)!], [noData, sections.get(`box-designer (namespace ${noData.app.namespace})`)!]] as const) {
-    const flows = networkModel(env).flows;
+    const flows = buildModel(env).network.flows;
     expect(rows).toHaveLength(flows.length);
     for (const [i, f] of flows.entries()) expect(rows[i].endsWith(`| ${f.why} |`)).toBe(true);
   }
 });
 
 test('parties read as a reviewer needs them: other namespaces named, address ranges with their exceptions', () => {
-  const doc = flowsDocument([variant(shop)]);
+  const doc = flowsDocument([variantModel(shop)]);
   expect(doc).toContain('| every pod of the namespace | cluster DNS (namespace kube-system) | 53/UDP, 53/TCP |');
   expect(doc).toContain('the object storage (any public address) (0.0.0.0/0 except 10.0.0.0/8, 100.64.0.0/10, 169.254.0.0/16, 172.16.0.0/12, 192.168.0.0/16)');
   expect(doc).toContain('any address (the Kubernetes API server) (0.0.0.0/0) | 443/TCP, 6443/TCP |');

@@ -5,7 +5,7 @@
  */
 import { environments } from '../environments/index';
 import { resolveEnvironments } from '../environments/load';
-import { networkModel, type Flow, type NetworkModel, type Party } from '../environments/model/flows';
+import { type Flow, type NetworkModel, type Party } from '../environments/model/flows';
 import { selectorLabels } from '../environments/model/identity';
 import { buildModel } from '../environments/model/model';
 import {
@@ -19,7 +19,7 @@ import { boxDesigner, boxDesignerPostgresOnly, boxDesignerWithoutData, shop, var
 const line = (f: Flow) => `${f.from.map((p) => p.name).join(', ')} → ${f.to.map((p) => p.name).join(', ')} ${f.ports.map((p) => `${p.port}/${p.protocol}`).join(',')}`;
 const parties = (m: NetworkModel): Party[] => m.flows.flatMap((f) => [...f.from, ...f.to]);
 const ports = (m: NetworkModel): number[] => [...new Set(m.flows.flatMap((f) => f.ports.map((p) => p.port)))];
-const flowsOf = (env: Environment) => networkModel(env).flows.map(line);
+const flowsOf = (env: Environment) => buildModel(env).network.flows.map(line);
 
 const shopEnv = variant(shop);
 const box = variant(boxDesigner);
@@ -28,7 +28,7 @@ const noData = boxDesignerWithoutData();
 const fixtures = [['shop', shopEnv], ['box designer', box], ['box designer, PostgreSQL only', postgresOnly], ['box designer without data', noData]] as const;
 
 describe.each(fixtures)('%s', (_name, env) => {
-  const model = networkModel(env);
+  const model = buildModel(env).network;
 
   test('every flow says why it exists, and no two flows say the same', () => {
     for (const f of model.flows) expect({ flow: line(f), why: f.why.trim().length > 10 }).toEqual({ flow: line(f), why: true });
@@ -57,7 +57,7 @@ describe.each(fixtures)('%s', (_name, env) => {
 });
 
 test('shop: Redis is a party, the api asks a sentinel then uses the master, the members talk, Prometheus scrapes the exporter', () => {
-  const m = networkModel(shopEnv);
+  const m = buildModel(shopEnv).network;
   const redis = `Redis (${buildModel(shopEnv).data.redis!.name})`;
   const flows = m.flows.map(line);
   expect(flows).toEqual(expect.arrayContaining([
@@ -83,7 +83,7 @@ test('shop: web calls api, the api (with metrics) is scraped, PostgreSQL only th
 test('the box designer (no Redis): no Redis party, flow, port or policy subject', () => {
   expect(box.data.redis).toBeUndefined();
   for (const env of [box, postgresOnly, noData]) {
-    const m = networkModel(env);
+    const m = buildModel(env).network;
     expect(parties(m).filter((p) => /redis/i.test(p.name))).toEqual([]);
     expect(m.flows.filter((f) => /redis|sentinel/i.test(f.why))).toEqual([]);
     expect(ports(m).filter((p) => [REDIS_PORT, SENTINEL_PORT, REDIS_EXPORTER_PORT].includes(p))).toEqual([]);
@@ -92,7 +92,7 @@ test('the box designer (no Redis): no Redis party, flow, port or policy subject'
 });
 
 test('the box designer: its api uses PostgreSQL through PgBouncer; the data tier\'s flows and every backup job are there', () => {
-  const m = networkModel(box);
+  const m = buildModel(box).network;
   const pg = buildModel(box).data.postgres!;
   const flows = m.flows.map(line);
   const [pooler, instances] = [`PgBouncer (${pg.pooler})`, `PostgreSQL (${pg.cluster})`];
@@ -117,7 +117,7 @@ test('the box designer: its api uses PostgreSQL through PgBouncer; the data tier
 });
 
 test('PostgreSQL only: no uploads or file-backup party, flow or subject; the database and its backups stay', () => {
-  const m = networkModel(postgresOnly);
+  const m = buildModel(postgresOnly).network;
   expect(parties(m).filter((p) => /backup-files|uploads/.test(p.name))).toEqual([]);
   expect(m.flows.filter((f) => /backup-files|uploads/.test(f.why))).toEqual([]);
   expect(m.subjects.map((s) => s.name)).not.toContain('backup-files');
@@ -126,7 +126,7 @@ test('PostgreSQL only: no uploads or file-backup party, flow or subject; the dat
 });
 
 test('without data: no data flows at all, only name resolution, the Gateway to the api and the solver', () => {
-  const m = networkModel(noData);
+  const m = buildModel(noData).network;
   expect(m.flows.map(line)).toEqual([
     `every pod of the namespace → cluster DNS ${DNS_PORT}/UDP,${DNS_PORT}/TCP`,
     `the Gateway's proxies → cert-manager's HTTP-01 solver ${ACME_SOLVER_PORT}/TCP`,
@@ -138,15 +138,15 @@ test('without data: no data flows at all, only name resolution, the Gateway to t
 
 test('internet egress: once per declared port, sorted, to public addresses only', () => {
   const env = variant(shop, { services: { web: { internetEgressPorts: [8443, 443] } } });
-  const f = networkModel(env).flows.find((x) => x.from[0].name === 'web' && x.to[0].kind === 'addresses')!;
+  const f = buildModel(env).network.flows.find((x) => x.from[0].name === 'web' && x.to[0].kind === 'addresses')!;
   expect(f.ports).toEqual([{ port: 443, protocol: 'TCP' }, { port: 8443, protocol: 'TCP' }]);
   expect(f.to).toEqual([{ kind: 'addresses', name: 'the public internet', blocks: [{ cidr: '0.0.0.0/0', except: NON_PUBLIC_RANGES }] }]);
-  expect(networkModel(shopEnv).flows.filter((x) => x.from.some((p) => p.name === 'web') && x.to.some((p) => p.kind === 'addresses'))).toEqual([]);
+  expect(buildModel(shopEnv).network.flows.filter((x) => x.from.some((p) => p.name === 'web') && x.to.some((p) => p.kind === 'addresses'))).toEqual([]);
 });
 
 test('the object storage: its configured ranges and URL port when given, any public address on 443 otherwise', () => {
   const onPremises = variant(shop, { objectStorage: { endpointURL: 'https://minio.shop.test:9000', cidrs: ['10.20.0.0/16', '10.30.0.0/16'] } });
-  const toStorage = (env: Environment) => networkModel(env).flows.filter((f) => f.to.some((p) => p.name.startsWith('the object storage')));
+  const toStorage = (env: Environment) => buildModel(env).network.flows.filter((f) => f.to.some((p) => p.name.startsWith('the object storage')));
   // WAL archiving plus the three backup jobs.
   expect(toStorage(onPremises)).toHaveLength(4);
   for (const f of toStorage(onPremises)) {
@@ -161,13 +161,13 @@ test('the object storage: its configured ranges and URL port when given, any pub
 
 test('a service nothing routes to or calls gets no Gateway or caller flow', () => {
   const unrouted = variant(shop, { hosts: [{ hostname: 'shop.test', routes: [{ path: '/', service: 'web' }] }], services: { web: { calls: [] } } });
-  const toApi = networkModel(unrouted).flows.filter((f) => f.to.some((p) => p.name === 'api')).map(line);
+  const toApi = buildModel(unrouted).network.flows.filter((f) => f.to.some((p) => p.name === 'api')).map(line);
   expect(toApi).toEqual([`Prometheus → api ${unrouted.services.api.port}/TCP`]);
 });
 
 test('the real environments: every flow says why', () => {
   for (const env of resolveEnvironments(environments, process.cwd())) {
-    for (const f of networkModel(env).flows) {
+    for (const f of buildModel(env).network.flows) {
       expect({ env: env.name, flow: line(f), why: f.why.trim().length > 10 }).toEqual({ env: env.name, flow: line(f), why: true });
     }
   }

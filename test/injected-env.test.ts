@@ -10,6 +10,7 @@ import { containerEnv } from '../charts/app/web-service';
 import { ConfigError } from '../environments/load';
 import { type Dependency, INJECTED_ENV, injectedEnv } from '../environments/model/injected-env';
 import { buildModel, type Model } from '../environments/model/model';
+import { dataEndpoints } from '../environments/model/names';
 import { POSTGRES_PORT } from '../environments/model/network';
 import { DEPENDENCIES, type Environment } from '../environments/schema';
 import type { K8sObject } from '../pipeline/k8s-object';
@@ -52,24 +53,24 @@ describe('the table', () => {
 
   test.each(SUBSETS.map((uses) => [`[${uses.join(', ')}]`, uses] as const))(
     'uses: %s gives exactly the variables of those components, in the table\'s order', (_, uses) => {
-      const vars = injectedEnv(shopEnv, uses);
+      const vars = injectedEnv(dataEndpoints(shopEnv), uses);
       expect(names(vars)).toEqual(uses.flatMap((d) => INJECTED_ENV[d]));
       for (const other of DEPENDENCIES.filter((d) => !uses.includes(d))) {
         for (const name of INJECTED_ENV[other]) expect(names(vars)).not.toContain(name);
       }
       // However the configuration lists them.
-      expect(injectedEnv(shopEnv, [...uses].reverse())).toEqual(vars);
+      expect(injectedEnv(dataEndpoints(shopEnv), [...uses].reverse())).toEqual(vars);
     });
 
   test('every variable is a value or a reference to a key of a Secret, never both', () => {
-    for (const v of injectedEnv(shopEnv, DEPENDENCIES)) {
+    for (const v of injectedEnv(dataEndpoints(shopEnv), DEPENDENCIES)) {
       expect([v.name, (v.value === undefined) !== (v.secretKeyRef === undefined)]).toEqual([v.name, true]);
     }
   });
 });
 
 describe('the values: where the shop\'s components are', () => {
-  const vars = new Map(injectedEnv(shopEnv, DEPENDENCIES).map((v) => [v.name, v]));
+  const vars = new Map(injectedEnv(dataEndpoints(shopEnv), DEPENDENCIES).map((v) => [v.name, v]));
   const value = (name: string) => vars.get(name)?.value;
   const secret = (name: string) => vars.get(name)?.secretKeyRef;
 
@@ -92,7 +93,7 @@ describe('the values: where the shop\'s components are', () => {
   });
 
   test('after a restore is adopted (data.postgres.name), the services follow the recovered cluster', () => {
-    const adopted = new Map(injectedEnv(variant(shop, { data: { postgres: { name: 'shop-db-2' } } }), ['postgres']).map((v) => [v.name, v]));
+    const adopted = new Map(injectedEnv(dataEndpoints(variant(shop, { data: { postgres: { name: 'shop-db-2' } } })), ['postgres']).map((v) => [v.name, v]));
     expect(adopted.get('DATABASE_HOST')?.value).toBe('shop-db-2-pooler');
     expect(adopted.get('DATABASE_PASSWORD')?.secretKeyRef).toEqual({ name: 'shop-db-2-app', key: 'password' });
   });
@@ -100,7 +101,7 @@ describe('the values: where the shop\'s components are', () => {
 
 test('each value names what the data tier of the same environment creates', () => {
   const objects = synthObjects(shopEnv).map((o) => o.object);
-  const vars = new Map(injectedEnv(shopEnv, DEPENDENCIES).map((v) => [v.name, v]));
+  const vars = new Map(injectedEnv(dataEndpoints(shopEnv), DEPENDENCIES).map((v) => [v.name, v]));
 
   const pooler = only(objects, 'Pooler', vars.get('DATABASE_HOST')!.value);
   const cluster = only(objects, 'Cluster', pooler.spec.cluster.name);
@@ -138,7 +139,7 @@ describe('what the app chart renders: each service gets the variables of what it
     expect(deployments.map((d: K8sObject) => d.metadata.name).sort()).toEqual(Object.keys(model.env.services).sort());
     for (const d of deployments) {
       const service = model.env.services[d.metadata.name];
-      const expected = containerEnv(injectedEnv(model.env, service.uses));
+      const expected = containerEnv(injectedEnv(dataEndpoints(model.env), service.uses));
       const env: K8sObject[] = d.spec.template.spec.containers[0].env;
       expect([d.metadata.name, env.slice(0, expected.length)]).toEqual([d.metadata.name, expected]);
       expect([d.metadata.name, names(env.slice(expected.length)).sort()]).toEqual([d.metadata.name, Object.keys(service.env).sort()]);
@@ -169,7 +170,7 @@ describe('the box designer has no Redis', () => {
     expect(problems(() => variant(boxDesigner, { services: { api: { uses: ['postgres', 'redis', 'uploads'] } } }))).toEqual([
       'box-designer: services.api.uses[1] ("redis") is not configured: add data.redis, or remove it from uses',
     ]);
-    expect(() => injectedEnv(boxEnv, ['redis'])).toThrow('box-designer: a service uses redis, which is not configured');
+    expect(() => injectedEnv(dataEndpoints(boxEnv), ['redis'])).toThrow('a service uses redis, which is not configured');
   });
 });
 

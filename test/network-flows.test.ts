@@ -17,7 +17,7 @@
 import { mergeConfig } from '../environments/define';
 import { environments } from '../environments/index';
 import { resolveEnvironment, resolveEnvironments } from '../environments/load';
-import { networkModel } from '../environments/model/flows';
+import { buildModel } from '../environments/model/model';
 import { dataEndpoints } from '../environments/model/names';
 import {
   ACME_SOLVER_PORT, DNS_PORT, INSTANCE_MANAGER_PORT, PGBOUNCER_METRICS_PORT, POSTGRES_METRICS_PORT, POSTGRES_PORT, REDIS_EXPORTER_PORT,
@@ -124,7 +124,7 @@ describe.each(cases)('%s', (_name, env, otherEnv) => {
   const synthesized = synthObjects(env);
   const c = networkCast(env, otherEnv, synthesized.map((o) => o.object));
   const reference = referenceContract(env, c);
-  const derived = modelContract(networkModel(env), c);
+  const derived = modelContract(buildModel(env).network, c);
 
   test('the cast has every pod the environment runs, and the operator\'s labels select as the model says', () => {
     expect(uncastWorkloads(c)).toEqual([]);

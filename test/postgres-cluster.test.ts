@@ -14,6 +14,7 @@ function synthCluster(model: Model) {
   const pg = model.data.postgres!;
   return synthConstruct((s) => new PostgresCluster(s, 'pg', {
     identity: model.identity, name: pg.cluster, config: model.env.data.postgres!, objectStore: pg.objectStore,
+    instancePodLabels: pg.instancePodLabels,
   }));
 }
 const cluster = (model: Model) => only(synthCluster(model), 'Cluster');
@@ -44,7 +45,7 @@ test('named <app>-db in the application\'s namespace, or as data.postgres.name s
   expect(named.metadata).toMatchObject({ name: 'orders-pg', namespace: 'shop-test' });
   // The name is everything the operator derives its objects and the archive path from.
   expect(named.spec.plugins[0].parameters.serverName).toBe('orders-pg');
-  expect(named.spec.topologySpreadConstraints[0].labelSelector).toEqual({ matchLabels: { 'cnpg.io/cluster': 'orders-pg' } });
+  expect(named.spec.topologySpreadConstraints[0].labelSelector).toEqual({ matchLabels: { 'cnpg.io/cluster': 'orders-pg', 'cnpg.io/podRole': 'instance' } });
   expect(named.spec.bootstrap.initdb).toBeDefined();
 });
 
@@ -84,8 +85,12 @@ test('storage, WAL storage and resources from the configuration; memory settings
 test('instances on separate nodes (required) and spread over zones', () => {
   const c = cluster(base);
   expect(c.spec.affinity).toEqual({ enablePodAntiAffinity: true, podAntiAffinityType: 'required', topologyKey: 'kubernetes.io/hostname' });
+  // The instances only: PgBouncer pods carry cnpg.io/cluster too, and would skew the count.
   expect(c.spec.topologySpreadConstraints).toEqual([{
-    maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: { 'cnpg.io/cluster': 'shop-db' } },
+    maxSkew: 1,
+    topologyKey: 'topology.kubernetes.io/zone',
+    whenUnsatisfiable: 'ScheduleAnyway',
+    labelSelector: { matchLabels: { 'cnpg.io/cluster': 'shop-db', 'cnpg.io/podRole': 'instance' } },
   }]);
 });
 

@@ -9,6 +9,7 @@ function synthPooler(model: Model) {
   const pg = model.data.postgres!;
   return synthConstruct((s) => new PostgresPooler(s, 'pooler', {
     identity: model.identity, name: pg.pooler, cluster: pg.cluster, config: model.env.data.postgres!.pooler,
+    podLabels: pg.poolerPodLabels,
   }));
 }
 

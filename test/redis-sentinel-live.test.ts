@@ -54,6 +54,7 @@ import {
 } from '../charts/data/redis-sentinel-config';
 import { environments } from '../environments/index';
 import { resolveEnvironments } from '../environments/load';
+import { buildModel } from '../environments/model/model';
 import { dataEndpoints } from '../environments/model/names';
 import { REDIS_PORT, SENTINEL_PORT } from '../environments/model/network';
 import type { K8sObject } from '../pipeline/k8s-object';
@@ -73,7 +74,7 @@ const SHIPPED: Record<string, string> = only(OBJECTS, 'ConfigMap', REDIS.name).d
 const POD = only(OBJECTS, 'StatefulSet', REDIS.name).spec.template.spec;
 const containerSpec = (name: string): K8sObject => POD.containers.find((c: K8sObject) => c.name === name);
 /** The parameters the construct rendered production's ConfigMap from. */
-const PROPS = buildCharts(productionEnv).flatMap((c) => c.node.findAll()).find((c): c is RedisSentinel => c instanceof RedisSentinel)!.configProps;
+const PROPS = buildCharts(buildModel(productionEnv)).flatMap((c) => c.node.findAll()).find((c): c is RedisSentinel => c instanceof RedisSentinel)!.configProps;
 const SET = PROPS.masterSet;
 
 /** Production's value of a setting: the first group of `pattern` in a shipped file. */

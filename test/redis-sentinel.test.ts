@@ -19,7 +19,7 @@ import { NetworkPolicies } from '../charts/security/network-policies';
 import { selectorLabels } from '../environments/model/identity';
 import { injectedEnv } from '../environments/model/injected-env';
 import type { Model } from '../environments/model/model';
-import { REDIS_REPLICAS, secretManagerKey } from '../environments/model/names';
+import { REDIS_REPLICAS, secretManagerKey, dataEndpoints } from '../environments/model/names';
 import type { K8sObject } from '../pipeline/k8s-object';
 import { policyProblems, synthObjects } from '../pipeline/synth';
 import { AS_PRODUCTION, boxDesigner, shop, variant, variantModel } from './support/fixtures';
@@ -233,14 +233,14 @@ describe('configuration', () => {
 
   test('the script knows each member by the DNS name clients get in REDIS_SENTINEL_NODES', () => {
     const settings = configData(synth(base))[REDIS_SETTINGS];
-    const nodes = injectedEnv(base.env, ['redis']).find((e) => e.name === 'REDIS_SENTINEL_NODES')!.value!.split(',');
+    const nodes = injectedEnv(dataEndpoints(base.env), ['redis']).find((e) => e.name === 'REDIS_SENTINEL_NODES')!.value!.split(',');
     expect(nodes).toHaveLength(3);
     nodes.forEach((node, i) => {
       const [host, port] = node.split(':');
       expect(host).toBe(`shop-redis-${i}.shop-redis-headless.shop-test.svc.cluster.local`);
       expect(settings).toContain(`    ${i}) m_host='${host}'; m_redis_port=6379; m_sentinel_port=${port}; m_sentinel_id=${sentinelId('shop', i)} ;;`);
     });
-    expect(injectedEnv(base.env, ['redis']).find((e) => e.name === 'REDIS_SENTINEL_MASTER')).toEqual({ name: 'REDIS_SENTINEL_MASTER', value: 'shop' });
+    expect(injectedEnv(dataEndpoints(base.env), ['redis']).find((e) => e.name === 'REDIS_SENTINEL_MASTER')).toEqual({ name: 'REDIS_SENTINEL_MASTER', value: 'shop' });
     // Replicas announce that name, not the pod IP.
     expect(SHIPPED_SCRIPT).toContain('line "replica-announce-ip $SELF_HOST"');
   });

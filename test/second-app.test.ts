@@ -12,7 +12,6 @@ import { parse } from 'yaml';
 import type { EnvironmentDefinition } from '../environments/define';
 import { mergeConfig } from '../environments/define';
 import { ConfigError } from '../environments/load';
-import { networkModel } from '../environments/model/flows';
 import { INJECTED_ENV } from '../environments/model/injected-env';
 import { buildModel } from '../environments/model/model';
 import type { Environment } from '../environments/schema';
@@ -42,7 +41,7 @@ interface Gated {
 async function throughTheGate(env: Environment): Promise<Gated> {
   const { files, problems } = await synthesizeEnvironment(env);
   const objects = [...files.values()].map((text) => parse(text) as K8sObject);
-  return { env, problems, files, objects, document: flowsDocument([env]) };
+  return { env, problems, files, objects, document: flowsDocument([buildModel(env)]) };
 }
 
 const names = (objects: readonly K8sObject[], kind: string) => objects.filter((o) => o.kind === kind).map((o) => o.metadata.name).sort();
@@ -68,7 +67,7 @@ describe.each(cases)('the box designer %s', (_name, env) => {
   test('its NetworkPolicies are written under security/, one per subject of its flows table plus the default deny', () => {
     const policyFiles = [...gated.files.keys()].filter((f) => f.includes('networkpolicy-')).sort();
     expect(policyFiles.every((f) => f.startsWith('security/'))).toBe(true);
-    expect(names(gated.objects, 'NetworkPolicy')).toEqual(['default-deny', ...networkModel(env).subjects.map((s) => s.name)].sort());
+    expect(names(gated.objects, 'NetworkPolicy')).toEqual(['default-deny', ...buildModel(env).network.subjects.map((s) => s.name)].sort());
   });
 
   test('each side of every connection equals its flows table (evaluator, every pod it runs and strangers)', () => {
@@ -76,7 +75,7 @@ describe.each(cases)('the box designer %s', (_name, env) => {
     expect(uncastWorkloads(c)).toEqual([]);
     expect(catchAllPeers(c.policies)).toEqual([]);
     expect(unstatedPolicyTypes(c.policies)).toEqual([]);
-    expect(differencesReport(contractDifferences(c, modelContract(networkModel(env), c)))).toBe('');
+    expect(differencesReport(contractDifferences(c, modelContract(buildModel(env).network, c)))).toBe('');
   });
 
   test('no Redis: no object, injected variable, flow or documented row', () => {
@@ -84,7 +83,7 @@ describe.each(cases)('the box designer %s', (_name, env) => {
     for (const [file, text] of gated.files) expect({ file, redis: /redis|sentinel/i.test(text) }).toEqual({ file, redis: false });
     expect(names(gated.objects, 'StatefulSet')).toEqual([]);
     expect(apiEnv(gated).filter((v) => INJECTED_ENV.redis.includes(v))).toEqual([]);
-    expect(networkModel(env).flows.filter((f) => /redis|sentinel/i.test(JSON.stringify(f)))).toEqual([]);
+    expect(buildModel(env).network.flows.filter((f) => /redis|sentinel/i.test(JSON.stringify(f)))).toEqual([]);
     expect(gated.document).not.toMatch(/redis|sentinel/i);
   });
 

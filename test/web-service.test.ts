@@ -13,7 +13,7 @@ import { envReferences } from '../environments/env-references';
 import { resolveEnvironment } from '../environments/load';
 import { appIdentity, selectorLabels } from '../environments/model/identity';
 import { injectedEnv } from '../environments/model/injected-env';
-import { scratchVolumeName } from '../environments/model/names';
+import { scratchVolumeName, dataEndpoints } from '../environments/model/names';
 import type { Environment } from '../environments/schema';
 import type { K8sObject } from '../pipeline/k8s-object';
 import { shop, variant } from './support/fixtures';
@@ -282,7 +282,7 @@ describe('environment variables', () => {
 
   test('injected connection settings come first, so the service can refer to them', () => {
     const env = variant(shop);
-    const vars = container(synth(env, 'api', { injectedEnv: injectedEnv(env, env.services.api.uses) })).env;
+    const vars = container(synth(env, 'api', { injectedEnv: injectedEnv(dataEndpoints(env), env.services.api.uses) })).env;
     expect(vars.map((v: K8sObject) => v.name)).toEqual([
       'DATABASE_HOST', 'DATABASE_PORT', 'DATABASE_NAME', 'DATABASE_USER', 'DATABASE_PASSWORD',
       'REDIS_SENTINEL_MASTER', 'REDIS_SENTINEL_NODES', 'REDIS_PASSWORD',

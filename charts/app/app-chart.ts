@@ -22,7 +22,7 @@ export class AppChart extends Chart {
         identity,
         name,
         service,
-        injectedEnv: injectedEnv(env, service.uses),
+        injectedEnv: injectedEnv(data, service.uses),
         uploads: service.uses.includes('uploads') && data.uploads ? { claimName: data.uploads.claim, mountPath: data.uploads.mountPath } : undefined,
       });
     }

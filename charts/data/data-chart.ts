@@ -35,7 +35,7 @@ export class DataChart extends Chart {
     }
     if (pg && data.postgres && data.backups) {
       const { cluster, pooler, objectStore } = data.postgres;
-      new PostgresCluster(this, 'postgres', { identity, name: cluster, config: pg, objectStore });
+      new PostgresCluster(this, 'postgres', { identity, name: cluster, config: pg, objectStore, instancePodLabels: data.postgres.instancePodLabels });
       new PostgresObjectStore(this, 'postgres-object-store', {
         identity,
         name: objectStore,
@@ -45,7 +45,7 @@ export class DataChart extends Chart {
         retentionPolicy: pg.retentionPolicy,
       });
       new PostgresBaseBackups(this, 'postgres-base-backups', { identity, cluster, schedule: pg.baseBackupSchedule });
-      new PostgresPooler(this, 'postgres-pooler', { identity, name: pooler, cluster, config: pg.pooler });
+      new PostgresPooler(this, 'postgres-pooler', { identity, name: pooler, cluster, config: pg.pooler, podLabels: data.postgres.poolerPodLabels });
     }
     if (redis && data.redis) {
       new RedisSentinel(this, 'redis', {

@@ -41,19 +41,18 @@ export interface PostgresClusterProps {
   readonly config: PostgresConfig;
   /** Barman Cloud ObjectStore the cluster archives to (and a recovery reads from). */
   readonly objectStore: string;
-
+  /**
+   * Labels the operator puts on the instance pods (not on its PgBouncer or Job pods, which carry
+   * `cnpg.io/cluster` too): what spreads over zones and what Prometheus scrapes.
+   */
+  readonly instancePodLabels: Record<string, string>;
 }
 
 export class PostgresCluster extends Construct {
-  /** The Cluster's name. */
-  readonly clusterName: string;
-
   constructor(scope: Construct, id: string, props: PostgresClusterProps) {
     super(scope, id);
-    const { identity, name, config: pg, objectStore } = props;
+    const { identity, name, config: pg, objectStore, instancePodLabels } = props;
     const recovery = pg.recovery;
-    this.clusterName = name;
-    const clusterLabels = { 'cnpg.io/cluster': name };
 
     const origin = 'origin';
     const bootstrap: ClusterSpecBootstrap = recovery
@@ -112,7 +111,7 @@ export class PostgresCluster extends Construct {
           maxSkew: 1,
           topologyKey: 'topology.kubernetes.io/zone',
           whenUnsatisfiable: 'ScheduleAnyway',
-          labelSelector: { matchLabels: clusterLabels },
+          labelSelector: { matchLabels: instancePodLabels },
         }],
       },
     });
@@ -121,7 +120,7 @@ export class PostgresCluster extends Construct {
     new ModelObject(this, 'PodMonitor', new PodMonitor({
       metadata: appMetadata(identity, { name, labelName: 'postgresql', component: 'monitoring' }),
       spec: {
-        selector: { matchLabels: { ...clusterLabels, 'cnpg.io/podRole': 'instance' } },
+        selector: { matchLabels: instancePodLabels },
         podMetricsEndpoints: [{ port: 'metrics', interval: '30s' }],
       },
     }));

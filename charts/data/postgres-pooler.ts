@@ -7,7 +7,6 @@ import { PodMonitor } from '@kubernetes-models/prometheus-operator/monitoring.co
 import { Construct } from 'constructs';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
 import type { AppIdentity } from '../../environments/model/identity';
-import { poolerPodLabels } from '../../environments/model/names';
 import type { Environment } from '../../environments/schema';
 import {
   Pooler,
@@ -29,14 +28,16 @@ export interface PostgresPoolerProps {
   readonly name: string;
   /** The Cluster it forwards to. Immutable: another cluster needs another Pooler. */
   readonly cluster: string;
+  /** Instances, pool sizes and resources, as configured. */
   readonly config: PoolerConfig;
+  /** Labels the operator puts on the Pooler's pods: what its budget, spread and monitor select. */
+  readonly podLabels: Record<string, string>;
 }
 
 export class PostgresPooler extends Construct {
   constructor(scope: Construct, id: string, props: PostgresPoolerProps) {
     super(scope, id);
-    const { identity, name, config: p } = props;
-    const podLabels = poolerPodLabels(name);
+    const { identity, name, config: p, podLabels } = props;
     const metadata = appMetadata(identity, { name, labelName: 'pgbouncer', component: 'database' });
 
     new Pooler(this, 'Pooler', {

@@ -7,7 +7,7 @@
 import type { Environment } from '../schema';
 import { gatewayProxyPodLabels } from './gateway';
 import { appIdentity, selectorLabels } from './identity';
-import { dataEndpoints, FIXED_NAMES, requiredSection, type LabelSelector } from './names';
+import { FIXED_NAMES, requiredSection, type DataEndpoints, type LabelSelector } from './names';
 import {
   ACME_SOLVER_POD_LABELS, ACME_SOLVER_PORT, DNS_NAMESPACE, DNS_POD_LABELS, DNS_PORT, INSTANCE_MANAGER_PORT, KUBERNETES_API_PORTS,
   NON_PUBLIC_RANGES, objectStoragePort, PGBOUNCER_METRICS_PORT, POSTGRES_METRICS_PORT, POSTGRES_PORT, PROMETHEUS_POD_LABELS,
@@ -73,9 +73,8 @@ function objectStorage(env: Environment): Addresses {
     : { ...PUBLIC_INTERNET, name: 'the object storage (any public address)' };
 }
 
-/** Every flow of the environment and the policies that enforce them. */
-export function networkModel(env: Environment): NetworkModel {
-  const data = dataEndpoints(env);
+/** Every flow of the environment and the policies that enforce them, between the named endpoints. */
+export function networkModel(env: Environment, data: DataEndpoints): NetworkModel {
   const flows: Flow[] = [];
   const subjects: PolicySubject[] = [];
   const both = ['Ingress', 'Egress'] as const;

@@ -3,8 +3,8 @@
  * both the container's environment (charts/app/web-service.ts) and the configuration's rules
  * (a service may not set these itself; `$(NAME)` may refer to them) take the names.
  */
-import type { DEPENDENCIES, Environment } from '../schema';
-import { dataEndpoints, type DataEndpoints } from './names';
+import type { DEPENDENCIES } from '../schema';
+import type { DataEndpoints } from './names';
 import { POSTGRES_PORT } from './network';
 
 export type Dependency = (typeof DEPENDENCIES)[number];
@@ -16,33 +16,33 @@ export interface InjectedVariable {
   readonly secretKeyRef?: { readonly name: string; readonly key: string };
 }
 
-type Producer = (env: Environment) => Omit<InjectedVariable, 'name'>;
+type Producer = (data: DataEndpoints) => Omit<InjectedVariable, 'name'>;
 
 /** The endpoints of a component a service uses (the schema refuses `uses` of one not configured). */
-function endpoints<K extends 'postgres' | 'redis' | 'uploads'>(env: Environment, component: K): NonNullable<DataEndpoints[K]> {
-  const e = dataEndpoints(env)[component];
-  if (!e) throw new Error(`${env.name}: a service uses ${component}, which is not configured`);
+function endpoints<K extends 'postgres' | 'redis' | 'uploads'>(data: DataEndpoints, component: K): NonNullable<DataEndpoints[K]> {
+  const e = data[component];
+  if (!e) throw new Error(`a service uses ${component}, which is not configured`);
   return e as NonNullable<DataEndpoints[K]>;
 }
 
 const TABLE: Readonly<Record<Dependency, readonly (readonly [string, Producer])[]>> = {
   postgres: [
     // Through PgBouncer: the pooler's Service has its name.
-    ['DATABASE_HOST', (env) => ({ value: endpoints(env, 'postgres').pooler })],
+    ['DATABASE_HOST', (data) => ({ value: endpoints(data, 'postgres').pooler })],
     ['DATABASE_PORT', () => ({ value: String(POSTGRES_PORT) })],
-    ['DATABASE_NAME', (env) => ({ value: endpoints(env, 'postgres').database })],
+    ['DATABASE_NAME', (data) => ({ value: endpoints(data, 'postgres').database })],
     // The owner role's Secret, which CloudNativePG creates and rotates.
-    ['DATABASE_USER', (env) => ({ secretKeyRef: { name: endpoints(env, 'postgres').appSecret, key: 'username' } })],
-    ['DATABASE_PASSWORD', (env) => ({ secretKeyRef: { name: endpoints(env, 'postgres').appSecret, key: 'password' } })],
+    ['DATABASE_USER', (data) => ({ secretKeyRef: { name: endpoints(data, 'postgres').appSecret, key: 'username' } })],
+    ['DATABASE_PASSWORD', (data) => ({ secretKeyRef: { name: endpoints(data, 'postgres').appSecret, key: 'password' } })],
   ],
   redis: [
     // Clients ask the sentinels for the master of the set, never a pod.
-    ['REDIS_SENTINEL_MASTER', (env) => ({ value: endpoints(env, 'redis').masterSet })],
-    ['REDIS_SENTINEL_NODES', (env) => ({ value: endpoints(env, 'redis').sentinels.join(',') })],
-    ['REDIS_PASSWORD', (env) => ({ secretKeyRef: { name: endpoints(env, 'redis').passwordSecret, key: 'password' } })],
+    ['REDIS_SENTINEL_MASTER', (data) => ({ value: endpoints(data, 'redis').masterSet })],
+    ['REDIS_SENTINEL_NODES', (data) => ({ value: endpoints(data, 'redis').sentinels.join(',') })],
+    ['REDIS_PASSWORD', (data) => ({ secretKeyRef: { name: endpoints(data, 'redis').passwordSecret, key: 'password' } })],
   ],
   uploads: [
-    ['UPLOADS_DIR', (env) => ({ value: endpoints(env, 'uploads').mountPath })],
+    ['UPLOADS_DIR', (data) => ({ value: endpoints(data, 'uploads').mountPath })],
   ],
 };
 
@@ -54,7 +54,7 @@ export const INJECTED_ENV: Readonly<Record<Dependency, readonly string[]>> = {
 };
 
 /** The variables a service that uses these components gets, in the table's order. */
-export function injectedEnv(env: Environment, uses: readonly Dependency[]): InjectedVariable[] {
+export function injectedEnv(data: DataEndpoints, uses: readonly Dependency[]): InjectedVariable[] {
   return (Object.keys(TABLE) as Dependency[]).filter((d) => uses.includes(d))
-    .flatMap((d) => TABLE[d].map(([name, produce]) => ({ name, ...produce(env) })));
+    .flatMap((d) => TABLE[d].map(([name, produce]) => ({ name, ...produce(data) })));
 }

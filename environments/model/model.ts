@@ -17,5 +17,6 @@ export interface Model {
 }
 
 export function buildModel(env: Environment): Model {
-  return { env, identity: appIdentity(env), data: dataEndpoints(env), network: networkModel(env) };
+  const data = dataEndpoints(env);
+  return { env, identity: appIdentity(env), data, network: networkModel(env, data) };
 }

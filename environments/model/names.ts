@@ -23,8 +23,10 @@ export interface PostgresEndpoints {
   readonly appSecret: string;
   /** Secret of the CA the operator signs the server certificates with (key ca.crt), for verify-full. */
   readonly caSecret: string;
-  /** The cluster's instance pods and its Job pods (instancePodSelector). */
+  /** The cluster's instance pods and its Job pods (instancePodSelector): what its NetworkPolicy selects. */
   readonly instancePodSelector: LabelSelector;
+  /** The cluster's instance pods only (instancePodLabels): what spreads over zones and is scraped. */
+  readonly instancePodLabels: Record<string, string>;
   readonly poolerPodLabels: Record<string, string>;
   /**
    * Barman Cloud plugin ObjectStore the cluster archives WAL and base backups to. The
@@ -111,6 +113,14 @@ export function instancePodSelector(cluster: string): LabelSelector {
   };
 }
 
+/**
+ * A cluster's instance pods only, by the labels the operator sets on them (cloudnative-pg
+ * pkg/utils/labels_annotations.go: PodRoleInstance).
+ */
+export function instancePodLabels(cluster: string): Record<string, string> {
+  return { 'cnpg.io/cluster': cluster, 'cnpg.io/podRole': 'instance' };
+}
+
 /** Labels CloudNativePG puts on the pods of a Pooler. */
 export function poolerPodLabels(pooler: string): Record<string, string> {
   return { 'cnpg.io/poolerName': pooler };
@@ -137,6 +147,7 @@ export function dataEndpoints(env: Environment): DataEndpoints {
       appSecret: `${cluster}-app`,
       caSecret: `${cluster}-ca`,
       instancePodSelector: instancePodSelector(cluster),
+      instancePodLabels: instancePodLabels(cluster),
       poolerPodLabels: poolerPodLabels(pooler),
       objectStore: `${env.app.name}-db-backups`,
       barmanDestinationPath: `s3://${bucket().bucket}/postgresql`,
