@@ -348,6 +348,7 @@ describe('only the backups an application\'s data calls for', () => {
     expect(valueOf(verify, 'DUMP_NAME')).toBe('boxes.dump');
     expect(valueOf(verify, 'VERIFY_TABLES')).toBe('public.designs');
     expect(envNames(verify).filter((n) => n.startsWith('FILES_'))).toEqual([]);
+    expect(Object.keys(only(built, 'ConfigMap').data)).toEqual(['backup-database.sh', 'dump-database.sh', 'lib.sh', 'verify-backups.sh']);
     // Nothing of uploads in the whole environment's backups, not even a flow or a policy.
     const all = synthObjects(e).map((o) => o.object);
     expect(all.filter((o) => o.metadata.name === 'backup-files')).toEqual([]);
@@ -364,6 +365,7 @@ describe('only the backups an application\'s data calls for', () => {
     const [verify] = podSpec('backup-verify', built).containers;
     expect(valueOf(verify, 'FILES_REPOSITORY')).toBe('s3:https://objects.boxes.test/box-designer-backups/restic/uploads');
     expect(envNames(verify).filter((n) => /^(DATABASE_|DUMP_|VERIFY_)/.test(n))).toEqual([]);
+    expect(Object.keys(only(built, 'ConfigMap').data)).toEqual(['backup-files.sh', 'lib.sh', 'verify-backups.sh']);
   });
 
   test('the box designer without data: no backup object at all', () => {

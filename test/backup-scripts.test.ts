@@ -113,14 +113,27 @@ test('verify-backups.sh: each repository it is given brings its own required set
   }
 });
 
-test('the ConfigMap holds exactly the files, under their names', () => {
+describe('the scripts ConfigMap', () => {
   const identity = appIdentity(variant(shop));
-  const cm = only(synthConstruct((s) => new BackupScripts(s, 'scripts', { identity, name: 'shop-backup-scripts' })), 'ConfigMap');
-  expect(cm.metadata).toMatchObject({ name: 'shop-backup-scripts', namespace: 'shop-test' });
-  expect(cm.metadata.labels).toMatchObject({ 'app.kubernetes.io/instance': 'shop-shop', 'app.kubernetes.io/component': 'backup' });
-  expect(Object.keys(cm.data)).toEqual(files);
-  for (const f of files) expect(cm.data[f]).toBe(readFileSync(join(dir, f), 'utf8'));
-  expect(readScripts(SCRIPTS_FOLDER)).toEqual(cm.data);
+  const configMap = (scripts: readonly string[]) =>
+    only(synthConstruct((s) => new BackupScripts(s, 'scripts', { identity, name: 'shop-backup-scripts', scripts })), 'ConfigMap');
+
+  test('holds the files the jobs run, as they are, under their names, with the library they source', () => {
+    const cm = configMap(files.filter((f) => f !== 'lib.sh'));
+    expect(cm.metadata).toMatchObject({ name: 'shop-backup-scripts', namespace: 'shop-test' });
+    expect(cm.metadata.labels).toMatchObject({ 'app.kubernetes.io/instance': 'shop-shop', 'app.kubernetes.io/component': 'backup' });
+    expect(Object.keys(cm.data)).toEqual(files);
+    for (const f of files) expect(cm.data[f]).toBe(readFileSync(join(dir, f), 'utf8'));
+    expect(readScripts(SCRIPTS_FOLDER)).toEqual(cm.data);
+  });
+
+  test('holds nothing a job does not run', () => {
+    expect(Object.keys(configMap(['verify-backups.sh']).data)).toEqual(['lib.sh', 'verify-backups.sh']);
+  });
+
+  test('a script that is not shipped is a construction error, not a pod that fails at 2 a.m.', () => {
+    expect(() => configMap(['backup-everything.sh'])).toThrow('no script backup-everything.sh in charts/backup/scripts');
+  });
 });
 
 test('the repository root is found from the sources, the repository root (the synth bundle) and deeper folders', () => {

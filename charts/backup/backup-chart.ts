@@ -43,10 +43,10 @@ export class BackupChart extends Chart {
       remoteKey: secretManagerKey(env, 'restic'),
       properties: ['RESTIC_PASSWORD'],
     });
-    new BackupScripts(this, 'scripts', { identity, name: backups.scriptsConfigMap });
+    const jobs: { readonly scripts: readonly string[] }[] = [];
     const pg = env.data.postgres;
     if (backups.database && data.postgres && pg && config.databaseSchedule && config.verifyTables) {
-      new DatabaseBackup(this, 'database', {
+      jobs.push(new DatabaseBackup(this, 'database', {
         ...store,
         name: backups.database.job,
         schedule: config.databaseSchedule,
@@ -59,10 +59,10 @@ export class BackupChart extends Chart {
           appSecret: data.postgres.appSecret,
           caSecret: data.postgres.caSecret,
         },
-      });
+      }));
     }
     if (backups.uploads && data.uploads && config.filesSchedule) {
-      new FilesBackup(this, 'files', {
+      jobs.push(new FilesBackup(this, 'files', {
         ...store,
         name: backups.uploads.job,
         schedule: config.filesSchedule,
@@ -70,9 +70,9 @@ export class BackupChart extends Chart {
         retention: config.retention,
         uploads: { claimName: data.uploads.claim, mountPath: data.uploads.mountPath },
         writerGroups: uploadsWriterGroups(env.services),
-      });
+      }));
     }
-    new BackupVerification(this, 'verify', {
+    jobs.push(new BackupVerification(this, 'verify', {
       ...store,
       name: backups.verifyJob,
       schedule: config.verifySchedule,
@@ -83,6 +83,7 @@ export class BackupChart extends Chart {
       files: backups.uploads ? { repository: backups.uploads.repository } : undefined,
       checkReadDataPercent: config.checkReadDataPercent,
       maxSnapshotAgeHours: config.maxSnapshotAgeHours,
-    });
+    }));
+    new BackupScripts(this, 'scripts', { identity, name: backups.scriptsConfigMap, scripts: jobs.flatMap((j) => j.scripts) });
   }
 }

@@ -194,6 +194,12 @@ function scriptContainer(name: string, script: string, resources: IResourceRequi
   };
 }
 
+/** The shipped scripts these containers run, by file name: what the scripts ConfigMap must hold for them. */
+function scriptsRun(containers: readonly IContainer[]): string[] {
+  return containers.flatMap((c) => c.command?.slice(1).filter((arg) => arg.startsWith(`${SCRIPTS_MOUNT_PATH}/`)) ?? [])
+    .map((path) => path.slice(SCRIPTS_MOUNT_PATH.length + 1));
+}
+
 /** A request for the scratch volume, so the pod lands on a node with room for it. */
 function withScratch(resources: IResourceRequirements, size: string): IResourceRequirements {
   return { ...resources, requests: { ...resources.requests, 'ephemeral-storage': size } };
@@ -215,6 +221,9 @@ export interface DatabaseBackupProps extends BackupStore {
 
 /** Daily: pg_dump (custom format) from a replica, verified, stored in the database repository. */
 export class DatabaseBackup extends Construct {
+  /** The shipped scripts its containers run (charts/backup/scripts). */
+  readonly scripts: readonly string[];
+
   constructor(scope: Construct, id: string, props: DatabaseBackupProps) {
     super(scope, id);
     const { name, source, scratchSize: scratch } = props;
@@ -245,6 +254,7 @@ export class DatabaseBackup extends Construct {
       ...retentionEnv(props.retention, 'daily'),
       ...dumpEnv,
     ], [mount('restic-binary', TOOLS_DIR, true), mount('restic-password', RESTIC_PASSWORD_DIR, true)]);
+    this.scripts = scriptsRun([dump, store]);
 
     new BackupCronJob(this, 'Job', {
       identity: props.identity,
@@ -284,6 +294,9 @@ export interface FilesBackupProps extends BackupStore {
 
 /** Hourly: a snapshot of the uploaded-files volume, mounted read-only. */
 export class FilesBackup extends Construct {
+  /** The shipped scripts its containers run (charts/backup/scripts). */
+  readonly scripts: readonly string[];
+
   constructor(scope: Construct, id: string, props: FilesBackupProps) {
     super(scope, id);
     const { uploads } = props;
@@ -310,6 +323,7 @@ export class FilesBackup extends Construct {
     const groups = props.writerGroups;
     const securityContext: IPodSecurityContext = { ...podSecurity, ...(groups.length > 0 ? { supplementalGroups: [...groups] } : {}) };
 
+    this.scripts = scriptsRun([backup]);
     new BackupCronJob(this, 'Job', {
       identity: props.identity,
       name: props.name,
@@ -346,6 +360,9 @@ export interface BackupVerificationProps extends BackupStore {
 
 /** Weekly: restore the newest dump into a throwaway PostgreSQL, check it, check the repositories. */
 export class BackupVerification extends Construct {
+  /** The shipped scripts its containers run (charts/backup/scripts). */
+  readonly scripts: readonly string[];
+
   constructor(scope: Construct, id: string, props: BackupVerificationProps) {
     super(scope, id);
     const { database, files, scratchSize } = props;
@@ -369,6 +386,7 @@ export class BackupVerification extends Construct {
       mount('shm', '/dev/shm'),
     ]);
 
+    this.scripts = scriptsRun([verify]);
     new BackupCronJob(this, 'Job', {
       identity: props.identity,
       name: props.name,

@@ -13,6 +13,8 @@ import { readScripts, repositoryRoot } from '../common/shipped-files';
 
 /** The scripts' folder, relative to the repository root. */
 export const SCRIPTS_FOLDER = 'charts/backup/scripts';
+/** The library every script sources: shipped whenever a script is. */
+export const SCRIPT_LIBRARY = 'lib.sh';
 /** Where the pods mount the ConfigMap. */
 export const SCRIPTS_MOUNT_PATH = '/opt/backup';
 
@@ -31,6 +33,8 @@ export interface BackupScriptsProps {
   readonly identity: AppIdentity;
   /** The ConfigMap's name, which the jobs mount. */
   readonly name: string;
+  /** File names of the scripts the environment's jobs run; the library they source is added. */
+  readonly scripts: readonly string[];
 }
 
 /**
@@ -41,9 +45,14 @@ export class BackupScripts extends Construct {
   constructor(scope: Construct, id: string, props: BackupScriptsProps) {
     super(scope, id);
     const { identity, name } = props;
+    // Only what runs: an application without uploaded files ships no files backup.
+    const wanted = new Set([SCRIPT_LIBRARY, ...props.scripts]);
+    const shipped = readScripts(SCRIPTS_FOLDER);
+    const missing = [...wanted].filter((s) => !Object.hasOwn(shipped, s));
+    if (missing.length > 0) throw new Error(`no script ${missing.join(', ')} in ${SCRIPTS_FOLDER}`);
     new ModelObject(this, 'ConfigMap', new ConfigMap({
       metadata: appMetadata(identity, { name, component: 'backup' }),
-      data: readScripts(SCRIPTS_FOLDER),
+      data: Object.fromEntries(Object.entries(shipped).filter(([file]) => wanted.has(file))),
     }));
   }
 }
