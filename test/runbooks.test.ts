@@ -240,6 +240,12 @@ describe('each recovery runbook covers every object of its kind', () => {
     // The switch is a commit of the configuration, which restore-plan prints.
     expect(text).toMatch(/```ts\ndata: \{\n\s+postgres: \{\n\s+name: '[^']+',\n\s+recovery: \{ source: '[^']+', targetTime: '[^']+' \},\n/);
     expect(text).toMatch(/Automated sync stays on/);
+    // The adoption prunes the old cluster's NetworkPolicy, and Prune=false keeps the Cluster: left
+    // running under default deny it would restart in a loop, so the runbook hibernates it (and the
+    // way back hibernates the recovered one).
+    for (const n of names('Cluster')) expect(text).toContain(`kubectl cnpg hibernate on ${n} -n`);
+    expect(text).toContain(`kubectl cnpg hibernate on ${recoveryPrefix(envs[0].app.name)}<yyyymmddhhmm> -n`);
+    expect(text).toMatch(/resourceTrackingMethod: annotation/);
   });
 
   test('the Redis runbook names the StatefulSet and every one of its pods', () => {
