@@ -50,8 +50,8 @@ test('one section per environment, with its namespace, and one row per flow sayi
 test('parties read as a reviewer needs them: other namespaces named, address ranges with their exceptions', () => {
   const doc = flowsDocument([variantModel(shop)]);
   expect(doc).toContain('| every pod of the namespace | cluster DNS (namespace kube-system) | 53/UDP, 53/TCP |');
-  expect(doc).toContain('the object storage (any public address) (0.0.0.0/0 except 10.0.0.0/8, 100.64.0.0/10, 169.254.0.0/16, 172.16.0.0/12, 192.168.0.0/16)');
-  expect(doc).toContain('any address (the Kubernetes API server) (0.0.0.0/0) | 443/TCP, 6443/TCP |');
+  expect(doc).toContain('the object storage, at any public address (0.0.0.0/0 except 10.0.0.0/8, 100.64.0.0/10, 169.254.0.0/16, 172.16.0.0/12, 192.168.0.0/16)');
+  expect(doc).toContain('the Kubernetes API server, at any address (0.0.0.0/0) | 443/TCP, 6443/TCP |');
   // A row is one line of a Markdown table: no cell breaks it.
   for (const row of [...rowsBySection(doc).values()].flat()) expect(row.split(/(?<!\\)\|/)).toHaveLength(6);
 });

@@ -105,11 +105,11 @@ test('the box designer: its api uses PostgreSQL through PgBouncer; the data tier
     `the CloudNativePG operator → ${instances}, ${pooler} ${INSTANCE_MANAGER_PORT}/TCP`,
     `Prometheus → ${instances} ${POSTGRES_METRICS_PORT}/TCP`,
     `Prometheus → ${pooler} ${PGBOUNCER_METRICS_PORT}/TCP`,
-    `${instances} → the object storage (any public address) 443/TCP`,
-    `${instances}, ${pooler} → any address (the Kubernetes API server) 443/TCP,6443/TCP`,
-    'backup-database → the object storage (any public address) 443/TCP',
-    'backup-files → the object storage (any public address) 443/TCP',
-    'backup-verify → the object storage (any public address) 443/TCP',
+    `${instances} → the object storage, at any public address 443/TCP`,
+    `${instances}, ${pooler} → the Kubernetes API server, at any address 443/TCP,6443/TCP`,
+    'backup-database → the object storage, at any public address 443/TCP',
+    'backup-files → the object storage, at any public address 443/TCP',
+    'backup-verify → the object storage, at any public address 443/TCP',
   ]));
   // The box designer's api has no metrics: Prometheus scrapes only the data tier.
   expect(flows.filter((f) => f.startsWith('Prometheus → api'))).toEqual([]);
@@ -122,7 +122,7 @@ test('PostgreSQL only: no uploads or file-backup party, flow or subject; the dat
   expect(m.flows.filter((f) => /backup-files|uploads/.test(f.why))).toEqual([]);
   expect(m.subjects.map((s) => s.name)).not.toContain('backup-files');
   expect(m.subjects.map((s) => s.name)).toEqual(expect.arrayContaining(['backup-database', 'backup-verify']));
-  expect(m.flows.map(line)).toContain('backup-database → the object storage (any public address) 443/TCP');
+  expect(m.flows.map(line)).toContain('backup-database → the object storage, at any public address 443/TCP');
 });
 
 test('without data: no data flows at all, only name resolution, the Gateway to the api and the solver', () => {
@@ -154,7 +154,7 @@ test('the object storage: its configured ranges and URL port when given, any pub
     expect(f.ports).toEqual([{ port: 9000, protocol: 'TCP' }]);
   }
   for (const f of toStorage(shopEnv)) {
-    expect(f.to).toEqual([{ kind: 'addresses', name: 'the object storage (any public address)', blocks: [{ cidr: '0.0.0.0/0', except: NON_PUBLIC_RANGES }] }]);
+    expect(f.to).toEqual([{ kind: 'addresses', name: 'the object storage, at any public address', blocks: [{ cidr: '0.0.0.0/0', except: NON_PUBLIC_RANGES }] }]);
     expect(f.ports).toEqual([{ port: 443, protocol: 'TCP' }]);
   }
 });

@@ -41,8 +41,11 @@ export interface BackupCronJobProps {
   readonly name: string;
   /** 5-field cron, interpreted in UTC. */
   readonly schedule: string;
+  /** How long a run may take, start late and stay around, sized to the job's work. */
   readonly timing: CronJobTiming;
+  /** The pod's security context (restricted, with the image's user). */
   readonly securityContext: IPodSecurityContext;
+  /** Run in order before the containers, each to completion. */
   readonly initContainers: readonly IContainer[];
   readonly containers: readonly IContainer[];
   readonly volumes: readonly IVolume[];

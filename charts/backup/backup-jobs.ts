@@ -212,6 +212,7 @@ export interface DatabaseBackupProps extends BackupStore {
   readonly schedule: string;
   /** restic repository of the dumps. */
   readonly repository: string;
+  /** How many daily, weekly and monthly dumps the repository keeps. */
   readonly retention: Retention;
   /** Room for the dump (an emptyDir and the pod's ephemeral-storage request). */
   readonly scratchSize: string;
@@ -285,6 +286,7 @@ export interface FilesBackupProps extends BackupStore {
   readonly schedule: string;
   /** restic repository of the uploaded files. */
   readonly repository: string;
+  /** How many hourly, daily, weekly and monthly snapshots the repository keeps. */
   readonly retention: Retention;
   /** The uploads volume's claim and the path the services see it at (restored trees drop back in place). */
   readonly uploads: { readonly claimName: string; readonly mountPath: string };

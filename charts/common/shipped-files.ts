@@ -28,3 +28,8 @@ export function readScripts(folder: string, root: string = repositoryRoot()): Re
   const names = readdirSync(dir).filter((f) => f.endsWith('.sh')).sort();
   return Object.fromEntries(names.map((name) => [name, readFileSync(join(dir, name), 'utf8')]));
 }
+
+/** One shipped file of a folder (relative to the repository root). */
+export function readScript(folder: string, name: string, root: string = repositoryRoot()): string {
+  return readFileSync(join(root, folder, name), 'utf8');
+}

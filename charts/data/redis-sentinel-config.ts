@@ -3,9 +3,10 @@
  * script (charts/data/scripts/redis-sentinel.sh, shipped as it is) that starts either process,
  * answers the probes and hands mastership over before a stop, with its settings
  * (`redis-sentinel.env`: the members and timeouts). The generated files are a pure function of their
- * parameters, so the construct renders them into the ConfigMap with the cluster's host names and
- * ports, and the live test renders the very same files with loopback addresses and separate
- * directories, and runs them with real redis-server and redis-sentinel.
+ * parameters and the script is the shipped file, so the construct renders them into the ConfigMap
+ * with the cluster's host names and ports, and the live test renders the very same files with
+ * loopback addresses and separate directories, and runs them with real redis-server and
+ * redis-sentinel.
  *
  * Secrets never appear here: the script writes the password from the environment into files on a
  * memory-backed emptyDir when a process starts.
@@ -14,7 +15,7 @@ import { createHash } from 'node:crypto';
 import type { RedisEndpoints } from '../../environments/model/names';
 import { REDIS_PORT, SENTINEL_PORT } from '../../environments/model/network';
 import type { Environment } from '../../environments/schema';
-import { readScripts } from '../common/shipped-files';
+import { readScript } from '../common/shipped-files';
 
 /** Sentinels that must agree a master is down before a failover: a majority of three. */
 export const SENTINEL_QUORUM = 2;
@@ -248,7 +249,7 @@ export function redisSentinelConfigFiles(props: RedisSentinelConfigProps): Recor
   return {
     [REDIS_CONF]: redisConf(props),
     [REDIS_SETTINGS]: settings(props),
-    [REDIS_SCRIPT]: readScripts(REDIS_SCRIPTS_FOLDER)[REDIS_SCRIPT],
+    [REDIS_SCRIPT]: readScript(REDIS_SCRIPTS_FOLDER, REDIS_SCRIPT),
     [SENTINEL_CONF]: sentinelConf(props),
   };
 }

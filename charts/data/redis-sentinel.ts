@@ -2,12 +2,12 @@
  * Redis with Sentinel: a StatefulSet of three members, each pod running redis-server, a sentinel
  * and redis_exporter, so any one pod, node or zone can be lost and a sentinel majority (quorum 2)
  * promotes a replica. Around it: the ConfigMap it runs from, the password synced by External
- * Secrets, the headless Service that gives each member a stable DNS name, a PodDisruptionBudget,
- * a ServiceMonitor and the NetworkPolicy that admits only the services that use Redis, the
- * members themselves and Prometheus.
+ * Secrets, the headless Service that gives each member a stable DNS name, a PodDisruptionBudget
+ * and a ServiceMonitor. Who may reach the members is the flows table's (environments/model/flows.ts,
+ * rendered by charts/security/network-policies.ts).
  *
  * Clients never address a pod: they ask the sentinels (REDIS_SENTINEL_NODES) for the master of
- * the set (REDIS_SENTINEL_MASTER), as charts/app/web-service.ts injects.
+ * the set (REDIS_SENTINEL_MASTER), as environments/model/injected-env.ts injects.
  */
 import { createHash } from 'node:crypto';
 import { ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor';

@@ -63,14 +63,14 @@ const PUBLIC_INTERNET: Addresses = { kind: 'addresses', name: 'the public intern
  * The Kubernetes API: a policy sees the API server's real address after the Service is translated,
  * which differs per cluster and is usually private, so any address (on the API server's ports only).
  */
-const ANY_ADDRESS: Addresses = { kind: 'addresses', name: 'any address (the Kubernetes API server)', blocks: [{ cidr: '0.0.0.0/0' }] };
+const ANY_ADDRESS: Addresses = { kind: 'addresses', name: 'the Kubernetes API server, at any address', blocks: [{ cidr: '0.0.0.0/0' }] };
 
 /** The object storage endpoint: the configured address ranges, or any public address. */
 function objectStorage(env: Environment): Addresses {
   const cidrs = requiredSection(env, 'objectStorage').cidrs;
   return cidrs
     ? { kind: 'addresses', name: 'the object storage', blocks: cidrs.map((cidr) => ({ cidr })) }
-    : { ...PUBLIC_INTERNET, name: 'the object storage (any public address)' };
+    : { ...PUBLIC_INTERNET, name: 'the object storage, at any public address' };
 }
 
 /** Every flow of the environment and the policies that enforce them, between the named endpoints. */
