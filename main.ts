@@ -5,24 +5,26 @@
  */
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { replaceTree } from './charts/common/output';
-import { DIST, synthesizeAll, writeDist } from './charts/pipeline';
 import { environments } from './environments/index';
 import { ConfigError } from './environments/load';
+import { replaceTree } from './pipeline/output';
+import { DIST, synthesizeAll, writeDist, writeDocument, type Synthesis } from './pipeline/pipeline';
 
 const root = dirname(fileURLToPath(import.meta.url));
 
 async function main(): Promise<number> {
-  let files: Map<string, string>;
+  let synthesis: Synthesis;
   try {
-    files = await synthesizeAll(environments, root);
+    synthesis = await synthesizeAll(environments, root);
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
     process.stderr.write(`shipshape: nothing was written; fix these ${e.problems.length} problem(s):\n`);
     for (const p of e.problems) process.stderr.write(`  ${p}\n`);
     return 1;
   }
+  const { files, documents } = synthesis;
   const leftovers = [...writeDist(root, files).leftovers];
+  for (const [path, content] of documents) writeDocument(root, path, content);
   // `cdk8s synth` wipes and lists its own output folder; give it the same files to list.
   const cliOut = process.env.CDK8S_OUTDIR;
   if (cliOut && resolve(cliOut) !== resolve(root, DIST)) leftovers.push(...replaceTree(resolve(cliOut), files).leftovers);

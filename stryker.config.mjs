@@ -1,10 +1,11 @@
 /**
  * Mutation testing of the modules whose bugs the targeted tests must catch: the policy and schema
- * gates, pod security, the NetworkPolicies, the configuration schema and rules, the output writer
- * and the data tier's constructs. `npm run mutate` (scripts/mutate.mjs) runs Stryker once per group below, each group's
- * modules against the test files named after them: a mutant counts as killed only when a test of
- * that module notices it. The whole-output snapshot and freshness tests are never in a group: they
- * fail on any change at all, so they would "kill" every mutant without saying what broke.
+ * gates, pod security, the NetworkPolicies and the flows they are made from, the configuration
+ * schema and rules, the resolved model, the output writer and the data tier's constructs.
+ * `npm run mutate` (scripts/mutate.mjs) runs Stryker once per group below, each group's modules
+ * against the test files named after them: a mutant counts as killed only when a test of that
+ * module notices it. The whole-output snapshot and freshness tests are never in a group: they fail
+ * on any change at all, so they would "kill" every mutant without saying what broke.
  *
  * Most construct code runs while a test file loads (objects are synthesized once per file), so
  * Stryker cannot tell which test covers it and runs the group's whole test set for such a mutant;
@@ -12,7 +13,7 @@
  */
 export const GROUPS = {
   policy: {
-    mutate: ['charts/common/policy.ts'],
+    mutate: ['pipeline/policy.ts'],
     tests: ['policy', 'network-policy-evaluator'],
   },
   'pod-security': {
@@ -20,26 +21,30 @@ export const GROUPS = {
     tests: ['pod-security', 'policy', 'app-namespace', 'web-service', 'redis-sentinel', 'backup-chart'],
   },
   'schema-validation': {
-    mutate: ['charts/common/schema-validation.ts'],
+    mutate: ['pipeline/schema-validation.ts'],
     tests: ['schema-validation'],
   },
   'network-policies': {
-    mutate: ['charts/security/app-network-policies.ts', 'charts/data/postgres-network-policies.ts'],
-    tests: ['app-network-policies', 'postgres-network-policies', 'network-flows'],
+    mutate: ['charts/security/network-policies.ts', 'environments/model/flows.ts'],
+    tests: ['network-policies', 'flows', 'network-flows', 'second-app'],
   },
   config: {
     mutate: ['environments/schema.ts', 'environments/rules.ts'],
     tests: ['config-corpus', 'config-formats', 'config-boundaries', 'config-docs'],
   },
+  model: {
+    mutate: ['environments/model/*.ts', '!environments/model/flows.ts'],
+    tests: ['model-names', 'injected-env', 'flows', 'second-app'],
+  },
   output: {
-    mutate: ['charts/common/output.ts'],
+    mutate: ['pipeline/output.ts'],
     tests: ['output'],
   },
   'data-tier': {
-    mutate: ['charts/data/*.ts', '!charts/data/postgres-network-policies.ts'],
+    mutate: ['charts/data/*.ts'],
     tests: [
-      'postgres-cluster', 'postgres-backups', 'postgres-pooler', 'postgres-parameters', 'redis-sentinel',
-      'uploads-volume', 'postgres-network-policies', 'network-flows',
+      'postgres-cluster', 'postgres-object-store', 'postgres-base-backups', 'postgres-pooler', 'postgres-parameters',
+      'redis-sentinel', 'uploads-volume', 'model-names',
     ],
   },
 };

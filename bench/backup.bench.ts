@@ -39,10 +39,10 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { postgresParameters } from '../charts/data/postgres-parameters';
-import { synthObjects } from '../charts/synth';
 import { environments } from '../environments/index';
 import { resolveEnvironments } from '../environments/load';
 import { parseQuantity } from '../environments/quantity';
+import { synthObjects } from '../pipeline/synth';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const BIN = '/usr/lib/postgresql/15/bin';
@@ -80,7 +80,8 @@ const production = (() => {
   if (!env) throw new Error('no production environment in environments/');
   return env;
 })();
-const pgConfig = production.data.postgres;
+const pgConfig = production.data.postgres ?? (() => { throw new Error('the production environment has no data.postgres to benchmark'); })();
+const backupConfig = production.backups ?? (() => { throw new Error('the production environment has no backups to benchmark'); })();
 const liveCluster = synthObjects(production).map((o) => o.object).find((o) => o.kind === 'Cluster');
 if (!liveCluster) throw new Error('production synthesizes no CloudNativePG Cluster');
 const synchronous = liveCluster.spec.postgresql?.synchronous as { method?: string; number?: number; dataDurability?: string } | undefined;
@@ -430,8 +431,8 @@ async function main(): Promise<Results> {
       archiveTimeoutSeconds: pgConfig.archiveTimeoutSeconds,
       synchronous,
       instances: pgConfig.instances,
-      databaseDumpSchedule: production.backups.databaseSchedule,
-      filesSchedule: production.backups.filesSchedule,
+      databaseDumpSchedule: backupConfig.databaseSchedule,
+      filesSchedule: backupConfig.filesSchedule,
       baseBackupSchedule: pgConfig.baseBackupSchedule,
       retentionPolicy: pgConfig.retentionPolicy,
     },
@@ -441,7 +442,10 @@ async function main(): Promise<Results> {
 
 function report(r: Results): string {
   const f = (n: number, d = 1) => n.toFixed(d);
-  const p = r.projection as { storageSize: string; fill: number; databaseBytes: number; logicalRestoreSeconds: number; overheadMinutes: number; logicalRtoMinutes: number; dumpSeconds: number; walReplaySecondsPerGB: number };
+  const p = r.projection as {
+    storageSize: string; fill: number; databaseBytes: number; logicalRestoreSeconds: number;
+    overheadMinutes: number; logicalRtoMinutes: number; dumpSeconds: number; walReplaySecondsPerGB: number;
+  };
   const sync = r.rpo.synchronous as { method?: string; number?: number; dataDurability?: string } | undefined;
   return [
     `Machine: ${r.machine.cpus} × ${r.machine.cpuModel}; ${r.machine.postgres}; ${r.machine.restic}; Node ${r.machine.node}; 1-minute load average ${f(r.machine.loadAverageBefore, 2)} before, ${f(r.machine.loadAverageAfter, 2)} after`,

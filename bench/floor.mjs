@@ -1,12 +1,12 @@
 /**
  * The floor of the benchmark: a plain node process (no TypeScript loader, no cdk8s, no validation)
- * that only writes the same documents as YAML, the way charts/synth.ts renderObject does.
+ * that only writes the same documents as YAML, the way pipeline/synth.ts renderObject does.
  *
  *   node bench/floor.mjs <documents.json> <out-dir>
  *
  * documents.json: { options, files: [{ path, header, documents: [object, …] }] }, made by
  * synth.bench.ts from a synth's own output; `options` are the project's YAML options
- * (charts/synth.ts YAML_OPTIONS). Plain JavaScript on purpose: the floor is what any synth must pay.
+ * (pipeline/synth.ts YAML_OPTIONS). Plain JavaScript on purpose: the floor is what any synth must pay.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';

@@ -12,7 +12,7 @@
  * first 16 services and the rest are internal (called by a frontend).
  */
 import { createHash } from 'node:crypto';
-import type { EnvironmentDefinition } from '../environments/load';
+import type { EnvironmentDefinition } from '../environments/define';
 import { production } from '../environments/production';
 
 /** Most rules one HTTPRoute may have (gateway.networking.k8s.io/v1 HTTPRouteSpec.rules maxItems). */

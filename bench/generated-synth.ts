@@ -10,8 +10,8 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { synthesizeAll, writeDist } from '../charts/pipeline';
 import { ConfigError } from '../environments/load';
+import { synthesizeAll, writeDist } from '../pipeline/pipeline';
 import { generatedDefinition, HTTPROUTE_MAX_RULES } from './generated-config';
 
 function arg(name: string): string | undefined {
@@ -34,7 +34,7 @@ async function main(): Promise<number> {
 
   let files: Map<string, string>;
   try {
-    files = await synthesizeAll([def], root);
+    ({ files } = await synthesizeAll([def], root));
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
     process.stderr.write(`generated-synth: ${e.problems.length} problem(s):\n`);

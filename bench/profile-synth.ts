@@ -8,7 +8,7 @@
  * with N services) instead of staging and production.
  * Module loading is split by importing the heavy libraries one at a time before the project's own
  * modules, so each line is what that library adds on top of what came before it. Environment by
- * environment, the steps are those of charts/synth.ts synthesizeEnvironment: build the charts,
+ * environment, the steps are those of pipeline/synth.ts synthesizeEnvironment: build the charts,
  * schema-validate every object (the first objects of each kind also load its validator), check
  * the policy, render YAML. For a CPU profile of the same run add `--cpu-prof --cpu-prof-dir DIR`.
  */
@@ -39,10 +39,10 @@ mark('import zod');
 const { environments } = await import('../environments/index');
 const { resolveEnvironments } = await import('../environments/load');
 mark('import environments/ (zod schemas built)');
-const synth = await import('../charts/synth');
-const { validateObject } = await import('../charts/common/schema-validation');
-const { checkPolicy } = await import('../charts/common/policy');
-const { replaceTree } = await import('../charts/common/output');
+const synth = await import('../pipeline/synth');
+const { validateObject } = await import('../pipeline/schema-validation');
+const { checkPolicy } = await import('../pipeline/policy');
+const { replaceTree } = await import('../pipeline/output');
 mark('import charts/ (kubernetes-models classes of the constructs)');
 
 const servicesArg = process.argv.indexOf('--services');
@@ -77,7 +77,8 @@ for (const env of envs) {
   mark(`${env.name}: schema validation`);
   rows.push([`    of which first object of each kind (${seen.size} kinds; loads validators)`, firstOfKind]);
   rows.push(['    of which the other objects', rest]);
-  checkPolicy(objects.map((o) => o.object), { production: env.production, appImageRepositories: new Set(Object.values(env.services).map((s) => s.image.repository)) });
+  const appImageRepositories = new Set(Object.values(env.services).map((s) => s.image.repository));
+  checkPolicy(objects.map((o) => o.object), { production: env.production, appImageRepositories });
   mark(`${env.name}: policy`);
   for (const o of objects) files.set(`${env.name}/${synth.fileName(o)}`, synth.renderObject(env, o.object));
   mark(`${env.name}: render YAML`);

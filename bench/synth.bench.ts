@@ -248,13 +248,13 @@ function machineBusySeconds(): number {
   }
 }
 
-/** The project's YAML options (charts/synth.ts YAML_OPTIONS), so that the floor writes the same way. */
+/** The project's YAML options (pipeline/synth.ts YAML_OPTIONS), so that the floor writes the same way. */
 async function projectYamlOptions(snap: string): Promise<unknown> {
   try {
-    const m = await import(pathToFileURL(join(snap, 'charts', 'synth.ts')).href) as { YAML_OPTIONS?: unknown };
+    const m = await import(pathToFileURL(join(snap, 'pipeline', 'synth.ts')).href) as { YAML_OPTIONS?: unknown };
     if (m.YAML_OPTIONS) return m.YAML_OPTIONS;
   } catch (e) {
-    log(`bench: could not read YAML_OPTIONS from charts/synth.ts (${(e as Error).message.split('\n')[0]})`);
+    log(`bench: could not read YAML_OPTIONS from pipeline/synth.ts (${(e as Error).message.split('\n')[0]})`);
   }
   return { lineWidth: 0, aliasDuplicateObjects: false };
 }
@@ -282,16 +282,15 @@ async function main(): Promise<number> {
   // spent beyond what this benchmark and its children did.
   const busyStart = machineBusySeconds();
   const wallStart = process.hrtime.bigint();
-  let how = '';
+  let how: string;
   try {
     snapshotRepository(snap);
     const yamlOptions = await projectYamlOptions(snap);
     let full: Command;
-    let generated: (n: number, root: string) => Command;
     const generatedArgs = (n: number, root: string) => ['--services', String(n), '--root', root];
     // Generated cases run as esbuild bundles, as `npm run synth` (scripts/synth.mjs) runs main.ts.
     const g = bundle(snap, join('bench', 'generated-synth.ts'));
-    generated = (n, root) => ({ node: [g.file, ...generatedArgs(n, root)] });
+    const generated = (n: number, root: string): Command => ({ node: [g.file, ...generatedArgs(n, root)] });
     if (BUNDLE) {
       const m = bundle(snap, 'main.ts');
       full = { node: [m.file] };

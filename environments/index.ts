@@ -1,4 +1,4 @@
-import type { EnvironmentDefinition } from './load';
+import type { EnvironmentDefinition } from './define';
 import { production } from './production';
 import { staging } from './staging';
 

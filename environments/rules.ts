@@ -2,24 +2,18 @@
  * Rules that span fields, checked after the schema accepted every field on its own. Each returns
  * problems with the path of the field to change, so a message can say exactly where to look.
  */
-import { dataEndpoints, reservedNames, scratchVolumeName } from '../charts/common/names';
-import { MAX_CONNECTIONS } from '../charts/data/postgres-parameters';
 import { envReferences } from './env-references';
-import type { DEPENDENCIES, Environment, ServiceConfig } from './schema';
+import { INJECTED_ENV } from './model/injected-env';
+import { clusterName, dataEndpoints, reservedNames, scratchVolumeName } from './model/names';
+import { MAX_CLUSTER_NAME, MAX_CONNECTIONS } from './model/postgres';
 import { parseDuration, parseQuantity, parseRedisMemory } from './quantity';
+import type { Environment, ServiceConfig } from './schema';
 
 export interface Problem {
   /** Dotted path of the field, e.g. `services.api.autoscaling.minReplicas`. */
   readonly path: string;
   readonly message: string;
 }
-
-/** Environment variables the pipeline injects for `uses`; a service may not set them itself. */
-export const INJECTED_ENV: Record<(typeof DEPENDENCIES)[number], readonly string[]> = {
-  uploads: ['UPLOADS_DIR'],
-  postgres: ['DATABASE_HOST', 'DATABASE_PORT', 'DATABASE_NAME', 'DATABASE_USER', 'DATABASE_PASSWORD'],
-  redis: ['REDIS_SENTINEL_MASTER', 'REDIS_SENTINEL_NODES', 'REDIS_PASSWORD'],
-};
 
 /** Options that say where a value came from, for messages that point at the right file. */
 export interface RuleContext {
@@ -205,11 +199,14 @@ function platformRules(env: Environment): Problem[] {
   }
   const derived = [`${env.app.name}-${env.name}`, ...reservedNames(env)].sort((a, b) => b.length - a.length)[0];
   // A StatefulSet's pods get a controller-revision-hash label made of its name and 11 more characters.
-  const statefulSet = dataEndpoints(env).redis.name;
+  const statefulSet = dataEndpoints(env).redis?.name;
   if (derived.length > MAX_NAME) {
     out.push({ path: 'app.name', message: `("${env.app.name}") is too long: "${derived}", made from it, has ${derived.length} characters and Kubernetes allows ${MAX_NAME}` });
-  } else if (statefulSet.length > MAX_STATEFULSET_NAME) {
+  } else if (statefulSet && statefulSet.length > MAX_STATEFULSET_NAME) {
     out.push({ path: 'app.name', message: `("${env.app.name}") is too long: the StatefulSet "${statefulSet}", made from it, has ${statefulSet.length} characters and Kubernetes allows ${MAX_STATEFULSET_NAME}` });
+  } else if (env.data.postgres && env.data.postgres.name === undefined && clusterName(env).length > MAX_CLUSTER_NAME) {
+    const cluster = clusterName(env);
+    out.push({ path: 'app.name', message: `("${env.app.name}") is too long: the PostgreSQL cluster "${cluster}", made from it, has ${cluster.length} characters and CloudNativePG accepts ${MAX_CLUSTER_NAME}` });
   }
   if (env.hsts.preload && env.hsts.maxAgeSeconds < HSTS_PRELOAD_MIN_AGE) {
     out.push({ path: 'hsts.maxAgeSeconds', message: `(${env.hsts.maxAgeSeconds}) is below ${HSTS_PRELOAD_MIN_AGE}, the minimum the HSTS preload list accepts` });
@@ -229,9 +226,8 @@ function platformRules(env: Environment): Problem[] {
   return out;
 }
 
-function dataRules(env: Environment): Problem[] {
+function postgresRules(pg: NonNullable<Environment['data']['postgres']>, env: Environment): Problem[] {
   const out: Problem[] = [];
-  const pg = env.data.postgres;
   if (env.production && pg.instances < PRODUCTION_MIN_DB_INSTANCES) {
     out.push({ path: 'data.postgres.instances', message: `(${pg.instances}) is below ${PRODUCTION_MIN_DB_INSTANCES}: synchronous replication with required durability needs a standby to spare` });
   }
@@ -246,14 +242,37 @@ function dataRules(env: Environment): Problem[] {
   if (pg.owner === 'postgres') {
     out.push({ path: 'data.postgres.owner', message: 'must not be the superuser "postgres"' });
   }
-  out.push(...resourceRules('data.postgres.resources', pg.resources));
-  out.push(...resourceRules('data.redis.resources', env.data.redis.resources));
-  const maxmemory = parseRedisMemory(env.data.redis.maxmemory);
-  const limit = parseQuantity(env.data.redis.resources.limits.memory);
-  if (maxmemory >= limit) {
-    out.push({ path: 'data.redis.maxmemory', message: `(${env.data.redis.maxmemory}) must stay below the container memory limit (${env.data.redis.resources.limits.memory}), or the kernel kills Redis before it evicts` });
+  const cluster = clusterName(env);
+  // A cluster named after the application is app.name's limit, reported with the others (platformRules).
+  if (pg.name !== undefined && cluster.length > MAX_CLUSTER_NAME) {
+    out.push({
+      path: 'data.postgres.name',
+      message: `("${pg.name}") is too long: CloudNativePG accepts cluster names of at most ${MAX_CLUSTER_NAME} characters`,
+    });
   }
-  const uploadsMount = env.data.uploads.mountPath;
+  if (pg.recovery && pg.recovery.source === cluster) {
+    out.push({
+      path: 'data.postgres.recovery.source',
+      message: `("${pg.recovery.source}") is the cluster's own name: a recovered cluster archives to its own, new server name, so it needs another name (data.postgres.name)`,
+    });
+  }
+  out.push(...resourceRules('data.postgres.resources', pg.resources));
+  return out;
+}
+
+function redisRules(redis: NonNullable<Environment['data']['redis']>): Problem[] {
+  const out = resourceRules('data.redis.resources', redis.resources);
+  const maxmemory = parseRedisMemory(redis.maxmemory);
+  const limit = parseQuantity(redis.resources.limits.memory);
+  if (maxmemory >= limit) {
+    out.push({ path: 'data.redis.maxmemory', message: `(${redis.maxmemory}) must stay below the container memory limit (${redis.resources.limits.memory}), or the kernel kills Redis before it evicts` });
+  }
+  return out;
+}
+
+function uploadsRules(uploads: NonNullable<Environment['data']['uploads']>, env: Environment): Problem[] {
+  const out: Problem[] = [];
+  const uploadsMount = uploads.mountPath;
   for (const [name, s] of Object.entries(env.services)) {
     for (const [i, p] of s.writablePaths.entries()) {
       if (p === uploadsMount) out.push({ path: `services.${name}.writablePaths[${i}]`, message: `("${p}") is the uploaded-files volume; it must not be a scratch directory` });
@@ -261,6 +280,16 @@ function dataRules(env: Environment): Problem[] {
     }
   }
   return out;
+}
+
+/** The rules of the data components the environment has. */
+function dataRules(env: Environment): Problem[] {
+  const { postgres, redis, uploads } = env.data;
+  return [
+    ...(postgres ? postgresRules(postgres, env) : []),
+    ...(redis ? redisRules(redis) : []),
+    ...(uploads ? uploadsRules(uploads, env) : []),
+  ];
 }
 
 /** Every cross-field problem of an environment that passed the schema. */

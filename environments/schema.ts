@@ -7,6 +7,7 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { cronProblem } from './cron';
 import { parseDuration, parseQuantity } from './quantity';
+import { parseRfc3339 } from './time';
 
 /** RFC 1123 label: namespaces, most object names. */
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
@@ -193,8 +194,27 @@ const StorageSchema = z.strictObject({
   storageClass: dnsLabel,
 });
 
+/** Each data component is optional: an application without one gets none of its objects. */
 const DataSchema = z.strictObject({
   postgres: z.strictObject({
+    /**
+     * Name of the CloudNativePG Cluster that serves the application, absent: `<app.name>-db`.
+     * After a point-in-time recovery, the recovered cluster's, with `recovery`: the repository then
+     * describes what runs (runbooks/restore-database-point-in-time.md).
+     */
+    name: z.string().regex(DNS_1035_LABEL, {
+      // CloudNativePG refuses other Cluster names (its services are named after the cluster).
+      error: (i) => `(${JSON.stringify(i.input)}) is not a valid PostgreSQL cluster name: lowercase letters, digits and '-', starting with a letter and ending with a letter or digit`,
+    }).optional(),
+    /** The cluster was recovered from the object store, not initialized: from what, and to when. */
+    recovery: z.strictObject({
+      /** Archive path (Barman server name) of the cluster whose base backups and WAL were replayed. */
+      source: dnsLabel,
+      /** The moment it was recovered to (RFC 3339, with a time zone). */
+      targetTime: z.string().refine((v) => parseRfc3339(v) !== undefined, {
+        error: (i) => `(${JSON.stringify(i.input)}) is not an RFC 3339 time with a time zone, such as 2026-11-22T03:15:00Z`,
+      }),
+    }).optional(),
     /** CloudNativePG instances (1 primary + replicas). */
     instances: z.number().int().min(1).max(9),
     /** Application database and its owner role. */
@@ -232,26 +252,26 @@ const DataSchema = z.strictObject({
     }),
     /** Namespace of the CloudNativePG operator (it reaches the instances' status port). */
     operatorNamespace: dnsLabel.default('cnpg-system'),
-  }),
+  }).optional(),
   redis: z.strictObject({
     storage: StorageSchema,
     /** Redis `maxmemory`, in bytes with a unit Redis understands (e.g. 256mb). */
     maxmemory: z.string().regex(/^[0-9]+(kb|mb|gb)$/, { error: (i) => `(${JSON.stringify(i.input)}) is not a Redis memory size such as 256mb` }),
     maxmemoryPolicy: z.enum(['noeviction', 'allkeys-lru', 'volatile-lru', 'allkeys-lfu', 'volatile-lfu', 'allkeys-random', 'volatile-random', 'volatile-ttl']),
     resources: ResourcesSchema,
-  }),
+  }).optional(),
   uploads: z.strictObject({
     storage: StorageSchema,
     /** Where the api sees uploaded files. */
     mountPath: absolutePath,
-  }),
+  }).optional(),
 });
 
 const BackupSchema = z.strictObject({
-  /** Logical database dump (5-field cron, UTC). */
-  databaseSchedule: cron5,
-  /** Uploaded-files snapshot. */
-  filesSchedule: cron5,
+  /** Logical database dump (5-field cron, UTC); with data.postgres only. */
+  databaseSchedule: cron5.optional(),
+  /** Uploaded-files snapshot; with data.uploads only. */
+  filesSchedule: cron5.optional(),
   /** Restore verification. */
   verifySchedule: cron5,
   retention: z.strictObject({
@@ -261,10 +281,10 @@ const BackupSchema = z.strictObject({
     weekly: z.number().int().min(0).max(520),
     monthly: z.number().int().min(0).max(240),
   }),
-  /** Tables the restore verification requires to exist and hold at least one row. */
+  /** Tables the restore verification requires to exist and hold at least one row; with data.postgres only. */
   verifyTables: z.array(z.string().regex(/^[a-z_][a-z0-9_]{0,62}(\.[a-z_][a-z0-9_]{0,62})?$/, {
     error: (i) => `(${JSON.stringify(i.input)}) is not a table name (schema.table or table, lowercase)`,
-  })).min(1),
+  })).min(1).optional(),
   /** Share of the restic repository's data the weekly `restic check` reads back, in percent. */
   checkReadDataPercent: z.number().int().min(1).max(100).default(10),
   /** The restore test fails when the newest dump or files snapshot is older than this. */
@@ -292,7 +312,7 @@ const ExternalSecretsSchema = z.strictObject({
   store: dnsLabel,
   storeKind: z.enum(['ClusterSecretStore', 'SecretStore']).default('ClusterSecretStore'),
   /** Path prefix of this environment's entries in the secret manager. */
-  keyPrefix: z.string().regex(/^[A-Za-z0-9_.\/-]+$/, { error: (i) => `(${JSON.stringify(i.input)}) is not a secret-manager key prefix` }),
+  keyPrefix: z.string().regex(/^[A-Za-z0-9_./-]+$/, { error: (i) => `(${JSON.stringify(i.input)}) is not a secret-manager key prefix` }),
   /** How often External Secrets re-reads the store: the longest a rotated value takes to arrive. */
   refreshInterval: duration.default('1h'),
 });
@@ -352,12 +372,46 @@ export const EnvironmentSchema = z.strictObject({
   /** Namespace Prometheus runs in (allowed to scrape metrics ports). */
   monitoringNamespace: dnsLabel.default('monitoring'),
   services: z.record(ServiceNameSchema, ServiceSchema),
-  data: DataSchema,
-  backups: BackupSchema,
-  objectStorage: ObjectStorageSchema,
-  externalSecrets: ExternalSecretsSchema,
+  data: DataSchema.default({}),
+  /** Required with data.postgres or data.uploads: logical backups of both (and a restore test). */
+  backups: BackupSchema.optional(),
+  /** Required with data.postgres or data.uploads: where every backup goes. */
+  objectStorage: ObjectStorageSchema.optional(),
+  /** Required with any data component: its credentials come from the secret manager. */
+  externalSecrets: ExternalSecretsSchema.optional(),
   alerting: AlertingSchema,
   slo: SloSchema,
+}).superRefine((env, ctx) => {
+  // Which sections the configured data components need, and which settings belong to a component
+  // the environment does not have (silently ignored, they would hide a mistake).
+  const { postgres, redis, uploads } = env.data;
+  const missing = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message, input: undefined });
+  const stray = (path: (string | number)[], component: string) =>
+    ctx.addIssue({ code: 'custom', path, message: `is set, but data.${component} is not configured`, input: undefined });
+  const backedUp = [postgres ? 'data.postgres' : '', uploads ? 'data.uploads' : ''].filter(Boolean).join(' and ');
+  if (backedUp) {
+    if (!env.objectStorage) missing(['objectStorage'], `is required: ${backedUp} ${backedUp.includes(' and ') ? 'are' : 'is'} backed up there`);
+    if (!env.backups) missing(['backups'], `is required: ${backedUp} ${backedUp.includes(' and ') ? 'are' : 'is'} backed up on its schedules`);
+  } else {
+    if (env.backups) stray(['backups'], 'postgres or data.uploads');
+    if (env.objectStorage) stray(['objectStorage'], 'postgres or data.uploads');
+  }
+  const secrets = [postgres ? 'data.postgres' : '', redis ? 'data.redis' : '', uploads ? 'data.uploads' : ''].filter(Boolean);
+  if (secrets.length > 0 && !env.externalSecrets) missing(['externalSecrets'], `is required: the credentials of ${secrets.join(', ')} come from the secret manager`);
+  // Without either component the whole section is already reported; its fields would repeat it.
+  if (env.backups && backedUp) {
+    if (postgres && env.backups.databaseSchedule === undefined) missing(['backups', 'databaseSchedule'], 'is required: data.postgres is dumped on it');
+    if (postgres && env.backups.verifyTables === undefined) missing(['backups', 'verifyTables'], 'is required: the restore test checks these tables of data.postgres');
+    if (!postgres && env.backups.databaseSchedule !== undefined) stray(['backups', 'databaseSchedule'], 'postgres');
+    if (!postgres && env.backups.verifyTables !== undefined) stray(['backups', 'verifyTables'], 'postgres');
+    if (uploads && env.backups.filesSchedule === undefined) missing(['backups', 'filesSchedule'], 'is required: data.uploads is snapshotted on it');
+    if (!uploads && env.backups.filesSchedule !== undefined) stray(['backups', 'filesSchedule'], 'uploads');
+  }
+  for (const [name, s] of Object.entries(env.services)) {
+    for (const [i, dep] of s.uses.entries()) {
+      if (!env.data[dep]) missing(['services', name, 'uses', i], `("${dep}") is not configured: add data.${dep}, or remove it from uses`);
+    }
+  }
 });
 
 export type EnvironmentInput = z.input<typeof EnvironmentSchema>;

@@ -3,7 +3,7 @@
  * Next.js frontend (web), a Spring Boot API (api), PostgreSQL and Redis. Environments override
  * only what differs; images come from environments/images/<env>.yaml.
  */
-import type { DeepPartial } from './load';
+import type { DeepPartial } from './define';
 import type { EnvironmentInput } from './schema';
 
 export const shared: DeepPartial<EnvironmentInput> = {

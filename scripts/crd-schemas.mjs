@@ -18,7 +18,7 @@
  *   `x-kubernetes-preserve-unknown-fields: true` or an `additionalProperties` schema (a map). That
  *   includes an object schema with no properties (`type: object` alone), whose fields the API
  *   server prunes all of; the exception is the resource's own `metadata`, which the API server
- *   reads as ObjectMeta (charts/common/schema-validation.ts checks it against ObjectMeta);
+ *   reads as ObjectMeta (pipeline/schema-validation.ts checks it against ObjectMeta);
  * - `x-kubernetes-embedded-resource: true` also allows `apiVersion`, `kind` and `metadata` (that
  *   metadata is left open: no ObjectMeta check there);
  * - `x-kubernetes-int-or-string: true` is an integer or a string;
@@ -29,13 +29,13 @@
  * (the API server checks a few more, such as hostname and uri, by rules of its own). Patterns are
  * run as JavaScript regular expressions (with the u flag), not Go's RE2.
  */
-import Ajv from 'ajv';
-import addFormats from 'ajv-formats';
-import standaloneCode from 'ajv/dist/standalone/index.js';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import Ajv from 'ajv';
+import standaloneCode from 'ajv/dist/standalone/index.js';
+import addFormats from 'ajv-formats';
 import { parseAllDocuments } from 'yaml';
 
 const AJV_VERSION = createRequire(import.meta.url)('ajv/package.json').version;

@@ -3,7 +3,7 @@
 # in ../shared/crds. The CRD files themselves never enter this repository; the generated code does.
 # CloudNativePG's CRDs share one API group and so one generated file: they are imported together.
 # imports/schemas/ holds each served version's JSON Schema and a precompiled strict validator of it
-# (scripts/crd-schemas.mjs), which charts/common/schema-validation.ts checks those kinds with.
+# (scripts/crd-schemas.mjs), which pipeline/schema-validation.ts checks those kinds with.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 crds=${CRDS_DIR:-../shared/crds}

@@ -4,17 +4,20 @@
  * touches dist/: a recovery is an incident action applied with kubectl, not a change to what Argo
  * CD syncs. Procedure: runbooks/restore-database-point-in-time.md.
  *
- * The plan, for the environment's cluster <cluster> (charts/common/names.ts):
- *   Cluster <cluster>-restore-<yyyymmddhhmm>  made by the same construct as <cluster>, bootstrapped
- *       from the object store (base backup + WAL of server name --source, default <cluster>) up
- *       to --to, then archiving to its own, new server name (= its name): the old archive path
- *       stays as it was, for another attempt
- *   PodMonitor <restore>                     its metrics, as for <cluster>
- *   NetworkPolicy <restore>                  the flows of <cluster>'s instances, for the new pods
- *                                            (under the default deny, recovery cannot even reach
- *                                            the object store without it)
- *   NetworkPolicy <restore>-pooler           lets the pooler reach the new instances, for the switch
- *   ScheduledBackup <restore>                base backups of the new server name, as for <cluster>
+ * The plan is what the environment will have once it adopts the recovered cluster (data.postgres
+ * name and recovery; environments/model/names.ts) and does not have today, made by the same code
+ * as npm run synth:
+ *   Cluster <app>-db-restore-<yyyymmddhhmm>   bootstrapped from the object store (base backup + WAL of
+ *       server name --source, default the cluster serving today) up to --to, then archiving to its
+ *       own, new server name (= its name): the old archive path stays as it was, for another attempt
+ *   PodMonitor <restore>                      its metrics
+ *   NetworkPolicy <restore>                   its pods' flows (under the default deny, recovery cannot
+ *                                             even reach the object store without it)
+ *   Pooler <restore>-pooler, its PodDisruptionBudget, PodMonitor and NetworkPolicy: a Pooler's
+ *       cluster cannot change, so the switch is to another Pooler, by the adopting commit
+ *   ScheduledBackup <restore>                 base backups of the new server name
+ * Applied with kubectl now, they are already what git will say after the adoption: Argo CD then
+ * adopts them unchanged, moves the services to the new Pooler and prunes the old one.
  *
  * Every object goes through the gate synthesis uses (strict schema, then the policy rules over the
  * environment's objects plus these). Bad input: one line, exit 1, no stack trace, nothing written.
@@ -23,16 +26,14 @@ import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { ApiObject, App, Chart, type ApiObjectProps } from 'cdk8s';
-import { appMetadata } from '../charts/common/labels';
-import { dataEndpoints, POSTGRES_PORT } from '../charts/common/names';
-import { tcp } from '../charts/common/network';
-import { ref, type K8sObject } from '../charts/common/policy';
-import { PostgresCluster } from '../charts/data/postgres-cluster';
-import { policyProblems, renderObject, schemaProblems, synthObjects } from '../charts/synth';
+import { mergeConfig, type EnvironmentDefinition } from '../environments/define';
 import { environments } from '../environments/index';
-import { ConfigError, resolveEnvironments } from '../environments/load';
+import { ConfigError, resolveEnvironment, resolveEnvironments } from '../environments/load';
+import { dataEndpoints, type PostgresEndpoints } from '../environments/model/names';
 import type { Environment } from '../environments/schema';
+import { parseRfc3339 } from '../environments/time';
+import { ref, type K8sObject } from '../pipeline/k8s-object';
+import { policyProblems, renderObject, schemaProblems, synthObjects } from '../pipeline/synth';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const RUNBOOK = 'runbooks/restore-database-point-in-time.md';
@@ -78,25 +79,6 @@ function parseOptions(argv: readonly string[]): Options {
   return { env, to, source, out };
 }
 
-const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(Z|([+-])(\d{2}):(\d{2}))$/i;
-
-/** The instant an RFC 3339 time (with a time zone: an offset or Z) names, or undefined. */
-function parseRfc3339(text: string): Date | undefined {
-  const m = RFC3339.exec(text);
-  if (!m) return undefined;
-  const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number);
-  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
-  if (month < 1 || month > 12 || day < 1 || day > daysInMonth || hour > 23 || minute > 59 || second > 59) return undefined;
-  let offsetMinutes = 0;
-  if (m[8].toUpperCase() !== 'Z') {
-    const [h, min] = [Number(m[10]), Number(m[11])];
-    if (h > 23 || min > 59) return undefined;
-    offsetMinutes = (m[9] === '-' ? -1 : 1) * (h * 60 + min);
-  }
-  const millis = m[7] ? Math.floor(Number(`0${m[7]}`) * 1000) : 0;
-  return new Date(Date.UTC(year, month - 1, day, hour, minute, second, millis) - offsetMinutes * 60_000);
-}
-
 /** Oldest moment the retention policy (Barman recovery window: 30d, 4w, 3m) keeps recoverable. */
 function retentionStart(policy: string, now: Date): Date {
   const m = /^([1-9][0-9]*)([dwm])$/.exec(policy);
@@ -125,79 +107,49 @@ const iso = (d: Date) => `${d.toISOString().slice(0, 19)}Z`;
 /** The instant in UTC as precisely as given (milliseconds only when there are any). */
 const utc = (d: Date) => d.toISOString().replace(/\.000Z$/, 'Z');
 
-/** Every label map in `value` that names cluster `from` as `cnpg.io/cluster` now names `to`. */
-function retargetClusterLabels(value: unknown, from: string, to: string): unknown {
-  if (Array.isArray(value)) return value.map((v) => retargetClusterLabels(v, from, to));
-  if (value === null || typeof value !== 'object') return value;
-  return Object.fromEntries(Object.entries(value).map(([k, v]) =>
-    [k, k === 'cnpg.io/cluster' && v === from ? to : retargetClusterLabels(v, from, to)]));
-}
-
 interface RestorePlan {
+  /** The recovered cluster's name (and archive path). */
   readonly name: string;
   readonly sourceServerName: string;
+  /** What the environment says once it adopts the recovered cluster: `data.postgres`'s name and recovery. */
+  readonly adoption: { readonly name: string; readonly recovery: { readonly source: string; readonly targetTime: string } };
   readonly objects: K8sObject[];
 }
 
-/** The objects of the plan (not yet checked), beside the environment's own `existing` objects. */
-function buildPlan(env: Environment, existing: readonly K8sObject[], targetTime: string, target: Date, source?: string): RestorePlan {
-  const data = dataEndpoints(env);
-  const cluster = data.postgres.cluster;
-  const name = `${cluster}-restore-${stamp(target)}`;
+const objectKey = (o: K8sObject) => `${o.kind} ${o.metadata?.namespace ?? ''}/${o.metadata?.name}`;
+
+/**
+ * The plan: the environment as it will be once it adopts the recovered cluster, synthesized by the
+ * same code as npm run synth, less what the environment has today. So the objects applied now are
+ * exactly those the adopting commit later puts in git, and Argo CD finds nothing to change.
+ */
+function buildPlan(
+  def: EnvironmentDefinition, env: Environment, postgres: PostgresEndpoints, existing: readonly K8sObject[],
+  targetTime: string, target: Date, source?: string,
+): RestorePlan {
+  const name = `${env.app.name}-db-restore-${stamp(target)}`;
   if (!DNS_LABEL.test(name)) throw new UsageError(`the recovery cluster's name ${name} is longer than 63 characters: shorten app.name`);
-  const sourceServerName = source ?? cluster;
-  const find = (kind: string, objectName: string, what: string): K8sObject => {
-    const o = existing.find((e) => e.kind === kind && e.metadata?.name === objectName);
-    if (!o) throw new Error(`the environment has no ${kind} ${objectName} (${what}) to base the plan on`);
-    return structuredClone(o);
-  };
-  /** An object of the environment under the plan's name; applied with kubectl, so no sync wave. */
-  const renamed = (o: K8sObject): K8sObject => {
-    const { 'argocd.argoproj.io/sync-wave': _wave, ...annotations } = o.metadata.annotations ?? {};
-    return { ...o, metadata: { ...o.metadata, name, annotations: Object.keys(annotations).length > 0 ? annotations : undefined } };
-  };
-
-  const chart = new Chart(new App(), 'restore', { disableResourceNameHashes: true });
-  // The Cluster (and its PodMonitor) from the construct that makes <cluster>: configured alike.
-  new PostgresCluster(chart, 'postgres', { env, name, recovery: { targetTime, sourceServerName } });
-
-  // Under the default deny the new instances need the flows of <cluster>'s: the object store, the
-  // operator, each other, the pooler and the backup jobs.
-  const instances = retargetClusterLabels(find('NetworkPolicy', cluster, "the instances' flows"), cluster, name) as K8sObject;
-  new ApiObject(chart, 'instances-policy', renamed(instances) as ApiObjectProps);
-
-  // The pooler's own policy lets it reach <cluster>'s instances only; policies add up, so this one
-  // adds the new instances (for the switch) without touching the synced one.
-  new ApiObject(chart, 'pooler-policy', {
-    apiVersion: 'networking.k8s.io/v1',
-    kind: 'NetworkPolicy',
-    metadata: appMetadata(env, `${name}-pooler`, 'pgbouncer', 'network-policy'),
-    spec: {
-      podSelector: { matchLabels: data.postgres.poolerPodLabels },
-      policyTypes: ['Egress'],
-      egress: [{ to: [{ podSelector: { matchLabels: { 'cnpg.io/cluster': name } } }], ports: [tcp(POSTGRES_PORT)] }],
-    },
-  });
-
-  // Base backups of the new archive path, on <cluster>'s schedule, the first one at once.
-  const schedule = renamed(find('ScheduledBackup', cluster, 'base backups'));
-  new ApiObject(chart, 'scheduled-backup', { ...schedule, spec: { ...schedule.spec, cluster: { name } } } as unknown as ApiObjectProps);
-
-  const objects: K8sObject[] = chart.toJson();
-  for (const o of objects) {
-    const clash = existing.find((e) => e.kind === o.kind && e.metadata?.name === o.metadata?.name && e.metadata?.namespace === o.metadata?.namespace);
-    if (clash) throw new UsageError(`the plan's ${ref(o)} has the name of an object of ${env.name}; pick another --to minute`);
+  const sourceServerName = source ?? postgres.cluster;
+  // A name taken already would make a plan without the objects of that name (they exist today), or
+  // a cluster archiving where it reads from: refuse, as the minute of --to is all that names it.
+  for (const [taken, what] of [[postgres.cluster, `the cluster serving ${env.name} today (data.postgres.name)`], [sourceServerName, 'the archive it reads (--source)']]) {
+    if (name === taken) {
+      throw new UsageError(`--to ${targetTime} names the recovery cluster ${name}, the name of ${what}: a recovery needs a new name and archive path; pick a --to in another minute`);
+    }
   }
-  return { name, sourceServerName, objects };
+  const adoption = { name, recovery: { source: sourceServerName, targetTime } };
+  const adopted = resolveEnvironment({ ...def, config: mergeConfig(def.config, { data: { postgres: adoption } }) }, root);
+  const today = new Set(existing.map(objectKey));
+  const objects = synthObjects(adopted).map((o) => o.object).filter((o) => !today.has(objectKey(o)));
+  return { name, sourceServerName, adoption, objects };
 }
 
-function header(env: Environment, plan: RestorePlan, targetTime: string, target: Date, generatedAt: Date): string {
-  const data = dataEndpoints(env);
+function header(env: Environment, postgres: PostgresEndpoints, plan: RestorePlan, targetTime: string, target: Date, generatedAt: Date): string {
   return [
     `# Point-in-time recovery plan for ${env.name}, written by npm run restore-plan at ${iso(generatedAt)}.`,
     '# Not synced by Argo CD: review it, then apply it with kubectl as the runbook says',
     `# (${RUNBOOK}).`,
-    `#   recover:  ${data.postgres.database} of server name ${plan.sourceServerName} (ObjectStore ${data.backups.objectStore}, ${data.backups.barmanDestinationPath}/${plan.sourceServerName})`,
+    `#   recover:  ${postgres.database} of server name ${plan.sourceServerName} (ObjectStore ${postgres.objectStore}, ${postgres.barmanDestinationPath}/${plan.sourceServerName})`,
     `#   to:       ${targetTime}${utc(target) === targetTime ? '' : ` (${utc(target)})`}, the last transaction committed at or before it`,
     `#   into:     Cluster ${env.app.namespace}/${plan.name}, which archives to the new server name ${plan.name}`,
     '',
@@ -216,6 +168,8 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   const env = resolveEnvironments(environments, root).find((e) => e.name === options.env) as Environment;
   const pg = env.data.postgres;
+  const postgres = dataEndpoints(env).postgres;
+  if (!pg || !postgres) throw new UsageError(`${env.name} has no PostgreSQL (data.postgres): there is nothing to recover`);
   if (target.getTime() < retentionStart(pg.retentionPolicy, now).getTime()) {
     throw new UsageError(`--to ${options.to} is older than the retention window of ${env.name} (data.postgres.retentionPolicy ${pg.retentionPolicy}): `
       + `base backups and WAL older than ${describeRetention(pg.retentionPolicy)} are not kept`);
@@ -230,7 +184,8 @@ async function main(argv: readonly string[]): Promise<number> {
   if (existsSync(out)) throw new UsageError(`${shown} already exists: review or remove it, or give --out`);
 
   const environmentObjects = synthObjects(env).map((o) => o.object);
-  const plan = buildPlan(env, environmentObjects, options.to, target, options.source);
+  const definition = environments.find((d) => d.name === env.name) as EnvironmentDefinition;
+  const plan = buildPlan(definition, env, postgres, environmentObjects, options.to, target, options.source);
   // Schema for the new objects; the policy rules over the environment plus the plan, so that
   // rules across objects (network policy coverage, references) judge the plan in its context.
   const problems = [...await schemaProblems(env, plan.objects), ...policyProblems(env, [...environmentObjects, ...plan.objects])];
@@ -243,11 +198,10 @@ async function main(argv: readonly string[]): Promise<number> {
   const body = plan.objects.map((o) => renderObject(env, o).replace(/^# Generated by shipshape[^\n]*\n/, '')).join('---\n');
   mkdirSync(dirname(out), { recursive: true });
   const tmp = `${out}.${process.pid}.tmp`;
-  writeFileSync(tmp, header(env, plan, options.to, target, now) + body);
+  writeFileSync(tmp, header(env, postgres, plan, options.to, target, now) + body);
   renameSync(tmp, out);
 
   const ns = env.app.namespace;
-  const data = dataEndpoints(env);
   const lines = [
     `restore-plan: wrote ${shown} (${plan.objects.length} objects, checked like npm run synth's):`,
     ...plan.objects.map((o) => `  ${ref(o)}`),
@@ -263,10 +217,12 @@ async function main(argv: readonly string[]): Promise<number> {
     `Next (${RUNBOOK}):`,
     `  kubectl apply -f ${shown} -l 'app.kubernetes.io/component!=backup'`,
     `  kubectl -n ${ns} get cluster ${plan.name} -w`,
-    `  kubectl cnpg psql ${plan.name} -n ${ns} -- -d ${data.postgres.database}   # check the data`,
+    `  kubectl cnpg psql ${plan.name} -n ${ns} -- -d ${postgres.database}   # check the data`,
     `  kubectl apply -f ${shown} -l 'app.kubernetes.io/component=backup'   # base backups of the new archive path`,
-    `Then, with Argo CD's automated sync off for ${env.name} (runbook step 5), switch the application:`,
-    `  kubectl -n ${ns} patch pooler ${data.postgres.pooler} --type merge -p '{"spec":{"cluster":{"name":"${plan.name}"}}}'`,
+    `Then switch the application by adopting the recovered cluster in environments/${env.name}.ts, under data.postgres:`,
+    `  name: '${plan.adoption.name}',`,
+    `  recovery: { source: '${plan.adoption.recovery.source}', targetTime: '${plan.adoption.recovery.targetTime}' },`,
+    `and npm run synth, review the diff (the services move to ${plan.name}-pooler), commit and push.`,
     `Runbook: ${RUNBOOK}`,
     '',
   ];

@@ -6,11 +6,11 @@
  * rebuilt only when the content of a file it was built from changed (checked by hash, not by
  * timestamp, so a checkout or a copy never runs stale code).
  */
-import { build, version } from 'esbuild';
 import { createHash } from 'node:crypto';
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { build, version } from 'esbuild';
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 // Beside main.ts, so that main.ts finds the repository from its own location.

@@ -1,40 +1,89 @@
 /**
- * The backup chart's objects: three CronJobs with everything a production batch job needs, each
- * with its own ServiceAccount and NetworkPolicy (flows judged over the whole environment's
- * policies), the restic key from the secret manager, and the containers' settings matching what
- * the scripts require.
+ * The backup chart's objects, built from the small fixtures of test/support/fixtures.ts with the
+ * values each test asserts set by the test itself: three CronJobs with everything a production
+ * batch job needs, each with its own ServiceAccount (and a NetworkPolicy from the flows, judged
+ * over the whole environment's policies), the restic key from the secret manager, the containers'
+ * settings matching what the scripts require, and only the jobs an application's data calls for:
+ * the box designer without uploads backs up and verifies its database only, an application without
+ * data has no backup object at all.
  */
-import { Testing } from 'cdk8s';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Testing } from 'cdk8s';
 import { BackupChart } from '../charts/backup/backup-chart';
-import { TIMING, uploadsWriterGroups } from '../charts/backup/backup-jobs';
+import { BackupVerification, dumpName, dumpSource, FilesBackup, TIMING, uploadsWriterGroups, type BackupStore } from '../charts/backup/backup-jobs';
 import { scriptsDirectory } from '../charts/backup/backup-scripts';
 import { POSTGRES_IMAGE, POSTGRES_IMAGE_UID, RESTIC_IMAGE } from '../charts/common/images';
-import { instanceOf, selectorLabels } from '../charts/common/labels';
-import { dataEndpoints, reservedNames } from '../charts/common/names';
-import { checkPolicy, parseImage, type K8sObject } from '../charts/common/policy';
-import { synthObjects } from '../charts/synth';
-import { environments } from '../environments/index';
-import { resolveEnvironments } from '../environments/load';
+import { appIdentity, selectorLabels, type AppIdentity } from '../environments/model/identity';
+import { buildModel, type Model } from '../environments/model/model';
+import { reservedNames } from '../environments/model/names';
 import { EnvironmentSchema, type Environment } from '../environments/schema';
+import type { K8sObject } from '../pipeline/k8s-object';
+import { parseImage } from '../pipeline/policy';
+import { policyProblems, schemaProblems, synthObjects } from '../pipeline/synth';
+import { AS_PRODUCTION, boxDesigner, boxDesignerPostgresOnly, boxDesignerWithoutData, shop, variant } from './support/fixtures';
 import { networkCast, PRIMARY } from './support/network-endpoints';
-import { allowed, sideAllows, type Endpoint, type Pod } from './support/network-policy-evaluator';
-import { only } from './support/synth-construct';
+import { allowed, sideAllows, type Endpoint } from './support/network-policy-evaluator';
+import { only, synthConstruct } from './support/synth-construct';
 
-const [staging, production] = resolveEnvironments(environments, process.cwd());
 const JOBS = ['backup-database', 'backup-files', 'backup-verify'] as const;
-const INTERVAL_SECONDS: Record<(typeof JOBS)[number], number> = { 'backup-database': 86400, 'backup-files': 3600, 'backup-verify': 7 * 86400 };
+type Job = (typeof JOBS)[number];
 
-/** The backup chart alone, for environments changed in a test. */
-function chart(env: Environment): K8sObject[] {
-  return Testing.synth(new BackupChart(Testing.app(), 'backup', { env })) as K8sObject[];
+/** The backup settings every assertion below reads: set here, not taken from any environment. */
+const BACKUPS = {
+  databaseSchedule: '7 1 * * *',
+  filesSchedule: '17 * * * *',
+  verifySchedule: '27 3 * * 6',
+  retention: { hourly: 12, daily: 3, weekly: 2, monthly: 1 },
+  verifyTables: ['public.orders', 'sales.customers'],
+  checkReadDataPercent: 5,
+  maxSnapshotAgeHours: 30,
+  scratchSize: '7Gi',
+};
+/** Seconds between two runs of each schedule above. */
+const INTERVAL_SECONDS: Record<Job, number> = { 'backup-database': 86400, 'backup-files': 3600, 'backup-verify': 7 * 86400 };
+
+/** The shop (web and api; PostgreSQL, Redis and uploads) with BACKUPS. */
+const env = variant(shop, { backups: BACKUPS });
+const model = buildModel(env);
+/** What the fixture makes of the names (shop: app `shop`, environment `shop`, keyPrefix `shop/test`). */
+const SHOP = {
+  namespace: 'shop-test',
+  instance: 'shop-shop',
+  cluster: 'shop-db',
+  objectStorageSecret: 'shop-object-storage',
+  resticSecret: 'shop-restic',
+  resticRemoteKey: 'shop/test/restic',
+  databaseRepository: 's3:https://objects.shop.test/shop-backups/restic/database',
+  filesRepository: 's3:https://objects.shop.test/shop-backups/restic/uploads',
+  uploadsClaim: 'shop-uploads',
+  uploadsPath: '/srv/uploads',
+  region: 'test-1',
+};
+
+/** The backup chart alone. */
+function chart(m: Model): K8sObject[] {
+  return Testing.synth(new BackupChart(Testing.app(), 'backup', { model: m })) as K8sObject[];
 }
 
-const objects = synthObjects(production).map((o) => o.object);
+const objects = chart(model);
 const cronJob = (name: string, from: readonly K8sObject[] = objects) => only(from, 'CronJob', name);
 const podSpec = (name: string, from: readonly K8sObject[] = objects) => cronJob(name, from).spec.jobTemplate.spec.template.spec;
-const containers = (name: string, from: readonly K8sObject[] = objects): K8sObject[] => [...(podSpec(name, from).initContainers ?? []), ...podSpec(name, from).containers];
+const containers = (name: string, from: readonly K8sObject[] = objects): K8sObject[] =>
+  [...(podSpec(name, from).initContainers ?? []), ...podSpec(name, from).containers];
+const envOf = (c: K8sObject, n: string): K8sObject | undefined => (c.env as K8sObject[]).find((e) => e.name === n);
+const valueOf = (c: K8sObject, n: string): string | undefined => envOf(c, n)?.value;
+const envNames = (c: K8sObject): string[] => (c.env as K8sObject[]).map((e) => e.name);
+const kindsAndNames = (list: readonly K8sObject[]) => list.map((o) => `${o.kind}/${o.metadata.name}`).sort();
+
+/** The box designer with uploaded files and no PostgreSQL (so no database backup). */
+function boxDesignerUploadsOnly(): Environment {
+  return variant(boxDesigner, { services: { api: { uses: ['uploads'] } } }, (c) => {
+    delete c.data.postgres;
+    delete c.backups.databaseSchedule;
+    delete c.backups.verifyTables;
+  });
+}
 
 test.each(JOBS)('%s: Forbid, deadlines, retries, history and TTL fitting its schedule, in UTC', (name) => {
   const spec = cronJob(name).spec;
@@ -59,9 +108,9 @@ test.each(JOBS)('%s: Forbid, deadlines, retries, history and TTL fitting its sch
 });
 
 test('schedules come from the configuration', () => {
-  expect(cronJob('backup-database').spec.schedule).toBe(production.backups.databaseSchedule);
-  expect(cronJob('backup-files').spec.schedule).toBe(production.backups.filesSchedule);
-  expect(cronJob('backup-verify').spec.schedule).toBe(production.backups.verifySchedule);
+  expect(cronJob('backup-database').spec.schedule).toBe(BACKUPS.databaseSchedule);
+  expect(cronJob('backup-files').spec.schedule).toBe(BACKUPS.filesSchedule);
+  expect(cronJob('backup-verify').spec.schedule).toBe(BACKUPS.verifySchedule);
   expect(TIMING.files.activeDeadlineSeconds).toBeGreaterThan(TIMING.files.startingDeadlineSeconds);
 });
 
@@ -82,8 +131,20 @@ test.each(JOBS)('%s: its own ServiceAccount, no API token, Pod Security restrict
   for (const v of spec.volumes) expect(Object.keys(v).filter((k) => k !== 'name')).toEqual([expect.stringMatching(/^(emptyDir|configMap|secret|persistentVolumeClaim)$/)]);
 });
 
-test('the whole environment passes every policy rule', () => {
-  expect(checkPolicy(objects, { production: true, appImageRepositories: new Set(Object.values(production.services).map((s) => s.image.repository)) })).toEqual([]);
+describe('the whole environment passes the gate (strict schema and every policy rule), whatever data it has', () => {
+  const cases: [string, () => Environment][] = [
+    ['the shop', () => env],
+    ['the shop as production', () => variant(shop, { ...AS_PRODUCTION, backups: BACKUPS })],
+    ['the box designer', () => variant(boxDesigner)],
+    ['the box designer with PostgreSQL only', boxDesignerPostgresOnly],
+    ['the box designer with uploads only', boxDesignerUploadsOnly],
+    ['the box designer without data', boxDesignerWithoutData],
+  ];
+  test.each(cases)('%s', async (_name, build) => {
+    const e = build();
+    const all = synthObjects(e).map((o) => o.object);
+    expect([...await schemaProblems(e, all), ...policyProblems(e, all)]).toEqual([]);
+  });
 });
 
 test('restic is copied out of its image by an init container; the scripts run in the PostgreSQL image', () => {
@@ -101,176 +162,323 @@ test('restic is copied out of its image by an init container; the scripts run in
   expect(podSpec('backup-database').containers.map((c: K8sObject) => c.name)).toEqual(['store']);
 });
 
-/** Names a script requires (require_env, require_uint, require_file_name, and read_retention's). */
-function requiredSettings(script: string): string[] {
+/**
+ * Names a script requires (require_env, require_uint, require_file_name, and read_retention's) of a
+ * container that sets `set`. Some settings are optional (`x=${NAME:-}`); what the script requires
+ * besides them is then conditional: inside `if [[ -n $x ]]; then` … `fi`, or after `[[ -z $x ]] ||`.
+ */
+function requiredSettings(script: string, set: ReadonlySet<string>): { required: string[]; optional: string[] } {
   const text = readFileSync(join(scriptsDirectory(), script), 'utf8');
-  const names = [...text.matchAll(/^\s*require_(?:env|uint|file_name) ([A-Z_ ]+)$/gm)].flatMap((m) => m[1].trim().split(/\s+/));
+  const optional = new Map([...text.matchAll(/^([a-z_]+)=\$\{([A-Z_]+):-\}$/gm)].map((m) => [m[1], m[2]]));
+  const names: string[] = [];
+  let guard: string | undefined;
+  for (const line of text.split('\n')) {
+    const open = /^if \[\[ -n \$([a-z_]+) \]\]; then$/.exec(line);
+    if (open) guard = open[1];
+    if (line === 'fi') guard = undefined;
+    const m = /^\s*(?:\[\[ -z \$([a-z_]+) \]\] \|\| )?require_(?:env|uint|file_name) ([A-Z_ ]+)$/.exec(line);
+    if (!m) continue;
+    const condition = m[1] ?? guard;
+    const needs = condition === undefined ? true : optional.has(condition) && set.has(optional.get(condition) as string);
+    if (needs) names.push(...m[2].trim().split(/\s+/));
+  }
   if (/^read_retention$/m.test(text)) names.push('KEEP_HOURLY', 'KEEP_DAILY', 'KEEP_WEEKLY', 'KEEP_MONTHLY');
   if (/restic_run|restic_from/.test(text)) names.push('RESTIC_PASSWORD_FILE', 'RESTIC_CACHE_DIR', 'RESTIC_BIN');
-  return [...new Set(names)];
+  return { required: [...new Set(names)], optional: [...optional.values()] };
 }
 
-test.each(JOBS)('%s: every container has every setting its script requires', (name) => {
-  const scripts = containers(name).filter((c) => c.command[0] === 'bash');
-  expect(scripts.length).toBeGreaterThan(0);
-  for (const c of scripts) {
-    const script = c.command[1].split('/').pop();
-    const names = (c.env as K8sObject[]).map((e) => e.name);
-    expect({ script, missing: requiredSettings(script).filter((n) => !names.includes(n)) }).toEqual({ script, missing: [] });
-    // Each setting once.
-    expect(new Set(names).size).toBe(names.length);
-  }
+test('the parser of the scripts\' requirements reads the conditional ones', () => {
+  // Pinned, so that a change in how verify-backups.sh states them fails here and not silently.
+  const verify = (set: string[]) => requiredSettings('verify-backups.sh', new Set(set));
+  expect(verify([]).optional).toEqual(['DATABASE_REPOSITORY', 'FILES_REPOSITORY']);
+  expect(verify(['DATABASE_REPOSITORY']).required).toEqual(expect.arrayContaining(['DATABASE_TAG', 'DUMP_NAME', 'VERIFY_TABLES', 'BACKUP_HOST']));
+  expect(verify(['DATABASE_REPOSITORY']).required).not.toContain('FILES_TAG');
+  expect(verify(['FILES_REPOSITORY']).required).toContain('FILES_TAG');
+  expect(verify(['FILES_REPOSITORY']).required).not.toEqual(expect.arrayContaining(['DUMP_NAME']));
+  expect(requiredSettings('dump-database.sh', new Set()).required).toEqual(['PGHOST', 'PGDATABASE', 'PGUSER', 'DUMP_DIR', 'DUMP_NAME', 'DUMP_ATTEMPTS', 'DUMP_RETRY_DELAY_SECONDS']);
+});
+
+describe.each([
+  ['the shop', () => objects, JOBS],
+  ['the box designer with PostgreSQL only', () => chart(buildModel(boxDesignerPostgresOnly())), ['backup-database', 'backup-verify']],
+  ['the box designer with uploads only', () => chart(buildModel(boxDesignerUploadsOnly())), ['backup-files', 'backup-verify']],
+] as const)('%s: every container has every setting its script requires', (_name, build, jobs) => {
+  test.each(jobs)('%s', (name) => {
+    const from = build();
+    const scripts = containers(name, from).filter((c) => c.command[0] === 'bash');
+    expect(scripts.length).toBeGreaterThan(0);
+    for (const c of scripts) {
+      const script = c.command[1].split('/').pop();
+      const names = envNames(c);
+      const { required, optional } = requiredSettings(script, new Set(names));
+      expect({ script, missing: required.filter((n) => !names.includes(n)) }).toEqual({ script, missing: [] });
+      // A script with optional settings needs at least one of them (it has nothing to do otherwise).
+      if (optional.length > 0) expect(optional.some((n) => names.includes(n))).toBe(true);
+      // Each setting once.
+      expect(new Set(names).size).toBe(names.length);
+    }
+  });
 });
 
 test('credentials: the database role from the operator, the bucket from the data tier, the restic key from the secret manager', () => {
-  const data = dataEndpoints(production);
-  const env = (container: K8sObject, n: string) => (container.env as K8sObject[]).find((e) => e.name === n);
   const [, dump] = podSpec('backup-database').initContainers;
-  expect(env(dump, 'PGUSER')).toEqual({ name: 'PGUSER', valueFrom: { secretKeyRef: { name: data.postgres.appSecret, key: 'username' } } });
-  expect(env(dump, 'PGPASSWORD')).toEqual({ name: 'PGPASSWORD', valueFrom: { secretKeyRef: { name: data.postgres.appSecret, key: 'password' } } });
-  expect(env(dump, 'PGSSLMODE')?.value).toBe('verify-full');
+  expect(envOf(dump, 'PGUSER')).toEqual({ name: 'PGUSER', valueFrom: { secretKeyRef: { name: `${SHOP.cluster}-app`, key: 'username' } } });
+  expect(envOf(dump, 'PGPASSWORD')).toEqual({ name: 'PGPASSWORD', valueFrom: { secretKeyRef: { name: `${SHOP.cluster}-app`, key: 'password' } } });
+  expect(valueOf(dump, 'PGSSLMODE')).toBe('verify-full');
+  expect(podSpec('backup-database').volumes).toContainEqual({
+    name: 'postgres-ca', secret: { secretName: `${SHOP.cluster}-ca`, items: [{ key: 'ca.crt', path: 'ca.crt' }], defaultMode: 0o444 },
+  });
   // Neither secret reaches the other container.
   const [store] = podSpec('backup-database').containers;
-  expect(JSON.stringify(store)).not.toContain(data.postgres.appSecret);
-  expect(JSON.stringify(dump)).not.toContain(data.backups.objectStorageSecret);
+  expect(JSON.stringify(store)).not.toContain(`${SHOP.cluster}-app`);
+  expect(JSON.stringify(dump)).not.toContain(SHOP.objectStorageSecret);
   expect(JSON.stringify(dump)).not.toContain('restic-password');
   for (const name of JOBS) {
     const main = podSpec(name).containers[0];
-    expect(env(main, 'AWS_ACCESS_KEY_ID')).toEqual({ name: 'AWS_ACCESS_KEY_ID', valueFrom: { secretKeyRef: { name: 'student-portal-object-storage', key: 'ACCESS_KEY_ID' } } });
-    expect(env(main, 'AWS_SECRET_ACCESS_KEY')).toEqual({ name: 'AWS_SECRET_ACCESS_KEY', valueFrom: { secretKeyRef: { name: 'student-portal-object-storage', key: 'ACCESS_SECRET_KEY' } } });
-    expect(env(main, 'RESTIC_PASSWORD_FILE')?.value).toBe('/etc/restic/password');
-    expect(podSpec(name).volumes).toContainEqual({ name: 'restic-password', secret: { secretName: 'student-portal-restic', items: [{ key: 'RESTIC_PASSWORD', path: 'password' }], defaultMode: 0o444 } });
+    expect(envOf(main, 'AWS_ACCESS_KEY_ID')).toEqual({ name: 'AWS_ACCESS_KEY_ID', valueFrom: { secretKeyRef: { name: SHOP.objectStorageSecret, key: 'ACCESS_KEY_ID' } } });
+    expect(envOf(main, 'AWS_SECRET_ACCESS_KEY')).toEqual({ name: 'AWS_SECRET_ACCESS_KEY', valueFrom: { secretKeyRef: { name: SHOP.objectStorageSecret, key: 'ACCESS_SECRET_KEY' } } });
+    expect(valueOf(main, 'RESTIC_PASSWORD_FILE')).toBe('/etc/restic/password');
+    expect(podSpec(name).volumes).toContainEqual({ name: 'restic-password', secret: { secretName: SHOP.resticSecret, items: [{ key: 'RESTIC_PASSWORD', path: 'password' }], defaultMode: 0o444 } });
   }
-  const backupObjects = chart(production);
-  const es = only(backupObjects, 'ExternalSecret');
-  expect(es.metadata.name).toBe('student-portal-restic');
-  expect(es.spec.data).toEqual([{ secretKey: 'RESTIC_PASSWORD', remoteRef: { key: 'student-portal/production/restic', property: 'RESTIC_PASSWORD' } }]);
+  const es = only(objects, 'ExternalSecret');
+  expect(es.metadata.name).toBe(SHOP.resticSecret);
+  expect(es.spec.data).toEqual([{ secretKey: 'RESTIC_PASSWORD', remoteRef: { key: SHOP.resticRemoteKey, property: 'RESTIC_PASSWORD' } }]);
   // The object storage credentials are the data tier's ExternalSecret, not made twice.
-  expect(backupObjects.filter((o) => o.kind === 'ExternalSecret').map((o) => o.metadata.name)).toEqual(['student-portal-restic']);
-  expect(objects.filter((o) => o.kind === 'ExternalSecret' && o.metadata.name === 'student-portal-object-storage')).toHaveLength(1);
-  expect(objects.some((o) => o.kind === 'Secret')).toBe(false);
+  const all = synthObjects(env).map((o) => o.object);
+  expect(all.filter((o) => o.kind === 'ExternalSecret' && o.metadata.name === SHOP.objectStorageSecret)).toHaveLength(1);
+  expect(all.some((o) => o.kind === 'Secret')).toBe(false);
 });
 
 test('repositories, host, tags and retention from the configuration', () => {
-  const data = dataEndpoints(production);
-  const value = (c: K8sObject, n: string) => (c.env as K8sObject[]).find((e) => e.name === n)?.value;
   const [store] = podSpec('backup-database').containers;
   const [files] = podSpec('backup-files').containers;
   const [verify] = podSpec('backup-verify').containers;
-  expect(value(store, 'RESTIC_REPOSITORY')).toBe(data.backups.databaseRepository);
-  expect(value(files, 'RESTIC_REPOSITORY')).toBe(data.backups.uploadsRepository);
-  expect(value(verify, 'DATABASE_REPOSITORY')).toBe(data.backups.databaseRepository);
-  expect(value(verify, 'FILES_REPOSITORY')).toBe(data.backups.uploadsRepository);
+  expect(valueOf(store, 'RESTIC_REPOSITORY')).toBe(SHOP.databaseRepository);
+  expect(valueOf(files, 'RESTIC_REPOSITORY')).toBe(SHOP.filesRepository);
+  expect(valueOf(verify, 'DATABASE_REPOSITORY')).toBe(SHOP.databaseRepository);
+  expect(valueOf(verify, 'FILES_REPOSITORY')).toBe(SHOP.filesRepository);
   for (const c of [store, files, verify]) {
-    expect(value(c, 'BACKUP_HOST')).toBe(instanceOf(production));
-    expect(value(c, 'AWS_DEFAULT_REGION')).toBe(production.objectStorage.region);
+    expect(valueOf(c, 'BACKUP_HOST')).toBe(SHOP.instance);
+    expect(valueOf(c, 'AWS_DEFAULT_REGION')).toBe(SHOP.region);
   }
-  // The hourly rule for the hourly files job only: on daily dumps it would keep 24 days of them.
-  const keep = (c: K8sObject) => [value(c, 'KEEP_HOURLY'), value(c, 'KEEP_DAILY'), value(c, 'KEEP_WEEKLY'), value(c, 'KEEP_MONTHLY')];
-  expect(keep(files)).toEqual(['24', '7', '4', '12']);
-  expect(keep(store)).toEqual(['0', '7', '4', '12']);
-  expect(value(verify, 'VERIFY_TABLES')).toBe('public.students public.courses public.enrollments');
+  expect([valueOf(store, 'BACKUP_TAG'), valueOf(files, 'BACKUP_TAG')]).toEqual(['database', 'uploads']);
+  expect([valueOf(verify, 'DATABASE_TAG'), valueOf(verify, 'FILES_TAG')]).toEqual(['database', 'uploads']);
+  // The hourly rule for the hourly files job only: on daily dumps it would keep that many days of them.
+  const keep = (c: K8sObject) => [valueOf(c, 'KEEP_HOURLY'), valueOf(c, 'KEEP_DAILY'), valueOf(c, 'KEEP_WEEKLY'), valueOf(c, 'KEEP_MONTHLY')];
+  expect(keep(files)).toEqual(['12', '3', '2', '1']);
+  expect(keep(store)).toEqual(['0', '3', '2', '1']);
+  expect(valueOf(verify, 'VERIFY_TABLES')).toBe('public.orders sales.customers');
+  expect(valueOf(verify, 'CHECK_READ_DATA_PERCENT')).toBe('5');
+  expect(valueOf(verify, 'MAX_SNAPSHOT_AGE_HOURS')).toBe('30');
+  // The dump is stored and restored under the database's name.
+  expect(valueOf(verify, 'DUMP_NAME')).toBe('shop.dump');
+  expect(valueOf(store, 'DUMP_NAME')).toBe('shop.dump');
+  expect(dumpName('orders')).toBe('orders.dump');
 });
 
-test('the dump reads from the replicas, or from the one instance when there are none', () => {
-  const host = (env: Environment) => (podSpec('backup-database', chart(env)).initContainers[1].env as K8sObject[]).find((e) => e.name === 'PGHOST')?.value;
-  expect(host(production)).toBe('student-portal-db-ro');
-  expect(host(staging)).toBe('student-portal-db-ro');
-  expect(host({ ...staging, data: { ...staging.data, postgres: { ...staging.data.postgres, instances: 1 } } })).toBe('student-portal-db-r');
+test('the dump reads from the replicas, or from the one instance when there are none, of the cluster that serves the application', () => {
+  const dump = (e: Environment) => podSpec('backup-database', chart(buildModel(e))).initContainers[1];
+  const host = (e: Environment) => valueOf(dump(e), 'PGHOST');
+  expect(host(env)).toBe(`${SHOP.cluster}-ro`);
+  expect(host(variant(shop, { data: { postgres: { instances: 1 } } }))).toBe(`${SHOP.cluster}-r`);
+  expect(dumpSource('any-db', 3)).toBe('any-db-ro');
+  expect(dumpSource('any-db', 1)).toBe('any-db-r');
+  // After a recovery the environment names the recovered cluster: the nightly dump follows it,
+  // with its credentials and its CA.
+  const recovered = variant(shop, { data: { postgres: { name: 'shop-db-restore-202611220315', recovery: { source: 'shop-db', targetTime: '2026-11-22T03:15:00Z' } } } });
+  const d = dump(recovered);
+  expect(valueOf(d, 'PGHOST')).toBe('shop-db-restore-202611220315-ro');
+  expect(envOf(d, 'PGUSER')?.valueFrom.secretKeyRef.name).toBe('shop-db-restore-202611220315-app');
+  expect(podSpec('backup-database', chart(buildModel(recovered))).volumes).toContainEqual(expect.objectContaining({
+    name: 'postgres-ca', secret: expect.objectContaining({ secretName: 'shop-db-restore-202611220315-ca' }),
+  }));
+  expect(valueOf(dump(variant(shop, { data: { postgres: { database: 'orders', owner: 'orders' } } })), 'PGDATABASE')).toBe('orders');
 });
 
 test('scratch space: sized from the configuration, requested from the node, memory-backed /dev/shm for the throwaway server', () => {
   const scratch = (name: string) => podSpec(name).volumes.find((v: K8sObject) => v.name === 'scratch').emptyDir.sizeLimit;
-  expect(scratch('backup-database')).toBe(production.backups.scratchSize);
-  expect(scratch('backup-verify')).toBe(production.backups.scratchSize);
+  expect(scratch('backup-database')).toBe(BACKUPS.scratchSize);
+  expect(scratch('backup-verify')).toBe(BACKUPS.scratchSize);
   const [dump] = podSpec('backup-database').initContainers.slice(1);
-  expect(dump.resources.requests['ephemeral-storage']).toBe(production.backups.scratchSize);
+  expect(dump.resources.requests['ephemeral-storage']).toBe(BACKUPS.scratchSize);
+  expect(podSpec('backup-verify').containers[0].resources.requests['ephemeral-storage']).toBe(BACKUPS.scratchSize);
   expect(podSpec('backup-verify').volumes).toContainEqual({ name: 'shm', emptyDir: { medium: 'Memory', sizeLimit: '256Mi' } });
 });
 
-test('the files job reads the uploads volume read-only, with the writers\' groups, without changing its ownership', () => {
-  const spec = podSpec('backup-files');
-  expect(spec.volumes).toContainEqual({ name: 'uploads', persistentVolumeClaim: { claimName: 'student-portal-uploads', readOnly: true } });
-  expect(spec.containers[0].volumeMounts).toContainEqual({ name: 'uploads', mountPath: production.data.uploads.mountPath, readOnly: true });
-  expect(spec.securityContext.fsGroup).toBeUndefined();
-  expect(spec.securityContext.fsGroupChangePolicy).toBeUndefined();
-  const writers = Object.values(production.services).filter((s) => s.uses.includes('uploads')).map((s) => s.runAsUser);
-  expect(uploadsWriterGroups(production)).toEqual([...new Set(writers)].sort((a, b) => a - b));
-  if (writers.length > 0) expect(spec.securityContext.supplementalGroups).toEqual(uploadsWriterGroups(production));
+describe('the files job reads the uploads volume read-only, with the writers\' groups, without changing its ownership', () => {
+  test('the volume, read-only at the claim and at the mount, no fsGroup', () => {
+    const spec = podSpec('backup-files');
+    expect(spec.volumes).toContainEqual({ name: 'uploads', persistentVolumeClaim: { claimName: SHOP.uploadsClaim, readOnly: true } });
+    expect(spec.containers[0].volumeMounts).toContainEqual({ name: 'uploads', mountPath: SHOP.uploadsPath, readOnly: true });
+    expect(valueOf(spec.containers[0], 'SOURCE_DIR')).toBe(SHOP.uploadsPath);
+    expect(spec.securityContext.fsGroup).toBeUndefined();
+    expect(spec.securityContext.fsGroupChangePolicy).toBeUndefined();
+    // In the shop only the api (runAsUser 1000) writes uploads.
+    expect(spec.securityContext.supplementalGroups).toEqual([1000]);
+  });
+
+  test('every service that uses the uploads lends its group, once, in order', () => {
+    const both = variant(shop, { backups: BACKUPS, services: { web: { uses: ['uploads'], runAsUser: 1003 } } });
+    expect(podSpec('backup-files', chart(buildModel(both))).securityContext.supplementalGroups).toEqual([1000, 1003]);
+    const services = (entries: [string, number, string[]][]) => Object.fromEntries(entries.map(([n, runAsUser, uses]) => [n, { runAsUser, uses }])) as unknown as Environment['services'];
+    expect(uploadsWriterGroups(services([['a', 2000, ['uploads']], ['b', 1500, ['uploads', 'postgres']], ['c', 2000, ['uploads']], ['d', 1200, ['redis']]]))).toEqual([1500, 2000]);
+    expect(uploadsWriterGroups(services([['a', 2000, ['postgres']]]))).toEqual([]);
+  });
+
+  test('with no writer, no supplementalGroups at all', () => {
+    const store: BackupStore = { identity: appIdentity(env), region: 'r', objectStorageSecret: 'os', resticSecret: 'rs', scriptsConfigMap: 'cm' };
+    const built = synthConstruct((s) => new FilesBackup(s, 'files', {
+      ...store, name: 'files-job', schedule: '0 * * * *', repository: 'local:/r', retention: { hourly: 1, daily: 1, weekly: 0, monthly: 0 },
+      uploads: { claimName: 'claim', mountPath: '/u' }, writerGroups: [],
+    }));
+    expect(podSpec('files-job', built).securityContext.supplementalGroups).toBeUndefined();
+  });
+});
+
+describe('only the backups an application\'s data calls for', () => {
+  test('the box designer with PostgreSQL only: the database backup and a verification of the database only, no files backup', () => {
+    const e = boxDesignerPostgresOnly();
+    const built = chart(buildModel(e));
+    expect(kindsAndNames(built)).toEqual([
+      'ConfigMap/backup-scripts', 'CronJob/backup-database', 'CronJob/backup-verify', 'ExternalSecret/box-designer-restic',
+      'ServiceAccount/backup-database', 'ServiceAccount/backup-verify',
+    ]);
+    const [verify] = podSpec('backup-verify', built).containers;
+    expect(valueOf(verify, 'DATABASE_REPOSITORY')).toBe('s3:https://objects.boxes.test/box-designer-backups/restic/database');
+    expect(valueOf(verify, 'DUMP_NAME')).toBe('boxes.dump');
+    expect(valueOf(verify, 'VERIFY_TABLES')).toBe('public.designs');
+    expect(envNames(verify).filter((n) => n.startsWith('FILES_'))).toEqual([]);
+    expect(Object.keys(only(built, 'ConfigMap').data)).toEqual(['backup-database.sh', 'dump-database.sh', 'lib.sh', 'verify-backups.sh']);
+    // Nothing of uploads in the whole environment's backups, not even a flow or a policy.
+    const all = synthObjects(e).map((o) => o.object);
+    expect(all.filter((o) => o.metadata.name === 'backup-files')).toEqual([]);
+    expect(all.filter((o) => o.kind === 'NetworkPolicy' && o.metadata.name.startsWith('backup-')).map((o) => o.metadata.name).sort())
+      .toEqual(['backup-database', 'backup-verify']);
+  });
+
+  test('the box designer with uploads only: the files backup and a verification of the files only, no database backup', () => {
+    const built = chart(buildModel(boxDesignerUploadsOnly()));
+    expect(kindsAndNames(built)).toEqual([
+      'ConfigMap/backup-scripts', 'CronJob/backup-files', 'CronJob/backup-verify', 'ExternalSecret/box-designer-restic',
+      'ServiceAccount/backup-files', 'ServiceAccount/backup-verify',
+    ]);
+    const [verify] = podSpec('backup-verify', built).containers;
+    expect(valueOf(verify, 'FILES_REPOSITORY')).toBe('s3:https://objects.boxes.test/box-designer-backups/restic/uploads');
+    expect(envNames(verify).filter((n) => /^(DATABASE_|DUMP_|VERIFY_)/.test(n))).toEqual([]);
+    expect(Object.keys(only(built, 'ConfigMap').data)).toEqual(['backup-files.sh', 'lib.sh', 'verify-backups.sh']);
+  });
+
+  test('the box designer without data: no backup object at all', () => {
+    const e = boxDesignerWithoutData();
+    expect(chart(buildModel(e))).toEqual([]);
+    const all = synthObjects(e).map((o) => o.object);
+    expect(all.filter((o) => o.metadata.labels?.['app.kubernetes.io/component'] === 'backup')).toEqual([]);
+    expect(all.filter((o) => ['CronJob', 'ExternalSecret', 'ConfigMap'].includes(o.kind))).toEqual([]);
+    expect(all.filter((o) => JOBS.some((j) => o.metadata.name === j) || o.metadata.name === 'backup-scripts')).toEqual([]);
+  });
+
+  test('the verification construct sets only the repositories it is given', () => {
+    const store: BackupStore = { identity: appIdentity(env), region: 'r', objectStorageSecret: 'os', resticSecret: 'rs', scriptsConfigMap: 'cm' };
+    const verify = (database?: { repository: string; dumpName: string; verifyTables: string[] }, files?: { repository: string }) =>
+      podSpec('v', synthConstruct((s) => new BackupVerification(s, 'v', {
+        ...store, name: 'v', schedule: '0 0 * * 0', scratchSize: '1Gi', database, files, checkReadDataPercent: 1, maxSnapshotAgeHours: 2,
+      }))).containers[0];
+    const database = { repository: 'local:/db', dumpName: 'x.dump', verifyTables: ['t', 's.u'] };
+    const optional = (c: K8sObject) => envNames(c).filter((n) => /^(DATABASE_|FILES_|DUMP_NAME|VERIFY_TABLES)/.test(n)).sort();
+    expect(optional(verify(database))).toEqual(['DATABASE_REPOSITORY', 'DATABASE_TAG', 'DUMP_NAME', 'VERIFY_TABLES']);
+    expect(optional(verify(undefined, { repository: 'local:/f' }))).toEqual(['FILES_REPOSITORY', 'FILES_TAG']);
+    expect(optional(verify(database, { repository: 'local:/f' }))).toEqual(['DATABASE_REPOSITORY', 'DATABASE_TAG', 'DUMP_NAME', 'FILES_REPOSITORY', 'FILES_TAG', 'VERIFY_TABLES']);
+    expect(valueOf(verify(database), 'VERIFY_TABLES')).toBe('t s.u');
+  });
 });
 
 describe('network: the database and the object storage, nothing else', () => {
   // Pods as the environment runs them: the CronJobs' templates, CloudNativePG's labels.
-  const cast = networkCast(production, staging, objects);
+  const all = synthObjects(env).map((o) => o.object);
+  const cast = networkCast(env, variant(boxDesigner), all);
   const policies = cast.policies;
-  const data = dataEndpoints(production);
-  const pod = (name: string): Pod => cast.pod(name);
   const primary = cast.pod(PRIMARY);
-  const pooler = cast.pod(data.postgres.pooler);
+  const pooler = cast.pod(`${SHOP.cluster}-pooler`);
   const api = cast.pod('api');
-  const redis = cast.pod(data.redis.name);
+  const redis = cast.pod('shop-redis');
   const objectStore: Endpoint = { ip: '203.0.113.10' };
+  const identity: AppIdentity = appIdentity(env);
 
   test.each(JOBS)('%s has its own policy: no ingress at all', (name) => {
-    const np = only(objects, 'NetworkPolicy', name);
-    expect(np.spec.podSelector).toEqual({ matchLabels: selectorLabels(production, name) });
+    const np = only(all, 'NetworkPolicy', name);
+    expect(np.spec.podSelector).toEqual({ matchLabels: selectorLabels(identity, name) });
     expect(np.spec.policyTypes).toEqual(['Ingress', 'Egress']);
     expect(np.spec.ingress).toEqual([]);
-    expect(sideAllows(policies, 'Ingress', pod(name), api, 8080)).toBe(false);
+    expect(sideAllows(policies, 'Ingress', cast.pod(name), api, 8080)).toBe(false);
   });
 
   test('the dump job reaches the PostgreSQL instances on 5432 (and their policy lets it in)', () => {
-    expect(allowed(policies, pod('backup-database'), primary, 5432)).toBe(true);
-    expect(allowed(policies, pod('backup-database'), primary, 8000)).toBe(false);
+    expect(allowed(policies, cast.pod('backup-database'), primary, 5432)).toBe(true);
+    expect(allowed(policies, cast.pod('backup-database'), primary, 8000)).toBe(false);
   });
 
   test('the dump job does not reach PgBouncer', () => {
-    expect(allowed(policies, pod('backup-database'), pooler, 5432)).toBe(false);
+    expect(allowed(policies, cast.pod('backup-database'), pooler, 5432)).toBe(false);
   });
 
   test.each(JOBS)('%s reaches the object storage on 443 and no private or link-local address', (name) => {
-    expect(allowed(policies, pod(name), objectStore, 443)).toBe(true);
-    expect(allowed(policies, pod(name), objectStore, 80)).toBe(false);
+    expect(allowed(policies, cast.pod(name), objectStore, 443)).toBe(true);
+    expect(allowed(policies, cast.pod(name), objectStore, 80)).toBe(false);
     for (const ip of ['10.0.0.1', '172.16.0.1', '192.168.1.1', '100.64.0.1', '169.254.169.254']) {
-      expect({ ip, allowed: allowed(policies, pod(name), { ip }, 443) }).toEqual({ ip, allowed: false });
+      expect({ ip, allowed: allowed(policies, cast.pod(name), { ip }, 443) }).toEqual({ ip, allowed: false });
     }
-    expect(allowed(policies, pod(name), api, 8080)).toBe(false);
-    expect(allowed(policies, pod(name), redis, 6379)).toBe(false);
+    expect(allowed(policies, cast.pod(name), api, 8080)).toBe(false);
+    expect(allowed(policies, cast.pod(name), redis, 6379)).toBe(false);
   });
 
   test.each(['backup-files', 'backup-verify'])('%s never reaches the database', (name) => {
-    expect(allowed(policies, pod(name), primary, 5432)).toBe(false);
+    expect(allowed(policies, cast.pod(name), primary, 5432)).toBe(false);
   });
 
   test('an object store on a private network: only its ranges, on the endpoint URL\'s port', () => {
-    const env: Environment = { ...production, objectStorage: { ...production.objectStorage, endpointURL: 'https://minio.storage.internal:9000', cidrs: ['10.20.0.0/16'] } };
-    const local = chart(env).filter((o) => o.kind === 'NetworkPolicy');
+    const local = variant(shop, { objectStorage: { endpointURL: 'https://minio.storage.internal:9000', cidrs: ['10.20.0.0/16'] } });
+    const localPolicies = synthObjects(local).map((o) => o.object).filter((o) => o.kind === 'NetworkPolicy');
     for (const name of JOBS) {
-      expect(allowed(local, pod(name), { ip: '10.20.3.4' }, 9000)).toBe(true);
-      expect(allowed(local, pod(name), { ip: '10.20.3.4' }, 443)).toBe(false);
-      expect(allowed(local, pod(name), { ip: '203.0.113.10' }, 9000)).toBe(false);
-      expect(allowed(local, pod(name), { ip: '10.21.0.1' }, 9000)).toBe(false);
+      expect(allowed(localPolicies, cast.pod(name), { ip: '10.20.3.4' }, 9000)).toBe(true);
+      expect(allowed(localPolicies, cast.pod(name), { ip: '10.20.3.4' }, 443)).toBe(false);
+      expect(allowed(localPolicies, cast.pod(name), { ip: '203.0.113.10' }, 9000)).toBe(false);
+      expect(allowed(localPolicies, cast.pod(name), { ip: '10.21.0.1' }, 9000)).toBe(false);
     }
+  });
+
+  test('with PostgreSQL only, the dump job still reaches the database and the verification still does not', () => {
+    const e = boxDesignerPostgresOnly();
+    const c = networkCast(e, env);
+    expect(allowed(c.policies, c.pod('backup-database'), c.pod(PRIMARY), 5432)).toBe(true);
+    expect(allowed(c.policies, c.pod('backup-verify'), c.pod(PRIMARY), 5432)).toBe(false);
+    expect(allowed(c.policies, c.pod('backup-verify'), objectStore, 443)).toBe(true);
+    expect(c.own).not.toContain('backup-files');
   });
 });
 
 test('names: fixed and short enough for a CronJob (52 characters), and no service may take them', () => {
-  const b = dataEndpoints(production).backups;
-  for (const name of [b.databaseBackupJob, b.filesBackupJob, b.verifyJob]) {
+  const b = model.data.backups;
+  if (!b?.database || !b.uploads) throw new Error('the shop has database and files backups');
+  expect([b.database.job, b.uploads.job, b.verifyJob]).toEqual([...JOBS]);
+  for (const name of [b.database.job, b.uploads.job, b.verifyJob]) {
     expect(name.length).toBeLessThanOrEqual(52);
-    expect(reservedNames(production)).toContain(name);
+    expect(reservedNames(env)).toContain(name);
   }
-  expect(reservedNames(production)).toContain(b.scriptsConfigMap);
+  expect(reservedNames(env)).toEqual(expect.arrayContaining([b.scriptsConfigMap, b.resticSecret, b.objectStorageSecret]));
+  // Only the jobs an application has are reserved.
+  expect(reservedNames(boxDesignerPostgresOnly())).not.toContain('backup-files');
+  expect(reservedNames(boxDesignerWithoutData()).filter((n) => n.startsWith('backup-'))).toEqual([]);
 });
 
 test('every object carries the backup component and the environment\'s labels', () => {
-  for (const o of chart(production)) {
-    expect(o.metadata.namespace).toBe(production.app.namespace);
-    expect(o.metadata.labels['app.kubernetes.io/instance']).toBe(instanceOf(production));
+  for (const o of objects) {
+    expect(o.metadata.namespace).toBe(SHOP.namespace);
+    expect(o.metadata.labels['app.kubernetes.io/instance']).toBe(SHOP.instance);
+    expect(o.metadata.labels['app.kubernetes.io/component']).toBe('backup');
   }
   for (const name of JOBS) {
     expect(cronJob(name).spec.jobTemplate.spec.template.metadata.labels).toMatchObject({
-      ...selectorLabels(production, name), 'app.kubernetes.io/component': 'backup',
+      ...selectorLabels(model.identity, name), 'app.kubernetes.io/component': 'backup',
     });
   }
 });
@@ -287,15 +495,21 @@ describe('configuration', () => {
       expect(r.error?.issues[0].message).toMatch(/is not an address range in CIDR notation/);
     }
     expect(objectStorage.safeParse({ ...base, cidrs: [] }).success).toBe(false);
-    expect(objectStorage.parse(base).cidrs).toBeUndefined();
+    expect(objectStorage.parse(base)?.cidrs).toBeUndefined();
   });
 
-  test('backup defaults: 24 hourly snapshots, 20Gi of scratch, 48 hours before a snapshot counts as stale', () => {
+  test('backup defaults: 24 hourly snapshots, 20Gi of scratch, 48 hours before a snapshot counts as stale, 10% read back', () => {
     const b = EnvironmentSchema.shape.backups.parse({
       databaseSchedule: '15 2 * * *', filesSchedule: '40 * * * *', verifySchedule: '30 4 * * 0',
       retention: { daily: 7, weekly: 4, monthly: 12 }, verifyTables: ['public.students'],
     });
     expect(b).toMatchObject({ retention: { hourly: 24, daily: 7, weekly: 4, monthly: 12 }, scratchSize: '20Gi', maxSnapshotAgeHours: 48, checkReadDataPercent: 10 });
-    expect(production.backups.retention.hourly).toBe(24);
+    // What a fixture that sets none of them gets in its jobs.
+    const defaults = chart(buildModel(variant(shop)));
+    const [files] = podSpec('backup-files', defaults).containers;
+    const [verify] = podSpec('backup-verify', defaults).containers;
+    expect(valueOf(files, 'KEEP_HOURLY')).toBe('24');
+    expect([valueOf(verify, 'MAX_SNAPSHOT_AGE_HOURS'), podSpec('backup-verify', defaults).volumes.find((v: K8sObject) => v.name === 'scratch').emptyDir.sizeLimit])
+      .toEqual(['48', '20Gi']);
   });
 });

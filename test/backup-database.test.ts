@@ -16,9 +16,7 @@
  */
 import { cpSync, existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DATABASE_TAG, dumpName } from '../charts/backup/backup-jobs';
-import { instanceOf } from '../charts/common/labels';
-import { dataEndpoints } from '../charts/common/names';
+import { DATABASE_TAG } from '../charts/backup/backup-jobs';
 import {
   asPostgres, cloneRepository, container, containerEnv, corrupt, createPortal, giveToPostgres, initRepository, listSnapshots, output, packFiles,
   passwordFiles, resticPlaces, PG_BIN, podDirectories, PORTAL_TABLES, postgresDir, production, restic, resticDumpToFile, retentionPolicyLine,
@@ -26,11 +24,10 @@ import {
   type ScriptRun, type Server,
 } from './support/backup-harness';
 
-const { env, objects } = production();
-const job = dataEndpoints(env).backups.databaseBackupJob;
-const dumpContainer = container(objects, job, 'dump');
-const storeContainer = container(objects, job, 'store');
-const DUMP = dumpName(env);
+const { objects, names } = production();
+const dumpContainer = container(objects, names.databaseJob, 'dump');
+const storeContainer = container(objects, names.databaseJob, 'store');
+const DUMP = names.dump;
 
 let work: string;
 let server: Server;
@@ -114,8 +111,8 @@ test('the containers run the shipped scripts, with the settings the tests keep',
   expect(storeContainer.command).toEqual(['bash', '/opt/backup/backup-database.sh']);
   const plain = (c: typeof dumpContainer) => Object.fromEntries((c.env as { name: string; value?: string }[])
     .filter((e) => e.value !== undefined).map((e) => [e.name, e.value]));
-  expect(plain(dumpContainer)).toMatchObject({ PGDATABASE: env.data.postgres.database, PGSSLMODE: 'verify-full', DUMP_NAME: DUMP });
-  expect(plain(storeContainer)).toMatchObject({ BACKUP_HOST: instanceOf(env), BACKUP_TAG: DATABASE_TAG, DUMP_NAME: DUMP, KEEP_DAILY: '7' });
+  expect(plain(dumpContainer)).toMatchObject({ PGDATABASE: names.database, PGSSLMODE: 'verify-full', DUMP_NAME: DUMP });
+  expect(plain(storeContainer)).toMatchObject({ BACKUP_HOST: names.host, BACKUP_TAG: DATABASE_TAG, DUMP_NAME: DUMP, KEEP_DAILY: '7' });
 });
 
 test('backup, then restore: every table comes back with the same checksum', () => {
@@ -124,7 +121,7 @@ test('backup, then restore: every table comes back with the same checksum', () =
   expect(first.stored.stderr).toMatch(/stored and read back/);
   expect(snapshotIds(goodRepository)).toHaveLength(1);
   const [snapshot] = JSON.parse(restic(goodRepository, keys.passwordFile, ['snapshots', '--json'], work));
-  expect(snapshot).toMatchObject({ hostname: instanceOf(env), tags: [DATABASE_TAG], paths: [`/${DUMP}`] });
+  expect(snapshot).toMatchObject({ hostname: names.host, tags: [DATABASE_TAG], paths: [`/${DUMP}`] });
 
   // Restore as the runbook does: the dump out of restic, pg_restore into a new database.
   const restoredDump = join(work, 'restored.dump');

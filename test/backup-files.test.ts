@@ -15,8 +15,6 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FILES_TAG, uploadsWriterGroups } from '../charts/backup/backup-jobs';
-import { instanceOf } from '../charts/common/labels';
-import { dataEndpoints } from '../charts/common/names';
 import {
   cloneRepository, container, containerEnv, corrupt, giveToPostgres, initRepository, listSnapshots, output, packFiles, passwordFiles,
   podDirectories, postgresDir, production, restic, resticPlaces, retentionPolicyLine, runContainer, snapshotIds, zoneKeepingThe,
@@ -24,8 +22,8 @@ import {
 } from './support/backup-harness';
 import { readTree } from './support/repository-copy';
 
-const { env, objects } = production();
-const backupContainer = container(objects, dataEndpoints(env).backups.filesBackupJob, 'backup');
+const { env, objects, names } = production();
+const backupContainer = container(objects, names.filesJob, 'backup');
 
 let work: string;
 let keys: Repositories;
@@ -102,9 +100,11 @@ afterAll(() => {
 test('the container snapshots the uploads volume, read-only, under a stable host and tag', () => {
   expect(backupContainer.command).toEqual(['bash', '/opt/backup/backup-files.sh']);
   const envVars = Object.fromEntries((backupContainer.env as { name: string; value?: string }[]).map((e) => [e.name, e.value]));
-  expect(envVars).toMatchObject({ SOURCE_DIR: env.data.uploads.mountPath, BACKUP_HOST: instanceOf(env), BACKUP_TAG: FILES_TAG });
-  expect(backupContainer.volumeMounts).toContainEqual({ name: 'uploads', mountPath: env.data.uploads.mountPath, readOnly: true });
-  expect(uploadsWriterGroups(env).length).toBeGreaterThan(0);
+  const mountPath = env.data.uploads?.mountPath;
+  expect(mountPath).toMatch(/^\//);
+  expect(envVars).toMatchObject({ SOURCE_DIR: mountPath, BACKUP_HOST: names.host, BACKUP_TAG: FILES_TAG });
+  expect(backupContainer.volumeMounts).toContainEqual({ name: 'uploads', mountPath, readOnly: true });
+  expect(uploadsWriterGroups(env.services).length).toBeGreaterThan(0);
 });
 
 test('every run is a version: the newest restores byte-identical, an older one is still retrievable', () => {
@@ -147,7 +147,7 @@ test('every run is a version: the newest restores byte-identical, an older one i
   expect(readTree(restore(versions, 'latest'))).toEqual(version3);
   expect(readTree(restore(versions, version1Snapshot))).toEqual(version1);
   const [latest] = JSON.parse(restic(versions, keys.passwordFile, ['snapshots', '--json', '--latest', '1'], work));
-  expect(latest).toMatchObject({ hostname: instanceOf(env), tags: [FILES_TAG], paths: [uploads] });
+  expect(latest).toMatchObject({ hostname: names.host, tags: [FILES_TAG], paths: [uploads] });
 }, 120_000);
 
 test('a wrong repository password fails the job and stores nothing', () => {

@@ -22,20 +22,17 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { dumpName } from '../charts/backup/backup-jobs';
-import { dataEndpoints } from '../charts/common/names';
-import type { K8sObject } from '../charts/common/policy';
+import type { K8sObject } from '../pipeline/k8s-object';
 import {
   cloneRepository, container, containerEnv, giveToPostgres, initRepository, listSnapshots, output, passwordFiles, podDirectories, postgresDir,
   production, resticPlaces, runContainer, writeBackdatedSnapshots, type Repositories, type ScriptRun, type SnapshotInfo,
 } from './support/backup-harness';
 import { REPO } from './support/repository-copy';
 
-const { env, objects } = production();
-const names = dataEndpoints(env).backups;
-const storeContainer = container(objects, names.databaseBackupJob, 'store');
-const filesContainer = container(objects, names.filesBackupJob, 'backup');
-const DUMP = dumpName(env);
+const { objects, names } = production();
+const storeContainer = container(objects, names.databaseJob, 'store');
+const filesContainer = container(objects, names.filesJob, 'backup');
+const DUMP = names.dump;
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
@@ -139,14 +136,16 @@ function storeDump(repository: string): ScriptRun {
   writeFileSync(join(dumpDir, DUMP), dump);
   writeFileSync(join(dumpDir, `${DUMP}.sha256`), `${createHash('sha256').update(dump).digest('hex')}  ${DUMP}\n`);
   giveToPostgres(dumpDir);
-  return runContainer(storeContainer, { ...containerEnv(storeContainer, { ...resticPlaces(storeContainer, repository, keys.passwordFile, pod), DUMP_DIR: dumpDir }), ...UTC });
+  const places = resticPlaces(storeContainer, repository, keys.passwordFile, pod);
+  return runContainer(storeContainer, { ...containerEnv(storeContainer, { ...places, DUMP_DIR: dumpDir }), ...UTC });
 }
 
 let uploads: string;
 
 /** One run of the files job's container. */
 function backupFiles(repository: string): ScriptRun {
-  return runContainer(filesContainer, { ...containerEnv(filesContainer, { ...resticPlaces(filesContainer, repository, keys.passwordFile, newPod()), SOURCE_DIR: uploads }), ...UTC });
+  const places = resticPlaces(filesContainer, repository, keys.passwordFile, newPod());
+  return runContainer(filesContainer, { ...containerEnv(filesContainer, { ...places, SOURCE_DIR: uploads }), ...UTC });
 }
 
 interface History {
@@ -211,11 +210,11 @@ test('the documents agree on what is kept', () => {
 test('the CronJobs run the scripts with the documented retention, on the schedules simulated here', () => {
   expect(keepSettings(storeContainer)).toEqual(DOCUMENTED.database);
   expect(keepSettings(filesContainer)).toEqual(DOCUMENTED.files);
-  for (const name of [names.databaseBackupJob, names.filesBackupJob]) expect(cronJob(name).spec.timeZone).toBe('Etc/UTC');
+  for (const name of [names.databaseJob, names.filesJob]) expect(cronJob(name).spec.timeZone).toBe('Etc/UTC');
   // One dump a day, one files snapshot an hour: the schedules the documented sets assume.
   const day = (schedule: string) => fireTimes(schedule, new Date('2026-03-02T00:00:00Z'), new Date('2026-03-03T00:00:00Z')).length;
-  expect(day(cronJob(names.databaseBackupJob).spec.schedule)).toBe(1);
-  expect(day(cronJob(names.filesBackupJob).spec.schedule)).toBe(24);
+  expect(day(cronJob(names.databaseJob).spec.schedule)).toBe(1);
+  expect(day(cronJob(names.filesJob).spec.schedule)).toBe(24);
 });
 
 test('the documented set, worked out by hand for one history', () => {
@@ -235,7 +234,7 @@ test('the documented set, worked out by hand for one history', () => {
 
 test('13 months of nightly dumps: the repository keeps exactly 7 daily, 4 weekly and 12 monthly (as documented)', () => {
   const repository = cloneRepository(emptyRepository, join(work, 'database'));
-  const { times, kept, last } = simulate(repository, cronJob(names.databaseBackupJob).spec.schedule, 400, () => storeDump(repository));
+  const { times, kept, last } = simulate(repository, cronJob(names.databaseJob).spec.schedule, 400, () => storeDump(repository));
   expect(last.stderr).toMatch(/applying retention/);
   const expected = documentedSet(DOCUMENTED.database, times);
   expect(iso(kept.map((s) => new Date(s.time)))).toEqual(iso(expected));
@@ -245,7 +244,7 @@ test('13 months of nightly dumps: the repository keeps exactly 7 daily, 4 weekly
 
 test('35 days of hourly files snapshots: the repository keeps exactly 24 hourly, 7 daily, 4 weekly and the monthly ones (as documented)', () => {
   const repository = cloneRepository(emptyRepository, join(work, 'files'));
-  const { times, kept, last } = simulate(repository, cronJob(names.filesBackupJob).spec.schedule, 35, () => backupFiles(repository));
+  const { times, kept, last } = simulate(repository, cronJob(names.filesJob).spec.schedule, 35, () => backupFiles(repository));
   expect(last.stderr).toMatch(/applying retention/);
   expect(times.length).toBeGreaterThanOrEqual(35 * 24);
   const expected = documentedSet(DOCUMENTED.files, times);

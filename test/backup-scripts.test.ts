@@ -9,15 +9,15 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { BackupScripts, readScripts, repositoryRoot, SCRIPTS_FOLDER, scriptsDirectory } from '../charts/backup/backup-scripts';
-import { environments } from '../environments/index';
-import { resolveEnvironments } from '../environments/load';
+import { BackupScripts, SCRIPTS_FOLDER, scriptsDirectory } from '../charts/backup/backup-scripts';
+import { readScripts, repositoryRoot } from '../charts/common/shipped-files';
+import { appIdentity } from '../environments/model/identity';
+import { shop, variant } from './support/fixtures';
 import { copyRepository, REPO } from './support/repository-copy';
 import { only, synthConstruct } from './support/synth-construct';
 
 const dir = join(REPO, SCRIPTS_FOLDER);
 const files = readdirSync(dir).filter((f) => f.endsWith('.sh')).sort();
-const [, env] = resolveEnvironments(environments, process.cwd());
 
 test('the scripts are where the charts look for them', () => {
   expect(scriptsDirectory()).toBe(dir);
@@ -65,20 +65,75 @@ test('a script stops at the first failing command, in a pipeline and in a comman
   }
 });
 
+/** A script run with exactly `env` (and PATH), stdin closed. */
+const run = (script: string, env: Record<string, string> = {}) =>
+  spawnSync('bash', [join(dir, script)], { encoding: 'utf8', env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+
 test('a missing setting fails with EX_CONFIG (64) before anything runs', () => {
-  for (const script of ['dump-database.sh', 'backup-database.sh', 'backup-files.sh', 'verify-backups.sh']) {
-    const r = spawnSync('bash', [join(dir, script)], { encoding: 'utf8', env: { PATH: process.env.PATH } });
+  for (const script of ['dump-database.sh', 'backup-database.sh', 'backup-files.sh']) {
+    const r = run(script);
     expect({ script, status: r.status }).toEqual({ script, status: 64 });
     expect(r.stderr).toMatch(/FAILED: [A-Z_]+ is not set/);
   }
+  const r = run('verify-backups.sh');
+  expect(r.status).toBe(64);
+  expect(r.stderr).toMatch(/FAILED: neither DATABASE_REPOSITORY nor FILES_REPOSITORY is set: nothing to verify/);
 });
 
-test('the ConfigMap holds exactly the files, under their names', () => {
-  const cm = only(synthConstruct((s) => new BackupScripts(s, 'scripts', { env })), 'ConfigMap');
-  expect(cm.metadata.name).toBe('backup-scripts');
-  expect(Object.keys(cm.data)).toEqual(files);
-  for (const f of files) expect(cm.data[f]).toBe(readFileSync(join(dir, f), 'utf8'));
-  expect(readScripts()).toEqual(cm.data);
+test('verify-backups.sh: each repository it is given brings its own required settings, checked before anything runs', () => {
+  const work = mkdtempSync(join(tmpdir(), 'shipshape-verify-config-'));
+  try {
+    // WORK_DIR names a folder the script would empty: it must still be there, untouched, after a refusal.
+    const workDir = join(work, 'scratch');
+    mkdirSync(workDir);
+    writeFileSync(join(workDir, 'keep'), 'untouched');
+    const common = { BACKUP_HOST: 'h', WORK_DIR: workDir, CHECK_READ_DATA_PERCENT: '10', MAX_SNAPSHOT_AGE_HOURS: '48', RESTIC_BIN: '/nonexistent/restic' };
+    const database = { DATABASE_REPOSITORY: join(work, 'db'), DATABASE_TAG: 'database', DUMP_NAME: 'x.dump', VERIFY_TABLES: 'public.t' };
+    const cases: [string, Record<string, string>, RegExp][] = [
+      ['files without FILES_TAG', { ...common, FILES_REPOSITORY: join(work, 'files') }, /FAILED: FILES_TAG is not set/],
+      ['the database without VERIFY_TABLES', { ...common, ...database, VERIFY_TABLES: '' }, /FAILED: VERIFY_TABLES is not set/],
+      ['the database without DUMP_NAME', { ...common, ...database, DUMP_NAME: '' }, /FAILED: DUMP_NAME is not set/],
+      ['the database with a table name that is not one', { ...common, ...database, VERIFY_TABLES: 'public.t; DROP TABLE x' }, /is not a table name/],
+      ['both, FILES_TAG missing', { ...common, ...database, FILES_REPOSITORY: join(work, 'files') }, /FAILED: FILES_TAG is not set/],
+    ];
+    for (const [name, env, message] of cases) {
+      const r = run('verify-backups.sh', env);
+      expect({ name, status: r.status, stderr: r.stderr }).toEqual({ name, status: 64, stderr: expect.stringMatching(message) });
+    }
+    // Settings of the repository it is not given are not asked for: with them all present the
+    // script gets past its checks (and then fails only at running restic, which is not here).
+    for (const env of [{ ...common, FILES_REPOSITORY: join(work, 'files'), FILES_TAG: 'uploads' }, { ...common, ...database }]) {
+      const r = run('verify-backups.sh', env);
+      expect(r.status).not.toBe(64);
+      expect(r.stderr).toMatch(/\/nonexistent\/restic/);
+    }
+    expect(readdirSync(workDir).sort()).toEqual(['keep', 'verify']);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+});
+
+describe('the scripts ConfigMap', () => {
+  const identity = appIdentity(variant(shop));
+  const configMap = (scripts: readonly string[]) =>
+    only(synthConstruct((s) => new BackupScripts(s, 'scripts', { identity, name: 'shop-backup-scripts', scripts })), 'ConfigMap');
+
+  test('holds the files the jobs run, as they are, under their names, with the library they source', () => {
+    const cm = configMap(files.filter((f) => f !== 'lib.sh'));
+    expect(cm.metadata).toMatchObject({ name: 'shop-backup-scripts', namespace: 'shop-test' });
+    expect(cm.metadata.labels).toMatchObject({ 'app.kubernetes.io/instance': 'shop-shop', 'app.kubernetes.io/component': 'backup' });
+    expect(Object.keys(cm.data)).toEqual(files);
+    for (const f of files) expect(cm.data[f]).toBe(readFileSync(join(dir, f), 'utf8'));
+    expect(readScripts(SCRIPTS_FOLDER)).toEqual(cm.data);
+  });
+
+  test('holds nothing a job does not run', () => {
+    expect(Object.keys(configMap(['verify-backups.sh']).data)).toEqual(['lib.sh', 'verify-backups.sh']);
+  });
+
+  test('a script that is not shipped is a construction error, not a pod that fails at 2 a.m.', () => {
+    expect(() => configMap(['backup-everything.sh'])).toThrow('no script backup-everything.sh in charts/backup/scripts');
+  });
 });
 
 test('the repository root is found from the sources, the repository root (the synth bundle) and deeper folders', () => {
@@ -88,7 +143,7 @@ test('the repository root is found from the sources, the repository root (the sy
   const elsewhere = mkdtempSync(join(tmpdir(), 'shipshape-no-repo-'));
   try {
     mkdirSync(join(elsewhere, 'a'));
-    expect(() => repositoryRoot(join(elsewhere, 'a'))).toThrow(/cannot find charts\/backup\/scripts/);
+    expect(() => repositoryRoot(join(elsewhere, 'a'))).toThrow(/cannot find the repository \(charts\/common\/shipped-files\.ts\)/);
   } finally {
     rmSync(elsewhere, { recursive: true, force: true });
   }

@@ -3,7 +3,9 @@
  * it, on repositories the two backup jobs' own scripts filled: it passes on good backups, and
  * fails (exit 65, what the Job's podFailurePolicy fails on at once) when a repository is damaged,
  * a configured table is missing from the dump or empty, the newest dump is too old, or there is
- * none.
+ * none. An application with only a database, or only uploaded files, has a verification of that
+ * repository alone (production less the other component, synthesized): it checks what it has
+ * with the same rigour and never asks for the other.
  *
  * Versions (see backup-harness.ts): the throwaway server the script starts, pg_restore and psql are
  * PostgreSQL 15 here and 17 in the pod (POSTGRES_IMAGE); restic is 0.14 here and 0.18.1 in the pod
@@ -12,23 +14,26 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DATABASE_TAG, dumpName } from '../charts/backup/backup-jobs';
-import { instanceOf } from '../charts/common/labels';
-import { dataEndpoints } from '../charts/common/names';
-import type { K8sObject } from '../charts/common/policy';
+import { DATABASE_TAG, FILES_TAG } from '../charts/backup/backup-jobs';
+import type { K8sObject } from '../pipeline/k8s-object';
 import {
   cloneRepository, container, containerEnv, corrupt, createPortal, giveToPostgres, initRepository, output, packFiles,
-  passwordFiles, podDirectories, postgresDir, production, restic, retryLockOverride, runContainer, snapshotIds, sql, startPostgres, stopPostgres,
-  type Repositories, type ScriptRun, type Server,
+  passwordFiles, podDirectories, postgresDir, production, productionWithOnly, restic, retryLockOverride, runContainer, snapshotIds, sql, startPostgres,
+  stopPostgres, type Repositories, type ScriptRun, type Server,
 } from './support/backup-harness';
 
-const { env, objects } = production();
-const names = dataEndpoints(env).backups;
+const { env, objects, names } = production();
 const verifyContainer = container(objects, names.verifyJob, 'verify');
-const dumpContainer = container(objects, names.databaseBackupJob, 'dump');
-const storeContainer = container(objects, names.databaseBackupJob, 'store');
-const filesContainer = container(objects, names.filesBackupJob, 'backup');
-const DUMP = dumpName(env);
+const dumpContainer = container(objects, names.databaseJob, 'dump');
+const storeContainer = container(objects, names.databaseJob, 'store');
+const filesContainer = container(objects, names.filesJob, 'backup');
+/** The verification of production as an application with only its database, and with only its uploaded files. */
+const databaseOnlyContainer = container(productionWithOnly('postgres').objects, names.verifyJob, 'verify');
+const filesOnlyContainer = container(productionWithOnly('uploads').objects, names.verifyJob, 'verify');
+const DUMP = names.dump;
+const backups = env.backups;
+if (!backups?.verifyTables) throw new Error('production verifies its database\'s tables');
+const verifyTables = backups.verifyTables;
 
 let work: string;
 let server: Server;
@@ -63,19 +68,36 @@ function backupDatabase(repository: string, database: string): void {
   })));
 }
 
-/** One run of the verification job. */
-function verify(repositories: { database?: string; files?: string }, overrides: Record<string, string> = {}): ScriptRun {
+/**
+ * One run of a verification container (production's, checking both repositories, unless `c` says
+ * otherwise) on `repositories`: exactly those, so a container without one of them fails here if
+ * given it (containerEnv accepts only names the container has).
+ */
+function runVerify(c: K8sObject, repositories: { database?: string; files?: string }, overrides: Record<string, string> = {}): ScriptRun {
   const pod = newPod();
-  return runContainer(verifyContainer, containerEnv(verifyContainer, {
-    DATABASE_REPOSITORY: repositories.database ?? databaseRepository,
-    FILES_REPOSITORY: repositories.files ?? filesRepository,
-    ...resticOverrides(verifyContainer, pod.scratch),
+  return runContainer(c, containerEnv(c, {
+    ...(repositories.database === undefined ? {} : { DATABASE_REPOSITORY: repositories.database }),
+    ...(repositories.files === undefined ? {} : { FILES_REPOSITORY: repositories.files }),
+    ...resticOverrides(c, pod.scratch),
     WORK_DIR: pod.scratch,
     HOME: pod.tmp,
     TMPDIR: pod.scratch,
     ...overrides,
   }));
 }
+
+/** One run of production's verification job, on the good repositories unless given others. */
+function verify(repositories: { database?: string; files?: string }, overrides: Record<string, string> = {}): ScriptRun {
+  return runVerify(verifyContainer, { database: databaseRepository, files: filesRepository, ...repositories }, overrides);
+}
+
+/** `restic check`'s verdicts in a run's output: one per repository checked. */
+const checksPassed = (run: ScriptRun) => run.stdout.match(/no errors were found/g)?.length ?? 0;
+/** The repositories a run checked, as its log names them. */
+const checked = (run: ScriptRun) => [...run.stderr.matchAll(/checking (\S+), reading/g)].map((m) => m[1]);
+
+/** A time two hours beyond maxSnapshotAgeHours ago, as `restic backup --time` takes it (local time: UTC, as the harness runs it). */
+const staleTime = () => new Date(Date.now() - (backups.maxSnapshotAgeHours + 2) * 3600_000).toISOString().replace('T', ' ').slice(0, 19);
 
 /** A copy of the good database repository with one more, newer dump: that of `database`. */
 function withNewerDump(name: string, database: string): string {
@@ -116,11 +138,12 @@ test('the container checks the configured tables and reads back the configured s
   expect(verifyContainer.command).toEqual(['bash', '/opt/backup/verify-backups.sh']);
   const envVars = Object.fromEntries((verifyContainer.env as { name: string; value?: string }[]).map((e) => [e.name, e.value]));
   expect(envVars).toMatchObject({
-    VERIFY_TABLES: env.backups.verifyTables.join(' '),
-    CHECK_READ_DATA_PERCENT: String(env.backups.checkReadDataPercent),
-    MAX_SNAPSHOT_AGE_HOURS: String(env.backups.maxSnapshotAgeHours),
-    BACKUP_HOST: instanceOf(env),
+    VERIFY_TABLES: verifyTables.join(' '),
+    CHECK_READ_DATA_PERCENT: String(backups.checkReadDataPercent),
+    MAX_SNAPSHOT_AGE_HOURS: String(backups.maxSnapshotAgeHours),
+    BACKUP_HOST: names.host,
     DATABASE_TAG,
+    FILES_TAG,
     DUMP_NAME: DUMP,
   });
 });
@@ -128,9 +151,10 @@ test('the container checks the configured tables and reads back the configured s
 test('good backups pass: the dump restores with every table present and non-empty, both repositories check out', () => {
   const r = verify({});
   if (r.status !== 0) throw new Error(output(r));
-  for (const table of env.backups.verifyTables) expect(r.stderr).toMatch(new RegExp(`${table.replace('.', '\\.')}: [1-9][0-9]* rows`));
+  for (const table of verifyTables) expect(r.stderr).toMatch(new RegExp(`${table.replace('.', '\\.')}: [1-9][0-9]* rows`));
   expect(r.stderr).toMatch(/verification passed/);
-  expect(r.stdout).toMatch(/no errors were found/);
+  expect(checked(r)).toEqual([databaseRepository, filesRepository]);
+  expect(checksPassed(r)).toBe(2);
 }, 60_000);
 
 test('a damaged files repository fails the check', () => {
@@ -171,8 +195,7 @@ test('a dump with an empty configured table fails', () => {
 test('a newest dump older than maxSnapshotAgeHours fails: backups have stopped', () => {
   const database = cloneRepository(emptyRepository, join(work, 'database-stale'));
   // A snapshot as the job makes them, dated back (restic reads --time in the local zone: UTC, as the harness runs it).
-  const old = new Date(Date.now() - (env.backups.maxSnapshotAgeHours + 2) * 3600_000).toISOString().replace('T', ' ').slice(0, 19);
-  restic(database, keys.passwordFile, ['backup', '--host', instanceOf(env), '--tag', DATABASE_TAG, '--time', old, '--stdin', '--stdin-filename', DUMP], work, 'a dump');
+  restic(database, keys.passwordFile, ['backup', '--host', names.host, '--tag', DATABASE_TAG, '--time', staleTime(), '--stdin', '--stdin-filename', DUMP], work, 'a dump');
   expect(snapshotIds(database)).toHaveLength(1);
   const r = verify({ database });
   expect(r.status).toBe(65);
@@ -185,3 +208,81 @@ test('an empty repository fails: there is nothing to restore', () => {
   expect(r.status).toBe(65);
   expect(r.stderr).toMatch(/holds no snapshot/);
 }, 60_000);
+
+describe('an application with only a database', () => {
+  test('its verification is production\'s, less the uploaded files: no files repository, tag or anything else changed', () => {
+    const values = (c: K8sObject) => containerEnv(c, {});
+    const { FILES_REPOSITORY: _repository, FILES_TAG: _tag, ...withoutFiles } = values(verifyContainer);
+    expect(values(databaseOnlyContainer)).toEqual(withoutFiles);
+    expect(Object.keys(values(databaseOnlyContainer)).filter((n) => n.startsWith('FILES_'))).toEqual([]);
+  });
+
+  test('the dump restores with every table present and non-empty, and only the database repository is checked', () => {
+    const r = runVerify(databaseOnlyContainer, { database: databaseRepository });
+    if (r.status !== 0) throw new Error(output(r));
+    for (const table of verifyTables) expect(r.stderr).toMatch(new RegExp(`${table.replace('.', '\\.')}: [1-9][0-9]* rows`));
+    expect(r.stderr).not.toMatch(/files snapshot/);
+    expect(checked(r)).toEqual([databaseRepository]);
+    expect(checksPassed(r)).toBe(1);
+    expect(r.stderr).toMatch(/verification passed/);
+  }, 60_000);
+
+  test('it fails as production\'s does: a dump without a configured table, an empty repository', () => {
+    createPortal(server, 'portal_only_missing');
+    sql(server, 'portal_only_missing', 'DROP TABLE students CASCADE');
+    const missing = runVerify(databaseOnlyContainer, { database: withNewerDump('database-only-missing-table', 'portal_only_missing') });
+    expect(missing.status).toBe(65);
+    expect(missing.stderr).toMatch(/public\.students is missing/);
+    const empty = runVerify(databaseOnlyContainer, { database: cloneRepository(emptyRepository, join(work, 'database-only-empty')) });
+    expect(empty.status).toBe(65);
+    expect(empty.stderr).toMatch(/holds no snapshot/);
+  }, 60_000);
+
+  test('a damaged database repository fails', () => {
+    const database = cloneRepository(databaseRepository, join(work, 'database-only-damaged'));
+    for (const pack of packFiles(database)) corrupt(pack.path);
+    const r = runVerify(databaseOnlyContainer, { database }, { CHECK_READ_DATA_PERCENT: '100' });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/FAILED/);
+  }, 60_000);
+});
+
+describe('an application with only uploaded files', () => {
+  test('its verification is production\'s, less the database: no database repository, dump or tables, nothing else changed', () => {
+    const values = (c: K8sObject) => containerEnv(c, {});
+    const { DATABASE_REPOSITORY: _r, DATABASE_TAG: _t, DUMP_NAME: _d, VERIFY_TABLES: _v, ...withoutDatabase } = values(verifyContainer);
+    expect(values(filesOnlyContainer)).toEqual(withoutDatabase);
+  });
+
+  test('the newest files snapshot is recent and the files repository checks out; no PostgreSQL is started', () => {
+    const r = runVerify(filesOnlyContainer, { files: filesRepository });
+    if (r.status !== 0) throw new Error(output(r));
+    expect(r.stderr).toMatch(/newest files snapshot [0-9a-f]{8} is 0h old/);
+    expect(r.stderr).not.toMatch(/restoring snapshot|rows/);
+    expect(checked(r)).toEqual([filesRepository]);
+    expect(checksPassed(r)).toBe(1);
+    expect(r.stderr).toMatch(/verification passed/);
+  }, 60_000);
+
+  test('a damaged files repository fails the check', () => {
+    const files = cloneRepository(filesRepository, join(work, 'files-only-damaged'));
+    const data = packFiles(files).filter((p) => p.size > 100_000);
+    expect(data.length).toBeGreaterThan(0);
+    for (const pack of data) corrupt(pack.path);
+    const r = runVerify(filesOnlyContainer, { files }, { CHECK_READ_DATA_PERCENT: '100' });
+    expect(r.status).toBe(65);
+    expect(r.stderr).toMatch(/restic check found errors in .*files-only-damaged/);
+  }, 60_000);
+
+  test('a newest files snapshot older than maxSnapshotAgeHours fails: backups have stopped; none at all fails too', () => {
+    const stale = cloneRepository(emptyRepository, join(work, 'files-only-stale'));
+    restic(stale, keys.passwordFile, ['backup', '--host', names.host, '--tag', FILES_TAG, '--time', staleTime(), '--stdin', '--stdin-filename', 'photo.jpg'], work, 'a file');
+    expect(snapshotIds(stale)).toHaveLength(1);
+    const r = runVerify(filesOnlyContainer, { files: stale });
+    expect(r.status).toBe(65);
+    expect(r.stderr).toMatch(/the newest uploads snapshot .* is [0-9]+h old, older than [0-9]+h: backups have stopped/);
+    const none = runVerify(filesOnlyContainer, { files: cloneRepository(emptyRepository, join(work, 'files-only-empty')) });
+    expect(none.status).toBe(65);
+    expect(none.stderr).toMatch(/holds no snapshot of host .* with tag uploads/);
+  }, 60_000);
+});

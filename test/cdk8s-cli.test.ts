@@ -4,10 +4,10 @@
  * the test never touches the working tree's dist/.
  */
 import { spawnSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { synthesizeAll } from '../charts/pipeline';
 import { environments } from '../environments/index';
+import { synthesizeAll } from '../pipeline/pipeline';
 import { copyRepository, readTree } from './support/repository-copy';
 
 const root = process.cwd();
@@ -44,7 +44,12 @@ test('`cdk8s synth` writes the same dist/ as `npm run synth`, and lists those sa
   // The CLI's own output folder mirrors dist/, so what it reports is what Argo CD gets.
   expect(readTree(join(viaCli, '.cdk8s.out'))).toEqual(cliDist);
 
-  // And both are what the pipeline gives in this process.
+  // And both are what the pipeline gives in this process, generated documents included.
   const inProcess = await synthesizeAll(environments, root);
-  expect(new Map([...npmDist].map(([p, c]) => [p, c.toString('utf8')]))).toEqual(inProcess);
+  expect(new Map([...npmDist].map(([p, c]) => [p, c.toString('utf8')]))).toEqual(inProcess.files);
+  expect(inProcess.documents.size).toBeGreaterThan(0);
+  for (const [path, content] of inProcess.documents) {
+    expect([path, readFileSync(join(viaCli, path), 'utf8')]).toEqual([path, content]);
+    expect([path, readFileSync(join(viaNpm, path), 'utf8')]).toEqual([path, content]);
+  }
 }, 240_000);

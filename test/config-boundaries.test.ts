@@ -12,13 +12,14 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { MAX_CONNECTIONS } from '../charts/data/postgres-parameters';
-import { ConfigError, resolveEnvironment, type EnvironmentDefinition } from '../environments/load';
+import type { EnvironmentDefinition } from '../environments/define';
+import { ConfigError, resolveEnvironment } from '../environments/load';
+import { MAX_CONNECTIONS } from '../environments/model/postgres';
 import { production } from '../environments/production';
 import { parseQuantity } from '../environments/quantity';
 import { EnvironmentSchema } from '../environments/schema';
+import { fields, type Field, type ZodLike } from '../environments/schema-walk';
 import { staging } from '../environments/staging';
-import { fields, type Field, type ZodLike } from './support/schema-fields';
 import { REPO } from './support/repository-copy';
 
 const DEFS = { staging, production } as const;

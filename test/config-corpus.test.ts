@@ -9,9 +9,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { isCronExpression } from '../environments/cron';
-import {
-  ConfigError, mergeConfig, resolveEnvironment, resolveEnvironments, type EnvironmentDefinition,
-} from '../environments/load';
+import { mergeConfig, type EnvironmentDefinition } from '../environments/define';
+import { ConfigError, resolveEnvironment, resolveEnvironments } from '../environments/load';
 import { production } from '../environments/production';
 import { parseDuration, parseQuantity, parseRedisMemory } from '../environments/quantity';
 import { crossFieldProblems, DIGEST_REQUIRED } from '../environments/rules';
@@ -509,6 +508,85 @@ const cases: Case[] = [
     ],
   },
 
+  // Data components are optional, and each brings the sections it needs
+  {
+    name: 'a service uses a component the environment does not configure',
+    env: 'staging',
+    remove: ['data.redis', 'data.uploads', 'backups.filesSchedule'],
+    expected: [
+      'staging: services.api.uses[1] ("redis") is not configured: add data.redis, or remove it from uses',
+      'staging: services.api.uses[2] ("uploads") is not configured: add data.uploads, or remove it from uses',
+    ],
+  },
+  {
+    name: 'settings of components that are not configured',
+    env: 'staging',
+    overrides: { services: { api: { uses: ['redis'] } } },
+    remove: ['data.postgres', 'data.uploads'],
+    expected: [
+      'staging: backups is set, but data.postgres or data.uploads is not configured',
+      'staging: objectStorage is set, but data.postgres or data.uploads is not configured',
+    ],
+  },
+  {
+    name: 'backup settings of one missing component',
+    env: 'staging',
+    overrides: { services: { api: { uses: ['postgres', 'redis'] } } },
+    remove: ['data.uploads'],
+    expected: ['staging: backups.filesSchedule is set, but data.uploads is not configured'],
+  },
+  {
+    name: 'the sections the data components need are missing',
+    env: 'staging',
+    remove: ['backups', 'objectStorage', 'externalSecrets'],
+    expected: [
+      'staging: backups is required: data.postgres and data.uploads are backed up on its schedules',
+      'staging: externalSecrets is required: the credentials of data.postgres, data.redis, data.uploads come from the secret manager',
+      'staging: objectStorage is required: data.postgres and data.uploads are backed up there',
+    ],
+  },
+  {
+    name: 'the database backup settings are missing',
+    env: 'staging',
+    remove: ['backups.databaseSchedule', 'backups.verifyTables', 'backups.filesSchedule'],
+    expected: [
+      'staging: backups.databaseSchedule is required: data.postgres is dumped on it',
+      'staging: backups.filesSchedule is required: data.uploads is snapshotted on it',
+      'staging: backups.verifyTables is required: the restore test checks these tables of data.postgres',
+    ],
+  },
+  {
+    name: 'cluster names CloudNativePG refuses',
+    env: 'staging',
+    overrides: { data: { postgres: { name: `c${'x'.repeat(50)}`, recovery: { source: 'student-portal-db', targetTime: '2026-11-22T03:15:00Z' } } } },
+    expected: [`staging: data.postgres.name ("c${'x'.repeat(50)}") is too long: CloudNativePG accepts cluster names of at most 50 characters`],
+  },
+  {
+    name: 'a cluster name that starts with a digit',
+    env: 'staging',
+    overrides: { data: { postgres: { name: '2portal-db' } } },
+    expected: [`staging: data.postgres.name ("2portal-db") is not a valid PostgreSQL cluster name: lowercase letters, digits and '-', starting with a letter and ending with a letter or digit`],
+  },
+  {
+    // Without Redis, whose StatefulSet name is the tighter limit.
+    name: 'an application name that makes the default cluster name too long',
+    env: 'staging',
+    overrides: { app: { name: `p${'x'.repeat(47)}` }, services: { api: { uses: ['postgres', 'uploads'] } } },
+    remove: [
+      'data.redis', 'services.api.env.SPRING_DATA_REDIS_SENTINEL_MASTER', 'services.api.env.SPRING_DATA_REDIS_SENTINEL_NODES',
+      'services.api.env.SPRING_DATA_REDIS_PASSWORD', 'services.api.env.SPRING_DATA_REDIS_SENTINEL_PASSWORD',
+    ],
+    expected: [`staging: app.name ("p${'x'.repeat(47)}") is too long: the PostgreSQL cluster "p${'x'.repeat(47)}-db", made from it, has 51 characters and CloudNativePG accepts 50`],
+  },
+  {
+    name: 'the recovery source is the cluster itself',
+    env: 'staging',
+    overrides: { data: { postgres: { name: 'portal-db-2', recovery: { source: 'portal-db-2', targetTime: '2026-11-22T03:15:00' } } } },
+    expected: [
+      'staging: data.postgres.recovery.targetTime ("2026-11-22T03:15:00") is not an RFC 3339 time with a time zone, such as 2026-11-22T03:15:00Z',
+    ],
+  },
+
   // Ports, paths and probes
   {
     name: 'privileged port 80',
@@ -807,7 +885,7 @@ describe('defaults', () => {
   test('external secrets come from a ClusterSecretStore unless the environment says otherwise', () => {
     const config = structuredClone(staging.config) as any;
     delete config.externalSecrets.storeKind;
-    expect(resolveEnvironment({ ...staging, config }, REPO).externalSecrets.storeKind).toBe('ClusterSecretStore');
+    expect(resolveEnvironment({ ...staging, config }, REPO).externalSecrets?.storeKind).toBe('ClusterSecretStore');
   });
 });
 

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EnvironmentSchema } from '../environments/schema';
-import { fields, type ZodLike } from './support/schema-fields';
+import { fields, type ZodLike } from '../environments/schema-walk';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const DOC = readFileSync(join(REPO, 'docs/configuration.md'), 'utf8');

@@ -104,6 +104,12 @@ const FORMATS: readonly Format[] = [
     message: IDENTIFIER,
   },
   {
+    path: 'data.postgres.name',
+    accepted: ['p', 'portal-db-2', `c${'x'.repeat(49)}`],
+    refused: ['2portal-db', 'portal-db-', 'Portal', ...framed('portal-db')],
+    message: "is not a valid PostgreSQL cluster name: lowercase letters, digits and '-', starting with a letter and ending with a letter or digit",
+  },
+  {
     path: 'data.postgres.retentionPolicy',
     accepted: ['3d', '30d', '100d', '4w', '12m'],
     refused: ['0d', '03d', 'd', '30', '30x', '30dd', ...framed('30d', 'x')],
@@ -181,6 +187,12 @@ describe.each(FORMATS)('$path', ({ path, accepted, refused, message }) => {
   test.each(refused.map((v) => [v]))('refuses %j with its message', (value) => {
     expect(problemsWith(path, value)).toEqual([`staging: ${path} (${JSON.stringify(value)}) ${message}`]);
   });
+});
+
+test('a PostgreSQL cluster name one character longer than CloudNativePG accepts', () => {
+  expect(problemsWith('data.postgres.name', `c${'x'.repeat(50)}`)).toEqual([
+    `staging: data.postgres.name ("c${'x'.repeat(50)}") is too long: CloudNativePG accepts cluster names of at most 50 characters`,
+  ]);
 });
 
 describe('checks that stop at the first failure', () => {

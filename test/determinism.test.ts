@@ -1,12 +1,12 @@
 /**
  * Synthesis is a pure function of the repository: the same bytes every time, on any machine, and
- * the committed dist/ is exactly what the current sources produce.
+ * the committed dist/ and generated documents are exactly what the current sources produce.
  */
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { DIST, synthesizeAll } from '../charts/pipeline';
 import { environments } from '../environments/index';
+import { DIST, synthesizeAll, type Synthesis } from '../pipeline/pipeline';
 
 const root = process.cwd();
 
@@ -24,20 +24,24 @@ function readTree(dir: string): Map<string, string> {
   return out;
 }
 
+/** Everything a synthesis writes, in the order it gives it: dist/ files, then generated documents. */
+const written = (s: Synthesis) => ({ files: [...s.files], documents: [...s.documents] });
+
 test('two syntheses in one process give the same files, in the same order, with the same bytes', async () => {
   const first = await synthesizeAll(environments, root);
   const second = await synthesizeAll(environments, root);
-  expect(first.size).toBeGreaterThan(0);
-  expect([...second]).toEqual([...first]);
+  expect(first.files.size).toBeGreaterThan(0);
+  expect(first.documents.size).toBeGreaterThan(0);
+  expect(written(second)).toEqual(written(first));
 });
 
 test('another locale and time zone give the same bytes', async () => {
   // Sorting with localeCompare, or formatting a date, would make the output depend on the machine.
   const script = [
-    "import { synthesizeAll } from './charts/pipeline.ts';",
+    "import { synthesizeAll } from './pipeline/pipeline.ts';",
     "import { environments } from './environments/index.ts';",
-    'const files = await synthesizeAll(environments, process.cwd());',
-    'process.stdout.write(JSON.stringify([...files]));',
+    'const { files, documents } = await synthesizeAll(environments, process.cwd());',
+    'process.stdout.write(JSON.stringify({ files: [...files], documents: [...documents] }));',
   ].join('\n');
   const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
     cwd: root,
@@ -48,19 +52,20 @@ test('another locale and time zone give the same bytes', async () => {
   expect(r.stderr).toBe('');
   expect(r.status).toBe(0);
   const here = await synthesizeAll(environments, root);
-  expect(JSON.parse(r.stdout)).toEqual([...here]);
+  expect(JSON.parse(r.stdout)).toEqual(written(here));
 }, 60_000);
 
-test('the committed dist/ is what the sources synthesize', async () => {
-  const fresh = await synthesizeAll(environments, root);
+test('the committed dist/ and generated documents are what the sources synthesize', async () => {
+  const { files: fresh, documents } = await synthesizeAll(environments, root);
   const committed = readTree(join(root, DIST));
   const problems = [
     ...[...fresh.keys()].filter((p) => !committed.has(p)).map((p) => `missing: ${DIST}/${p}`),
     ...[...committed.keys()].filter((p) => !fresh.has(p)).map((p) => `no longer synthesized: ${DIST}/${p}`),
     ...[...fresh].filter(([p, content]) => committed.has(p) && committed.get(p) !== content).map(([p]) => `stale: ${DIST}/${p}`),
+    ...[...documents].filter(([p, content]) => !existsSync(join(root, p)) || readFileSync(join(root, p), 'utf8') !== content).map(([p]) => `stale: ${p}`),
   ].sort();
   if (problems.length > 0) {
-    throw new Error(`${DIST}/ does not match the sources (${problems.length} file(s)):\n  ${problems.join('\n  ')}\n`
-      + `Run \`npm run synth\` and commit ${DIST}/ with the change that caused it.`);
+    throw new Error(`the committed output does not match the sources (${problems.length} file(s)):\n  ${problems.join('\n  ')}\n`
+      + `Run \`npm run synth\` and commit ${DIST}/ and the documents with the change that caused it.`);
   }
 });

@@ -10,7 +10,7 @@
  * sides applied ("For a network flow between two pods to be allowed, both the egress policy on the
  * source pod and the ingress policy on the destination pod need to allow the traffic").
  */
-import type { K8sObject } from '../charts/common/policy';
+import type { K8sObject } from '../pipeline/k8s-object';
 import {
   allowed, effectivePolicyTypes, ipInBlock, judge, networkPolicyProblems, sideAllows, type Endpoint, type Pod, type Protocol,
 } from './support/network-policy-evaluator';
@@ -72,7 +72,14 @@ const ALICE_AND_CLIENT = onDb('and', [{ from: [{ namespaceSelector: { matchLabel
 // in any namespace with the label user=alice"
 const ALICE_OR_CLIENT = onDb('or', [{ from: [{ namespaceSelector: { matchLabels: { user: 'alice' } } }, { podSelector: { matchLabels: { role: 'client' } } }] }]);
 
-interface Case { readonly policies: K8sObject[]; readonly from: Endpoint; readonly to: Endpoint; readonly port: number; readonly protocol?: Protocol; readonly expected: boolean }
+interface Case {
+  readonly policies: K8sObject[];
+  readonly from: Endpoint;
+  readonly to: Endpoint;
+  readonly port: number;
+  readonly protocol?: Protocol;
+  readonly expected: boolean;
+}
 
 const cases: Record<string, Case> = {
   // "By default, pods are non-isolated; they accept traffic from any source."

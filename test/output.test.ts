@@ -1,5 +1,5 @@
 /**
- * replaceTree (charts/common/output.ts): the target ends up holding exactly the given files, or,
+ * replaceTree (pipeline/output.ts): the target ends up holding exactly the given files, or,
  * when anything fails, exactly what it held before, with no scratch directories left behind.
  */
 import { spawnSync } from 'node:child_process';
@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { replaceTree, type SwapFileSystem } from '../charts/common/output';
+import { replaceTree, type SwapFileSystem } from '../pipeline/output';
 
 let parent: string;
 let target: string;

@@ -1,6 +1,7 @@
 /**
- * The point-in-time recovery drill, with real PostgreSQL 15: the same steps as
- * runbooks/restore-database-point-in-time.md, with the object store replaced by a local folder and
+ * The point-in-time recovery drill, with real PostgreSQL 15: the recovery steps of
+ * runbooks/restore-database-point-in-time.md (its switch, a commit adopting the recovered cluster,
+ * is test/restore-plan.test.ts's), with the object store replaced by a local folder and
  * CloudNativePG's bootstrap.recovery by what it does underneath (base backup + restore_command +
  * recovery_target_time + recovery.signal). The servers run what is synthesized: the production
  * Cluster's `postgresql.parameters` (archive_timeout scaled down: a pure delay) and its archive path
@@ -31,8 +32,8 @@ import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, write
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { dataEndpoints } from '../charts/common/names';
-import type { K8sObject } from '../charts/common/policy';
+import { dataEndpoints } from '../environments/model/names';
+import type { K8sObject } from '../pipeline/k8s-object';
 import {
   asPostgres, PG_BIN, postgresDir, production, sql, sqlAsync, startPostgres, stopPostgres, type Server,
 } from './support/backup-harness';
@@ -47,9 +48,10 @@ import { waitFor } from './support/wait';
 const ARCHIVE_TIMEOUT_SECONDS = 2;
 
 const { env, objects } = production();
-const clusterName = dataEndpoints(env).postgres.cluster;
+const clusterName = dataEndpoints(env).postgres?.cluster;
+const archiveTimeoutSeconds = env.data.postgres?.archiveTimeoutSeconds;
 const cluster = objects.find((o) => o.kind === 'Cluster' && o.metadata.name === clusterName);
-if (!cluster) throw new Error(`no Cluster ${clusterName} in the production output`);
+if (!cluster || archiveTimeoutSeconds === undefined) throw new Error(`no Cluster ${clusterName} in the production output`);
 
 /** The Cluster's WAL archiver: the Barman Cloud plugin, its object store and server name (archive path). */
 function walArchiver(c: K8sObject): { barmanObjectName: string; serverName: string } {
@@ -113,7 +115,7 @@ afterAll(async () => {
 test('production archives within at most 60 s, under its own server name', () => {
   // What the drill cannot run at its own pace: the RPO bound docs/disaster-recovery.md promises.
   const timeout = cluster.spec.postgresql.parameters.archive_timeout;
-  expect(timeout).toBe(`${env.data.postgres.archiveTimeoutSeconds}s`);
+  expect(timeout).toBe(`${archiveTimeoutSeconds}s`);
   expect(Number(/^(\d+)s$/.exec(timeout)?.[1])).toBeLessThanOrEqual(60);
   expect(walArchiver(cluster).serverName).toBe(clusterName);
 });
@@ -175,7 +177,7 @@ test('a base backup plus archived WAL recovers, as the restore plan says, to a t
   const plan = await planned;
   if (plan.status !== 0) throw new Error(`npm run restore-plan failed (${plan.status}):\n${plan.stdout}${plan.stderr}`);
   // The runbook's warning for a target this recent: wait archive_timeout before trusting the archive.
-  expect(plan.stdout).toContain(`the target is less than archive_timeout (${env.data.postgres.archiveTimeoutSeconds}s) ago`);
+  expect(plan.stdout).toContain(`the target is less than archive_timeout (${archiveTimeoutSeconds}s) ago`);
   const planObjects = parseAllDocuments(readFileSync(planFile, 'utf8')).map((d) => d.toJS() as K8sObject);
   const recoveryCluster = planObjects.find((o) => o.kind === 'Cluster');
   if (!recoveryCluster) throw new Error(`the plan holds no Cluster:\n${readFileSync(planFile, 'utf8')}`);
@@ -183,6 +185,8 @@ test('a base backup plus archived WAL recovers, as the restore plan says, to a t
   expect(recovery.recoveryTarget).toEqual({ targetTime: target });
   const source = recoveryCluster.spec.externalClusters.find((e: K8sObject) => e.name === recovery.source)?.plugin.parameters;
   expect(source).toEqual(walArchiver(cluster));
+  // The application reaches it through the plan's own Pooler, once the environment adopts it.
+  expect(planObjects.filter((o) => o.kind === 'Pooler').map((o) => o.spec.cluster.name)).toEqual([recoveryCluster.metadata.name]);
   const newServerName = walArchiver(recoveryCluster).serverName;
   expect(newServerName).toBe(recoveryCluster.metadata.name);
   expect(newServerName).not.toBe(source.serverName);

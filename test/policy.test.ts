@@ -6,21 +6,19 @@
  * Every check inside a rule has a fixture for each way it can be broken: the field omitted, the
  * wrong value, and the catch-all forms that look harmless (`egress: [{}]`, an empty selector, a
  * wildcard), plus accepted variants beside each, so that inverting, dropping or loosening any
- * condition of charts/common/policy.ts fails a test (mutation testing runs over that file).
+ * condition of pipeline/policy.ts fails a test (mutation testing runs over that file).
  */
-import { synthObjects } from '../charts/synth';
-import {
-  RULES, checkPolicy, parseImage, podTemplate, ref, selectorMatches,
-  type K8sObject, type PolicyContext, type Violation,
-} from '../charts/common/policy';
 import { environments } from '../environments/index';
 import { resolveEnvironments } from '../environments/load';
+import { ref, type K8sObject } from '../pipeline/k8s-object';
+import { RULES, checkPolicy, parseImage, podTemplate, selectorMatches, type PolicyContext, type Violation } from '../pipeline/policy';
+import { synthObjects } from '../pipeline/synth';
 
 type EnvName = 'staging' | 'production';
 
 const real = Object.fromEntries(resolveEnvironments(environments, process.cwd()).map((env) => [env.name, {
   objects: synthObjects(env).map((o) => o.object),
-  // As charts/synth.ts builds it.
+  // As pipeline/synth.ts builds it.
   ctx: { production: env.production, appImageRepositories: new Set(Object.values(env.services).map((s) => s.image.repository)) } as PolicyContext,
 }])) as Record<EnvName, { objects: K8sObject[]; ctx: PolicyContext }>;
 

@@ -1,5 +1,6 @@
 /** postgresParameters: PostgreSQL memory settings follow the instance's memory limit. */
-import { MAX_CONNECTIONS, postgresParameters } from '../charts/data/postgres-parameters';
+import { postgresParameters } from '../charts/data/postgres-parameters';
+import { MAX_CONNECTIONS } from '../environments/model/postgres';
 
 test('8Gi: a quarter for shared buffers, three quarters assumed cache', () => {
   const p = postgresParameters({ memoryLimit: '8Gi', archiveTimeoutSeconds: 60 });

@@ -1,29 +1,67 @@
 /** PostgresPooler: PgBouncer in transaction mode, on every node it can be, with a budget. */
 import { PostgresPooler } from '../charts/data/postgres-pooler';
-import { environments } from '../environments/index';
-import { resolveEnvironments } from '../environments/load';
+import type { Model } from '../environments/model/model';
+import { shop, variantModel } from './support/fixtures';
 import { only, synthConstruct } from './support/synth-construct';
 
-const [, env] = resolveEnvironments(environments, process.cwd());
-const objects = synthConstruct((s) => new PostgresPooler(s, 'pooler', { env }));
+/** The construct with the props the data chart gives it from the model. */
+function synthPooler(model: Model) {
+  const pg = model.data.postgres!;
+  return synthConstruct((s) => new PostgresPooler(s, 'pooler', {
+    identity: model.identity, name: pg.pooler, cluster: pg.cluster, config: model.env.data.postgres!.pooler,
+    podLabels: pg.poolerPodLabels,
+  }));
+}
+
+const POOLER = { instances: 3, defaultPoolSize: 40, maxClientConnections: 500, resources: { requests: { cpu: '150m', memory: '48Mi' }, limits: { cpu: '300m', memory: '96Mi' } } };
+const objects = synthPooler(variantModel(shop, { data: { postgres: { pooler: POOLER } } }));
 
 test('transaction pooling in front of the primary, sized from the configuration', () => {
   const p = only(objects, 'Pooler');
-  expect(p.metadata.name).toBe('student-portal-db-pooler');
-  expect(p.spec).toMatchObject({ cluster: { name: 'student-portal-db' }, instances: 2, type: 'rw' });
+  expect(p.apiVersion).toBe('postgresql.cnpg.io/v1');
+  expect(p.metadata).toMatchObject({ name: 'shop-db-pooler', namespace: 'shop-test' });
+  expect(p.spec).toMatchObject({ cluster: { name: 'shop-db' }, instances: 3, type: 'rw' });
   expect(p.spec.pgbouncer.poolMode).toBe('transaction');
+  expect(p.spec.pgbouncer.parameters).toEqual({ max_client_conn: '500', default_pool_size: '40', server_idle_timeout: '300' });
+  expect(p.spec.template.spec.containers).toEqual([{ name: 'pgbouncer', resources: POOLER.resources }]);
+});
+
+test('unconfigured, the schema\'s defaults: two instances, 25 server connections, 1000 clients', () => {
+  const p = only(synthPooler(variantModel(shop)), 'Pooler');
+  expect(p.spec.instances).toBe(2);
   expect(p.spec.pgbouncer.parameters).toMatchObject({ max_client_conn: '1000', default_pool_size: '25' });
-  expect(p.spec.template.spec.containers[0].resources).toEqual({ requests: { cpu: '100m', memory: '64Mi' }, limits: { cpu: '500m', memory: '128Mi' } });
 });
 
 test('pods spread over nodes (hard) and zones, and one may be disrupted at a time', () => {
   const p = only(objects, 'Pooler');
-  const keys = p.spec.template.spec.topologySpreadConstraints.map((t: { topologyKey: string; whenUnsatisfiable: string }) => `${t.topologyKey}=${t.whenUnsatisfiable}`);
-  expect(keys).toEqual(['topology.kubernetes.io/zone=ScheduleAnyway', 'kubernetes.io/hostname=DoNotSchedule']);
+  const spread = p.spec.template.spec.topologySpreadConstraints;
+  expect(spread.map((t: { topologyKey: string; whenUnsatisfiable: string }) => `${t.topologyKey}=${t.whenUnsatisfiable}`))
+    .toEqual(['topology.kubernetes.io/zone=ScheduleAnyway', 'kubernetes.io/hostname=DoNotSchedule']);
+  for (const t of spread) expect(t.labelSelector).toEqual({ matchLabels: { 'cnpg.io/poolerName': 'shop-db-pooler' } });
   const pdb = only(objects, 'PodDisruptionBudget');
-  expect(pdb.spec).toEqual({ selector: { matchLabels: { 'cnpg.io/poolerName': 'student-portal-db-pooler' } }, maxUnavailable: 1, unhealthyPodEvictionPolicy: 'AlwaysAllow' });
+  expect(pdb.metadata.name).toBe('shop-db-pooler');
+  expect(pdb.spec).toEqual({ selector: { matchLabels: { 'cnpg.io/poolerName': 'shop-db-pooler' } }, maxUnavailable: 1, unhealthyPodEvictionPolicy: 'AlwaysAllow' });
+});
+
+test('its pods carry the application\'s labels beside the operator\'s', () => {
+  expect(only(objects, 'Pooler').spec.template.metadata.labels).toMatchObject({
+    'app.kubernetes.io/name': 'pgbouncer', 'app.kubernetes.io/instance': 'shop-shop', 'app.kubernetes.io/component': 'database',
+  });
 });
 
 test('a PodMonitor scrapes PgBouncer\'s exporter', () => {
-  expect(only(objects, 'PodMonitor').spec.selector.matchLabels).toEqual({ 'cnpg.io/poolerName': 'student-portal-db-pooler' });
+  const pm = only(objects, 'PodMonitor');
+  expect(pm.metadata.name).toBe('shop-db-pooler');
+  expect(pm.spec.selector.matchLabels).toEqual({ 'cnpg.io/poolerName': 'shop-db-pooler' });
+  expect(pm.spec.podMetricsEndpoints).toEqual([{ port: 'metrics', interval: '30s' }]);
+});
+
+test('a cluster named in data.postgres.name (an adopted recovery) gets its own Pooler, pointing at it', () => {
+  const adopted = synthPooler(variantModel(shop, {
+    data: { postgres: { name: 'shop-db-restore-202611201015', recovery: { source: 'shop-db', targetTime: '2026-11-20T10:15:00Z' } } },
+  }));
+  const p = only(adopted, 'Pooler');
+  expect(p.metadata.name).toBe('shop-db-restore-202611201015-pooler');
+  expect(p.spec.cluster).toEqual({ name: 'shop-db-restore-202611201015' });
+  expect(only(adopted, 'PodDisruptionBudget').spec.selector).toEqual({ matchLabels: { 'cnpg.io/poolerName': 'shop-db-restore-202611201015-pooler' } });
 });

@@ -2,42 +2,49 @@
  * PublicGateway: HTTPS per host with that host's certificate, one plain-HTTP listener for the
  * redirect, and only this namespace's HTTPRoutes attached.
  */
-import { Chart, Testing } from 'cdk8s';
+import { Testing } from 'cdk8s';
 import { PublicRoutes } from '../charts/app/public-routes';
-import { tlsSecretName } from '../charts/common/names';
-import type { K8sObject } from '../charts/common/policy';
 import { HostCertificate } from '../charts/platform/host-certificate';
-import { gatewayProxyPodLabels, HTTP_LISTENER, PublicGateway } from '../charts/platform/public-gateway';
-import { environments } from '../environments/index';
-import { mergeConfig, resolveEnvironment, resolveEnvironments } from '../environments/load';
-import { production } from '../environments/production';
+import { PlatformChart } from '../charts/platform/platform-chart';
+import { HTTP_LISTENER, PublicGateway } from '../charts/platform/public-gateway';
+import { gatewayProxyPodLabels } from '../environments/model/gateway';
+import { appIdentity } from '../environments/model/identity';
+import { gatewayName, tlsSecretName } from '../environments/model/names';
 import type { Environment } from '../environments/schema';
+import type { K8sObject } from '../pipeline/k8s-object';
+import { boxDesigner, shop, variant, variantModel } from './support/fixtures';
+import { only, synthConstruct } from './support/synth-construct';
 
-const root = process.cwd();
-const [stagingEnv, productionEnv] = resolveEnvironments(environments, root);
-const twoHosts = resolveEnvironment({
-  ...production,
-  config: mergeConfig(structuredClone(production.config), {
-    hosts: [
-      { hostname: 'portal.university.example', routes: [{ path: '/', service: 'web' }] },
-      { hostname: 'api.university.example', routes: [{ path: '/', service: 'api' }] },
-    ],
-  }),
-}, root);
+const twoHosts = variant(shop, {
+  hosts: [
+    { hostname: 'shop.test', routes: [{ path: '/', service: 'web' }] },
+    { hostname: 'api.shop.test', routes: [{ path: '/', service: 'api' }] },
+  ],
+});
 
-/** Nothing is written, so the App's outdir is never created. */
+/** The Gateway as the platform chart asks for it. */
 function gateway(env: Environment): K8sObject {
-  const chart = new Chart(Testing.app({ outdir: 'unused' }), 'test', { disableResourceNameHashes: true });
-  new PublicGateway(chart, 'gateway', { env });
-  const [gw] = Testing.synth(chart);
-  return gw;
+  return only(synthConstruct((scope) => new PublicGateway(scope, 'gateway', {
+    identity: appIdentity(env), name: gatewayName(env), className: env.gateway.className, hostnames: env.hosts.map((h) => h.hostname),
+  })), 'Gateway');
 }
 
-test('named after the application, in its namespace, of the configured class', () => {
-  const gw = gateway(productionEnv);
-  expect(gw.metadata).toMatchObject({ name: 'student-portal', namespace: 'student-portal' });
-  expect(gw.spec.gatewayClassName).toBe('envoy-gateway');
-  expect(gateway(stagingEnv).metadata.namespace).toBe('student-portal-staging');
+test('the construct: given name and class, in the application\'s namespace', () => {
+  const env = variant(shop);
+  const gw = only(synthConstruct((scope) => new PublicGateway(scope, 'gateway', {
+    identity: appIdentity(env), name: 'edge', className: 'some-class', hostnames: ['shop.test'],
+  })), 'Gateway');
+  expect(gw.metadata).toMatchObject({ name: 'edge', namespace: 'shop-test' });
+  expect(gw.spec.gatewayClassName).toBe('some-class');
+});
+
+test('the platform chart names it after the application, in its namespace, of the configured class', () => {
+  const chart = new PlatformChart(Testing.app({ outdir: 'unused' }), 'platform', { model: variantModel(shop, { gateway: { className: 'edge-class' } }) });
+  const gw = only(Testing.synth(chart), 'Gateway');
+  expect(gw.metadata).toMatchObject({ name: 'shop', namespace: 'shop-test' });
+  expect(gw.spec.gatewayClassName).toBe('edge-class');
+  const other = only(Testing.synth(new PlatformChart(Testing.app({ outdir: 'unused' }), 'platform', { model: variantModel(boxDesigner) })), 'Gateway');
+  expect(other.metadata).toMatchObject({ name: 'box-designer', namespace: 'box-designer' });
 });
 
 test('one plain-HTTP listener on 80, for every host, without TLS', () => {
@@ -50,16 +57,21 @@ test('one plain-HTTP listener on 80, for every host, without TLS', () => {
 
 test('two hosts: two HTTPS listeners on 443, each terminating with its own host\'s certificate', () => {
   const https = gateway(twoHosts).spec.listeners.filter((l: K8sObject) => l.protocol === 'HTTPS');
-  expect(https.map((l: K8sObject) => [l.hostname, l.port, l.tls])).toEqual(['portal.university.example', 'api.university.example'].map((h) =>
+  expect(https.map((l: K8sObject) => [l.hostname, l.port, l.tls])).toEqual(['shop.test', 'api.shop.test'].map((h) =>
     [h, 443, { mode: 'Terminate', certificateRefs: [{ group: '', kind: 'Secret', name: tlsSecretName(h) }] }]));
   expect(new Set(https.map((l: K8sObject) => l.name)).size).toBe(2);
 });
 
 test('each HTTPS listener reads the Secret its host\'s Certificate writes', () => {
-  const chart = new Chart(Testing.app({ outdir: 'unused' }), 'test', { disableResourceNameHashes: true });
-  for (const h of twoHosts.hosts) new HostCertificate(chart, h.hostname, { env: twoHosts, hostname: h.hostname });
-  const written = Testing.synth(chart).map((c: K8sObject) => c.spec.secretName).sort();
+  const certificates = synthConstruct((scope) => {
+    for (const h of twoHosts.hosts) {
+      const { issuer, renewBefore } = twoHosts.tls;
+      new HostCertificate(scope, h.hostname, { identity: appIdentity(twoHosts), hostname: h.hostname, issuer, renewBefore });
+    }
+  });
+  const written = certificates.map((c) => c.spec.secretName).sort();
   const read = gateway(twoHosts).spec.listeners.flatMap((l: K8sObject) => l.tls?.certificateRefs.map((r: K8sObject) => r.name) ?? []).sort();
+  expect(written).toHaveLength(2);
   expect(read).toEqual(written);
 });
 
@@ -70,23 +82,29 @@ test('every listener takes only HTTPRoutes, only from the application\'s namespa
 });
 
 test('every sectionName the routes use is a listener of the Gateway', () => {
-  const chart = new Chart(Testing.app({ outdir: 'unused' }), 'test', { disableResourceNameHashes: true });
-  new PublicRoutes(chart, 'routes', { env: twoHosts });
-  const listeners = new Set(gateway(twoHosts).spec.listeners.map((l: K8sObject) => l.name));
-  for (const route of Testing.synth(chart)) {
+  const routes = synthConstruct((scope) => new PublicRoutes(scope, 'routes', {
+    identity: appIdentity(twoHosts), gatewayName: gatewayName(twoHosts), hosts: twoHosts.hosts, hsts: twoHosts.hsts,
+  }));
+  const gw = gateway(twoHosts);
+  const listeners = new Set(gw.spec.listeners.map((l: K8sObject) => l.name));
+  expect(routes).toHaveLength(3);
+  for (const route of routes) {
     for (const ref of route.spec.parentRefs) {
-      expect(ref.name).toBe('student-portal');
+      expect(ref.name).toBe(gw.metadata.name);
       expect(listeners).toContain(ref.sectionName);
     }
   }
 });
 
 test('the proxy pod labels name this environment\'s Gateway, not any other', () => {
-  expect(gatewayProxyPodLabels(productionEnv)).toEqual({
+  expect(gatewayProxyPodLabels(variant(shop))).toEqual({
     'app.kubernetes.io/name': 'envoy',
     'app.kubernetes.io/component': 'proxy',
-    'gateway.envoyproxy.io/owning-gateway-name': 'student-portal',
-    'gateway.envoyproxy.io/owning-gateway-namespace': 'student-portal',
+    'gateway.envoyproxy.io/owning-gateway-name': 'shop',
+    'gateway.envoyproxy.io/owning-gateway-namespace': 'shop-test',
   });
-  expect(gatewayProxyPodLabels(stagingEnv)['gateway.envoyproxy.io/owning-gateway-namespace']).toBe('student-portal-staging');
+  // The same application in another namespace: another Gateway, whose proxies are not these.
+  const elsewhere = gatewayProxyPodLabels(variant(shop, { app: { namespace: 'shop-other' } }));
+  expect(elsewhere['gateway.envoyproxy.io/owning-gateway-namespace']).toBe('shop-other');
+  expect(gatewayProxyPodLabels(variant(boxDesigner))['gateway.envoyproxy.io/owning-gateway-name']).toBe('box-designer');
 });

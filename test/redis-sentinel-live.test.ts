@@ -2,7 +2,10 @@
  * Redis Sentinel for real: production's synthesized ConfigMap and StatefulSet, run with Debian's
  * redis-server and redis-sentinel. Three members (a redis-server and a sentinel each, on 127.0.0.1
  * with distinct ports) start through the commands the pod's containers run, with the environment
- * the pod gives them, and are probed and stopped the way the kubelet does it.
+ * the pod gives them, and are probed and stopped the way the kubelet does it. Each member's config
+ * directory holds what the ConfigMap's mount holds: the shipped script, byte for byte the
+ * ConfigMap's, beside redis-sentinel.env, redis.conf and sentinel.conf rendered from the
+ * construct's own parameters.
  *
  * What differs from production is only what names places on this machine (member addresses, ports,
  * bind, directories) and one pure delay, Sentinel's failover-timeout (60 s as shipped; see
@@ -44,29 +47,34 @@ import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, r
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REDIS_IMAGE } from '../charts/common/images';
-import { dataEndpoints, REDIS_PORT, SENTINEL_PORT } from '../charts/common/names';
-import type { K8sObject } from '../charts/common/policy';
 import { RedisSentinel } from '../charts/data/redis-sentinel';
 import {
-  catchUpTimeoutSeconds, REDIS_CONF, REDIS_POD_PATHS, REDIS_SCRIPT, redisSentinelConfigFiles, SENTINEL_CONF, type RedisMember, type RedisPaths,
+  catchUpTimeoutSeconds, REDIS_CONF, REDIS_POD_PATHS, REDIS_SCRIPT, REDIS_SCRIPTS_FOLDER, REDIS_SETTINGS, redisSentinelConfigFiles, SENTINEL_CONF,
+  type RedisMember, type RedisPaths,
 } from '../charts/data/redis-sentinel-config';
-import { buildCharts, synthObjects } from '../charts/synth';
 import { environments } from '../environments/index';
 import { resolveEnvironments } from '../environments/load';
+import { buildModel } from '../environments/model/model';
+import { dataEndpoints } from '../environments/model/names';
+import { REDIS_PORT, SENTINEL_PORT } from '../environments/model/network';
+import type { K8sObject } from '../pipeline/k8s-object';
+import { buildCharts, synthObjects } from '../pipeline/synth';
 import { ADDRESS_IN_USE, listenPorts } from './support/ports';
 import { RedisConnection, RedisError, type Reply } from './support/redis-connection';
 import { only } from './support/synth-construct';
 import { sleep, waitFor } from './support/wait';
 
 const [, productionEnv] = resolveEnvironments(environments, process.cwd());
-const REDIS = dataEndpoints(productionEnv).redis;
+const REDIS = dataEndpoints(productionEnv).redis ?? (() => {
+  throw new Error('production has no data.redis: nothing for this test to run');
+})();
 const OBJECTS = synthObjects(productionEnv).map((o) => o.object);
 /** Production's ConfigMap, as written to dist/production. */
 const SHIPPED: Record<string, string> = only(OBJECTS, 'ConfigMap', REDIS.name).data;
 const POD = only(OBJECTS, 'StatefulSet', REDIS.name).spec.template.spec;
 const containerSpec = (name: string): K8sObject => POD.containers.find((c: K8sObject) => c.name === name);
 /** The parameters the construct rendered production's ConfigMap from. */
-const PROPS = buildCharts(productionEnv).flatMap((c) => c.node.findAll()).find((c): c is RedisSentinel => c instanceof RedisSentinel)!.configProps;
+const PROPS = buildCharts(buildModel(productionEnv)).flatMap((c) => c.node.findAll()).find((c): c is RedisSentinel => c instanceof RedisSentinel)!.configProps;
 const SET = PROPS.masterSet;
 
 /** Production's value of a setting: the first group of `pattern` in a shipped file. */
@@ -79,8 +87,8 @@ function shipped(file: string, pattern: RegExp): string {
 const DOWN_AFTER_MS = Number(shipped(SENTINEL_CONF, /^sentinel down-after-milliseconds \S+ (\d+)$/m));
 const MIN_REPLICAS_TO_WRITE = Number(shipped(REDIS_CONF, /^min-replicas-to-write (\d+)$/m));
 const MIN_REPLICAS_MAX_LAG_S = Number(shipped(REDIS_CONF, /^min-replicas-max-lag (\d+)$/m));
-const SWITCHOVER_TIMEOUT_S = Number(shipped(REDIS_SCRIPT, /^SWITCHOVER_TIMEOUT=(\d+)$/m));
-const CATCHUP_TIMEOUT_S = Number(shipped(REDIS_SCRIPT, /^CATCHUP_TIMEOUT=(\d+)$/m));
+const SWITCHOVER_TIMEOUT_S = Number(shipped(REDIS_SETTINGS, /^SWITCHOVER_TIMEOUT=(\d+)$/m));
+const CATCHUP_TIMEOUT_S = Number(shipped(REDIS_SETTINGS, /^CATCHUP_TIMEOUT=(\d+)$/m));
 const GRACE_PERIOD_S: number = POD.terminationGracePeriodSeconds;
 /**
  * Scaled from production's 60 s. It is how long a sentinel waits for the replica it promotes to
@@ -312,7 +320,8 @@ function prepare(ports: number[]): void {
     };
     for (const p of Object.values(paths)) mkdirSync(p, { recursive: true });
     const files = redisSentinelConfigFiles({ ...PROPS, members, bind: '127.0.0.1', paths, failoverTimeoutMilliseconds: FAILOVER_TIMEOUT_MS });
-    for (const [file, content] of Object.entries(files)) writeFileSync(join(paths.config, file), content);
+    // The script as synthesized, not as rendered here (the first test shows the two are the same bytes).
+    for (const [file, content] of Object.entries({ ...files, [REDIS_SCRIPT]: SHIPPED[REDIS_SCRIPT] })) writeFileSync(join(paths.config, file), content);
     m.push({ ordinal, paths, files, port: members[ordinal].redisPort, sentinelPort: members[ordinal].sentinelPort });
   }
 }
@@ -434,11 +443,16 @@ afterAll(async () => {
 
 test('what runs here is production\'s ConfigMap, with only addresses, ports, directories and failover-timeout replaced', () => {
   expect(redisSentinelConfigFiles(PROPS)).toEqual(SHIPPED);
+  expect(Object.keys(SHIPPED).sort()).toEqual([REDIS_CONF, REDIS_SETTINGS, REDIS_SCRIPT, SENTINEL_CONF].sort());
+  // The script the members run is the ConfigMap's, which is the repository's file.
+  expect(SHIPPED[REDIS_SCRIPT]).toBe(readFileSync(join(REDIS_SCRIPTS_FOLDER, REDIS_SCRIPT), 'utf8'));
   // Line by line, each member's files differ from production's only in these lines.
   const replaced: Record<string, RegExp> = {
     [REDIS_CONF]: /^(bind|dir) /,
     [SENTINEL_CONF]: /^(bind|dir|sentinel failover-timeout) /,
-    [REDIS_SCRIPT]: /^((CONFIG|REDIS_RUNTIME|SENTINEL_RUNTIME)_DIR=| {4}\d\) m_host=)/,
+    // The script is shipped as it is: no line of it may differ.
+    [REDIS_SCRIPT]: /(?!)/,
+    [REDIS_SETTINGS]: /^((REDIS_RUNTIME|SENTINEL_RUNTIME)_DIR=| {4}\d\) m_host=)/,
   };
   for (const x of m) {
     expect(Object.keys(x.files).sort()).toEqual(Object.keys(SHIPPED).sort());
@@ -448,6 +462,8 @@ test('what runs here is production\'s ConfigMap, with only addresses, ports, dir
       expect(ours.length).toBe(theirs.length);
       const differing = theirs.flatMap((line, i) => line === ours[i] ? [] : [[line, ours[i]]]);
       expect(differing.filter(([a, b]) => !replaced[file].test(a) || !replaced[file].test(b))).toEqual([]);
+      // What the member reads from its config directory: the ConfigMap's script, its own settings and configs.
+      expect(readFileSync(join(x.paths.config, file), 'utf8')).toBe(file === REDIS_SCRIPT ? SHIPPED[REDIS_SCRIPT] : content);
     }
   }
   // Production's values of what was replaced: the pods' ports, every address, the pod's mounts, 60 s.
@@ -458,7 +474,7 @@ test('what runs here is production\'s ConfigMap, with only addresses, ports, dir
   PROPS.members.forEach((member, i) => {
     const host = `${REDIS.name}-${i}.${REDIS.headlessService}.${productionEnv.app.namespace}.svc.cluster.local`;
     expect(member.host).toBe(host);
-    expect(SHIPPED[REDIS_SCRIPT]).toContain(`    ${i}) m_host='${host}'; m_redis_port=6379; m_sentinel_port=26379;`);
+    expect(SHIPPED[REDIS_SETTINGS]).toContain(`    ${i}) m_host='${host}'; m_redis_port=6379; m_sentinel_port=26379;`);
   });
   expect(shipped(REDIS_CONF, /^bind (.*)$/m)).toBe('* -::*');
   expect(shipped(SENTINEL_CONF, /^bind (.*)$/m)).toBe('* -::*');
@@ -466,10 +482,15 @@ test('what runs here is production\'s ConfigMap, with only addresses, ports, dir
   expect(REDIS_POD_PATHS).toEqual({ config: '/etc/redis', data: '/data', redisRuntime: '/run/redis', sentinelRuntime: '/run/sentinel' });
   expect(shipped(REDIS_CONF, /^dir (.*)$/m)).toBe('/data');
   expect(shipped(SENTINEL_CONF, /^dir (.*)$/m)).toBe('/run/sentinel');
-  expect(shipped(REDIS_SCRIPT, /^CONFIG_DIR=(.*)$/m)).toBe("'/etc/redis'");
-  expect(shipped(REDIS_SCRIPT, /^REDIS_RUNTIME_DIR=(.*)$/m)).toBe("'/run/redis'");
-  expect(shipped(REDIS_SCRIPT, /^SENTINEL_RUNTIME_DIR=(.*)$/m)).toBe("'/run/sentinel'");
-  expect(containerSpec('redis').volumeMounts).toContainEqual({ name: 'config', mountPath: '/etc/redis', readOnly: true });
+  // The script finds its settings and configs beside itself: the pods run it from the ConfigMap's mount.
+  expect(shipped(REDIS_SCRIPT, /^CONFIG_DIR=(.*)$/m)).toBe('${0%/*}');
+  expect(SHIPPED[REDIS_SCRIPT]).toContain(`. "$CONFIG_DIR/${REDIS_SETTINGS}"`);
+  for (const name of ['redis', 'sentinel']) {
+    expect(containerSpec(name).command).toEqual(['sh', `/etc/redis/${REDIS_SCRIPT}`, name]);
+    expect(containerSpec(name).volumeMounts).toContainEqual({ name: 'config', mountPath: '/etc/redis', readOnly: true });
+  }
+  expect(shipped(REDIS_SETTINGS, /^REDIS_RUNTIME_DIR=(.*)$/m)).toBe("'/run/redis'");
+  expect(shipped(REDIS_SETTINGS, /^SENTINEL_RUNTIME_DIR=(.*)$/m)).toBe("'/run/sentinel'");
   expect(shipped(SENTINEL_CONF, /^sentinel failover-timeout \S+ (\d+)$/m)).toBe('60000');
   // Run as shipped below; the bounds the tests wait within are derived from them.
   expect(DOWN_AFTER_MS).toBe(5000);
@@ -479,7 +500,7 @@ test('what runs here is production\'s ConfigMap, with only addresses, ports, dir
   // Half of down-after, in whole seconds: what tests 6 and 7 rely on.
   expect(CATCHUP_TIMEOUT_S).toBe(2);
   expect(CATCHUP_TIMEOUT_S).toBe(catchUpTimeoutSeconds(PROPS));
-  expect(shipped(REDIS_SCRIPT, /^CLI_TIMEOUT=(\d+)$/m)).toBe('2');
+  expect(shipped(REDIS_SETTINGS, /^CLI_TIMEOUT=(\d+)$/m)).toBe('2');
 });
 
 test(`the Redis here (${LOCAL_VERSION}) is at least 7.0, as everything shipped needs, and no newer than production's image (${PRODUCTION_VERSION})`, async () => {

@@ -1,43 +1,66 @@
 /**
- * `npm run restore-plan`, the real command in a copy of the repository: on good input it writes one
- * reviewed-for-apply file holding a recovery Cluster made by the same construct as the live one,
- * bootstrapped from the object store to the given time and archiving to a new server name, plus
- * what it needs to run and be backed up, all valid by the same gate as synthesis; on bad input it
- * says exactly what is wrong, exits 1 and writes nothing. dist/ is never touched.
+ * `npm run restore-plan`, the real command in a copy of the repository. On good input it writes one
+ * reviewed-for-apply file holding exactly what the environment will have, and does not have today,
+ * once its configuration adopts the recovered cluster (data.postgres.name and recovery): the
+ * recovery Cluster, made by the same construct as the live one, bootstrapped from the object store
+ * to the given time and archiving to a new server name; its own Pooler (a Pooler's cluster cannot
+ * change), and their NetworkPolicies, monitors, disruption budget and base backups, all through the
+ * gate synthesis uses; and it prints the configuration to adopt. Adopted as the runbook says (the
+ * printed lines in environments/<env>.ts, npm run synth), that configuration writes exactly the
+ * plan's objects, byte for byte, and nothing else new. On bad input it says exactly what is wrong,
+ * exits 1 and writes nothing. dist/ is never touched.
  */
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseAllDocuments } from 'yaml';
-import { dataEndpoints } from '../charts/common/names';
-import type { K8sObject } from '../charts/common/policy';
-import { validateObject } from '../charts/common/schema-validation';
-import { synthObjects } from '../charts/synth';
+import { parse, parseAllDocuments } from 'yaml';
 import { environments } from '../environments/index';
 import { resolveEnvironments } from '../environments/load';
+import { dataEndpoints } from '../environments/model/names';
+import { ref, type K8sObject } from '../pipeline/k8s-object';
+import { policyProblems, schemaProblems, synthObjects } from '../pipeline/synth';
 import { commandEnv, runCommand, type CommandResult } from './support/command';
 import { copyRepository, readTree, REPO } from './support/repository-copy';
 
 const USAGE = 'usage: npm run restore-plan -- --env <environment> --to <RFC 3339 time> [--source <server name>] [--out <file>]';
 const production = resolveEnvironments(environments, REPO).find((e) => e.name === 'production');
 if (!production) throw new Error('no production environment');
-const data = dataEndpoints(production);
+const postgres = dataEndpoints(production).postgres;
+const pg = production.data.postgres;
+if (!postgres || !pg) throw new Error('production has PostgreSQL');
+/** The objects production has today: what a plan must never contain. */
+const today = synthObjects(production).map((o) => o.object);
+const NS = production.app.namespace;
+const RUNBOOK = 'runbooks/restore-database-point-in-time.md';
 
 let work: string;
 
 type Result = CommandResult;
 
+/** Name of the recovery cluster for a target: named after the application, never after a cluster before it. */
+const recoveryName = (time: string) => `${production.app.name}-db-restore-${stampOf(time)}`;
+const key = (o: K8sObject) => `${o.kind} ${o.metadata?.namespace ?? ''}/${o.metadata?.name}`;
+
 /** npm's own warnings about the machine's configuration are not the command's output. */
 const withoutNpmWarnings = (text: string) => text.replace(/^npm warn .*\n/gm, '');
 
+/** npm run restore-plan in the copy (or in `cwd`). */
 function restorePlan(...args: string[]): Result {
-  const r = spawnSync('npm', ['run', '--silent', 'restore-plan', '--', ...args], { cwd: work, env: commandEnv(), encoding: 'utf8', timeout: 60_000 });
+  return restorePlanIn(work, ...args);
+}
+
+function restorePlanIn(cwd: string, ...args: string[]): Result {
+  const r = spawnSync('npm', ['run', '--silent', 'restore-plan', '--', ...args], { cwd, env: commandEnv(), encoding: 'utf8', timeout: 60_000 });
   return { status: r.status, stdout: r.stdout, stderr: withoutNpmWarnings(r.stderr) };
 }
 
 /** The same, without waiting: the bad-input cases run side by side (each is a second of start-up). */
 async function restorePlanAsync(...args: string[]): Promise<Result> {
-  const r = await runCommand('npm', ['run', '--silent', 'restore-plan', '--', ...args], { cwd: work });
+  return restorePlanAsyncIn(work, ...args);
+}
+
+async function restorePlanAsyncIn(cwd: string, ...args: string[]): Promise<Result> {
+  const r = await runCommand('npm', ['run', '--silent', 'restore-plan', '--', ...args], { cwd });
   return { ...r, stderr: withoutNpmWarnings(r.stderr) };
 }
 
@@ -58,6 +81,21 @@ function documents(file: string): K8sObject[] {
   return parseAllDocuments(readFileSync(file, 'utf8')).map((d) => d.toJS() as K8sObject);
 }
 
+/** The plan's documents as written, without the file's header comment: each is one object's YAML. */
+function documentTexts(file: string): string[] {
+  const text = readFileSync(file, 'utf8');
+  return text.slice(text.search(/^[^#\n]/m)).split(/^---\n/m);
+}
+
+/** The lines restore-plan prints for the adoption (what goes under data.postgres). */
+function adoptionLines(stdout: string): string[] {
+  const lines = stdout.split('\n');
+  const start = lines.findIndex((l) => /^Then switch the application by adopting the recovered cluster in environments\/[a-z0-9-]+\.ts, under data\.postgres:$/.test(l));
+  const end = lines.findIndex((l) => l.startsWith('and npm run synth'));
+  if (start < 0 || end < start) throw new Error(`restore-plan printed no adoption:\n${stdout}`);
+  return lines.slice(start + 1, end);
+}
+
 beforeAll(() => {
   work = copyRepository('shipshape-restore-plan-');
   // The committed output, so that "never touches dist/" is checked against real files.
@@ -70,11 +108,12 @@ afterAll(() => {
 
 describe('on good input', () => {
   const to = at(-2 * HOUR);
-  const name = `${data.postgres.cluster}-restore-${stampOf(to)}`;
+  const name = recoveryName(to);
   const file = `restore/production-${stampOf(to)}.yaml`;
   let result: ReturnType<typeof restorePlan>;
   let distBefore: Map<string, Buffer>;
   let objects: K8sObject[];
+  const named = (kind: string, n: string) => objects.find((o) => o.kind === kind && o.metadata.name === n);
 
   beforeAll(() => {
     distBefore = readTree(join(work, 'dist'));
@@ -82,62 +121,67 @@ describe('on good input', () => {
     objects = existsSync(join(work, file)) ? documents(join(work, file)) : [];
   }, 60_000);
 
-  test('writes the plan and says what to review and run next', () => {
+  test('writes the plan and says what to review, what to run next and what to adopt', () => {
     expect(result.stderr).toBe('');
     expect(result.status).toBe(0);
-    const ns = production.app.namespace;
     const lines = result.stdout.split('\n');
-    expect(lines.slice(0, 13)).toEqual([
-      `restore-plan: wrote ${file} (5 objects, checked like npm run synth's):`,
-      `  Cluster ${ns}/${name}`,
-      `  PodMonitor ${ns}/${name}`,
-      `  NetworkPolicy ${ns}/${name}`,
-      `  NetworkPolicy ${ns}/${name}-pooler`,
-      `  ScheduledBackup ${ns}/${name}`,
+    const listed = [
+      `Cluster ${NS}/${name}`, `NetworkPolicy ${NS}/${name}`, `NetworkPolicy ${NS}/${name}-pooler`, `PodDisruptionBudget ${NS}/${name}-pooler`,
+      `PodMonitor ${NS}/${name}`, `PodMonitor ${NS}/${name}-pooler`, `Pooler ${NS}/${name}-pooler`, `ScheduledBackup ${NS}/${name}`,
+    ];
+    expect(lines[0]).toBe(`restore-plan: wrote ${file} (${listed.length} objects, checked like npm run synth's):`);
+    expect(lines.slice(1, 1 + listed.length).sort()).toEqual(listed.map((l) => `  ${l}`));
+    expect(lines.slice(1 + listed.length)).toEqual([
       '',
       'Review before applying:',
       `  - spec.bootstrap.recovery.recoveryTarget.targetTime is ${to}: just before the damage, not after it`,
-      `  - externalClusters[0] reads server name ${data.postgres.cluster}; the new cluster archives to ${name} (spec.plugins[0].parameters.serverName)`,
-      `  - a base backup of ${data.postgres.cluster} older than the target exists: kubectl -n ${ns} get backups.postgresql.cnpg.io`,
+      `  - externalClusters[0] reads server name ${postgres.cluster}; the new cluster archives to ${name} (spec.plugins[0].parameters.serverName)`,
+      `  - a base backup of ${postgres.cluster} older than the target exists: kubectl -n ${NS} get backups.postgresql.cnpg.io`,
       '',
-      'Next (runbooks/restore-database-point-in-time.md):',
+      `Next (${RUNBOOK}):`,
+      `  kubectl apply -f ${file} -l 'app.kubernetes.io/component!=backup'`,
+      `  kubectl -n ${NS} get cluster ${name} -w`,
+      `  kubectl cnpg psql ${name} -n ${NS} -- -d ${postgres.database}   # check the data`,
+      `  kubectl apply -f ${file} -l 'app.kubernetes.io/component=backup'   # base backups of the new archive path`,
+      'Then switch the application by adopting the recovered cluster in environments/production.ts, under data.postgres:',
+      `  name: '${name}',`,
+      `  recovery: { source: '${postgres.cluster}', targetTime: '${to}' },`,
+      `and npm run synth, review the diff (the services move to ${name}-pooler), commit and push.`,
+      `Runbook: ${RUNBOOK}`,
+      '',
     ]);
-    expect(result.stdout).toContain(`kubectl apply -f ${file} -l 'app.kubernetes.io/component!=backup'`);
-    expect(result.stdout).toContain(`kubectl apply -f ${file} -l 'app.kubernetes.io/component=backup'`);
-    expect(result.stdout).toContain(`kubectl -n ${ns} get cluster ${name} -w`);
-    expect(result.stdout).toContain("Then, with Argo CD's automated sync off for production (runbook step 5), switch the application:");
-    expect(result.stdout).toContain(`kubectl -n ${ns} patch pooler ${data.postgres.pooler} --type merge -p '{"spec":{"cluster":{"name":"${name}"}}}'`);
-    expect(result.stdout).toMatch(/\nRunbook: runbooks\/restore-database-point-in-time\.md\n$/);
+    // The switch is a commit: nothing to patch by hand, Argo CD's automated sync stays on.
+    expect(result.stdout).not.toMatch(/patch|syncPolicy|automated/);
   });
 
   test('the recovery Cluster reads the live archive up to the target and archives to a new path', () => {
-    const cluster = objects.find((o) => o.kind === 'Cluster');
-    expect(cluster?.metadata).toMatchObject({ name, namespace: production.app.namespace });
+    const cluster = named('Cluster', name);
+    expect(cluster?.metadata.namespace).toBe(NS);
     const { bootstrap, externalClusters, plugins } = cluster?.spec ?? {};
+    // No secret: the recovered cluster has credentials of its own (Secret <name>-app, the
+    // operator's), which the services take on when the environment adopts it.
     expect(bootstrap).toEqual({
       recovery: {
         source: externalClusters[0].name,
-        database: production.data.postgres.database,
-        owner: production.data.postgres.owner,
+        database: pg.database,
+        owner: pg.owner,
         recoveryTarget: { targetTime: to },
-        // The application's credentials keep working once the pooler points here.
-        secret: { name: data.postgres.appSecret },
       },
     });
     expect(externalClusters).toEqual([{
       name: externalClusters[0].name,
-      plugin: { name: 'barman-cloud.cloudnative-pg.io', parameters: { barmanObjectName: data.backups.objectStore, serverName: data.postgres.cluster } },
+      plugin: { name: 'barman-cloud.cloudnative-pg.io', parameters: { barmanObjectName: postgres.objectStore, serverName: postgres.cluster } },
     }]);
     expect(plugins).toEqual([{
       name: 'barman-cloud.cloudnative-pg.io',
       isWALArchiver: true,
-      parameters: { barmanObjectName: data.backups.objectStore, serverName: name },
+      parameters: { barmanObjectName: postgres.objectStore, serverName: name },
     }]);
   });
 
   test('the recovery Cluster is configured like the live one, apart from what makes it a recovery', () => {
-    const live = synthObjects(production).map((o) => o.object).find((o) => o.kind === 'Cluster' && o.metadata.name === data.postgres.cluster);
-    const restored = objects.find((o) => o.kind === 'Cluster');
+    const live = today.find((o) => o.kind === 'Cluster' && o.metadata.name === postgres.cluster);
+    const restored = named('Cluster', name);
     const comparable = (o: K8sObject | undefined) => {
       const { bootstrap: _b, externalClusters: _e, plugins: _p, ...spec } = structuredClone(o?.spec ?? {});
       return JSON.parse(JSON.stringify(spec).replaceAll(`"${o?.metadata.name}"`, '"<name>"'));
@@ -145,36 +189,43 @@ describe('on good input', () => {
     expect(live).toBeDefined();
     expect(comparable(restored)).toEqual(comparable(live));
     expect(restored?.metadata.labels).toEqual(live?.metadata.labels);
+    expect(restored?.metadata.annotations).toEqual(live?.metadata.annotations);
   });
 
-  test('its pods get the flows of the live instances, the pooler may reach them, and base backups follow', () => {
-    const live = synthObjects(production).map((o) => o.object);
-    const livePolicy = live.find((o) => o.kind === 'NetworkPolicy' && o.metadata.name === data.postgres.cluster);
-    const policy = objects.find((o) => o.kind === 'NetworkPolicy' && o.metadata.name === name);
-    expect(JSON.parse(JSON.stringify(policy?.spec).replaceAll(`"${name}"`, `"${data.postgres.cluster}"`))).toEqual(livePolicy?.spec);
-    expect(policy?.spec.podSelector.matchLabels).toEqual({ 'cnpg.io/cluster': name });
-
-    const pooler = objects.find((o) => o.kind === 'NetworkPolicy' && o.metadata.name === `${name}-pooler`);
-    expect(pooler?.spec).toEqual({
-      podSelector: { matchLabels: data.postgres.poolerPodLabels },
-      policyTypes: ['Egress'],
-      egress: [{ to: [{ podSelector: { matchLabels: { 'cnpg.io/cluster': name } } }], ports: [{ protocol: 'TCP', port: 5432 }] }],
-    });
-
-    const schedule = objects.find((o) => o.kind === 'ScheduledBackup');
-    const liveSchedule = live.find((o) => o.kind === 'ScheduledBackup' && o.spec.cluster.name === data.postgres.cluster);
-    expect(schedule?.spec).toEqual({ ...liveSchedule?.spec, cluster: { name } });
-    // Applied in two steps by label: everything but the schedule first, the schedule once healthy.
-    expect(objects.filter((o) => o.metadata.labels['app.kubernetes.io/component'] === 'backup')).toEqual([schedule]);
+  test('the recovered cluster gets its own Pooler, with its disruption budget, monitor and NetworkPolicy', () => {
+    const pooler = named('Pooler', `${name}-pooler`);
+    expect(pooler?.spec.cluster).toEqual({ name });
+    expect(pooler?.spec.type).toBe('rw');
+    const podLabels = { 'cnpg.io/poolerName': `${name}-pooler` };
+    expect(named('PodDisruptionBudget', `${name}-pooler`)?.spec.selector).toEqual({ matchLabels: podLabels });
+    expect(named('PodMonitor', `${name}-pooler`)?.spec.selector).toEqual({ matchLabels: podLabels });
+    expect(named('NetworkPolicy', `${name}-pooler`)?.spec.podSelector).toEqual({ matchLabels: podLabels });
+    // The live Pooler stays as it is: the plan never names it.
+    expect(objects.filter((o) => o.kind === 'Pooler')).toHaveLength(1);
   });
 
-  test('every object passes the strict schema, carries no Argo CD sync wave and lives in the namespace', async () => {
-    expect(objects).toHaveLength(5);
-    for (const o of objects) {
-      expect(await validateObject(o)).toEqual([]);
-      expect(o.metadata.namespace).toBe(production.app.namespace);
-      expect(o.metadata.annotations?.['argocd.argoproj.io/sync-wave']).toBeUndefined();
+  test('every object is the live cluster\'s counterpart, renamed: same policies, monitors, budget, schedule', () => {
+    const renamed = (o: K8sObject) => JSON.parse(JSON.stringify(o).replaceAll(name, postgres.cluster)) as K8sObject;
+    for (const o of objects.filter((x) => x.kind !== 'Cluster')) {
+      const counterpart = renamed(o);
+      const live = today.find((l) => key(l) === key(counterpart));
+      expect({ object: ref(o), live: live === undefined ? 'missing' : live }).toEqual({ object: ref(o), live: counterpart });
     }
+    // Applied in two steps by label: everything but the schedule first, the schedule once healthy.
+    expect(objects.filter((o) => o.metadata.labels['app.kubernetes.io/component'] === 'backup').map(ref)).toEqual([`ScheduledBackup ${NS}/${name}`]);
+  });
+
+  test('never an object the environment has today', () => {
+    expect(objects.length).toBeGreaterThan(0);
+    const existing = new Set(today.map(key));
+    expect(objects.map(key).filter((k) => existing.has(k))).toEqual([]);
+    for (const o of objects) expect(o.metadata.name.startsWith(name)).toBe(true);
+  });
+
+  test('every object passes the gate synthesis uses (strict schema, and the policy rules over the environment plus the plan) and lives in the namespace', async () => {
+    expect(await schemaProblems(production, objects)).toEqual([]);
+    expect(policyProblems(production, [...today, ...objects])).toEqual([]);
+    for (const o of objects) expect(o.metadata.namespace).toBe(NS);
   });
 
   test('dist/ is untouched', () => {
@@ -186,16 +237,140 @@ describe('on good input', () => {
     const r = restorePlan('--env', 'production', '--to', other, '--source', 'student-portal-db-restore-202601010000', '--out', 'elsewhere/plan.yaml');
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
-    expect(r.stdout).toMatch(/^restore-plan: wrote elsewhere\/plan\.yaml \(5 objects/);
+    expect(r.stdout).toMatch(/^restore-plan: wrote elsewhere\/plan\.yaml \(8 objects/);
     const cluster = documents(join(work, 'elsewhere/plan.yaml')).find((o) => o.kind === 'Cluster');
     expect(cluster?.spec.externalClusters[0].plugin.parameters.serverName).toBe('student-portal-db-restore-202601010000');
+    expect(adoptionLines(r.stdout)[1]).toBe(`  recovery: { source: 'student-portal-db-restore-202601010000', targetTime: '${other}' },`);
     expect(existsSync(join(work, `restore/production-${stampOf(other)}.yaml`))).toBe(false);
   }, 60_000);
+
+  test('the runbook shows the adoption restore-plan prints', () => {
+    const placeholders = adoptionLines(result.stdout).map((l) => l.replace(stampOf(to), '<yyyymmddhhmm>').replace(to, '<the --to time>').trim());
+    const runbook = readFileSync(join(REPO, RUNBOOK), 'utf8');
+    const block = /```ts\n([\s\S]*?)```/.exec(runbook)?.[1] ?? '';
+    expect(block.split('\n').map((l) => l.trim())).toEqual(expect.arrayContaining(placeholders));
+    expect(block).toMatch(/data: \{\n\s+postgres: \{\n/);
+  });
+});
+
+describe('adopting the plan: its printed configuration, committed and synthesized, is exactly the plan', () => {
+  // The path of the runbook's step 5 in a copy of its own: the printed lines under data.postgres
+  // in environments/production.ts, then npm run synth, against npm run synth before the change.
+  const to = at(-2 * HOUR - 5 * 60_000);
+  const name = recoveryName(to);
+  let copy: string;
+  let planFile: string;
+  let plan: Result;
+  let synthBefore: Result;
+  /** Only when the plan was made. */
+  let synthAfter: Result | undefined;
+  let before: Map<string, Buffer>;
+  let after: Map<string, Buffer>;
+
+  const synth = (cwd: string): Result => {
+    const r = spawnSync('npm', ['run', '--silent', 'synth'], { cwd, env: commandEnv(), encoding: 'utf8', timeout: 120_000 });
+    return { status: r.status, stdout: r.stdout, stderr: withoutNpmWarnings(r.stderr) };
+  };
+  /** Files of dist/production by the object each holds (parsed), with their text. */
+  const byObject = (files: Map<string, Buffer>, names: readonly string[]) =>
+    new Map(names.map((f) => [key(parse(files.get(f)?.toString() ?? '') as K8sObject), files.get(f)?.toString() ?? '']));
+
+  beforeAll(() => {
+    copy = copyRepository('shipshape-adoption-');
+    synthBefore = synth(copy);
+    before = readTree(join(copy, 'dist', 'production'));
+    planFile = join(copy, 'plan.yaml');
+    plan = restorePlanIn(copy, '--env', 'production', '--to', to, '--out', 'plan.yaml');
+    const config = join(copy, 'environments', 'production.ts');
+    const text = readFileSync(config, 'utf8');
+    const anchor = '  data: {\n    postgres: {\n';
+    if (!text.includes(anchor)) throw new Error(`environments/production.ts no longer has ${JSON.stringify(anchor)}: update this test`);
+    if (plan.status === 0) {
+      writeFileSync(config, text.replace(anchor, `${anchor}${adoptionLines(plan.stdout).map((l) => `    ${l.trim()}\n`).join('')}`));
+      synthAfter = synth(copy);
+    }
+    after = readTree(join(copy, 'dist', 'production'));
+  }, 240_000);
+
+  afterAll(() => {
+    if (copy) rmSync(copy, { recursive: true, force: true });
+  });
+
+  test('the plan is made and the adopted configuration synthesizes', () => {
+    expect([synthBefore.stderr, synthBefore.status]).toEqual(['', 0]);
+    expect([plan.stderr, plan.status]).toEqual(['', 0]);
+    expect(adoptionLines(plan.stdout)).toEqual([`  name: '${name}',`, `  recovery: { source: '${postgres.cluster}', targetTime: '${to}' },`]);
+    expect([synthAfter?.stderr, synthAfter?.status]).toEqual(['', 0]);
+  });
+
+  test('what the adoption adds to dist/ is exactly the plan\'s objects, byte for byte', () => {
+    const added = byObject(after, [...after.keys()].filter((f) => !before.has(f)));
+    const planned = new Map(documentTexts(planFile).map((t) => [key(parse(t) as K8sObject), t]));
+    expect([...added.keys()].sort()).toEqual([...planned.keys()].sort());
+    // The files say where they come from in a first line; the plan, in its header.
+    for (const [k, text] of added) expect({ k, text: text.replace(/^# Generated by shipshape[^\n]*\n/, '') }).toEqual({ k, text: planned.get(k) });
+  });
+
+  test('and removes the old cluster\'s counterparts, which Argo CD prunes (all but the Cluster itself, kept by Prune=false)', () => {
+    const removed = byObject(before, [...before.keys()].filter((f) => !after.has(f)));
+    const planned = documents(planFile).map((o) => key(o).replace(name, postgres.cluster));
+    expect([...removed.keys()].sort()).toEqual(planned.sort());
+    const oldCluster = parse(removed.get(`Cluster ${NS}/${postgres.cluster}`) ?? '') as K8sObject;
+    expect(oldCluster.metadata.annotations['argocd.argoproj.io/sync-options']).toMatch(/Prune=false/);
+  });
+
+  test('the services move to the new Pooler and its credentials, the nightly dump to the recovered cluster', () => {
+    const file = (f: string) => parse(after.get(f)?.toString() ?? '') as K8sObject;
+    const api = file('app/deployment-api.yaml').spec.template.spec.containers.find((c: K8sObject) => c.name === 'api');
+    const envVar = (c: K8sObject, n: string) => (c.env as K8sObject[]).find((e) => e.name === n);
+    expect(envVar(api, 'DATABASE_HOST')?.value).toBe(`${name}-pooler`);
+    expect(envVar(api, 'DATABASE_USER')?.valueFrom.secretKeyRef.name).toBe(`${name}-app`);
+    const dump = file('backup/cronjob-backup-database.yaml').spec.jobTemplate.spec.template.spec.initContainers.find((c: K8sObject) => c.name === 'dump');
+    expect(envVar(dump, 'PGHOST')?.value).toBe(`${name}-ro`);
+  });
+
+  describe('a later recovery, from the adopted environment', () => {
+    let next: { to: string; result: Result };
+    let sameMinute: { to: string; result: Result };
+    beforeAll(async () => {
+      // Another minute: a recovery of the recovered cluster's own archive. The same minute as the
+      // adopted one, from the original archive: a name that is taken.
+      const nextTo = at(-HOUR);
+      const sameTo = `${to.slice(0, 17)}${to.slice(17, 19) === '59' ? '00' : '59'}Z`;
+      const [n, s] = await Promise.all([
+        restorePlanAsyncIn(copy, '--env', 'production', '--to', nextTo, '--out', 'next.yaml'),
+        restorePlanAsyncIn(copy, '--env', 'production', '--to', sameTo, '--source', postgres.cluster, '--out', 'same.yaml'),
+      ]);
+      next = { to: nextTo, result: n };
+      sameMinute = { to: sameTo, result: s };
+    }, 120_000);
+
+    test('reads the adopted cluster\'s archive, and is named after the application, not after the adopted cluster', () => {
+      expect([next.result.stderr, next.result.status]).toEqual(['', 0]);
+      const objects = documents(join(copy, 'next.yaml'));
+      const cluster = objects.find((o) => o.kind === 'Cluster');
+      expect(cluster?.metadata.name).toBe(recoveryName(next.to));
+      expect(cluster?.spec.externalClusters[0].plugin.parameters.serverName).toBe(name);
+      expect(adoptionLines(next.result.stdout)[1]).toBe(`  recovery: { source: '${name}', targetTime: '${next.to}' },`);
+      // None of the adopted cluster's objects, which the environment now has.
+      const adopted = new Set(documents(planFile).map(key));
+      expect(objects.map(key).filter((k) => adopted.has(k))).toEqual([]);
+      expect(objects).toHaveLength(8);
+    });
+
+    test('a target whose minute names the cluster serving today is refused: exit 1, nothing written', () => {
+      expect(sameMinute.result.stderr).toBe(`restore-plan: --to ${sameMinute.to} names the recovery cluster ${name}, the name of the cluster serving production today `
+        + '(data.postgres.name): a recovery needs a new name and archive path; pick a --to in another minute\n');
+      expect(sameMinute.result.stdout).toBe('');
+      expect(sameMinute.result.status).toBe(1);
+      expect(existsSync(join(copy, 'same.yaml'))).toBe(false);
+    });
+  });
 });
 
 describe('a target less than archive_timeout ago', () => {
   // The WAL holding the target's last commits may still be waiting for archive_timeout to ship it.
-  const timeout = production.data.postgres.archiveTimeoutSeconds;
+  const timeout = pg.archiveTimeoutSeconds;
   const warning = `  - the target is less than archive_timeout (${timeout}s) ago: WAL after it may not be archived yet, and recovery fails if no commit after the target is archived`;
   const review = (stdout: string) => {
     const lines = stdout.split('\n');
@@ -224,8 +399,8 @@ describe('a target less than archive_timeout ago', () => {
   /** What the review list says for any target. */
   const alwaysReviewed = (to: string) => [
     `  - spec.bootstrap.recovery.recoveryTarget.targetTime is ${to}: just before the damage, not after it`,
-    `  - externalClusters[0] reads server name ${data.postgres.cluster}; the new cluster archives to ${data.postgres.cluster}-restore-${stampOf(to)} (spec.plugins[0].parameters.serverName)`,
-    `  - a base backup of ${data.postgres.cluster} older than the target exists: kubectl -n ${production.app.namespace} get backups.postgresql.cnpg.io`,
+    `  - externalClusters[0] reads server name ${postgres.cluster}; the new cluster archives to ${recoveryName(to)} (spec.plugins[0].parameters.serverName)`,
+    `  - a base backup of ${postgres.cluster} older than the target exists: kubectl -n ${NS} get backups.postgresql.cnpg.io`,
   ];
 
   test('is warned about before applying', () => {
@@ -251,17 +426,19 @@ describe('the plan goes through the gate synthesis uses', () => {
 
   /** The copy's script with one more line before the plan is returned. */
   function breakPlan(line: string): void {
-    const marker = '  return { name, sourceServerName, objects };';
+    const marker = '  return { name, sourceServerName, adoption, objects };';
     if (!original.includes(marker)) throw new Error(`${script} no longer contains ${JSON.stringify(marker)}: update this test`);
     writeFileSync(join(work, script), original.replace(marker, `${line}\n${marker}`));
   }
 
   const to = at(-5 * HOUR);
-  const name = `${data.postgres.cluster}-restore-${stampOf(to)}`;
+  const name = recoveryName(to);
   test.each([
-    ['a misspelt field (strict schema)', 'objects[0].spec.bootstrap.recovery.recoveryTargte = objects[0].spec.bootstrap.recovery.recoveryTarget;',
+    ['a misspelt field (strict schema)',
+      "{ const c = objects.find((o) => o.kind === 'Cluster'); c.spec.bootstrap.recovery.recoveryTargte = c.spec.bootstrap.recovery.recoveryTarget; }",
       `production: Cluster student-portal/${name}: schema: /spec/bootstrap/recovery/recoveryTargte is not a field of postgresql.cnpg.io/v1 Cluster (did you mean recoveryTarget?)`],
-    ['an object without a recommended label (policy)', "delete objects[3].metadata.labels['app.kubernetes.io/part-of'];",
+    ['an object without a recommended label (policy)',
+      "delete objects.find((o) => o.kind === 'NetworkPolicy' && o.metadata.name.endsWith('-pooler')).metadata.labels['app.kubernetes.io/part-of'];",
       `production: NetworkPolicy student-portal/${name}-pooler: policy recommended-labels: has no app.kubernetes.io/part-of label`],
   ])('%s: exit 1, nothing written', (_what, line, problem) => {
     breakPlan(line);
@@ -294,10 +471,13 @@ describe('on bad input: the exact problem, exit 1, nothing written', () => {
     ['--to in the future', ['--env', 'production', '--to', future],
       `restore-plan: --to ${future} is in the future: recovery can only replay what has been archived\n`],
     ['--to older than the retention window', ['--env', 'production', '--to', tooOld],
-      `restore-plan: --to ${tooOld} is older than the retention window of production (data.postgres.retentionPolicy ${production.data.postgres.retentionPolicy}): base backups and WAL older than 30 days are not kept\n`],
+      `restore-plan: --to ${tooOld} is older than the retention window of production (data.postgres.retentionPolicy ${pg.retentionPolicy}): base backups and WAL older than 30 days are not kept\n`],
     ['an unknown option', ['--env', 'production', '--to', recent, '--force'], `restore-plan: unknown option --force\n${USAGE}\n`],
     ['a --source that is not a server name', ['--env', 'production', '--to', recent, '--source', 'Not_A_Name'],
       'restore-plan: --source "Not_A_Name" is not a server name: the name of the cluster whose archive to read (lowercase letters, digits and \'-\')\n'],
+    ['a --source that is the name the recovery would take', ['--env', 'production', '--to', recent, '--source', recoveryName(recent), '--out', 'elsewhere/same.yaml'],
+      `restore-plan: --to ${recent} names the recovery cluster ${recoveryName(recent)}, the name of the archive it reads (--source): `
+      + 'a recovery needs a new name and archive path; pick a --to in another minute\n'],
     ['--out inside dist/', ['--env', 'production', '--to', recent, '--out', 'dist/production/plan.yaml'],
       'restore-plan: --out dist/production/plan.yaml is inside dist/, which only npm run synth writes\n'],
     ['a plan file that already exists', ['--env', 'production', '--to', recent],
@@ -320,7 +500,7 @@ describe('on bad input: the exact problem, exit 1, nothing written', () => {
   }, 120_000);
 
   test('the retention window of production is the one the messages assume', () => {
-    expect(production.data.postgres.retentionPolicy).toBe('30d');
+    expect(pg.retentionPolicy).toBe('30d');
   });
 
   test('no case wrote or changed a file', () => {

@@ -8,11 +8,11 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { dataEndpoints } from '../charts/common/names';
-import type { K8sObject } from '../charts/common/policy';
-import { synthObjects } from '../charts/synth';
 import { environments } from '../environments/index';
 import { resolveEnvironments } from '../environments/load';
+import { dataEndpoints } from '../environments/model/names';
+import type { K8sObject } from '../pipeline/k8s-object';
+import { synthObjects } from '../pipeline/synth';
 import { REPO } from './support/repository-copy';
 
 const RUNBOOKS = join(REPO, 'runbooks');
@@ -96,6 +96,9 @@ function references(line: string): Reference[] {
   return out;
 }
 
+/** How restore-plan names a recovery cluster, before its time stamp (scripts/restore-plan.ts). */
+const recoveryPrefix = (app: string) => `${app}-db-restore-`;
+
 /** Where a name may come from, for objects the synthesis does not write itself. */
 function known(env: string, kind: string, name: string): boolean {
   const objects = objectsByEnv.get(env) as K8sObject[];
@@ -103,15 +106,16 @@ function known(env: string, kind: string, name: string): boolean {
   const cfg = envs.find((e) => e.name === env);
   if (!cfg) return false;
   const data = dataEndpoints(cfg);
+  const appSecret = data.postgres?.appSecret;
   const clusters = objects.filter((o) => o.kind === 'Cluster');
   const statefulSets = objects.filter((o) => o.kind === 'StatefulSet');
   // A placeholder stands for a part only the incident knows (a time stamp, a job's suffix): the
   // fixed part before it must be an object's name (or the recovery cluster's, which restore-plan
-  // names `<cluster>-restore-<stamp>`) followed by a dash.
+  // names `<app>-db-restore-<stamp>`) followed by a dash.
   const placeholder = name.search(/[<$]/);
   if (placeholder !== -1) {
     const prefix = name.slice(0, placeholder);
-    const owners = [...objects.map((o) => `${o.metadata?.name}-`), `${data.postgres.cluster}-restore-`];
+    const owners = [...objects.map((o) => `${o.metadata?.name}-`), ...(data.postgres ? [recoveryPrefix(cfg.app.name)] : [])];
     return prefix.endsWith('-') && owners.some((o) => prefix === o || prefix.startsWith(o));
   }
   switch (kind) {
@@ -126,12 +130,27 @@ function known(env: string, kind: string, name: string): boolean {
     case 'Service':
       return has(kind, name) || has('Pooler', name) || clusters.some((c) => ['rw', 'ro', 'r'].map((s) => `${c.metadata.name}-${s}`).includes(name));
     case 'Secret':
-      return objects.some((o) => o.kind === 'ExternalSecret' && (o.spec?.target?.name ?? o.metadata.name) === name) || name === data.postgres.appSecret;
+      return objects.some((o) => o.kind === 'ExternalSecret' && (o.spec?.target?.name ?? o.metadata.name) === name) || name === appSecret;
     case 'Job':
       return false; // only placeholders (`<cronjob>-<suffix>`) or jobs the runbook creates, checked below
     default:
       return has(kind, name);
   }
+}
+
+/**
+ * A command that would change which cluster a Pooler serves: CloudNativePG refuses it (spec.cluster
+ * is immutable), so a runbook relying on it fails during the incident.
+ */
+function patchesPoolerCluster(line: string): boolean {
+  const pooler = /kubectl\s.*\b(?:patch|edit|replace|apply|set)\b.*\bpoolers?(?:\.postgresql\.cnpg\.io)?\b/.test(line);
+  return pooler && (/\b(?:edit|replace)\b/.test(line) || /"cluster"\s*:|\/spec\/cluster/.test(line));
+}
+
+/** A command that turns Argo CD's automated sync off: the switch after a recovery is a commit, with sync left on. */
+function turnsOffAutomatedSync(line: string): boolean {
+  return /\/spec\/syncPolicy\/automated|"automated"\s*:\s*null|--sync-policy\s+(?:none|manual)/.test(line)
+    || (/kubectl\s.*\bpatch\b.*\bapplications?(?:\.argoproj\.io)?\b/.test(line) && /syncPolicy/.test(line));
 }
 
 const pages = RECOVERY.map((file) => ({ file, text: existsSync(join(RUNBOOKS, file)) ? readFileSync(join(RUNBOOKS, file), 'utf8') : '' }));
@@ -179,6 +198,12 @@ describe.each(RECOVERY)('runbooks/%s', (file) => {
     expect(wrong).toEqual([]);
   });
 
+  test('no command changes a Pooler\'s cluster (immutable: a recovered cluster gets its own Pooler) or turns Argo CD\'s automated sync off', () => {
+    const lines = commands(text());
+    expect(lines.filter(patchesPoolerCluster)).toEqual([]);
+    expect(lines.filter(turnsOffAutomatedSync)).toEqual([]);
+  });
+
   test('every npm script, repository file and link it mentions exists', () => {
     const scripts = (JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
     const npm = [...text().matchAll(/npm run (?:-s |--silent )?([a-z][a-z0-9:-]*)/g)].map((m) => m[1]);
@@ -203,23 +228,38 @@ describe('each recovery runbook covers every object of its kind', () => {
     for (const n of names('ScheduledBackup')) expect(m).toContain(`ScheduledBackup/${n}`);
   });
 
-  test('the point-in-time runbook names the cluster and the pooler it switches', () => {
-    const m = mentions('restore-database-point-in-time.md');
+  test('the point-in-time runbook names the cluster it recovers, the Pooler the services leave and the one they move to', () => {
+    const file = 'restore-database-point-in-time.md';
+    const m = mentions(file);
     expect(names('Cluster').length).toBeGreaterThan(0);
     for (const n of names('Cluster')) expect(m).toContain(`Cluster/${n}`);
-    for (const n of names('Pooler')) expect(m).toContain(`Pooler/${n}`);
+    const text = pages.find((p) => p.file === file)?.text ?? '';
+    expect(names('Pooler').length).toBeGreaterThan(0);
+    for (const n of names('Pooler')) expect(text).toContain(`\`${n}\``);
+    expect(text).toContain(`\`${recoveryPrefix(envs[0].app.name)}<yyyymmddhhmm>-pooler\``);
+    // The switch is a commit of the configuration, which restore-plan prints.
+    expect(text).toMatch(/```ts\ndata: \{\n\s+postgres: \{\n\s+name: '[^']+',\n\s+recovery: \{ source: '[^']+', targetTime: '[^']+' \},\n/);
+    expect(text).toMatch(/Automated sync stays on/);
+    // The adoption prunes the old cluster's NetworkPolicy, and Prune=false keeps the Cluster: left
+    // running under default deny it would restart in a loop, so the runbook hibernates it (and the
+    // way back hibernates the recovered one).
+    for (const n of names('Cluster')) expect(text).toContain(`kubectl cnpg hibernate on ${n} -n`);
+    expect(text).toContain(`kubectl cnpg hibernate on ${recoveryPrefix(envs[0].app.name)}<yyyymmddhhmm> -n`);
+    expect(text).toMatch(/resourceTrackingMethod: annotation/);
   });
 
   test('the Redis runbook names the StatefulSet and every one of its pods', () => {
     const m = mentions('redis-node-loss.md');
-    const sets = production.filter((o) => o.kind === 'StatefulSet' && o.metadata.name === dataEndpoints(envs[0]).redis.name);
+    const sets = production.filter((o) => o.kind === 'StatefulSet' && o.metadata.name === dataEndpoints(envs[0]).redis?.name);
     expect(sets).toHaveLength(1);
     expect(m).toContain(`StatefulSet/${sets[0].metadata.name}`);
     for (let i = 0; i < sets[0].spec.replicas; i++) expect(m).toContain(`Pod/${sets[0].metadata.name}-${i}`);
   });
 
   test('the uploaded-files runbook names the volume it restores into', () => {
-    expect(mentions('restore-uploaded-files.md')).toContain(`PersistentVolumeClaim/${dataEndpoints(envs[0]).uploadsClaim}`);
+    const claim = dataEndpoints(envs[0]).uploads?.claim;
+    expect(claim).toBeDefined();
+    expect(mentions('restore-uploaded-files.md')).toContain(`PersistentVolumeClaim/${claim}`);
   });
 });
 
@@ -240,6 +280,15 @@ test('the reference parser finds what the runbooks write', () => {
   expect(references('kubectl -n student-portal logs student-portal-redis-0 -c redis').map((r) => `${r.kind}/${r.name}`)).toEqual(['Pod/student-portal-redis-0']);
   expect(references('kubectl -n student-portal get pvc data-student-portal-redis-1').map((r) => `${r.kind}/${r.name}`)).toEqual(['PersistentVolumeClaim/data-student-portal-redis-1']);
   expect(known('production', 'Cluster', 'no-such-cluster')).toBe(false);
-  expect(known('production', 'Cluster', `${dataEndpoints(envs[0]).postgres.cluster}-restore-<yyyymmddhhmm>`)).toBe(true);
+  expect(known('production', 'Cluster', `${recoveryPrefix(envs[0].app.name)}<yyyymmddhhmm>`)).toBe(true);
+  expect(known('production', 'Cluster', 'student-portal-db-restore')).toBe(false);
+  expect(patchesPoolerCluster('kubectl -n student-portal patch pooler student-portal-db-pooler --type merge -p \'{"spec":{"cluster":{"name":"x"}}}\'')).toBe(true);
+  expect(patchesPoolerCluster('kubectl -n student-portal patch poolers.postgresql.cnpg.io/student-portal-db-pooler --type json -p \'[{"op":"replace","path":"/spec/cluster/name","value":"x"}]\''))
+    .toBe(true);
+  expect(patchesPoolerCluster('kubectl -n student-portal edit pooler student-portal-db-pooler')).toBe(true);
+  expect(patchesPoolerCluster('kubectl -n student-portal get pooler student-portal-db-pooler')).toBe(false);
+  expect(turnsOffAutomatedSync('kubectl -n argocd patch application "$APP" --type json -p \'[{"op":"remove","path":"/spec/syncPolicy/automated"}]\'')).toBe(true);
+  expect(turnsOffAutomatedSync('argocd app set student-portal-production --sync-policy none')).toBe(true);
+  expect(turnsOffAutomatedSync('kubectl -n argocd get applications')).toBe(false);
   expect(known('production', 'CronJob', 'no-such-<suffix>')).toBe(false);
 });

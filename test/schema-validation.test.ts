@@ -10,13 +10,13 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { synthObjects } from '../charts/synth';
-import { ref, type K8sObject } from '../charts/common/policy';
-import { crdProblems, validateObject, type JsonSchema } from '../charts/common/schema-validation';
-import { compileStrict, extractSchemas, validatorModule } from '../scripts/crd-schemas.mjs';
-import { REPO } from './support/repository-copy';
 import { environments } from '../environments/index';
 import { resolveEnvironments } from '../environments/load';
+import { ref, type K8sObject } from '../pipeline/k8s-object';
+import { crdProblems, validateObject, type JsonSchema } from '../pipeline/schema-validation';
+import { synthObjects } from '../pipeline/synth';
+import { compileStrict, extractSchemas, validatorModule } from '../scripts/crd-schemas.mjs';
+import { REPO } from './support/repository-copy';
 
 const real = Object.fromEntries(resolveEnvironments(environments, process.cwd())
   .map((env) => [env.name, synthObjects(env).map((o) => o.object)])) as Record<'staging' | 'production', K8sObject[]>;
@@ -280,7 +280,7 @@ describe('APIs', () => {
     if (apiVersion) o.apiVersion = apiVersion;
     if (kind) o.kind = kind;
     expect(await validateObject(o)).toEqual([
-      `apiVersion ${JSON.stringify(apiVersion)} kind ${JSON.stringify(kind)} is not an API this project may emit (add its schema to the registry in charts/common/schema-validation.ts)`,
+      `apiVersion ${JSON.stringify(apiVersion)} kind ${JSON.stringify(kind)} is not an API this project may emit (add its schema to the registry in pipeline/schema-validation.ts)`,
     ]);
   });
 });
@@ -596,7 +596,7 @@ describe('CloudNativePG and Barman Cloud resources (JSON Schemas generated from 
     ['barmancloud.cnpg.io/v1alpha1', 'ObjectStore'],
   ])('%s %s is refused as unknown', async (apiVersion, kind) => {
     expect(await validateObject({ apiVersion, kind, metadata: { name: 'x' }, spec: {} })).toEqual([
-      `apiVersion ${JSON.stringify(apiVersion)} kind ${JSON.stringify(kind)} is not an API this project may emit (add its schema to the registry in charts/common/schema-validation.ts)`,
+      `apiVersion ${JSON.stringify(apiVersion)} kind ${JSON.stringify(kind)} is not an API this project may emit (add its schema to the registry in pipeline/schema-validation.ts)`,
     ]);
   });
 });

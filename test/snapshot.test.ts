@@ -3,10 +3,10 @@
  * any object shows up in review as a diff of exactly that file. After an intended change, update
  * with `npm test -- -u` and review the snapshot diff like code.
  */
-import { synthesizeAll } from '../charts/pipeline';
 import { environments } from '../environments/index';
+import { synthesizeAll } from '../pipeline/pipeline';
 
-const files = await synthesizeAll(environments, process.cwd());
+const { files } = await synthesizeAll(environments, process.cwd());
 const paths = [...files.keys()].sort();
 
 test('the set of files', () => {

@@ -1,12 +1,13 @@
 /**
- * charts/synth.ts: file naming and the YAML each object is written as. The readers are Kubernetes
+ * pipeline/synth.ts: file naming and the YAML each object is written as. The readers are Kubernetes
  * and Argo CD (go-yaml, YAML 1.1 rules and Go number syntax), so every string must come back a
  * string under YAML 1.1 and 1.2 alike.
  */
 import { parse } from 'yaml';
-import { fileName, renderObject, synthesizeEnvironment } from '../charts/synth';
 import { environments } from '../environments/index';
 import { resolveEnvironments } from '../environments/load';
+import { fileName, renderObject, synthesizeEnvironment } from '../pipeline/synth';
+import { AS_PRODUCTION, boxDesigner, boxDesignerPostgresOnly, boxDesignerWithoutData, shop, variant } from './support/fixtures';
 
 const envs = resolveEnvironments(environments, process.cwd());
 const [stagingEnv] = envs;
@@ -45,6 +46,11 @@ test('no anchors or aliases, however often an object is reused', () => {
 test('files are named by chart, kind and name; every environment checks clean', async () => {
   expect(fileName({ chart: 'app', object: { kind: 'HorizontalPodAutoscaler', metadata: { name: 'api' } } })).toBe('app/horizontalpodautoscaler-api.yaml');
   for (const env of envs) expect((await synthesizeEnvironment(env)).problems).toEqual([]);
+});
+
+test('the test applications check clean too: construct tests assert on output the gate accepts', async () => {
+  const fixtures = [variant(shop), variant(shop, AS_PRODUCTION), variant(boxDesigner), boxDesignerPostgresOnly(), boxDesignerWithoutData()];
+  for (const env of fixtures) expect([env.name, env.production, (await synthesizeEnvironment(env)).problems]).toEqual([env.name, env.production, []]);
 });
 
 test('two objects that would share a file are reported, not silently overwritten', async () => {

@@ -7,10 +7,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { synthesizeAll } from '../charts/pipeline';
-import { replaceTree } from '../charts/common/output';
-import { YAML_OPTIONS } from '../charts/synth';
 import { environments } from '../environments/index';
+import { replaceTree } from '../pipeline/output';
+import { synthesizeAll } from '../pipeline/pipeline';
+import { YAML_OPTIONS } from '../pipeline/synth';
 
 const root = process.cwd();
 const config = join(root, '.yamllint.yaml');
@@ -25,7 +25,7 @@ describe('yamllint', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   test('passes on every synthesized file of every environment', async () => {
-    replaceTree(join(dir, 'dist'), await synthesizeAll(environments, root));
+    replaceTree(join(dir, 'dist'), (await synthesizeAll(environments, root)).files);
     const r = yamllint(join(dir, 'dist'));
     expect(r.error).toBeUndefined();
     expect(r.stdout + r.stderr).toBe('');

@@ -1,16 +1,23 @@
 import { HTTPRoute } from '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/HTTPRoute';
 import type { IHTTPRouteFilter } from '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/HTTPRouteFilter';
 import { Construct } from 'constructs';
+import type { AppIdentity } from '../../environments/model/identity';
+import { FIXED_NAMES, httpsListenerName } from '../../environments/model/names';
 import type { Environment } from '../../environments/schema';
 import { appMetadata } from '../common/labels';
 import { ModelObject } from '../common/model-object';
-import { FIXED_NAMES, gatewayName, httpsListenerName } from '../common/names';
 import { HTTP_LISTENER } from '../platform/public-gateway';
 import { byCodepoint, SERVICE_PORT } from './web-service';
 
 export interface PublicRoutesProps {
-  /** Hosts and paths to route, the Gateway to attach to, and the HSTS policy. */
-  readonly env: Environment;
+  /** The application in its environment: namespace and labels. */
+  readonly identity: AppIdentity;
+  /** The Gateway to attach to. */
+  readonly gatewayName: string;
+  /** Hosts and the paths each routes to a service. */
+  readonly hosts: Environment['hosts'];
+  /** Strict-Transport-Security of every HTTPS response. */
+  readonly hsts: Environment['hsts'];
 }
 
 /** `max-age=…; includeSubDomains; preload` as configured. */
@@ -23,12 +30,12 @@ export function hstsValue(hsts: Environment['hsts']): string {
  * Response headers every HTTPS response carries. The CSP header is added, not set: an application's
  * own Content-Security-Policy stays, and browsers enforce both.
  */
-export function securityHeaders(env: Environment): IHTTPRouteFilter {
+export function securityHeaders(hsts: Environment['hsts']): IHTTPRouteFilter {
   return {
     type: 'ResponseHeaderModifier',
     responseHeaderModifier: {
       set: [
-        { name: 'Strict-Transport-Security', value: hstsValue(env.hsts) },
+        { name: 'Strict-Transport-Security', value: hstsValue(hsts) },
         { name: 'X-Content-Type-Options', value: 'nosniff' },
         { name: 'X-Frame-Options', value: 'DENY' },
         { name: 'Referrer-Policy', value: 'strict-origin-when-cross-origin' },
@@ -45,33 +52,33 @@ export function securityHeaders(env: Environment): IHTTPRouteFilter {
 export class PublicRoutes extends Construct {
   constructor(scope: Construct, id: string, props: PublicRoutesProps) {
     super(scope, id);
-    const { env } = props;
-    const gateway = { group: 'gateway.networking.k8s.io', kind: 'Gateway', name: gatewayName(env) };
+    const { identity, hosts } = props;
+    const gateway = { group: 'gateway.networking.k8s.io', kind: 'Gateway', name: props.gatewayName };
 
     // The only route of the plain-HTTP listener. Its one rule matches every path (no matches is
     // PathPrefix /), and the ACME HTTP-01 solver route cert-manager adds for the same host still
     // wins for its token: Gateway API ranks an Exact path match above any prefix, across routes.
     // No port in the redirect: with the scheme changed, the gateway uses 443.
     new ModelObject(this, FIXED_NAMES.httpsRedirect, new HTTPRoute({
-      metadata: appMetadata(env, FIXED_NAMES.httpsRedirect, 'gateway', 'gateway'),
+      metadata: appMetadata(identity, { name: FIXED_NAMES.httpsRedirect, labelName: 'gateway', component: 'gateway' }),
       spec: {
         parentRefs: [{ ...gateway, sectionName: HTTP_LISTENER }],
-        hostnames: env.hosts.map((h) => h.hostname),
+        hostnames: hosts.map((h) => h.hostname),
         rules: [{ filters: [{ type: 'RequestRedirect', requestRedirect: { scheme: 'https', statusCode: 301 } }] }],
       },
     }));
 
-    for (const host of env.hosts) {
+    for (const host of hosts) {
       // Longest prefix first reads as the gateway decides (Gateway API prefers the longest match).
       const routes = [...host.routes].sort((a, b) => b.path.length - a.path.length || byCodepoint(a.path, b.path));
       new ModelObject(this, host.hostname, new HTTPRoute({
-        metadata: appMetadata(env, host.hostname.replaceAll('.', '-'), 'gateway', 'gateway'),
+        metadata: appMetadata(identity, { name: host.hostname.replaceAll('.', '-'), labelName: 'gateway', component: 'gateway' }),
         spec: {
           parentRefs: [{ ...gateway, sectionName: httpsListenerName(host.hostname) }],
           hostnames: [host.hostname],
           rules: routes.map((r) => ({
             matches: [{ path: { type: 'PathPrefix' as const, value: r.path } }],
-            filters: [securityHeaders(env)],
+            filters: [securityHeaders(props.hsts)],
             backendRefs: [{ group: '', kind: 'Service', name: r.service, port: SERVICE_PORT }],
           })),
         },

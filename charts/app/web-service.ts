@@ -3,6 +3,7 @@
  * configuration asks, HorizontalPodAutoscaler, PodDisruptionBudget and ServiceMonitor. Everything a
  * production review asks of a stateless web workload is decided here once for every service.
  */
+import { ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor';
 import { Construct } from 'constructs';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler';
@@ -10,21 +11,27 @@ import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBu
 import type { IContainer, IEnvVar, IProbe, IVolume, IVolumeMount } from 'kubernetes-models/v1';
 import { Service } from 'kubernetes-models/v1/Service';
 import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
-import { ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor';
-import type { Environment, ImageConfig, ServiceConfig } from '../../environments/schema';
-import { appMetadata, recommendedLabels, selectorLabels } from '../common/labels';
-import { ModelObject } from '../common/model-object';
 import { envReferences } from '../../environments/env-references';
-import { dataEndpoints, POSTGRES_PORT, scratchVolumeName } from '../common/names';
+import type { AppIdentity } from '../../environments/model/identity';
+import { selectorLabels } from '../../environments/model/identity';
+import type { InjectedVariable } from '../../environments/model/injected-env';
+import { scratchVolumeName } from '../../environments/model/names';
+import type { ImageConfig, ServiceConfig } from '../../environments/schema';
+import { appMetadata, recommendedLabels } from '../common/labels';
+import { ModelObject } from '../common/model-object';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../common/pod-security';
 
 export interface WebServiceProps {
-  /** The environment the service runs in: namespace, labels, data-tier names. */
-  readonly env: Environment;
+  /** The application in its environment: namespace and labels. */
+  readonly identity: AppIdentity;
   /** Service key in the configuration; also the name of every object made here. */
   readonly name: string;
   /** The service's configuration, defaults already applied by the schema. */
   readonly service: ServiceConfig;
+  /** Connection settings of the data components it uses (environments/model/injected-env.ts). @default none */
+  readonly injectedEnv?: readonly InjectedVariable[];
+  /** The uploaded-files volume, mounted when the service uses it. @default not mounted */
+  readonly uploads?: { readonly claimName: string; readonly mountPath: string };
 }
 
 /** Port name shared by the container, the Service and the ServiceMonitor. */
@@ -47,28 +54,9 @@ function probe(path: string, timing: { periodSeconds: number; timeoutSeconds: nu
   };
 }
 
-/** Connection settings for the data services a service uses, by reference to the agreed names. */
-export function dependencyEnv(env: Environment, uses: ServiceConfig['uses']): IEnvVar[] {
-  const data = dataEndpoints(env);
-  const out: IEnvVar[] = [];
-  if (uses.includes('postgres')) {
-    out.push(
-      { name: 'DATABASE_HOST', value: data.postgres.pooler },
-      { name: 'DATABASE_PORT', value: String(POSTGRES_PORT) },
-      { name: 'DATABASE_NAME', value: data.postgres.database },
-      { name: 'DATABASE_USER', valueFrom: { secretKeyRef: { name: data.postgres.appSecret, key: 'username' } } },
-      { name: 'DATABASE_PASSWORD', valueFrom: { secretKeyRef: { name: data.postgres.appSecret, key: 'password' } } },
-    );
-  }
-  if (uses.includes('redis')) {
-    out.push(
-      { name: 'REDIS_SENTINEL_MASTER', value: data.redis.masterSet },
-      { name: 'REDIS_SENTINEL_NODES', value: data.redis.sentinels.join(',') },
-      { name: 'REDIS_PASSWORD', valueFrom: { secretKeyRef: { name: data.redis.passwordSecret, key: 'password' } } },
-    );
-  }
-  if (uses.includes('uploads')) out.push({ name: 'UPLOADS_DIR', value: env.data.uploads.mountPath });
-  return out;
+/** Injected connection settings as container env: literal values, or references to Secret keys. */
+export function containerEnv(vars: readonly InjectedVariable[]): IEnvVar[] {
+  return vars.map(({ name, value, secretKeyRef }) => (secretKeyRef ? { name, valueFrom: { secretKeyRef: { ...secretKeyRef } } } : { name, value }));
 }
 
 /** Codepoint order: `localeCompare` follows the machine's locale, and the output must not. */
@@ -97,10 +85,10 @@ export function orderEnv(vars: Readonly<Record<string, string>>): IEnvVar[] {
 export class WebService extends Construct {
   constructor(scope: Construct, id: string, props: WebServiceProps) {
     super(scope, id);
-    const { env, name, service: s } = props;
-    const selector = selectorLabels(env, name);
-    const labels = recommendedLabels(env, name, 'workload');
-    const metadata = appMetadata(env, name, name, 'workload');
+    const { identity, name, service: s } = props;
+    const selector = selectorLabels(identity, name);
+    const labels = recommendedLabels(identity, name, 'workload');
+    const metadata = appMetadata(identity, { name, component: 'workload' });
 
     new ModelObject(this, 'ServiceAccount', new ServiceAccount({
       metadata,
@@ -113,15 +101,15 @@ export class WebService extends Construct {
       emptyDir: { sizeLimit: '256Mi' },
     }));
     const mounts: IVolumeMount[] = s.writablePaths.map((path) => ({ name: scratchVolumeName(path), mountPath: path }));
-    if (s.uses.includes('uploads')) {
+    if (props.uploads) {
       // Shared by every replica (ReadWriteMany): an upload must be readable from whichever pod
       // serves the next request.
-      volumes.push({ name: 'uploads', persistentVolumeClaim: { claimName: dataEndpoints(env).uploadsClaim } });
-      mounts.push({ name: 'uploads', mountPath: env.data.uploads.mountPath });
+      volumes.push({ name: 'uploads', persistentVolumeClaim: { claimName: props.uploads.claimName } });
+      mounts.push({ name: 'uploads', mountPath: props.uploads.mountPath });
     }
 
     // Injected settings first, so the service's own env can refer to them with $(VAR).
-    const envVars: IEnvVar[] = [...dependencyEnv(env, s.uses), ...orderEnv(s.env)];
+    const envVars: IEnvVar[] = [...containerEnv(props.injectedEnv ?? []), ...orderEnv(s.env)];
 
     const container: IContainer = {
       name,
@@ -243,7 +231,7 @@ export class WebService extends Construct {
 
     if (s.metrics) {
       new ModelObject(this, 'ServiceMonitor', new ServiceMonitor({
-        metadata: { ...metadata, labels: recommendedLabels(env, name, 'monitoring') },
+        metadata: { ...metadata, labels: recommendedLabels(identity, name, 'monitoring') },
         spec: {
           selector: { matchLabels: selector },
           endpoints: [{ port: HTTP_PORT_NAME, path: s.metrics.path, interval: s.metrics.interval, scheme: 'http' }],

@@ -1,15 +1,14 @@
 /**
- * One scheduled backup task: its ServiceAccount, its NetworkPolicy and its CronJob, with everything
- * a production review asks of a batch job decided here once for all three backup jobs.
+ * One scheduled backup task: its ServiceAccount and its CronJob, with everything a production review
+ * asks of a batch job decided here once for all three backup jobs. (Its NetworkPolicy comes from
+ * the model's flows, with every other: charts/security/network-policies.ts.)
  */
 import { Construct } from 'constructs';
 import { CronJob } from 'kubernetes-models/batch/v1/CronJob';
-import type { INetworkPolicyEgressRule } from 'kubernetes-models/networking.k8s.io/v1';
-import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
 import type { IContainer, IPodSecurityContext, IVolume } from 'kubernetes-models/v1';
 import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
-import type { Environment } from '../../environments/schema';
-import { appMetadata, recommendedLabels, selectorLabels } from '../common/labels';
+import type { AppIdentity } from '../../environments/model/identity';
+import { appMetadata, recommendedLabels } from '../common/labels';
 import { ModelObject } from '../common/model-object';
 
 /** Exit codes of the shipped scripts (lib.sh) that no retry can fix. */
@@ -36,42 +35,33 @@ export interface CronJobTiming {
 }
 
 export interface BackupCronJobProps {
-  readonly env: Environment;
-  /** Name of the CronJob, its ServiceAccount, its NetworkPolicy and `app.kubernetes.io/name`. */
+  /** The application in its environment: namespace and labels. */
+  readonly identity: AppIdentity;
+  /** Name of the CronJob, its ServiceAccount and `app.kubernetes.io/name`. */
   readonly name: string;
   /** 5-field cron, interpreted in UTC. */
   readonly schedule: string;
+  /** How long a run may take, start late and stay around, sized to the job's work. */
   readonly timing: CronJobTiming;
+  /** The pod's security context (restricted, with the image's user). */
   readonly securityContext: IPodSecurityContext;
+  /** Run in order before the containers, each to completion. */
   readonly initContainers: readonly IContainer[];
   readonly containers: readonly IContainer[];
   readonly volumes: readonly IVolume[];
-  /** Every flow the pods may open besides DNS (which the namespace-wide policy allows). */
-  readonly egress: readonly INetworkPolicyEgressRule[];
 }
 
 export class BackupCronJob extends Construct {
   constructor(scope: Construct, id: string, props: BackupCronJobProps) {
     super(scope, id);
-    const { env, name, timing } = props;
-    const metadata = appMetadata(env, name, name, 'backup');
-    const labels = recommendedLabels(env, name, 'backup');
+    const { identity, name, timing } = props;
+    const metadata = appMetadata(identity, { name, component: 'backup' });
+    const labels = recommendedLabels(identity, name, 'backup');
 
     new ModelObject(this, 'ServiceAccount', new ServiceAccount({
       metadata,
       // The jobs never call the Kubernetes API; a mounted token would only be something to steal.
       automountServiceAccountToken: false,
-    }));
-
-    new ModelObject(this, 'NetworkPolicy', new NetworkPolicy({
-      metadata: { ...metadata, labels: recommendedLabels(env, name, 'network-policy') },
-      spec: {
-        podSelector: { matchLabels: selectorLabels(env, name) },
-        // Nothing connects to a backup pod.
-        policyTypes: ['Ingress', 'Egress'],
-        ingress: [],
-        egress: [...props.egress],
-      },
     }));
 
     new ModelObject(this, 'CronJob', new CronJob({

@@ -17,12 +17,12 @@
  */
 import { Construct } from 'constructs';
 import type { IContainer, IEnvVar, IPodSecurityContext, IResourceRequirements, IVolume, IVolumeMount } from 'kubernetes-models/v1';
+import type { AppIdentity } from '../../environments/model/identity';
+import { OBJECT_STORAGE_KEYS } from '../../environments/model/names';
+import { POSTGRES_PORT } from '../../environments/model/network';
 import type { Environment } from '../../environments/schema';
 import { POSTGRES_IMAGE, POSTGRES_IMAGE_UID, RESTIC_IMAGE, RESTIC_IMAGE_BINARY } from '../common/images';
-import { instanceOf } from '../common/labels';
-import { dataEndpoints, POSTGRES_PORT } from '../common/names';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../common/pod-security';
-import { objectStorageEgress, tcp } from '../common/network';
 import { BackupCronJob, type CronJobTiming } from './backup-cron-job';
 import { SCRIPTS_MOUNT_PATH, scriptCommand } from './backup-scripts';
 
@@ -90,16 +90,32 @@ export const TIMING = {
 const RETRY_LOCK = { database: '1h', files: '2h', verify: '1h' } as const;
 
 /** The database server the dump reads from: the replicas when there are any, else the one instance. */
-export function dumpSource(env: Environment): string {
-  const { cluster } = dataEndpoints(env).postgres;
+export function dumpSource(cluster: string, instances: number): string {
   // CloudNativePG's Services: -ro selects replicas only, -r any instance. A dump from a replica
   // puts no load on the primary; PgBouncer is no place for a long dump session.
-  return env.data.postgres.instances > 1 ? `${cluster}-ro` : `${cluster}-r`;
+  return instances > 1 ? `${cluster}-ro` : `${cluster}-r`;
 }
 
 /** File name of the dump, in the scratch volume and in the snapshot. */
-export function dumpName(env: Environment): string {
-  return `${env.data.postgres.database}.dump`;
+export function dumpName(database: string): string {
+  return `${database}.dump`;
+}
+
+/** How many snapshots a repository keeps (restic forget), as configured. */
+export type Retention = NonNullable<Environment['backups']>['retention'];
+
+/** What every backup job shares: whose it is, where the repositories live and with which key. */
+export interface BackupStore {
+  /** The application in its environment: namespace, labels, and restic's host (one history per environment). */
+  readonly identity: AppIdentity;
+  /** Region of the object storage (restic's AWS_DEFAULT_REGION). */
+  readonly region: string;
+  /** Secret with the object storage's ACCESS_KEY_ID and ACCESS_SECRET_KEY. */
+  readonly objectStorageSecret: string;
+  /** Secret with RESTIC_PASSWORD, the key of the repositories. */
+  readonly resticSecret: string;
+  /** ConfigMap of the scripts. */
+  readonly scriptsConfigMap: string;
 }
 
 const mount = (name: string, mountPath: string, readOnly = false): IVolumeMount => ({ name, mountPath, ...(readOnly ? { readOnly } : {}) });
@@ -107,8 +123,7 @@ const value = (name: string, v: string | number): IEnvVar => ({ name, value: Str
 const secret = (name: string, secretName: string, key: string): IEnvVar => ({ name, valueFrom: { secretKeyRef: { name: secretName, key } } });
 
 /** Volumes every backup pod has. */
-function commonVolumes(env: Environment, scratchSize: string): IVolume[] {
-  const b = dataEndpoints(env).backups;
+function commonVolumes(b: BackupStore, scratchSize: string): IVolume[] {
   return [
     // Readable by the pods' non-root user whatever the fsGroup; nothing else runs in these pods.
     { name: 'scripts', configMap: { name: b.scriptsConfigMap, defaultMode: 0o444 } },
@@ -134,18 +149,17 @@ function resticBinaryContainer(): IContainer {
 }
 
 /** Settings of every container that runs restic against the environment's object storage. */
-function resticEnv(env: Environment, retryLock: string): IEnvVar[] {
-  const b = dataEndpoints(env).backups;
+function resticEnv(b: BackupStore, retryLock: string): IEnvVar[] {
   return [
     value('RESTIC_BIN', `${TOOLS_DIR}/restic`),
     value('RESTIC_PASSWORD_FILE', `${RESTIC_PASSWORD_DIR}/password`),
     value('RESTIC_CACHE_DIR', `${SCRATCH_DIR}/restic-cache`),
     value('RESTIC_RETRY_LOCK', retryLock),
-    secret('AWS_ACCESS_KEY_ID', b.objectStorageSecret, 'ACCESS_KEY_ID'),
-    secret('AWS_SECRET_ACCESS_KEY', b.objectStorageSecret, 'ACCESS_SECRET_KEY'),
-    value('AWS_DEFAULT_REGION', env.objectStorage.region),
+    secret('AWS_ACCESS_KEY_ID', b.objectStorageSecret, OBJECT_STORAGE_KEYS.accessKeyId),
+    secret('AWS_SECRET_ACCESS_KEY', b.objectStorageSecret, OBJECT_STORAGE_KEYS.secretAccessKey),
+    value('AWS_DEFAULT_REGION', b.region),
     // One history per environment: restic groups snapshots (and finds the parent) by host.
-    value('BACKUP_HOST', instanceOf(env)),
+    value('BACKUP_HOST', b.identity.instance),
   ];
 }
 
@@ -154,8 +168,7 @@ function resticEnv(env: Environment, retryLock: string): IEnvVar[] {
  * hourly: restic's --keep-hourly counts hours that hold a snapshot, so on the daily dump it would
  * keep that many days of dumps instead of the documented 7 daily (docs/disaster-recovery.md).
  */
-function retentionEnv(env: Environment, runs: 'hourly' | 'daily'): IEnvVar[] {
-  const r = env.backups.retention;
+function retentionEnv(r: Retention, runs: 'hourly' | 'daily'): IEnvVar[] {
   return [
     value('KEEP_HOURLY', runs === 'hourly' ? r.hourly : 0),
     value('KEEP_DAILY', r.daily),
@@ -181,34 +194,52 @@ function scriptContainer(name: string, script: string, resources: IResourceRequi
   };
 }
 
+/** The shipped scripts these containers run, by file name: what the scripts ConfigMap must hold for them. */
+function scriptsRun(containers: readonly IContainer[]): string[] {
+  return containers.flatMap((c) => c.command?.slice(1).filter((arg) => arg.startsWith(`${SCRIPTS_MOUNT_PATH}/`)) ?? [])
+    .map((path) => path.slice(SCRIPTS_MOUNT_PATH.length + 1));
+}
+
 /** A request for the scratch volume, so the pod lands on a node with room for it. */
 function withScratch(resources: IResourceRequirements, size: string): IResourceRequirements {
   return { ...resources, requests: { ...resources.requests, 'ephemeral-storage': size } };
 }
 
-export interface BackupJobProps {
-  readonly env: Environment;
+export interface DatabaseBackupProps extends BackupStore {
+  /** The CronJob's name (and its pods' `app.kubernetes.io/name`). */
+  readonly name: string;
+  /** 5-field cron, UTC. */
+  readonly schedule: string;
+  /** restic repository of the dumps. */
+  readonly repository: string;
+  /** How many daily, weekly and monthly dumps the repository keeps. */
+  readonly retention: Retention;
+  /** Room for the dump (an emptyDir and the pod's ephemeral-storage request). */
+  readonly scratchSize: string;
+  /** Where the dump reads from: the host (a Service of the cluster), database and the owner's and CA's Secrets. */
+  readonly source: { readonly host: string; readonly database: string; readonly appSecret: string; readonly caSecret: string };
 }
 
 /** Daily: pg_dump (custom format) from a replica, verified, stored in the database repository. */
 export class DatabaseBackup extends Construct {
-  constructor(scope: Construct, id: string, props: BackupJobProps) {
+  /** The shipped scripts its containers run (charts/backup/scripts). */
+  readonly scripts: readonly string[];
+
+  constructor(scope: Construct, id: string, props: DatabaseBackupProps) {
     super(scope, id);
-    const { env } = props;
-    const data = dataEndpoints(env);
-    const scratch = env.backups.scratchSize;
-    const dumpEnv = [value('DUMP_DIR', `${SCRATCH_DIR}/dump`), value('DUMP_NAME', dumpName(env))];
+    const { name, source, scratchSize: scratch } = props;
+    const dumpEnv = [value('DUMP_DIR', `${SCRATCH_DIR}/dump`), value('DUMP_NAME', dumpName(source.database))];
 
     const dump = scriptContainer('dump', 'dump-database.sh', withScratch(RESOURCES.dump, scratch), [
-      value('PGHOST', dumpSource(env)),
+      value('PGHOST', source.host),
       value('PGPORT', POSTGRES_PORT),
-      value('PGDATABASE', data.postgres.database),
-      secret('PGUSER', data.postgres.appSecret, 'username'),
-      secret('PGPASSWORD', data.postgres.appSecret, 'password'),
+      value('PGDATABASE', source.database),
+      secret('PGUSER', source.appSecret, 'username'),
+      secret('PGPASSWORD', source.appSecret, 'password'),
       // The operator's CA signs the server certificate for its Services' names.
       value('PGSSLMODE', 'verify-full'),
       value('PGSSLROOTCERT', `${POSTGRES_CA_DIR}/ca.crt`),
-      value('PGAPPNAME', data.backups.databaseBackupJob),
+      value('PGAPPNAME', name),
       value('PGCONNECT_TIMEOUT', 30),
       // A replica cancels a long dump when recovery must remove rows it still reads; the
       // script tries again (see dump-database.sh). hot_standby_feedback on the cluster avoids it.
@@ -218,60 +249,72 @@ export class DatabaseBackup extends Construct {
     ], [mount('postgres-ca', POSTGRES_CA_DIR, true)]);
 
     const store = scriptContainer('store', 'backup-database.sh', withScratch(RESOURCES.restic, scratch), [
-      value('RESTIC_REPOSITORY', data.backups.databaseRepository),
-      ...resticEnv(env, RETRY_LOCK.database),
+      value('RESTIC_REPOSITORY', props.repository),
+      ...resticEnv(props, RETRY_LOCK.database),
       value('BACKUP_TAG', DATABASE_TAG),
-      ...retentionEnv(env, 'daily'),
+      ...retentionEnv(props.retention, 'daily'),
       ...dumpEnv,
     ], [mount('restic-binary', TOOLS_DIR, true), mount('restic-password', RESTIC_PASSWORD_DIR, true)]);
+    this.scripts = scriptsRun([dump, store]);
 
     new BackupCronJob(this, 'Job', {
-      env,
-      name: data.backups.databaseBackupJob,
-      schedule: env.backups.databaseSchedule,
+      identity: props.identity,
+      name,
+      schedule: props.schedule,
       timing: TIMING.database,
       securityContext: restrictedPodSecurityContext(POSTGRES_IMAGE_UID),
       // The binary first: a missing image fails the pod before an hour of dumping.
       initContainers: [resticBinaryContainer(), dump],
       containers: [store],
       volumes: [
-        ...commonVolumes(env, scratch),
-        { name: 'postgres-ca', secret: { secretName: data.postgres.caSecret, items: [{ key: 'ca.crt', path: 'ca.crt' }], defaultMode: 0o444 } },
-      ],
-      egress: [
-        // The instances' own pods (the -ro/-r Services forward to them): PostgreSQL only.
-        { to: [{ podSelector: data.postgres.instancePodSelector }], ports: [tcp(POSTGRES_PORT)] },
-        objectStorageEgress(env.objectStorage),
+        ...commonVolumes(props, scratch),
+        { name: 'postgres-ca', secret: { secretName: source.caSecret, items: [{ key: 'ca.crt', path: 'ca.crt' }], defaultMode: 0o444 } },
       ],
     });
   }
 }
 
 /** The group IDs of the services that write the uploaded files (their runAsUser is also their GID). */
-export function uploadsWriterGroups(env: Environment): number[] {
-  return [...new Set(Object.values(env.services).filter((s) => s.uses.includes('uploads')).map((s) => s.runAsUser))].sort((a, b) => a - b);
+export function uploadsWriterGroups(services: Environment['services']): number[] {
+  return [...new Set(Object.values(services).filter((s) => s.uses.includes('uploads')).map((s) => s.runAsUser))].sort((a, b) => a - b);
+}
+
+export interface FilesBackupProps extends BackupStore {
+  /** The CronJob's name (and its pods' `app.kubernetes.io/name`). */
+  readonly name: string;
+  /** 5-field cron, UTC. */
+  readonly schedule: string;
+  /** restic repository of the uploaded files. */
+  readonly repository: string;
+  /** How many hourly, daily, weekly and monthly snapshots the repository keeps. */
+  readonly retention: Retention;
+  /** The uploads volume's claim and the path the services see it at (restored trees drop back in place). */
+  readonly uploads: { readonly claimName: string; readonly mountPath: string };
+  /** Groups of the services that write the files, so group-readable files can be read. */
+  readonly writerGroups: readonly number[];
 }
 
 /** Hourly: a snapshot of the uploaded-files volume, mounted read-only. */
 export class FilesBackup extends Construct {
-  constructor(scope: Construct, id: string, props: BackupJobProps) {
+  /** The shipped scripts its containers run (charts/backup/scripts). */
+  readonly scripts: readonly string[];
+
+  constructor(scope: Construct, id: string, props: FilesBackupProps) {
     super(scope, id);
-    const { env } = props;
-    const data = dataEndpoints(env);
+    const { uploads } = props;
     // Only restic's cache lives here: no dump, so no need for the database's scratch size.
     const scratch = '4Gi';
 
     const backup = scriptContainer('backup', 'backup-files.sh', withScratch(RESOURCES.files, '1Gi'), [
-      value('RESTIC_REPOSITORY', data.backups.uploadsRepository),
-      ...resticEnv(env, RETRY_LOCK.files),
+      value('RESTIC_REPOSITORY', props.repository),
+      ...resticEnv(props, RETRY_LOCK.files),
       value('BACKUP_TAG', FILES_TAG),
-      ...retentionEnv(env, 'hourly'),
-      // The path the services see, so a restored tree drops back in place.
-      value('SOURCE_DIR', env.data.uploads.mountPath),
+      ...retentionEnv(props.retention, 'hourly'),
+      value('SOURCE_DIR', uploads.mountPath),
     ], [
       mount('restic-binary', TOOLS_DIR, true),
       mount('restic-password', RESTIC_PASSWORD_DIR, true),
-      mount('uploads', env.data.uploads.mountPath, true),
+      mount('uploads', uploads.mountPath, true),
     ]);
 
     // No fsGroup: the kubelet would otherwise change the group of the whole uploads tree, which
@@ -279,46 +322,64 @@ export class FilesBackup extends Construct {
     const podSecurity = restrictedPodSecurityContext(POSTGRES_IMAGE_UID);
     delete podSecurity.fsGroup;
     delete podSecurity.fsGroupChangePolicy;
-    const groups = uploadsWriterGroups(env);
-    const securityContext: IPodSecurityContext = { ...podSecurity, ...(groups.length > 0 ? { supplementalGroups: groups } : {}) };
+    const groups = props.writerGroups;
+    const securityContext: IPodSecurityContext = { ...podSecurity, ...(groups.length > 0 ? { supplementalGroups: [...groups] } : {}) };
 
+    this.scripts = scriptsRun([backup]);
     new BackupCronJob(this, 'Job', {
-      env,
-      name: data.backups.filesBackupJob,
-      schedule: env.backups.filesSchedule,
+      identity: props.identity,
+      name: props.name,
+      schedule: props.schedule,
       timing: TIMING.files,
       securityContext,
       initContainers: [resticBinaryContainer()],
       containers: [backup],
       volumes: [
-        ...commonVolumes(env, scratch),
+        ...commonVolumes(props, scratch),
         // Read-only at the volume too, so nothing in this pod can change an uploaded file.
-        { name: 'uploads', persistentVolumeClaim: { claimName: data.uploadsClaim, readOnly: true } },
+        { name: 'uploads', persistentVolumeClaim: { claimName: uploads.claimName, readOnly: true } },
       ],
-      egress: [objectStorageEgress(env.objectStorage)],
     });
   }
 }
 
-/** Weekly: restore the newest dump into a throwaway PostgreSQL, check it, check both repositories. */
-export class BackupVerification extends Construct {
-  constructor(scope: Construct, id: string, props: BackupJobProps) {
-    super(scope, id);
-    const { env } = props;
-    const data = dataEndpoints(env);
-    const b = env.backups;
+export interface BackupVerificationProps extends BackupStore {
+  /** The CronJob's name (and its pods' `app.kubernetes.io/name`). */
+  readonly name: string;
+  /** 5-field cron, UTC. */
+  readonly schedule: string;
+  /** Room for the newest dump and the database restored from it. */
+  readonly scratchSize: string;
+  /** The dumps to restore and the tables that must come back. @default no database to check */
+  readonly database?: { readonly repository: string; readonly dumpName: string; readonly verifyTables: readonly string[] };
+  /** The uploaded files' repository. @default no files to check */
+  readonly files?: { readonly repository: string };
+  /** Share of each repository's data `restic check` reads back, in percent. */
+  readonly checkReadDataPercent: number;
+  /** The newest snapshot of each repository must be younger than this. */
+  readonly maxSnapshotAgeHours: number;
+}
 
-    const verify = scriptContainer('verify', 'verify-backups.sh', withScratch(RESOURCES.verify, b.scratchSize), [
-      value('DATABASE_REPOSITORY', data.backups.databaseRepository),
-      value('FILES_REPOSITORY', data.backups.uploadsRepository),
-      ...resticEnv(env, RETRY_LOCK.verify),
-      value('DATABASE_TAG', DATABASE_TAG),
-      value('FILES_TAG', FILES_TAG),
-      value('DUMP_NAME', dumpName(env)),
+/** Weekly: restore the newest dump into a throwaway PostgreSQL, check it, check the repositories. */
+export class BackupVerification extends Construct {
+  /** The shipped scripts its containers run (charts/backup/scripts). */
+  readonly scripts: readonly string[];
+
+  constructor(scope: Construct, id: string, props: BackupVerificationProps) {
+    super(scope, id);
+    const { database, files, scratchSize } = props;
+
+    const verify = scriptContainer('verify', 'verify-backups.sh', withScratch(RESOURCES.verify, scratchSize), [
+      ...(database ? [value('DATABASE_REPOSITORY', database.repository)] : []),
+      ...(files ? [value('FILES_REPOSITORY', files.repository)] : []),
+      ...resticEnv(props, RETRY_LOCK.verify),
+      ...(database ? [value('DATABASE_TAG', DATABASE_TAG)] : []),
+      ...(files ? [value('FILES_TAG', FILES_TAG)] : []),
+      ...(database ? [value('DUMP_NAME', database.dumpName)] : []),
       value('WORK_DIR', SCRATCH_DIR),
-      value('VERIFY_TABLES', b.verifyTables.join(' ')),
-      value('CHECK_READ_DATA_PERCENT', b.checkReadDataPercent),
-      value('MAX_SNAPSHOT_AGE_HOURS', b.maxSnapshotAgeHours),
+      ...(database ? [value('VERIFY_TABLES', database.verifyTables.join(' '))] : []),
+      value('CHECK_READ_DATA_PERCENT', props.checkReadDataPercent),
+      value('MAX_SNAPSHOT_AGE_HOURS', props.maxSnapshotAgeHours),
     ], [
       mount('restic-binary', TOOLS_DIR, true),
       mount('restic-password', RESTIC_PASSWORD_DIR, true),
@@ -327,17 +388,16 @@ export class BackupVerification extends Construct {
       mount('shm', '/dev/shm'),
     ]);
 
+    this.scripts = scriptsRun([verify]);
     new BackupCronJob(this, 'Job', {
-      env,
-      name: data.backups.verifyJob,
-      schedule: b.verifySchedule,
+      identity: props.identity,
+      name: props.name,
+      schedule: props.schedule,
       timing: TIMING.verify,
       securityContext: restrictedPodSecurityContext(POSTGRES_IMAGE_UID),
       initContainers: [resticBinaryContainer()],
       containers: [verify],
-      volumes: [...commonVolumes(env, b.scratchSize), { name: 'shm', emptyDir: { medium: 'Memory', sizeLimit: '256Mi' } }],
-      // The throwaway server listens on a Unix socket only: the object storage is the one flow.
-      egress: [objectStorageEgress(env.objectStorage)],
+      volumes: [...commonVolumes(props, scratchSize), { name: 'shm', emptyDir: { medium: 'Memory', sizeLimit: '256Mi' } }],
     });
   }
 }

@@ -3,43 +3,24 @@
  * shellcheck and the tests run exactly what the pods run; synthesis reads them into one ConfigMap
  * that every backup pod mounts.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { Construct } from 'constructs';
 import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
-import type { Environment } from '../../environments/schema';
+import type { AppIdentity } from '../../environments/model/identity';
 import { appMetadata } from '../common/labels';
 import { ModelObject } from '../common/model-object';
-import { dataEndpoints } from '../common/names';
+import { readScripts, repositoryRoot } from '../common/shipped-files';
 
 /** The scripts' folder, relative to the repository root. */
 export const SCRIPTS_FOLDER = 'charts/backup/scripts';
+/** The library every script sources: shipped whenever a script is. */
+export const SCRIPT_LIBRARY = 'lib.sh';
 /** Where the pods mount the ConfigMap. */
 export const SCRIPTS_MOUNT_PATH = '/opt/backup';
-
-/**
- * The repository root, found from this module's own location. The module runs from different
- * places: charts/backup/ under jest and tsx, the repository root when `npm run synth` bundles
- * main.ts into one file there, bench/ in a benchmark's bundle. Walking up to the folder that holds
- * the scripts finds the root from any of them.
- */
-export function repositoryRoot(start: string = dirname(fileURLToPath(import.meta.url))): string {
-  for (let dir = start; ; dir = dirname(dir)) {
-    if (existsSync(join(dir, SCRIPTS_FOLDER, 'lib.sh'))) return dir;
-    if (dirname(dir) === dir) throw new Error(`shipshape: cannot find ${SCRIPTS_FOLDER} above ${start}`);
-  }
-}
 
 /** Absolute path of the scripts' folder. */
 export function scriptsDirectory(): string {
   return join(repositoryRoot(), SCRIPTS_FOLDER);
-}
-
-/** Every script by file name, in name order (the ConfigMap's keys, so the output is stable). */
-export function readScripts(dir: string = scriptsDirectory()): Record<string, string> {
-  const names = readdirSync(dir).filter((f) => f.endsWith('.sh')).sort();
-  return Object.fromEntries(names.map((name) => [name, readFileSync(join(dir, name), 'utf8')]));
 }
 
 /** The command that runs one of the scripts in a pod: bash, whatever the mounted file's mode. */
@@ -48,7 +29,12 @@ export function scriptCommand(script: string): string[] {
 }
 
 export interface BackupScriptsProps {
-  readonly env: Environment;
+  /** The application in its environment: namespace and labels. */
+  readonly identity: AppIdentity;
+  /** The ConfigMap's name, which the jobs mount. */
+  readonly name: string;
+  /** File names of the scripts the environment's jobs run; the library they source is added. */
+  readonly scripts: readonly string[];
 }
 
 /**
@@ -58,11 +44,15 @@ export interface BackupScriptsProps {
 export class BackupScripts extends Construct {
   constructor(scope: Construct, id: string, props: BackupScriptsProps) {
     super(scope, id);
-    const { env } = props;
-    const name = dataEndpoints(env).backups.scriptsConfigMap;
+    const { identity, name } = props;
+    // Only what runs: an application without uploaded files ships no files backup.
+    const wanted = new Set([SCRIPT_LIBRARY, ...props.scripts]);
+    const shipped = readScripts(SCRIPTS_FOLDER);
+    const missing = [...wanted].filter((s) => !Object.hasOwn(shipped, s));
+    if (missing.length > 0) throw new Error(`no script ${missing.join(', ')} in ${SCRIPTS_FOLDER}`);
     new ModelObject(this, 'ConfigMap', new ConfigMap({
-      metadata: appMetadata(env, name, name, 'backup'),
-      data: readScripts(),
+      metadata: appMetadata(identity, { name, component: 'backup' }),
+      data: Object.fromEntries(Object.entries(shipped).filter(([file]) => wanted.has(file))),
     }));
   }
 }

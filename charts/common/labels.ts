@@ -1,8 +1,8 @@
 /**
- * The recommended labels, in one place. Selectors use only the two labels that never change for
- * the life of a workload (name and instance), so relabeling component or part-of never orphans pods.
+ * The recommended labels, in one place: the selector labels of the model
+ * (environments/model/identity.ts) plus what an object is within the application.
  */
-import type { Environment } from '../../environments/schema';
+import { selectorLabels, type AppIdentity } from '../../environments/model/identity';
 
 export const MANAGED_BY = 'shipshape';
 
@@ -11,30 +11,25 @@ export type Component =
   | 'namespace' | 'gateway' | 'tls' | 'network-policy' | 'workload' | 'database' | 'cache'
   | 'storage' | 'backup' | 'monitoring';
 
-/** `app.kubernetes.io/instance`: the application in one environment. */
-export function instanceOf(env: Environment): string {
-  return `${env.app.name}-${env.name}`;
-}
-
-/** The labels a selector may use: stable for the life of the workload. */
-export function selectorLabels(env: Environment, name: string): Record<string, string> {
-  return {
-    'app.kubernetes.io/name': name,
-    'app.kubernetes.io/instance': instanceOf(env),
-  };
-}
-
 /** All recommended labels of an object. */
-export function recommendedLabels(env: Environment, name: string, component: Component): Record<string, string> {
+export function recommendedLabels(id: AppIdentity, name: string, component: Component): Record<string, string> {
   return {
-    ...selectorLabels(env, name),
+    ...selectorLabels(id, name),
     'app.kubernetes.io/component': component,
-    'app.kubernetes.io/part-of': env.app.name,
+    'app.kubernetes.io/part-of': id.app,
     'app.kubernetes.io/managed-by': MANAGED_BY,
   };
 }
 
+export interface ObjectNaming {
+  /** `metadata.name`. */
+  readonly name: string;
+  /** `app.kubernetes.io/name`: what the object is of (a service, `postgresql` …). @default name */
+  readonly labelName?: string;
+  readonly component: Component;
+}
+
 /** Metadata of a namespaced object of this application. */
-export function appMetadata(env: Environment, objectName: string, labelName: string, component: Component) {
-  return { name: objectName, namespace: env.app.namespace, labels: recommendedLabels(env, labelName, component) };
+export function appMetadata(id: AppIdentity, o: ObjectNaming): { name: string; namespace: string; labels: Record<string, string> } {
+  return { name: o.name, namespace: id.namespace, labels: recommendedLabels(id, o.labelName ?? o.name, o.component) };
 }

@@ -1,11 +1,18 @@
 import { ExternalSecret } from '@kubernetes-models/external-secrets/external-secrets.io/v1/ExternalSecret';
 import { Construct } from 'constructs';
+import type { AppIdentity } from '../../environments/model/identity';
 import type { Environment } from '../../environments/schema';
 import { appMetadata, type Component } from './labels';
 import { ModelObject } from './model-object';
 
+/** Where External Secrets reads from, and how often. */
+export type SecretStoreConfig = NonNullable<Environment['externalSecrets']>;
+
 export interface SyncedSecretProps {
-  readonly env: Environment;
+  /** The application in its environment: namespace and labels. */
+  readonly identity: AppIdentity;
+  /** The (Cluster)SecretStore and the refresh interval. */
+  readonly store: SecretStoreConfig;
   /** Name of the Secret External Secrets creates (and of the ExternalSecret). */
   readonly name: string;
   /** `app.kubernetes.io/name` of the consumer, for labels. */
@@ -24,12 +31,12 @@ export interface SyncedSecretProps {
 export class SyncedSecret extends Construct {
   constructor(scope: Construct, id: string, props: SyncedSecretProps) {
     super(scope, id);
-    const { env } = props;
+    const { store } = props;
     new ModelObject(this, 'ExternalSecret', new ExternalSecret({
-      metadata: appMetadata(env, props.name, props.labelName, props.component),
+      metadata: appMetadata(props.identity, { name: props.name, labelName: props.labelName, component: props.component }),
       spec: {
-        refreshInterval: env.externalSecrets.refreshInterval,
-        secretStoreRef: { name: env.externalSecrets.store, kind: env.externalSecrets.storeKind },
+        refreshInterval: store.refreshInterval,
+        secretStoreRef: { name: store.store, kind: store.storeKind },
         target: {
           name: props.name,
           creationPolicy: 'Owner',

@@ -1,11 +1,13 @@
 /**
  * The CloudNativePG Cluster: PostgreSQL with a synchronous standby, WAL archived continuously to the
  * object store through the Barman Cloud plugin, instances on separate nodes and spread over zones.
- * The same construct makes the recovery cluster of a point-in-time restore (the `recovery` prop),
+ * A cluster recovered to a point in time is the same construct with `recovery` in its configuration
+ * (what `npm run restore-plan` plans, and what the environment names once it adopts the cluster),
  * so a restored database is configured exactly like the one it replaces.
  */
-import { Construct } from 'constructs';
 import { PodMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PodMonitor';
+import { Construct } from 'constructs';
+import type { AppIdentity } from '../../environments/model/identity';
 import type { Environment } from '../../environments/schema';
 import {
   Cluster,
@@ -22,64 +24,53 @@ import { POSTGRES_IMAGE } from '../common/images';
 import { appMetadata, recommendedLabels } from '../common/labels';
 import { ModelObject } from '../common/model-object';
 import { NEVER_DELETE } from '../common/sync-waves';
-import { dataEndpoints } from '../common/names';
 import { postgresParameters } from './postgres-parameters';
+
+/** The configuration of PostgreSQL, defaults applied. */
+export type PostgresConfig = NonNullable<Environment['data']['postgres']>;
 
 /** The Barman Cloud plugin's name, as the operator knows it. */
 export const BARMAN_PLUGIN = 'barman-cloud.cloudnative-pg.io';
 
-export interface PostgresRecovery {
-  /** Recover to this moment (RFC 3339). */
-  readonly targetTime: string;
-  /** Archive path (Barman server name) of the cluster whose backups and WAL are replayed. */
-  readonly sourceServerName: string;
-}
-
 export interface PostgresClusterProps {
-  readonly env: Environment;
+  /** The application in its environment: namespace and labels. */
+  readonly identity: AppIdentity;
+  /** Cluster name, which is also its archive path (Barman server name) in the object store. */
+  readonly name: string;
+  /** Instances, database, sizes and WAL archiving, as configured. */
+  readonly config: PostgresConfig;
+  /** Barman Cloud ObjectStore the cluster archives to (and a recovery reads from). */
+  readonly objectStore: string;
   /**
-   * Cluster name, which is also its archive path (Barman server name) in the object store.
-   * @default the agreed cluster name (charts/common/names.ts)
+   * Labels the operator puts on the instance pods (not on its PgBouncer or Job pods, which carry
+   * `cnpg.io/cluster` too): what spreads over zones and what Prometheus scrapes.
    */
-  readonly name?: string;
-  /**
-   * Bootstrap from the object store instead of an empty database.
-   * @default a new database (initdb)
-   */
-  readonly recovery?: PostgresRecovery;
+  readonly instancePodLabels: Record<string, string>;
 }
 
 export class PostgresCluster extends Construct {
-  /** The Cluster's name. */
-  readonly clusterName: string;
-
   constructor(scope: Construct, id: string, props: PostgresClusterProps) {
     super(scope, id);
-    const { env, recovery } = props;
-    const data = dataEndpoints(env);
-    const pg = env.data.postgres;
-    const name = props.name ?? data.postgres.cluster;
-    this.clusterName = name;
-    const clusterLabels = { 'cnpg.io/cluster': name };
+    const { identity, name, config: pg, objectStore, instancePodLabels } = props;
+    const recovery = pg.recovery;
 
     const origin = 'origin';
     const bootstrap: ClusterSpecBootstrap = recovery
-      // The owner keeps the credentials the application already has (the Secret the operator made
-      // for the original cluster), so pointing the pooler at the restored cluster needs no change
-      // to the application.
-      ? { recovery: { source: origin, database: pg.database, owner: pg.owner, secret: { name: data.postgres.appSecret }, recoveryTarget: { targetTime: recovery.targetTime } } }
+      // The owner gets new credentials in the Secret the operator makes for this cluster
+      // (<name>-app), which the services read once the environment names this cluster.
+      ? { recovery: { source: origin, database: pg.database, owner: pg.owner, recoveryTarget: { targetTime: recovery.targetTime } } }
       : { initdb: { database: pg.database, owner: pg.owner, dataChecksums: true, encoding: 'UTF8' } };
     const externalClusters: ClusterSpecExternalClusters[] | undefined = recovery
-      ? [{ name: origin, plugin: { name: BARMAN_PLUGIN, parameters: { barmanObjectName: data.backups.objectStore, serverName: recovery.sourceServerName } } }]
+      ? [{ name: origin, plugin: { name: BARMAN_PLUGIN, parameters: { barmanObjectName: objectStore, serverName: recovery.source } } }]
       : undefined;
 
     new Cluster(this, 'Cluster', {
-      metadata: { ...appMetadata(env, name, 'postgresql', 'database'), annotations: NEVER_DELETE },
+      metadata: { ...appMetadata(identity, { name, labelName: 'postgresql', component: 'database' }), annotations: NEVER_DELETE },
       spec: {
         instances: pg.instances,
         imageName: POSTGRES_IMAGE,
         // Pods, services and volumes the operator creates carry the application's labels too.
-        inheritedMetadata: { labels: recommendedLabels(env, 'postgresql', 'database') },
+        inheritedMetadata: { labels: recommendedLabels(identity, 'postgresql', 'database') },
         enableSuperuserAccess: false,
         // Upgrades restart standbys first, then switch over rather than restart the primary.
         primaryUpdateStrategy: ClusterSpecPrimaryUpdateStrategy.UNSUPERVISED,
@@ -100,7 +91,7 @@ export class PostgresCluster extends Construct {
         plugins: [{
           name: BARMAN_PLUGIN,
           isWalArchiver: true,
-          parameters: { barmanObjectName: data.backups.objectStore, serverName: name },
+          parameters: { barmanObjectName: objectStore, serverName: name },
         }],
         storage: { size: pg.storage.size, storageClass: pg.storage.storageClass },
         walStorage: { size: pg.walStorage.size, storageClass: pg.walStorage.storageClass },
@@ -120,16 +111,16 @@ export class PostgresCluster extends Construct {
           maxSkew: 1,
           topologyKey: 'topology.kubernetes.io/zone',
           whenUnsatisfiable: 'ScheduleAnyway',
-          labelSelector: { matchLabels: clusterLabels },
+          labelSelector: { matchLabels: instancePodLabels },
         }],
       },
     });
 
     // The Cluster's own PodMonitor switch is deprecated; the operator's exporter listens on 9187.
     new ModelObject(this, 'PodMonitor', new PodMonitor({
-      metadata: appMetadata(env, name, 'postgresql', 'monitoring'),
+      metadata: appMetadata(identity, { name, labelName: 'postgresql', component: 'monitoring' }),
       spec: {
-        selector: { matchLabels: { ...clusterLabels, 'cnpg.io/podRole': 'instance' } },
+        selector: { matchLabels: instancePodLabels },
         podMetricsEndpoints: [{ port: 'metrics', interval: '30s' }],
       },
     }));

@@ -4,10 +4,8 @@
  * dedicated database container: a quarter of memory for shared buffers, the planner told that
  * three quarters are cache (shared buffers plus the kernel page cache of the container).
  */
+import { MAX_CONNECTIONS } from '../../environments/model/postgres';
 import { parseQuantity } from '../../environments/quantity';
-
-/** Connections the server accepts: PgBouncer multiplexes the application's onto far fewer. */
-export const MAX_CONNECTIONS = 200;
 const MiB = 2 ** 20;
 
 export interface PostgresTuningInput {

@@ -3,9 +3,10 @@
  * share a few dozen server connections, and a switchover is a brief pause for the application
  * instead of a storm of reconnects.
  */
-import { Construct } from 'constructs';
 import { PodMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PodMonitor';
+import { Construct } from 'constructs';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
+import type { AppIdentity } from '../../environments/model/identity';
 import type { Environment } from '../../environments/schema';
 import {
   Pooler,
@@ -16,26 +17,33 @@ import {
 } from '../../imports/postgresql.cnpg.io';
 import { appMetadata, recommendedLabels } from '../common/labels';
 import { ModelObject } from '../common/model-object';
-import { dataEndpoints } from '../common/names';
+
+/** The configuration of PgBouncer, defaults applied. */
+export type PoolerConfig = NonNullable<Environment['data']['postgres']>['pooler'];
 
 export interface PostgresPoolerProps {
-  readonly env: Environment;
+  /** The application in its environment: namespace and labels. */
+  readonly identity: AppIdentity;
+  /** The Pooler's name, which its Service (the application's database host) takes too. */
+  readonly name: string;
+  /** The Cluster it forwards to. Immutable: another cluster needs another Pooler. */
+  readonly cluster: string;
+  /** Instances, pool sizes and resources, as configured. */
+  readonly config: PoolerConfig;
+  /** Labels the operator puts on the Pooler's pods: what its budget, spread and monitor select. */
+  readonly podLabels: Record<string, string>;
 }
 
 export class PostgresPooler extends Construct {
   constructor(scope: Construct, id: string, props: PostgresPoolerProps) {
     super(scope, id);
-    const { env } = props;
-    const data = dataEndpoints(env);
-    const p = env.data.postgres.pooler;
-    const name = data.postgres.pooler;
-    const podLabels = data.postgres.poolerPodLabels;
-    const metadata = appMetadata(env, name, 'pgbouncer', 'database');
+    const { identity, name, config: p, podLabels } = props;
+    const metadata = appMetadata(identity, { name, labelName: 'pgbouncer', component: 'database' });
 
     new Pooler(this, 'Pooler', {
       metadata,
       spec: {
-        cluster: { name: data.postgres.cluster },
+        cluster: { name: props.cluster },
         instances: p.instances,
         type: PoolerSpecType.RW,
         pgbouncer: {
@@ -48,7 +56,7 @@ export class PostgresPooler extends Construct {
           },
         },
         template: {
-          metadata: { labels: recommendedLabels(env, 'pgbouncer', 'database') },
+          metadata: { labels: recommendedLabels(identity, 'pgbouncer', 'database') },
           spec: {
             containers: [{
               name: 'pgbouncer',
@@ -79,7 +87,7 @@ export class PostgresPooler extends Construct {
     }));
 
     new ModelObject(this, 'PodMonitor', new PodMonitor({
-      metadata: appMetadata(env, name, 'pgbouncer', 'monitoring'),
+      metadata: appMetadata(identity, { name, labelName: 'pgbouncer', component: 'monitoring' }),
       spec: {
         selector: { matchLabels: podLabels },
         podMetricsEndpoints: [{ port: 'metrics', interval: '30s' }],

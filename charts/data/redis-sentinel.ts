@@ -2,36 +2,33 @@
  * Redis with Sentinel: a StatefulSet of three members, each pod running redis-server, a sentinel
  * and redis_exporter, so any one pod, node or zone can be lost and a sentinel majority (quorum 2)
  * promotes a replica. Around it: the ConfigMap it runs from, the password synced by External
- * Secrets, the headless Service that gives each member a stable DNS name, a PodDisruptionBudget,
- * a ServiceMonitor and the NetworkPolicy that admits only the services that use Redis, the
- * members themselves and Prometheus.
+ * Secrets, the headless Service that gives each member a stable DNS name, a PodDisruptionBudget
+ * and a ServiceMonitor. Who may reach the members is the flows table's (environments/model/flows.ts,
+ * rendered by charts/security/network-policies.ts).
  *
  * Clients never address a pod: they ask the sentinels (REDIS_SENTINEL_NODES) for the master of
- * the set (REDIS_SENTINEL_MASTER), as charts/app/web-service.ts injects.
+ * the set (REDIS_SENTINEL_MASTER), as environments/model/injected-env.ts injects.
  */
 import { createHash } from 'node:crypto';
+import { ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor';
 import { Construct } from 'constructs';
 import { StatefulSet } from 'kubernetes-models/apps/v1/StatefulSet';
-import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
 import type { IContainer, IEnvVar, IProbe } from 'kubernetes-models/v1';
 import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import { Service } from 'kubernetes-models/v1/Service';
-import { ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor';
-import type { Environment } from '../../environments/schema';
+import type { AppIdentity } from '../../environments/model/identity';
+import { REDIS_REPLICAS, type RedisEndpoints } from '../../environments/model/names';
+import { REDIS_EXPORTER_PORT, REDIS_PORT, SENTINEL_PORT } from '../../environments/model/network';
 import { REDIS_EXPORTER_IMAGE, REDIS_IMAGE, REDIS_IMAGE_UID } from '../common/images';
-import { appMetadata, recommendedLabels, selectorLabels } from '../common/labels';
+import { appMetadata, recommendedLabels } from '../common/labels';
 import { ModelObject } from '../common/model-object';
-import { dataEndpoints, REDIS_PORT, REDIS_REPLICAS, secretManagerKey, SENTINEL_PORT } from '../common/names';
-import { namespacePeer, podPeer, PROMETHEUS_POD_LABELS, tcp } from '../common/network';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../common/pod-security';
-import { SyncedSecret } from '../common/synced-secret';
+import { SyncedSecret, type SecretStoreConfig } from '../common/synced-secret';
 import {
-  REDIS_POD_PATHS, REDIS_SCRIPT, redisSentinelConfigFiles, redisSentinelConfigProps, type RedisSentinelConfigProps,
+  REDIS_POD_PATHS, REDIS_SCRIPT, redisSentinelConfigFiles, redisSentinelConfigProps, type RedisConfig, type RedisSentinelConfigProps,
 } from './redis-sentinel-config';
 
-/** redis_exporter's port (its default listen address is :9121), named like every other scrape port here. */
-export const REDIS_EXPORTER_PORT = 9121;
 export const REDIS_PORT_NAME = 'redis';
 export const SENTINEL_PORT_NAME = 'sentinel';
 export const METRICS_PORT_NAME = 'metrics';
@@ -41,8 +38,14 @@ const SENTINEL_RESOURCES = { requests: { cpu: '50m', memory: '32Mi' }, limits: {
 const EXPORTER_RESOURCES = { requests: { cpu: '10m', memory: '32Mi' }, limits: { cpu: '100m', memory: '64Mi' } };
 
 export interface RedisSentinelProps {
-  /** The environment: namespace, labels, sizes and the services that use Redis. */
-  readonly env: Environment;
+  /** The application in its environment: namespace and labels. */
+  readonly identity: AppIdentity;
+  /** The set's names: StatefulSet, headless Service, members, master set, password Secret. */
+  readonly endpoints: RedisEndpoints;
+  /** Sizes, memory policy and storage, as configured. */
+  readonly config: RedisConfig;
+  /** Where External Secrets reads the password from, and the entry's key. */
+  readonly password: { readonly store: SecretStoreConfig; readonly remoteKey: string };
 }
 
 /** An exec probe through the script in the ConfigMap. */
@@ -63,27 +66,27 @@ export class RedisSentinel extends Construct {
 
   constructor(scope: Construct, id: string, props: RedisSentinelProps) {
     super(scope, id);
-    const { env } = props;
-    const redis = dataEndpoints(env).redis;
+    const { identity, endpoints: redis, config } = props;
     const name = redis.name;
     const selector = redis.podLabels;
-    const metadata = appMetadata(env, name, 'redis', 'cache');
-    this.configProps = redisSentinelConfigProps(env);
+    const metadata = appMetadata(identity, { name, labelName: 'redis', component: 'cache' });
+    this.configProps = redisSentinelConfigProps(redis, config);
     const files = redisSentinelConfigFiles(this.configProps);
 
     new SyncedSecret(this, 'password', {
-      env,
+      identity,
+      store: props.password.store,
       name: redis.passwordSecret,
       labelName: 'redis',
       component: 'cache',
-      remoteKey: secretManagerKey(env, 'redis'),
+      remoteKey: props.password.remoteKey,
       properties: ['password'],
     });
 
     new ModelObject(this, 'ConfigMap', new ConfigMap({ metadata, data: files }));
 
     new ModelObject(this, 'HeadlessService', new Service({
-      metadata: appMetadata(env, redis.headlessService, 'redis', 'cache'),
+      metadata: appMetadata(identity, { name: redis.headlessService, labelName: 'redis', component: 'cache' }),
       spec: {
         clusterIP: 'None',
         // Members must find each other (and Sentinel its peers) while they are still starting,
@@ -116,7 +119,7 @@ export class RedisSentinel extends Construct {
       command: ['sh', script, 'redis'],
       ports: [{ name: REDIS_PORT_NAME, containerPort: REDIS_PORT, protocol: 'TCP' }],
       env: [podName, password],
-      resources: { requests: { ...env.data.redis.resources.requests }, limits: { ...env.data.redis.resources.limits } },
+      resources: { requests: { ...config.resources.requests }, limits: { ...config.resources.limits } },
       // Start-up finds the master first (bounded redis-cli calls to every member); liveness then
       // tolerates a minute of failures. Loading a large AOF answers LOADING, which the probe
       // counts as alive: a restart would only start the load over.
@@ -186,7 +189,7 @@ export class RedisSentinel extends Construct {
         persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Retain', whenScaled: 'Retain' },
         template: {
           metadata: {
-            labels: recommendedLabels(env, 'redis', 'cache'),
+            labels: recommendedLabels(identity, 'redis', 'cache'),
             // A changed configuration rolls the members (one at a time) instead of waiting for
             // their next restart.
             annotations: { 'checksum/config': createHash('sha256').update(JSON.stringify(files)).digest('hex') },
@@ -227,11 +230,11 @@ export class RedisSentinel extends Construct {
           },
         },
         volumeClaimTemplates: [{
-          metadata: { name: 'data', labels: recommendedLabels(env, 'redis', 'cache') },
+          metadata: { name: 'data', labels: recommendedLabels(identity, 'redis', 'cache') },
           spec: {
             accessModes: ['ReadWriteOnce'],
-            storageClassName: env.data.redis.storage.storageClass,
-            resources: { requests: { storage: env.data.redis.storage.size } },
+            storageClassName: config.storage.storageClass,
+            resources: { requests: { storage: config.storage.size } },
           },
         }],
       },
@@ -250,30 +253,10 @@ export class RedisSentinel extends Construct {
     }));
 
     new ModelObject(this, 'ServiceMonitor', new ServiceMonitor({
-      metadata: appMetadata(env, name, 'redis', 'monitoring'),
+      metadata: appMetadata(identity, { name, labelName: 'redis', component: 'monitoring' }),
       spec: {
         selector: { matchLabels: selector },
         endpoints: [{ port: METRICS_PORT_NAME, path: '/metrics', interval: '30s', scheme: 'http' }],
-      },
-    }));
-
-    // Default deny covers the namespace; DNS egress is allowed namespace-wide (allow-dns).
-    const members = podPeer(selector);
-    const users = Object.entries(env.services).filter(([, s]) => s.uses.includes('redis')).map(([n]) => podPeer(selectorLabels(env, n)));
-    new ModelObject(this, 'NetworkPolicy', new NetworkPolicy({
-      metadata: appMetadata(env, name, 'redis', 'network-policy'),
-      spec: {
-        podSelector: { matchLabels: selector },
-        policyTypes: ['Ingress', 'Egress'],
-        ingress: [
-          // Clients ask a sentinel for the master, then connect to it. An empty `from` would admit
-          // everyone, so no rule at all when no service uses Redis.
-          ...(users.length > 0 ? [{ from: users, ports: [tcp(REDIS_PORT), tcp(SENTINEL_PORT)] }] : []),
-          // Replication, and sentinels watching every member and each other.
-          { from: [members], ports: [tcp(REDIS_PORT), tcp(SENTINEL_PORT)] },
-          { from: [namespacePeer(env.monitoringNamespace, PROMETHEUS_POD_LABELS)], ports: [tcp(REDIS_EXPORTER_PORT)] },
-        ],
-        egress: [{ to: [members], ports: [tcp(REDIS_PORT), tcp(SENTINEL_PORT)] }],
       },
     }));
   }

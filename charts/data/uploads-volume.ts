@@ -1,13 +1,18 @@
 import { Construct } from 'constructs';
 import { PersistentVolumeClaim } from 'kubernetes-models/v1/PersistentVolumeClaim';
+import type { AppIdentity } from '../../environments/model/identity';
 import type { Environment } from '../../environments/schema';
 import { appMetadata } from '../common/labels';
 import { ModelObject } from '../common/model-object';
-import { dataEndpoints } from '../common/names';
 import { NEVER_DELETE } from '../common/sync-waves';
 
 export interface UploadsVolumeProps {
-  readonly env: Environment;
+  /** The application in its environment: namespace and labels. */
+  readonly identity: AppIdentity;
+  /** The PersistentVolumeClaim's name, which the services mount. */
+  readonly name: string;
+  /** Size and storage class (one that offers ReadWriteMany). */
+  readonly storage: NonNullable<Environment['data']['uploads']>['storage'];
 }
 
 /**
@@ -17,14 +22,13 @@ export interface UploadsVolumeProps {
 export class UploadsVolume extends Construct {
   constructor(scope: Construct, id: string, props: UploadsVolumeProps) {
     super(scope, id);
-    const { env } = props;
-    const u = env.data.uploads;
+    const { identity, name, storage } = props;
     new ModelObject(this, 'PersistentVolumeClaim', new PersistentVolumeClaim({
-      metadata: { ...appMetadata(env, dataEndpoints(env).uploadsClaim, 'uploads', 'storage'), annotations: NEVER_DELETE },
+      metadata: { ...appMetadata(identity, { name, labelName: 'uploads', component: 'storage' }), annotations: NEVER_DELETE },
       spec: {
         accessModes: ['ReadWriteMany'],
-        storageClassName: u.storage.storageClass,
-        resources: { requests: { storage: u.storage.size } },
+        storageClassName: storage.storageClass,
+        resources: { requests: { storage: storage.size } },
       },
     }));
   }

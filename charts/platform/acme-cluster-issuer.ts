@@ -1,9 +1,8 @@
 import { ClusterIssuer } from '@kubernetes-models/cert-manager/cert-manager.io/v1/ClusterIssuer';
 import { Construct } from 'constructs';
-import type { Environment } from '../../environments/schema';
+import type { AppIdentity } from '../../environments/model/identity';
 import { recommendedLabels } from '../common/labels';
 import { ModelObject } from '../common/model-object';
-import { gatewayName } from '../common/names';
 import { HTTP_LISTENER } from './public-gateway';
 
 /** Let's Encrypt's two ACME directories: staging for rehearsals (untrusted, high rate limits). */
@@ -15,16 +14,15 @@ export const ACME_DIRECTORIES = {
 export type AcmeIssuerName = keyof typeof ACME_DIRECTORIES;
 
 export interface AcmeClusterIssuerProps {
-  /** Supplies the ACME contact address, the Gateway name and the labels. */
-  readonly env: Environment;
+  /** The application in its environment, for the labels. */
+  readonly identity: AppIdentity;
   /** Which directory, and the ClusterIssuer's name. */
   readonly issuer: AcmeIssuerName;
+  /** Contact address for the ACME account (expiry and revocation notices). */
+  readonly email: string;
+  /** Gateway whose HTTP listener answers the HTTP-01 challenges. */
+  readonly gatewayName: string;
 }
-
-/** Port the cert-manager HTTP-01 solver pod listens on (fixed in cert-manager). */
-export const ACME_SOLVER_PORT = 8089;
-/** Label cert-manager puts on every HTTP-01 solver pod. */
-export const ACME_SOLVER_POD_LABELS = { 'acme.cert-manager.io/http01-solver': 'true' } as const;
 
 /**
  * An ACME ClusterIssuer answering HTTP-01 challenges through the environment's Gateway: cert-manager
@@ -34,13 +32,13 @@ export const ACME_SOLVER_POD_LABELS = { 'acme.cert-manager.io/http01-solver': 't
 export class AcmeClusterIssuer extends Construct {
   constructor(scope: Construct, id: string, props: AcmeClusterIssuerProps) {
     super(scope, id);
-    const { env, issuer } = props;
+    const { identity, issuer } = props;
     new ModelObject(this, 'ClusterIssuer', new ClusterIssuer({
-      metadata: { name: issuer, labels: recommendedLabels(env, issuer, 'tls') },
+      metadata: { name: issuer, labels: recommendedLabels(identity, issuer, 'tls') },
       spec: {
         acme: {
           server: ACME_DIRECTORIES[issuer],
-          email: env.tls.acmeEmail,
+          email: props.email,
           // The ACME account key; cert-manager generates it on first use.
           privateKeySecretRef: { name: `${issuer}-account-key` },
           solvers: [{
@@ -49,7 +47,7 @@ export class AcmeClusterIssuer extends Construct {
                 // No namespace: the solver route is created in the Certificate's namespace, and a
                 // parentRef without one names the Gateway there. A fixed namespace would send every
                 // other namespace's challenges to a Gateway whose listener refuses their routes.
-                parentRefs: [{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: gatewayName(env), sectionName: HTTP_LISTENER }],
+                parentRefs: [{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: props.gatewayName, sectionName: HTTP_LISTENER }],
                 // The Gateway reaches the solver through its endpoints; the NodePort default would
                 // open the solver on every node for no purpose.
                 serviceType: 'ClusterIP',

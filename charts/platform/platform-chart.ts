@@ -1,14 +1,15 @@
 import { Chart } from 'cdk8s';
 import type { Construct } from 'constructs';
-import type { Environment } from '../../environments/schema';
+import type { Model } from '../../environments/model/model';
+import { gatewayName } from '../../environments/model/names';
 import { AcmeClusterIssuer, ACME_DIRECTORIES, type AcmeIssuerName } from './acme-cluster-issuer';
 import { AppNamespace } from './app-namespace';
 import { HostCertificate } from './host-certificate';
 import { PublicGateway } from './public-gateway';
 
 export interface PlatformChartProps {
-  /** The environment whose namespace, issuers, Gateway and certificates to build. */
-  readonly env: Environment;
+  /** The environment's model: a chart is where the model meets the constructs. */
+  readonly model: Model;
 }
 
 /**
@@ -19,14 +20,15 @@ export interface PlatformChartProps {
 export class PlatformChart extends Chart {
   constructor(scope: Construct, id: string, props: PlatformChartProps) {
     super(scope, id, { disableResourceNameHashes: true });
-    const { env } = props;
-    new AppNamespace(this, 'namespace', { env });
+    const { env, identity } = props.model;
+    const gateway = gatewayName(env);
+    new AppNamespace(this, 'namespace', { identity, kubernetesVersion: env.kubernetesVersion });
     for (const issuer of Object.keys(ACME_DIRECTORIES) as AcmeIssuerName[]) {
-      new AcmeClusterIssuer(this, issuer, { env, issuer });
+      new AcmeClusterIssuer(this, issuer, { identity, issuer, email: env.tls.acmeEmail, gatewayName: gateway });
     }
-    new PublicGateway(this, 'gateway', { env });
+    new PublicGateway(this, 'gateway', { identity, name: gateway, className: env.gateway.className, hostnames: env.hosts.map((h) => h.hostname) });
     for (const host of env.hosts) {
-      new HostCertificate(this, `certificate-${host.hostname}`, { env, hostname: host.hostname });
+      new HostCertificate(this, `certificate-${host.hostname}`, { identity, hostname: host.hostname, issuer: env.tls.issuer, renewBefore: env.tls.renewBefore });
     }
   }
 }

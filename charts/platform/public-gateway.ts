@@ -1,31 +1,23 @@
 import { Gateway } from '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/Gateway';
 import { Construct } from 'constructs';
-import type { Environment } from '../../environments/schema';
+import type { AppIdentity } from '../../environments/model/identity';
+import { httpsListenerName, tlsSecretName } from '../../environments/model/names';
 import { appMetadata } from '../common/labels';
 import { ModelObject } from '../common/model-object';
-import { gatewayName, httpsListenerName, tlsSecretName } from '../common/names';
 
 export interface PublicGatewayProps {
-  /** Hosts to serve (one HTTPS listener each) and the GatewayClass to ask for. */
-  readonly env: Environment;
+  /** The application in its environment: namespace and labels. */
+  readonly identity: AppIdentity;
+  /** The Gateway's name (what routes and ACME challenges attach to). */
+  readonly name: string;
+  /** GatewayClass of the implementation (Envoy Gateway) to ask for. */
+  readonly className: string;
+  /** Host names to serve, one HTTPS listener each. */
+  readonly hostnames: readonly string[];
 }
 
 /** Listener of plain HTTP, which only redirects to HTTPS (and answers ACME challenges). */
 export const HTTP_LISTENER = 'http';
-
-/**
- * Labels Envoy Gateway puts on the proxy pods it runs for one Gateway, wherever they run (the
- * controller's namespace by default). Network policies name these pods rather than the whole
- * namespace, so another environment's gateway cannot reach this one's services.
- */
-export function gatewayProxyPodLabels(env: Environment): Record<string, string> {
-  return {
-    'app.kubernetes.io/name': 'envoy',
-    'app.kubernetes.io/component': 'proxy',
-    'gateway.envoyproxy.io/owning-gateway-name': gatewayName(env),
-    'gateway.envoyproxy.io/owning-gateway-namespace': env.app.namespace,
-  };
-}
 
 /**
  * The environment's entry point: one HTTPS listener per host, terminating TLS with the host's
@@ -34,7 +26,7 @@ export function gatewayProxyPodLabels(env: Environment): Record<string, string> 
 export class PublicGateway extends Construct {
   constructor(scope: Construct, id: string, props: PublicGatewayProps) {
     super(scope, id);
-    const { env } = props;
+    const { identity, name, className, hostnames } = props;
     // Only HTTPRoutes from the application's namespace: the controller would otherwise also
     // attach GRPCRoutes, which could serve plain-text gRPC on the HTTP listener.
     const allowedRoutes = {
@@ -42,17 +34,17 @@ export class PublicGateway extends Construct {
       kinds: [{ group: 'gateway.networking.k8s.io', kind: 'HTTPRoute' }],
     };
     new ModelObject(this, 'Gateway', new Gateway({
-      metadata: appMetadata(env, gatewayName(env), 'gateway', 'gateway'),
+      metadata: appMetadata(identity, { name, labelName: 'gateway', component: 'gateway' }),
       spec: {
-        gatewayClassName: env.gateway.className,
+        gatewayClassName: className,
         listeners: [
           { name: HTTP_LISTENER, protocol: 'HTTP', port: 80, allowedRoutes },
-          ...env.hosts.map((h) => ({
-            name: httpsListenerName(h.hostname),
+          ...hostnames.map((hostname) => ({
+            name: httpsListenerName(hostname),
             protocol: 'HTTPS' as const,
             port: 443,
-            hostname: h.hostname,
-            tls: { mode: 'Terminate' as const, certificateRefs: [{ group: '', kind: 'Secret', name: tlsSecretName(h.hostname) }] },
+            hostname,
+            tls: { mode: 'Terminate' as const, certificateRefs: [{ group: '', kind: 'Secret', name: tlsSecretName(hostname) }] },
             allowedRoutes,
           })),
         ],

@@ -24,14 +24,20 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import type { K8sObject } from '../../charts/common/policy';
+import { dumpName } from '../../charts/backup/backup-jobs';
 import { scriptsDirectory } from '../../charts/backup/backup-scripts';
 import { RESTIC_IMAGE } from '../../charts/common/images';
-import { synthObjects } from '../../charts/synth';
+import type { EnvironmentDefinition } from '../../environments/define';
 import { environments } from '../../environments/index';
 import { resolveEnvironments } from '../../environments/load';
-import { mac, makeKeyCheap, masterKey } from './restic-fast-key';
+import { appIdentity } from '../../environments/model/identity';
+import { INJECTED_ENV } from '../../environments/model/injected-env';
+import { dataEndpoints } from '../../environments/model/names';
 import type { Environment } from '../../environments/schema';
+import type { K8sObject } from '../../pipeline/k8s-object';
+import { synthObjects } from '../../pipeline/synth';
+import { variant } from './fixtures';
+import { mac, makeKeyCheap, masterKey } from './restic-fast-key';
 import { waitFor } from './wait';
 
 export const PG_BIN = '/usr/lib/postgresql/15/bin';
@@ -44,10 +50,69 @@ export const postgresUser = (() => {
   return { uid: Number(uid), gid: Number(gid) };
 })();
 
-/** The production environment and its synthesized objects: what the cluster would run. */
-export function production(): { env: Environment; objects: K8sObject[] } {
+/** What the backups of an environment with a database and uploaded files are called. */
+export interface BackupNames {
+  /** The CronJobs. */
+  readonly databaseJob: string;
+  readonly filesJob: string;
+  readonly verifyJob: string;
+  /** The application database, and the name its dump has in the scratch volume and the snapshots. */
+  readonly database: string;
+  readonly dump: string;
+  /** restic's host of every snapshot: the application in its environment. */
+  readonly host: string;
+}
+
+function backupNames(env: Environment): BackupNames {
+  const { postgres, backups } = dataEndpoints(env);
+  if (!postgres || !backups?.database || !backups.uploads) throw new Error(`${env.name} has no database and files backups`);
+  return {
+    databaseJob: backups.database.job,
+    filesJob: backups.uploads.job,
+    verifyJob: backups.verifyJob,
+    database: postgres.database,
+    dump: dumpName(postgres.database),
+    host: appIdentity(env).instance,
+  };
+}
+
+/** The production environment and its definition (the configuration before validation). */
+function productionEnvironment(): { env: Environment; definition: EnvironmentDefinition } {
   const env = resolveEnvironments(environments, process.cwd()).find((e) => e.production);
-  if (!env) throw new Error('no production environment');
+  const definition = environments.find((d) => d.name === env?.name);
+  if (!env || !definition) throw new Error('no production environment');
+  return { env, definition };
+}
+
+/** The production environment, its synthesized objects (what the cluster would run) and the names of its backups. */
+export function production(): { env: Environment; objects: K8sObject[]; names: BackupNames } {
+  const { env } = productionEnvironment();
+  return { env, objects: synthObjects(env).map((o) => o.object), names: backupNames(env) };
+}
+
+/**
+ * Production as an application with only one of its data components that backups cover: its
+ * configuration less the other component (and the backup settings only that one has), synthesized.
+ * What the cluster would run for an application with only a database, or only uploaded files.
+ */
+export function productionWithOnly(component: 'postgres' | 'uploads'): { env: Environment; objects: K8sObject[] } {
+  const { definition } = productionEnvironment();
+  const other = component === 'postgres' ? 'uploads' : 'postgres';
+  const env = variant(definition, {}, (c) => {
+    delete c.data[other];
+    for (const s of Object.values(c.services) as { uses?: string[]; env?: Record<string, string> }[]) {
+      s.uses = (s.uses ?? []).filter((u) => u !== other);
+      // Settings built from the other component's variables go with it.
+      for (const [name, value] of Object.entries(s.env ?? {})) {
+        if (INJECTED_ENV[other].some((v) => value.includes(`$(${v})`))) delete s.env?.[name];
+      }
+    }
+    if (other === 'uploads') delete c.backups.filesSchedule;
+    else {
+      delete c.backups.databaseSchedule;
+      delete c.backups.verifyTables;
+    }
+  });
   return { env, objects: synthObjects(env).map((o) => o.object) };
 }
 

@@ -4,17 +4,16 @@
  * the CloudNativePG Cluster and Pooler plus what the operator adds to their pods), so a relabelled
  * workload cannot keep passing a flow test with stale labels. Strangers probe the edges: an
  * unlabelled pod beside ours, one in another namespace, and pods in another namespace (dressed with
- * our namespace's labels) wearing each of our pods' labels.
+ * our namespace's labels) wearing each of our pods' labels. Only what the environment has is cast:
+ * no CloudNativePG pods (nor operator) without data.postgres, no object storage address without
+ * objectStorage.
  */
-import { POSTGRES_PORT } from '../../charts/common/names';
-import { PROMETHEUS_POD_LABELS } from '../../charts/common/network';
-import { podTemplate, type K8sObject } from '../../charts/common/policy';
-import { INSTANCE_MANAGER_PORT, PGBOUNCER_METRICS_PORT, POSTGRES_METRICS_PORT } from '../../charts/data/postgres-network-policies';
-import { ACME_SOLVER_POD_LABELS, ACME_SOLVER_PORT } from '../../charts/platform/acme-cluster-issuer';
-import { gatewayProxyPodLabels } from '../../charts/platform/public-gateway';
-import { DNS_NAMESPACE, DNS_POD_LABELS, DNS_PORT } from '../../charts/security/app-network-policies';
-import { synthObjects } from '../../charts/synth';
+import { gatewayProxyPodLabels } from '../../environments/model/gateway';
+import { ACME_SOLVER_POD_LABELS, ACME_SOLVER_PORT, DNS_NAMESPACE, DNS_POD_LABELS, DNS_PORT, INSTANCE_MANAGER_PORT, PGBOUNCER_METRICS_PORT, POSTGRES_METRICS_PORT, POSTGRES_PORT, PROMETHEUS_POD_LABELS } from '../../environments/model/network';
 import type { Environment } from '../../environments/schema';
+import type { K8sObject } from '../../pipeline/k8s-object';
+import { podTemplate } from '../../pipeline/policy';
+import { synthObjects } from '../../pipeline/synth';
 import { isPod, type ContainerPort, type Endpoint, type Pod } from './network-policy-evaluator';
 import { only } from './synth-construct';
 
@@ -23,6 +22,8 @@ export const PRIMARY = 'postgresql primary';
 export const STANDBY = 'postgresql standby';
 /** A pod of the Job CloudNativePG runs to clone a new instance from the primary (pg_basebackup). */
 export const JOIN_JOB = 'postgresql join job';
+/** A pod of the Job CloudNativePG runs to create the cluster's first instance (initdb). */
+export const INITDB_JOB = 'postgresql initdb job';
 export const UNLABELLED_HERE = 'unlabelled pod here';
 export const IMPOSTOR_NAMESPACE = 'impostors';
 
@@ -76,37 +77,44 @@ export function networkCast(env: Environment, otherEnv: Environment, objects: re
   // (utils.InheritLabels). Pooler pods: the Pooler's template labels, then the operator's over them
   // (podspec.Builder.WithLabel in pkg/specs/pgbouncer/deployments.go); since CloudNativePG 1.22
   // those include cnpg.io/cluster.
-  const cluster = only(objects, 'Cluster');
-  const clusterName: string = cluster.metadata.name;
-  for (const [name, role, serial] of [[PRIMARY, 'primary', 1], [STANDBY, 'replica', 2]] as const) {
-    ours(name, {
-      'cnpg.io/cluster': clusterName,
-      'cnpg.io/instanceName': `${clusterName}-${serial}`,
-      'cnpg.io/podRole': 'instance',
-      'cnpg.io/instanceRole': role,
-      role,
-      'app.kubernetes.io/name': 'postgresql',
-      'app.kubernetes.io/instance': clusterName,
-      'app.kubernetes.io/component': 'database',
-      'app.kubernetes.io/managed-by': 'cloudnative-pg',
-      ...cluster.spec.inheritedMetadata?.labels,
-    }, [
-      { name: 'postgresql', containerPort: POSTGRES_PORT, protocol: 'TCP' },
-      { name: 'metrics', containerPort: POSTGRES_METRICS_PORT, protocol: 'TCP' },
-      { name: 'status', containerPort: INSTANCE_MANAGER_PORT, protocol: 'TCP' },
-    ]);
+  const clusters = objects.filter((o) => o.kind === 'Cluster');
+  if (clusters.length > 1) throw new Error(`expected at most one CloudNativePG Cluster, found ${clusters.length}`);
+  // No Cluster, no CloudNativePG pods: the environment has no data.postgres.
+  const cluster = clusters[0];
+  if (cluster) {
+    const clusterName: string = cluster.metadata.name;
+    for (const [name, role, serial] of [[PRIMARY, 'primary', 1], [STANDBY, 'replica', 2]] as const) {
+      ours(name, {
+        'cnpg.io/cluster': clusterName,
+        'cnpg.io/instanceName': `${clusterName}-${serial}`,
+        'cnpg.io/podRole': 'instance',
+        'cnpg.io/instanceRole': role,
+        role,
+        'app.kubernetes.io/name': 'postgresql',
+        'app.kubernetes.io/instance': clusterName,
+        'app.kubernetes.io/component': 'database',
+        'app.kubernetes.io/managed-by': 'cloudnative-pg',
+        ...cluster.spec.inheritedMetadata?.labels,
+      }, [
+        { name: 'postgresql', containerPort: POSTGRES_PORT, protocol: 'TCP' },
+        { name: 'metrics', containerPort: POSTGRES_METRICS_PORT, protocol: 'TCP' },
+        { name: 'status', containerPort: INSTANCE_MANAGER_PORT, protocol: 'TCP' },
+      ]);
+    }
+    // Job pods (initdb, join, …: pkg/specs/jobs.go) carry cnpg.io/cluster and cnpg.io/jobRole but
+    // no cnpg.io/podRole; a join streams the primary's data directory, so it needs the instances' flows.
+    for (const [name, jobRole, serial] of [[INITDB_JOB, 'initdb', 1], [JOIN_JOB, 'join', 4]] as const) {
+      ours(name, {
+        'cnpg.io/cluster': clusterName,
+        'cnpg.io/instanceName': `${clusterName}-${serial}`,
+        'cnpg.io/jobRole': jobRole,
+        'app.kubernetes.io/name': 'postgresql',
+        'app.kubernetes.io/instance': clusterName,
+        'app.kubernetes.io/component': 'database',
+        'app.kubernetes.io/managed-by': 'cloudnative-pg',
+      });
+    }
   }
-  // Job pods (initdb, join, …: pkg/specs/jobs.go) carry cnpg.io/cluster and cnpg.io/jobRole but
-  // no cnpg.io/podRole; a join streams the primary's data directory, so it needs the instances' flows.
-  ours(JOIN_JOB, {
-    'cnpg.io/cluster': clusterName,
-    'cnpg.io/instanceName': `${clusterName}-4`,
-    'cnpg.io/jobRole': 'join',
-    'app.kubernetes.io/name': 'postgresql',
-    'app.kubernetes.io/instance': clusterName,
-    'app.kubernetes.io/component': 'database',
-    'app.kubernetes.io/managed-by': 'cloudnative-pg',
-  });
   for (const pooler of objects.filter((o) => o.kind === 'Pooler')) {
     ours(pooler.metadata.name, {
       ...pooler.spec.template?.metadata?.labels,
@@ -129,7 +137,9 @@ export function networkCast(env: Environment, otherEnv: Environment, objects: re
   ours(UNLABELLED_HERE, {});
 
   // Platform pods in namespaces this project does not own (labels as their Helm charts set them).
-  theirs('cnpg-operator', env.data.postgres.operatorNamespace, { 'app.kubernetes.io/name': 'cloudnative-pg', 'app.kubernetes.io/instance': 'cnpg' });
+  if (env.data.postgres) {
+    theirs('cnpg-operator', env.data.postgres.operatorNamespace, { 'app.kubernetes.io/name': 'cloudnative-pg', 'app.kubernetes.io/instance': 'cnpg' });
+  }
   theirs('gateway-proxy', env.gateway.proxyNamespace, { ...gatewayProxyPodLabels(env), 'app.kubernetes.io/managed-by': 'envoy-gateway' });
   theirs('other gateway\'s proxy', env.gateway.proxyNamespace, { ...gatewayProxyPodLabels(otherEnv), 'app.kubernetes.io/managed-by': 'envoy-gateway' });
   theirs('envoy-gateway-controller', env.gateway.proxyNamespace, { 'control-plane': 'envoy-gateway', 'app.kubernetes.io/name': 'gateway-helm' });
@@ -153,7 +163,7 @@ export function networkCast(env: Environment, otherEnv: Environment, objects: re
   // Addresses outside the pod network: the API server's real address (private, per cluster), the
   // object storage (in its configured ranges, else public), the internet, the cloud metadata endpoint.
   add('api-server', { ip: '172.18.0.2' });
-  add('object-storage', { ip: env.objectStorage.cidrs ? env.objectStorage.cidrs[0].split('/')[0] : '52.219.170.10' });
+  if (env.objectStorage) add('object-storage', { ip: env.objectStorage.cidrs ? env.objectStorage.cidrs[0].split('/')[0] : '52.219.170.10' });
   add('internet', { ip: '93.184.216.34' });
   add('metadata-endpoint', { ip: '169.254.169.254' });
 

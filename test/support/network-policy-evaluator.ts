@@ -9,7 +9,8 @@
  * Not modelled: traffic from the pod's own node (always allowed) and a pod's traffic to itself
  * (never blocked); an endpoint here stands for "a pod of this kind", never one particular pod.
  */
-import { selectorMatches, type K8sObject } from '../../charts/common/policy';
+import type { K8sObject } from '../../pipeline/k8s-object';
+import { selectorMatches } from '../../pipeline/policy';
 
 export type Direction = 'Ingress' | 'Egress';
 export type Protocol = 'TCP' | 'UDP' | 'SCTP';

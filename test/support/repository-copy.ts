@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /** What synthesis reads; entries the repository does not have (yet) are skipped. */
-const SOURCES = ['main.ts', 'cdk8s.yaml', 'package.json', 'tsconfig.json', 'charts', 'environments', 'imports', 'scripts', 'runbooks'];
+const SOURCES = ['main.ts', 'cdk8s.yaml', 'package.json', 'tsconfig.json', 'charts', 'pipeline', 'environments', 'imports', 'scripts', 'runbooks'];
 
 export function copyRepository(prefix = 'shipshape-copy-'): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));

@@ -1,7 +1,7 @@
 /** Synthesizes one construct in a bare chart, for construct tests; nothing is written. */
 import { Chart, Testing } from 'cdk8s';
 import type { Construct } from 'constructs';
-import type { K8sObject } from '../../charts/common/policy';
+import type { K8sObject } from '../../pipeline/k8s-object';
 
 export function synthConstruct(build: (scope: Construct) => void): K8sObject[] {
   const chart = new Chart(Testing.app({ outdir: 'unused' }), 'test', { disableResourceNameHashes: true });

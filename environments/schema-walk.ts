@@ -1,7 +1,8 @@
 /**
- * A walk over the configuration's zod schema: every field path, whether it is required, optional
- * or defaulted, and its own schema with the wrappers (default, optional, nullable…) removed, where
- * zod 4 keeps the field's checks (bounds, formats).
+ * The one walk over the configuration's zod schema: the schema of the field at a path (for "did you
+ * mean" on unknown keys), and every field path with whether it is required, optional or defaulted
+ * and its own schema with the wrappers (default, optional, nullable…) removed, where zod 4 keeps
+ * the field's checks (bounds, formats): the configuration reference and its boundary tests read it.
  */
 
 /** The parts of zod 4's schema objects the walk reads. */
@@ -70,4 +71,21 @@ const LEAVES = new Set(['string', 'number', 'int', 'boolean', 'enum', 'literal',
 /** Entries of a map or list are neither required nor defaulted on their own. */
 function asEntry(f: Field): Field {
   return f.path.endsWith('>') || f.path.endsWith(']') ? { ...f, presence: 'required' } : f;
+}
+
+/** A schema without its wrappers (default, optional, nullable…). */
+function unwrapped(schema: ZodLike | undefined): ZodLike | undefined {
+  let node = schema;
+  while (node?._zod.def.innerType) node = node._zod.def.innerType;
+  return node;
+}
+
+/** The schema of the field at `path` (entries of maps and lists by any key or index), if there is one. */
+export function schemaAt(schema: ZodLike, path: readonly PropertyKey[]): ZodLike | undefined {
+  let node = unwrapped(schema);
+  for (const seg of path) {
+    const def: ZodLike['_zod']['def'] | undefined = node?._zod.def;
+    node = unwrapped(def?.shape ? def.shape[String(seg)] : def?.valueType ?? def?.element);
+  }
+  return node;
 }

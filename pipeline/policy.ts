@@ -4,7 +4,7 @@
  * selects no pod, an HTTPRoute to a Service that does not exist), which no per-object schema can.
  */
 
-export type K8sObject = Record<string, any>;
+import { ref, type K8sObject } from './k8s-object';
 
 export interface PolicyContext {
   /** Production: app images must be pinned by digest. */
@@ -42,11 +42,6 @@ const PSS = {
 };
 
 const DIGEST = /^sha256:[a-f0-9]{64}$/;
-
-export function ref(o: K8sObject): string {
-  const ns = o.metadata?.namespace ? `${o.metadata.namespace}/` : '';
-  return `${o.kind} ${ns}${o.metadata?.name}`;
-}
 
 /** The pod template of a workload object (the object itself for a bare Pod). */
 export function podTemplate(o: K8sObject): { metadata?: K8sObject; spec: K8sObject } | undefined {

@@ -5,25 +5,27 @@
  */
 import { ApiObject, App, type Chart } from 'cdk8s';
 import { Document, parse, visit } from 'yaml';
+import { AppChart } from '../charts/app/app-chart';
+import { BackupChart } from '../charts/backup/backup-chart';
+import { syncWaveAnnotation } from '../charts/common/sync-waves';
+import { DataChart } from '../charts/data/data-chart';
+import { PlatformChart } from '../charts/platform/platform-chart';
+import { SecurityChart } from '../charts/security/security-chart';
+import { buildModel, type Model } from '../environments/model/model';
 import type { Environment } from '../environments/schema';
-import { AppChart } from './app/app-chart';
-import { BackupChart } from './backup/backup-chart';
-import { DataChart } from './data/data-chart';
-import { checkPolicy, ref, type K8sObject } from './common/policy';
-import { validateObject } from './common/schema-validation';
-import { syncWaveAnnotation } from './common/sync-waves';
-import { PlatformChart } from './platform/platform-chart';
-import { SecurityChart } from './security/security-chart';
+import { ref, type K8sObject } from './k8s-object';
+import { checkPolicy } from './policy';
+import { validateObject } from './schema-validation';
 
 /** The charts of one environment, by the folder their files go to under dist/<env>/. */
-export function buildCharts(env: Environment): Chart[] {
+export function buildCharts(model: Model): Chart[] {
   const app = new App();
   return [
-    new PlatformChart(app, 'platform', { env }),
-    new SecurityChart(app, 'security', { env }),
-    new DataChart(app, 'data', { env }),
-    new BackupChart(app, 'backup', { env }),
-    new AppChart(app, 'app', { env }),
+    new PlatformChart(app, 'platform', { model }),
+    new SecurityChart(app, 'security', { model }),
+    new DataChart(app, 'data', { model }),
+    new BackupChart(app, 'backup', { model }),
+    new AppChart(app, 'app', { model }),
   ];
 }
 
@@ -35,7 +37,12 @@ export interface SynthObject {
 
 /** Every object of the environment, sync-wave annotations applied. */
 export function synthObjects(env: Environment): SynthObject[] {
-  return buildCharts(env).flatMap((chart) => {
+  return modelObjects(buildModel(env));
+}
+
+/** Every object built from a model, sync-wave annotations applied. */
+export function modelObjects(model: Model): SynthObject[] {
+  return buildCharts(model).flatMap((chart) => {
     for (const c of chart.node.findAll()) {
       if (!(c instanceof ApiObject)) continue;
       for (const [key, value] of Object.entries(syncWaveAnnotation(c.kind))) c.metadata.addAnnotation(key, value);
@@ -84,6 +91,8 @@ export function renderObject(env: Environment, object: K8sObject): string {
 
 export interface EnvironmentResult {
   readonly env: Environment;
+  /** The model the files were built from. */
+  readonly model: Model;
   /** Rendered files, relative to dist/<env>/. */
   readonly files: Map<string, string>;
   /** `<env>: <Kind ns/name>: <problem>` lines; empty when the environment may be written. */
@@ -110,7 +119,8 @@ export function policyProblems(env: Environment, objects: readonly K8sObject[]):
 
 /** Build, check and render one environment. */
 export async function synthesizeEnvironment(env: Environment): Promise<EnvironmentResult> {
-  const objects = synthObjects(env);
+  const model = buildModel(env);
+  const objects = modelObjects(model);
   // The gate every object passes (npm run restore-plan puts its objects through it too).
   const problems = [...await schemaProblems(env, objects.map((o) => o.object)), ...policyProblems(env, objects.map((o) => o.object))];
   const files = new Map<string, string>();
@@ -121,5 +131,5 @@ export async function synthesizeEnvironment(env: Environment): Promise<Environme
     }
     files.set(name, renderObject(env, o.object));
   }
-  return { env, files, problems };
+  return { env, model, files, problems };
 }

@@ -31,6 +31,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { closestName } from '../environments/suggest';
 
 /** Validator of one kind: kubernetes-models' `Model.prototype.validate`, run with the object as `this`. */
 type Validate = (this: unknown) => void;
@@ -189,26 +190,9 @@ function schemaErrors(e: unknown, root: unknown): string[] {
   return [...new Set(lines)];
 }
 
-/** Edit distance counting a swap of two neighbours as one edit (optimal string alignment), for "did you mean". */
-function distance(a: string, b: string): number {
-  const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
-    }
-  }
-  return d[a.length][b.length];
-}
-
-/** The declared property `key` is most likely a misspelling of, if any is close. */
+/** ` (did you mean …?)` when a declared property is close to `key`. */
 function suggestion(key: string, declared: Iterable<string>): string {
-  let best: string | undefined;
-  let bestDistance = 3;
-  for (const d of declared) {
-    const dist = d.toLowerCase() === key.toLowerCase() ? 0 : distance(d, key);
-    if (dist < bestDistance) [best, bestDistance] = [d, dist];
-  }
+  const best = closestName(key, declared);
   return best ? ` (did you mean ${best}?)` : '';
 }
 
@@ -246,7 +230,7 @@ export type CompiledSchema = ((data: unknown) => boolean) & { errors?: AjvError[
 export interface JsonSchema { readonly [keyword: string]: unknown }
 
 /**
- * imports/schemas/: found from this module's location, which is charts/common/ when run from
+ * imports/schemas/: found from this module's location, which is pipeline/ when run from
  * source and the repository (or bench/) when bundled by esbuild, which keeps one `import.meta.url`.
  */
 let schemasDirectory: string | undefined;
@@ -352,7 +336,7 @@ export async function validateObject(obj: Record<string, unknown>): Promise<stri
   if (removed) return [`apiVersion ${apiVersion} (${kind}) is ${removed}`];
   const entry = REGISTRY[`${apiVersion}/${kind}`];
   if (!entry) {
-    return [`apiVersion ${JSON.stringify(apiVersion)} kind ${JSON.stringify(kind)} is not an API this project may emit (add its schema to the registry in charts/common/schema-validation.ts)`];
+    return [`apiVersion ${JSON.stringify(apiVersion)} kind ${JSON.stringify(kind)} is not an API this project may emit (add its schema to the registry in pipeline/schema-validation.ts)`];
   }
   if (typeof entry !== 'function') return crdProblems(obj, await crdValidator(entry.schema), () => crdJsonSchema(entry.schema));
   const { schema, unknown } = modelProblems(await entry(), obj, `${apiVersion} ${kind}`);

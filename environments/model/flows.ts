@@ -1,0 +1,174 @@
+/**
+ * The network flows of one environment: who talks to whom, on which ports, and why. Every
+ * NetworkPolicy is rendered from this table (charts/security/network-policies.ts), both ends of a
+ * flow from the same entry, and docs/network-flows.md is written from it, so a security reviewer
+ * reads the segmentation here rather than in YAML.
+ */
+import type { Environment } from '../schema';
+import { gatewayProxyPodLabels } from './gateway';
+import { appIdentity, selectorLabels } from './identity';
+import { FIXED_NAMES, requiredSection, type DataEndpoints, type LabelSelector } from './names';
+import {
+  ACME_SOLVER_POD_LABELS, ACME_SOLVER_PORT, DNS_NAMESPACE, DNS_POD_LABELS, DNS_PORT, INSTANCE_MANAGER_PORT, KUBERNETES_API_PORTS,
+  NON_PUBLIC_RANGES, objectStoragePort, PGBOUNCER_METRICS_PORT, POSTGRES_METRICS_PORT, POSTGRES_PORT, PROMETHEUS_POD_LABELS,
+  REDIS_EXPORTER_PORT, REDIS_PORT, SENTINEL_PORT,
+} from './network';
+
+export type Protocol = 'TCP' | 'UDP';
+export interface PortSpec { readonly port: number; readonly protocol: Protocol }
+
+/** Pods of the application's namespace: their NetworkPolicy is one of ours. */
+export interface OwnPods { readonly kind: 'own'; readonly name: string; readonly selector: LabelSelector }
+/** Pods of another namespace (all of its pods when no labels are given). */
+export interface OtherPods { readonly kind: 'other'; readonly name: string; readonly namespace: string; readonly podLabels?: Readonly<Record<string, string>> }
+/** Addresses (CIDR blocks, with exceptions), for what is not a pod. */
+export interface Addresses { readonly kind: 'addresses'; readonly name: string; readonly blocks: readonly { readonly cidr: string; readonly except?: readonly string[] }[] }
+export type Party = OwnPods | OtherPods | Addresses;
+
+export interface Flow {
+  readonly from: readonly Party[];
+  readonly to: readonly Party[];
+  readonly ports: readonly PortSpec[];
+  /** Why the flow exists: what breaks without it. */
+  readonly why: string;
+}
+
+/** A NetworkPolicy: which of our pods it isolates, in which directions, and what it is called. */
+export interface PolicySubject {
+  /** The NetworkPolicy's name. */
+  readonly name: string;
+  /** Its `app.kubernetes.io/name`: what it guards. */
+  readonly labelName: string;
+  readonly pods: OwnPods;
+  /** Directions the pods are isolated in: the flows of the others are not this policy's concern. */
+  readonly types: readonly ('Ingress' | 'Egress')[];
+}
+
+export interface NetworkModel {
+  readonly flows: readonly Flow[];
+  readonly subjects: readonly PolicySubject[];
+}
+
+const tcp = (...ports: number[]): PortSpec[] => ports.map((port) => ({ port, protocol: 'TCP' }));
+
+/** Pods of ours with the selector labels of `name` (a service, a job, the Redis members). */
+function own(env: Environment, name: string, display = name): OwnPods {
+  return { kind: 'own', name: display, selector: { matchLabels: selectorLabels(appIdentity(env), name) } };
+}
+
+/** Public addresses only: never the private, carrier-grade NAT and link-local ranges. */
+const PUBLIC_INTERNET: Addresses = { kind: 'addresses', name: 'the public internet', blocks: [{ cidr: '0.0.0.0/0', except: NON_PUBLIC_RANGES }] };
+
+/**
+ * The Kubernetes API: a policy sees the API server's real address after the Service is translated,
+ * which differs per cluster and is usually private, so any address (on the API server's ports only).
+ */
+const ANY_ADDRESS: Addresses = { kind: 'addresses', name: 'the Kubernetes API server, at any address', blocks: [{ cidr: '0.0.0.0/0' }] };
+
+/** The object storage endpoint: the configured address ranges, or any public address. */
+function objectStorage(env: Environment): Addresses {
+  const cidrs = requiredSection(env, 'objectStorage').cidrs;
+  return cidrs
+    ? { kind: 'addresses', name: 'the object storage', blocks: cidrs.map((cidr) => ({ cidr })) }
+    : { ...PUBLIC_INTERNET, name: 'the object storage, at any public address' };
+}
+
+/** Every flow of the environment and the policies that enforce them, between the named endpoints. */
+export function networkModel(env: Environment, data: DataEndpoints): NetworkModel {
+  const flows: Flow[] = [];
+  const subjects: PolicySubject[] = [];
+  const both = ['Ingress', 'Egress'] as const;
+
+  // Every pod: name resolution.
+  const everyPod: OwnPods = { kind: 'own', name: 'every pod of the namespace', selector: {} };
+  const dns: OtherPods = { kind: 'other', name: 'cluster DNS', namespace: DNS_NAMESPACE, podLabels: DNS_POD_LABELS };
+  subjects.push({ name: FIXED_NAMES.allowDns, labelName: FIXED_NAMES.allowDns, pods: everyPod, types: ['Egress'] });
+  flows.push({ from: [everyPod], to: [dns], ports: [{ port: DNS_PORT, protocol: 'UDP' }, ...tcp(DNS_PORT)], why: 'every pod resolves names through cluster DNS' });
+
+  // The edge: this environment's Gateway proxies, nobody else's.
+  const gateway: OtherPods = { kind: 'other', name: 'the Gateway\'s proxies', namespace: env.gateway.proxyNamespace, podLabels: gatewayProxyPodLabels(env) };
+  const solver: OwnPods = { kind: 'own', name: 'cert-manager\'s HTTP-01 solver', selector: { matchLabels: { ...ACME_SOLVER_POD_LABELS } } };
+  subjects.push({ name: FIXED_NAMES.allowAcmeSolver, labelName: 'acme-http01-solver', pods: solver, types: ['Ingress'] });
+  flows.push({ from: [gateway], to: [solver], ports: tcp(ACME_SOLVER_PORT), why: 'HTTP-01 challenges reach the solver through the Gateway, or certificates never renew' });
+
+  const prometheus: OtherPods = { kind: 'other', name: 'Prometheus', namespace: env.monitoringNamespace, podLabels: PROMETHEUS_POD_LABELS };
+  const pg = data.postgres;
+  const pooler: OwnPods | undefined = pg && { kind: 'own', name: `PgBouncer (${pg.pooler})`, selector: { matchLabels: pg.poolerPodLabels } };
+  const instances: OwnPods | undefined = pg && { kind: 'own', name: `PostgreSQL (${pg.cluster})`, selector: pg.instancePodSelector };
+  const redis = data.redis && own(env, 'redis', `Redis (${data.redis.name})`);
+  const dumpJob = data.backups?.database && own(env, data.backups.database.job);
+
+  // The services.
+  const services = Object.entries(env.services);
+  const routed = new Set(env.hosts.flatMap((h) => h.routes.map((r) => r.service)));
+  const service = new Map(services.map(([name]) => [name, own(env, name)]));
+  // Each kind of flow in its own pass, so the rules a service's policy gets read edge first.
+  for (const [name] of services) subjects.push({ name, labelName: name, pods: service.get(name)!, types: both });
+  for (const [name, s] of services) {
+    if (routed.has(name)) flows.push({ from: [gateway], to: [service.get(name)!], ports: tcp(s.port), why: `the Gateway routes requests to ${name}, on its container port` });
+  }
+  for (const [name, s] of services) {
+    for (const callee of s.calls) {
+      flows.push({ from: [service.get(name)!], to: [service.get(callee)!], ports: tcp(env.services[callee].port), why: `${name} calls ${callee}` });
+    }
+  }
+  for (const [name, s] of services) {
+    if (s.metrics) flows.push({ from: [prometheus], to: [service.get(name)!], ports: tcp(s.port), why: `Prometheus scrapes ${name}'s metrics (${s.metrics.path})` });
+  }
+  for (const [name, s] of services) {
+    const self = service.get(name)!;
+    if (pooler && s.uses.includes('postgres')) flows.push({ from: [self], to: [pooler], ports: tcp(POSTGRES_PORT), why: `${name} uses PostgreSQL, through PgBouncer` });
+    if (redis && s.uses.includes('redis')) flows.push({ from: [self], to: [redis], ports: tcp(REDIS_PORT, SENTINEL_PORT), why: `${name} asks a sentinel for the master, then uses it` });
+    if (s.internetEgressPorts.length > 0) {
+      const ports = [...new Set(s.internetEgressPorts)].sort((a, b) => a - b);
+      flows.push({ from: [self], to: [PUBLIC_INTERNET], ports: tcp(...ports), why: `${name} declares internet egress on these ports` });
+    }
+  }
+
+  if (pg && pooler && instances && env.data.postgres) {
+    const operator: OtherPods = { kind: 'other', name: 'the CloudNativePG operator', namespace: env.data.postgres.operatorNamespace };
+    subjects.push({ name: pg.cluster, labelName: 'postgresql', pods: instances, types: both });
+    subjects.push({ name: pg.pooler, labelName: 'pgbouncer', pods: pooler, types: both });
+    flows.push(
+      { from: [pooler], to: [instances], ports: tcp(POSTGRES_PORT), why: 'PgBouncer forwards to the instances' },
+      { from: [instances], to: [instances], ports: tcp(POSTGRES_PORT), why: 'streaming replication, and a new instance cloning the primary' },
+      ...(dumpJob ? [{ from: [dumpJob], to: [instances], ports: tcp(POSTGRES_PORT), why: 'the nightly dump reads a standby' }] : []),
+      { from: [operator], to: [instances, pooler], ports: tcp(INSTANCE_MANAGER_PORT), why: 'the operator polls every instance manager\'s status' },
+      {
+        from: [instances], to: [instances], ports: tcp(INSTANCE_MANAGER_PORT),
+        why: 'the primary asks the other instances before it decides it is isolated (CloudNativePG 1.27+); without it a short loss of the API server fails its liveness probe',
+      },
+      { from: [prometheus], to: [instances], ports: tcp(POSTGRES_METRICS_PORT), why: 'Prometheus scrapes the instances\' exporter' },
+      { from: [prometheus], to: [pooler], ports: tcp(PGBOUNCER_METRICS_PORT), why: 'Prometheus scrapes PgBouncer\'s exporter' },
+      {
+        from: [instances], to: [objectStorage(env)], ports: tcp(objectStoragePort(requiredSection(env, 'objectStorage'))),
+        why: 'WAL archiving and base backups (Barman Cloud plugin)',
+      },
+      { from: [instances, pooler], to: [ANY_ADDRESS], ports: tcp(...KUBERNETES_API_PORTS), why: 'the instance manager in every pod talks to the Kubernetes API' },
+    );
+  }
+
+  if (redis && data.redis) {
+    subjects.push({ name: data.redis.name, labelName: 'redis', pods: redis, types: both });
+    flows.push(
+      { from: [redis], to: [redis], ports: tcp(REDIS_PORT, SENTINEL_PORT), why: 'replication, and sentinels watching every member and each other' },
+      { from: [prometheus], to: [redis], ports: tcp(REDIS_EXPORTER_PORT), why: 'Prometheus scrapes redis_exporter' },
+    );
+  }
+
+  // Backup jobs: nothing connects to them; each reaches the object storage, the dump also PostgreSQL.
+  const b = data.backups;
+  if (b) {
+    const jobs = [...(b.database ? [b.database.job] : []), ...(b.uploads ? [b.uploads.job] : []), b.verifyJob];
+    for (const job of jobs) {
+      const pods = dumpJob && job === b.database?.job ? dumpJob : own(env, job);
+      subjects.push({ name: job, labelName: job, pods, types: both });
+      flows.push({
+        from: [pods], to: [objectStorage(env)], ports: tcp(objectStoragePort(requiredSection(env, 'objectStorage'))),
+        why: `${job} stores to and reads from its restic repository`,
+      });
+    }
+  }
+
+  return { flows, subjects };
+}

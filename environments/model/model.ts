@@ -1,0 +1,22 @@
+/**
+ * The resolved model of one environment, computed once from its validated configuration: who the
+ * objects belong to, what the data tier is called, and who may talk to whom. Charts take it whole
+ * (they are where configuration meets constructs); constructs take only the parts they use.
+ */
+import type { Environment } from '../schema';
+import { networkModel, type NetworkModel } from './flows';
+import { appIdentity, type AppIdentity } from './identity';
+import { dataEndpoints, type DataEndpoints } from './names';
+
+export interface Model {
+  /** The validated configuration. */
+  readonly env: Environment;
+  readonly identity: AppIdentity;
+  readonly data: DataEndpoints;
+  readonly network: NetworkModel;
+}
+
+export function buildModel(env: Environment): Model {
+  const data = dataEndpoints(env);
+  return { env, identity: appIdentity(env), data, network: networkModel(env, data) };
+}
