@@ -12,7 +12,8 @@ import { basename, dirname, join } from 'node:path';
 
 /** The file-system calls the swap makes: injectable, so a test can fail each one in turn. */
 export interface SwapFileSystem {
-  mkdirSync(path: string, options: { recursive: true }): unknown;
+  /** Without `recursive`, fails if the directory exists. */
+  mkdirSync(path: string, options?: { recursive: true }): unknown;
   writeFileSync(path: string, data: string): void;
   renameSync(from: string, to: string): void;
   rmSync(path: string, options: { recursive: true; force: true }): void;
@@ -85,7 +86,9 @@ export function replaceTree(target: string, files: ReadonlyMap<string, string>, 
   const staging = join(parent, `.${basename(target)}.new-${process.pid}`);
   const retired = join(parent, `.${basename(target)}.old-${process.pid}`);
   try {
-    fs.mkdirSync(staging, { recursive: true });
+    // Not recursive: a staging directory with this name that recovery could not remove (PIDs
+    // repeat) must fail the write, or what is left in it would be swapped in with the new files.
+    fs.mkdirSync(staging);
     for (const [rel, content] of [...files].sort(([a], [b]) => a.localeCompare(b))) {
       const path = join(staging, rel);
       fs.mkdirSync(dirname(path), { recursive: true });
