@@ -500,6 +500,7 @@ test('what runs here is production\'s ConfigMap, with only addresses, ports, dir
   // Half of down-after, in whole seconds: what tests 6 and 7 rely on.
   expect(CATCHUP_TIMEOUT_S).toBe(2);
   expect(CATCHUP_TIMEOUT_S).toBe(catchUpTimeoutSeconds(PROPS));
+  expect(CATCHUP_TIMEOUT_S * 1000 * 2).toBeLessThanOrEqual(DOWN_AFTER_MS);
   expect(shipped(REDIS_SETTINGS, /^CLI_TIMEOUT=(\d+)$/m)).toBe('2');
 });
 
@@ -761,15 +762,16 @@ test('pre-stop with a replica stopped past the catch-up cap asks for a failover 
     } finally {
       current(behind, 'redis').process.kill('SIGCONT');
     }
-    // Asked while writes were still paused, well within down-after of the moment they were paused
-    // (counted from the script's own line: starting the hook's process is no part of the stall)...
-    const paused = hook.printed(/writes paused for up to/);
-    expect(hook.printed(/is promoting a replica/).at - paused.at).toBeLessThan(DOWN_AFTER_MS);
-    // ...once the cap was reached with only the stopped replica behind: the other had every write.
+    // It waited the cap (CATCHUP_TIMEOUT s, at most half of down-after: asserted with the production
+    // values) with only the stopped replica behind: the other had every write...
     hook.printed(new RegExp(`waiting up to ${CATCHUP_TIMEOUT_S} s for replicas to acknowledge offset \\d+: .*${escaped(address(behind))}`));
     const cap = hook.printed(/still behind/);
     expect(cap.text).toMatch(new RegExp(`still behind offset \\d+ after ${CATCHUP_TIMEOUT_S} s: ${escaped(address(behind))}; asking for a failover anyway$`));
     expect(cap.at - hook.started).toBeGreaterThanOrEqual(CATCHUP_TIMEOUT_S * 1000);
+    // ...and then asked for the failover at once, within what is left of down-after, before the
+    // sentinels could call the paused master down. (The cap itself counts seconds slept, so on a
+    // starved machine it ends late by its redis-cli calls: that part is not the script's choice.)
+    expect(hook.printed(/is promoting a replica/).at - cap.at).toBeLessThan(DOWN_AFTER_MS - CATCHUP_TIMEOUT_S * 1000);
     expect(r).toMatchObject({ status: 0 });
     expect(r.output).toContain(`new master: 127.0.0.1 ${caughtUp.port}`);
     expect(r.output).not.toMatch(/no sentinel would fail over|no new master/);
