@@ -154,7 +154,8 @@ function tracked(value: unknown, path: string, visits: Visit[]): unknown {
   });
 }
 
-interface AjvError { instancePath?: string; schemaPath?: string; keyword?: string; message?: string; params?: Record<string, unknown> }
+/** An error as ajv reports it (its ErrorObject; kubernetes-models' validators are ajv's too): every field but `message` is always set. */
+interface AjvError { instancePath: string; schemaPath: string; keyword: string; message?: string; params: Record<string, unknown> }
 
 /** The value at a JSON pointer. */
 function at(root: unknown, pointer: string): unknown {
@@ -173,17 +174,17 @@ function schemaErrors(e: unknown, root: unknown): string[] {
   const details = (e as { errors?: AjvError[] }).errors;
   if (!Array.isArray(details)) return [(e as Error).message];
   const message = (d: AjvError) => {
-    const allowed = d.params?.allowedValues ? ` (${(d.params.allowedValues as unknown[]).join(', ')})` : '';
+    const allowed = d.params.allowedValues ? ` (${(d.params.allowedValues as unknown[]).join(', ')})` : '';
     return `${d.message ?? 'is invalid'}${allowed}`;
   };
   // int-or-string and quantity: "must be string", "must be integer", "must match exactly one schema
   // in oneOf" at one path become "must be string or must be integer".
-  const oneOfPaths = new Set(details.filter((d) => d.keyword === 'oneOf' && d.params?.passingSchemas === null).map((d) => d.instancePath ?? ''));
+  const oneOfPaths = new Set(details.filter((d) => d.keyword === 'oneOf' && d.params.passingSchemas === null).map((d) => d.instancePath));
   const lines: string[] = [];
   for (const d of details) {
-    const path = d.instancePath ?? '';
+    const path = d.instancePath;
     const what = oneOfPaths.has(path)
-      ? details.filter((o) => (o.instancePath ?? '') === path && o.keyword !== 'oneOf').map(message).join(' or ')
+      ? details.filter((o) => o.instancePath === path && o.keyword !== 'oneOf').map(message).join(' or ')
       : message(d);
     lines.push(`${path || '/'} ${what}${got(root, path)}`);
   }
@@ -271,8 +272,9 @@ function declaredAt(schema: JsonSchema, pointer: string): string[] {
     if (!node) break;
     const properties = node.properties as Record<string, JsonSchema> | undefined;
     const additional: unknown = node.additionalProperties;
+    // A declared property, else an array's items (whose segments are indexes) or a map's values.
     node = properties?.[seg]
-      ?? (node.items && /^\d+$/.test(seg) ? node.items as JsonSchema : undefined)
+      ?? (node.items as JsonSchema | undefined)
       ?? (additional && typeof additional === 'object' ? additional as JsonSchema : undefined);
   }
   const names = Object.keys((node?.properties ?? {}) as object);
@@ -298,17 +300,17 @@ export async function crdProblems(obj: Record<string, unknown>, validate: Compil
   // int-or-string: "must be integer", "must be string" and "must match a schema in anyOf" at one
   // path become one line, "must be integer or must be string".
   const anyOf = errors.filter((d) => d.keyword === 'anyOf');
-  const branchOf = (d: AjvError) => anyOf.find((a) => a !== d && a.instancePath === d.instancePath && (d.schemaPath ?? '').startsWith(`${a.schemaPath}/`));
+  const branchOf = (d: AjvError) => anyOf.find((a) => a !== d && a.instancePath === d.instancePath && d.schemaPath.startsWith(`${a.schemaPath}/`));
   const message = (d: AjvError): string => {
-    if (d.keyword === 'required') return `must have required property ${String(d.params?.missingProperty)}`;
-    if (d.keyword === 'pattern' && d.params?.pattern === QUANTITY_PATTERN) return 'must match format "quantity"';
-    const allowed = d.params?.allowedValues ? ` (${(d.params.allowedValues as unknown[]).join(', ')})` : '';
+    if (d.keyword === 'required') return `must have required property ${String(d.params.missingProperty)}`;
+    if (d.keyword === 'pattern' && d.params.pattern === QUANTITY_PATTERN) return 'must match format "quantity"';
+    const allowed = d.params.allowedValues ? ` (${(d.params.allowedValues as unknown[]).join(', ')})` : '';
     return `${d.message ?? 'is invalid'}${allowed}`;
   };
   for (const d of errors) {
-    const path = d.instancePath ?? '';
+    const path = d.instancePath;
     if (d.keyword === 'additionalProperties') {
-      const key = String(d.params?.additionalProperty);
+      const key = String(d.params.additionalProperty);
       unknown.push(`${path}/${pointerSegment(key)} is not a field of ${label}${suggestion(key, declaredAt(schema(), path))}`);
       continue;
     }
@@ -316,15 +318,13 @@ export async function crdProblems(obj: Record<string, unknown>, validate: Compil
     const what = d.keyword === 'anyOf' ? errors.filter((b) => branchOf(b) === d).map(message).join(' or ') || message(d) : message(d);
     lines.push(`${path || '/'} ${what}${got(obj, path)}`);
   }
-  const metadata = obj.metadata;
-  if (metadata !== null && typeof metadata === 'object' && !Array.isArray(metadata)) {
-    // kubernetes-models' ObjectMeta validator, reached through a ConfigMap holding only this
-    // metadata (the ObjectMeta model itself is in a package this project does not depend on).
-    const configMap = await (REGISTRY['v1/ConfigMap'] as Loader)();
-    const meta = modelProblems(configMap, { apiVersion: 'v1', kind: 'ConfigMap', metadata }, label);
-    lines.push(...meta.schema);
-    unknown.unshift(...meta.unknown);
-  }
+  // kubernetes-models' ObjectMeta validator, reached through a ConfigMap holding only this metadata
+  // (the ObjectMeta model itself is in a package this project does not depend on). A metadata that
+  // is not an object is the one problem both find, said once.
+  const configMap = await (REGISTRY['v1/ConfigMap'] as Loader)();
+  const meta = modelProblems(configMap, { apiVersion: 'v1', kind: 'ConfigMap', metadata: obj.metadata }, label);
+  lines.push(...meta.schema);
+  unknown.unshift(...meta.unknown);
   return [...new Set([...lines, ...unknown])];
 }
 

@@ -7,9 +7,9 @@
  * same, and imports/schemas/ is held to be what scripts/import-crds.sh generates.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { environments } from '../environments/index';
 import { resolveEnvironments } from '../environments/load';
 import { ref, type K8sObject } from '../pipeline/k8s-object';
@@ -245,6 +245,40 @@ describe('wrong values', () => {
     delete c.spec.issuerRef;
     expect(await validateObject(c)).toEqual(['/spec must have required property issuerRef']);
   });
+
+  test('keys holding / or ~ are escaped in the pointer and the value is still shown; null is shown as null', async () => {
+    expect(await validateObject({
+      apiVersion: 'v1', kind: 'Secret', metadata: { name: 's', 'example.com~owner': 'me' },
+      data: { 'tls/crt': 5, 'a~b': 'not base64!', empty: null },
+    })).toEqual([
+      '/data/tls~1crt must be string (got 5)',
+      '/data/a~0b must match format "byte" (got "not base64!")',
+      '/data/empty must be string (got null)',
+      '/metadata/example.com~0owner is not a field of v1 Secret',
+    ]);
+  });
+
+  test('null where the schema allows it (nullable) is valid', async () => {
+    expect(await validateObject({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 's', namespace: null, labels: null }, type: null, data: null })).toEqual([]);
+  });
+
+  test('two problems of one value are two lines (only int-or-string and quantity alternatives are joined)', async () => {
+    const s = object('Service', 'api');
+    s.spec.ports[0].protocol = 6;
+    expect(await validateObject(s)).toEqual([
+      '/spec/ports/0/protocol must be string (got 6)',
+      '/spec/ports/0/protocol must be equal to one of the allowed values (SCTP, TCP, UDP) (got 6)',
+    ]);
+  });
+
+  test('int-or-string alternatives are joined per value, in a map holding several', async () => {
+    const d = object('Deployment', 'api');
+    d.spec.template.spec.containers[0].resources.limits = { cpu: true, memory: [] };
+    expect(await validateObject(d)).toEqual([
+      '/spec/template/spec/containers/0/resources/limits/cpu must be number or must be string (got true)',
+      '/spec/template/spec/containers/0/resources/limits/memory must be number or must be string',
+    ]);
+  });
 });
 
 describe('APIs', () => {
@@ -259,6 +293,18 @@ describe('APIs', () => {
     ['extensions/v1beta1', 'NetworkPolicy', 'apiVersion extensions/v1beta1 (NetworkPolicy) is removed in Kubernetes 1.16; use networking.k8s.io/v1'],
     ['apps/v1beta2', 'Deployment', 'apiVersion apps/v1beta2 (Deployment) is removed in Kubernetes 1.16; use apps/v1'],
     ['rbac.authorization.k8s.io/v1beta1', 'Role', 'apiVersion rbac.authorization.k8s.io/v1beta1 (Role) is removed in Kubernetes 1.22; use rbac.authorization.k8s.io/v1'],
+    ['extensions/v1beta1', 'PodSecurityPolicy', 'apiVersion extensions/v1beta1 (PodSecurityPolicy) is removed in Kubernetes 1.16, and PodSecurityPolicy itself in 1.25; use Pod Security Admission (pod-security.kubernetes.io labels on the Namespace)'],
+    ['apps/v1beta1', 'StatefulSet', 'apiVersion apps/v1beta1 (StatefulSet) is removed in Kubernetes 1.16; use apps/v1'],
+    ['networking.k8s.io/v1beta1', 'Ingress', 'apiVersion networking.k8s.io/v1beta1 (Ingress) is removed in Kubernetes 1.22; use networking.k8s.io/v1'],
+    ['scheduling.k8s.io/v1beta1', 'PriorityClass', 'apiVersion scheduling.k8s.io/v1beta1 (PriorityClass) is removed in Kubernetes 1.22; use scheduling.k8s.io/v1'],
+    ['admissionregistration.k8s.io/v1beta1', 'ValidatingWebhookConfiguration', 'apiVersion admissionregistration.k8s.io/v1beta1 (ValidatingWebhookConfiguration) is removed in Kubernetes 1.22; use admissionregistration.k8s.io/v1'],
+    ['apiextensions.k8s.io/v1beta1', 'CustomResourceDefinition', 'apiVersion apiextensions.k8s.io/v1beta1 (CustomResourceDefinition) is removed in Kubernetes 1.22; use apiextensions.k8s.io/v1'],
+    ['discovery.k8s.io/v1beta1', 'EndpointSlice', 'apiVersion discovery.k8s.io/v1beta1 (EndpointSlice) is removed in Kubernetes 1.25; use discovery.k8s.io/v1'],
+    ['gateway.networking.k8s.io/v1beta1', 'HTTPRoute', 'apiVersion gateway.networking.k8s.io/v1beta1 (HTTPRoute) is superseded (deprecated since Gateway API 1.0); use gateway.networking.k8s.io/v1'],
+    ['cert-manager.io/v1alpha2', 'Certificate', 'apiVersion cert-manager.io/v1alpha2 (Certificate) is removed in cert-manager 1.7; use cert-manager.io/v1'],
+    ['cert-manager.io/v1alpha3', 'ClusterIssuer', 'apiVersion cert-manager.io/v1alpha3 (ClusterIssuer) is removed in cert-manager 1.7; use cert-manager.io/v1'],
+    ['cert-manager.io/v1beta1', 'Issuer', 'apiVersion cert-manager.io/v1beta1 (Issuer) is removed in cert-manager 1.7; use cert-manager.io/v1'],
+    ['external-secrets.io/v1beta1', 'ExternalSecret', 'apiVersion external-secrets.io/v1beta1 (ExternalSecret) is removed in External Secrets 0.17; use external-secrets.io/v1'],
   ])('%s %s is refused as removed', async (apiVersion, kind, problem) => {
     expect(await validateObject({ apiVersion, kind, metadata: { name: 'x' }, spec: {} })).toEqual([problem]);
   });
@@ -282,6 +328,62 @@ describe('APIs', () => {
     expect(await validateObject(o)).toEqual([
       `apiVersion ${JSON.stringify(apiVersion)} kind ${JSON.stringify(kind)} is not an API this project may emit (add its schema to the registry in pipeline/schema-validation.ts)`,
     ]);
+  });
+});
+
+/**
+ * Kinds the registry allows that the real output does not hold today: each is checked against its
+ * own schema, as the suggestion (a field only that kind declares) shows.
+ */
+describe('kinds of the registry beyond the real output', () => {
+  const pod = { containers: [{ name: 'main', image: 'registry.example.com/main:1.0.0' }] };
+  const cases: [string, K8sObject, (o: K8sObject) => void, string[]][] = [
+    ['Secret', { apiVersion: 'v1', kind: 'Secret', metadata: { name: 's' }, type: 'Opaque', stringData: { password: 'x' } },
+      (o) => { o.strigData = o.stringData; delete o.stringData; },
+      ['/strigData is not a field of v1 Secret (did you mean stringData?)']],
+    ['DaemonSet', {
+      apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: { name: 'd' },
+      spec: { selector: { matchLabels: { a: 'b' } }, updateStrategy: { type: 'RollingUpdate' }, template: { metadata: { labels: { a: 'b' } }, spec: pod } },
+    }, (o) => { o.spec.updateStrategi = o.spec.updateStrategy; delete o.spec.updateStrategy; },
+    ['/spec/updateStrategi is not a field of apps/v1 DaemonSet (did you mean updateStrategy?)']],
+    ['Job', { apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'j' }, spec: { backoffLimit: 0, template: { spec: { ...pod, restartPolicy: 'Never' } } } },
+      (o) => { o.spec.backofLimit = 0; delete o.spec.backoffLimit; },
+      ['/spec/backofLimit is not a field of batch/v1 Job (did you mean backoffLimit?)']],
+    ['Role', { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: 'r' }, rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['get'] }] },
+      (o) => { o.rules[0].verb = o.rules[0].verbs; delete o.rules[0].verbs; },
+      ['/rules/0 must have required property verbs', '/rules/0/verb is not a field of rbac.authorization.k8s.io/v1 Role (did you mean verbs?)']],
+    ['RoleBinding', {
+      apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: 'r' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'r' }, subjects: [{ kind: 'ServiceAccount', name: 'a', namespace: 'n' }],
+    }, (o) => { o.subject = o.subjects; delete o.subjects; },
+    ['/subject is not a field of rbac.authorization.k8s.io/v1 RoleBinding (did you mean subjects?)']],
+    ['ClusterRole', { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: 'r' }, rules: [{ apiGroups: [''], resources: ['nodes'], verbs: ['list'] }] },
+      (o) => { o.rules[0].resource = o.rules[0].resources; delete o.rules[0].resources; },
+      ['/rules/0/resource is not a field of rbac.authorization.k8s.io/v1 ClusterRole (did you mean resources?)']],
+    ['ClusterRoleBinding', {
+      apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name: 'r' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'r' }, subjects: [{ kind: 'ServiceAccount', name: 'a', namespace: 'n' }],
+    }, (o) => { o.roleref = o.roleRef; delete o.roleRef; },
+    ['/ must have required property roleRef', '/roleref is not a field of rbac.authorization.k8s.io/v1 ClusterRoleBinding (did you mean roleRef?)']],
+    ['PriorityClass', { apiVersion: 'scheduling.k8s.io/v1', kind: 'PriorityClass', metadata: { name: 'p' }, value: 1000, globalDefault: false, preemptionPolicy: 'Never' },
+      (o) => { o.globalDefualt = o.globalDefault; delete o.globalDefault; },
+      ['/globalDefualt is not a field of scheduling.k8s.io/v1 PriorityClass (did you mean globalDefault?)']],
+    ['PrometheusRule', {
+      apiVersion: 'monitoring.coreos.com/v1', kind: 'PrometheusRule', metadata: { name: 'p' },
+      spec: { groups: [{ name: 'g', rules: [{ alert: 'Down', expr: 'up == 0', for: '5m', labels: { severity: 'critical' } }] }] },
+    }, (o) => { o.spec.groups[0].rules[0].exp = o.spec.groups[0].rules[0].expr; delete o.spec.groups[0].rules[0].expr; },
+    ['/spec/groups/0/rules/0 must have required property expr', '/spec/groups/0/rules/0/exp is not a field of monitoring.coreos.com/v1 PrometheusRule (did you mean expr?)']],
+    ['AppProject', {
+      apiVersion: 'argoproj.io/v1alpha1', kind: 'AppProject', metadata: { name: 'p', namespace: 'argocd' },
+      spec: { sourceRepos: ['https://git.example.com/portal.git'], destinations: [{ server: 'https://kubernetes.default.svc', namespace: 'portal' }] },
+    }, (o) => { o.spec.sourceRepo = o.spec.sourceRepos; delete o.spec.sourceRepos; },
+    ['/spec/sourceRepo is not a field of argoproj.io/v1alpha1 AppProject (did you mean sourceRepos?)']],
+  ];
+  test.each(cases)('%s: a valid one validates; a misspelt field is found', async (_kind, valid, misspell, problems) => {
+    expect(await validateObject(valid)).toEqual([]);
+    const wrong = structuredClone(valid);
+    misspell(wrong);
+    expect(await validateObject(wrong)).toEqual(problems);
   });
 });
 
@@ -524,11 +626,29 @@ describe('CloudNativePG and Barman Cloud resources (JSON Schemas generated from 
         p.spec.deploymentStrategy = { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: true } };
         return p;
       }, ['/spec/deploymentStrategy/rollingUpdate/maxUnavailable must be integer or must be string (got true)']],
+      ['a pattern that is not a quantity\'s is quoted as it is', () => {
+        const o = CNPG.ObjectStore();
+        o.spec.retentionPolicy = 'forever';
+        return o;
+      }, ['/spec/retentionPolicy must match pattern "^[1-9][0-9]*[dwm]$" (got "forever")']],
+      ['int-or-string given neither, twice in one map: each value its own line', () => {
+        const c = CNPG.Cluster();
+        c.spec.resources.limits = { cpu: true, memory: 1.5 };
+        return c;
+      }, [
+        '/spec/resources/limits/cpu must be integer or must be string (got true)',
+        '/spec/resources/limits/memory must be integer or must be string (got 1.5)',
+      ]],
       ['ObjectMeta of a custom resource', () => {
         const o = CNPG.ObjectStore();
         o.metadata.labels = 'backup';
         return o;
       }, ['/metadata/labels must be object (got "backup")']],
+      ['metadata that is not an object (the CRD schema and ObjectMeta both say so, once)', () => {
+        const o = CNPG.ObjectStore();
+        o.metadata = 'db-backups';
+        return o;
+      }, ['/metadata must be object (got "db-backups")']],
       ['an object where an array belongs', () => {
         const c = CNPG.Cluster();
         c.spec.plugins = c.spec.plugins[0];
@@ -627,6 +747,16 @@ describe('the strict form of a CRD schema (Kubernetes\' extensions)', () => {
           raw: { type: 'object', 'x-kubernetes-embedded-resource': true, 'x-kubernetes-preserve-unknown-fields': true },
           byName: { type: 'object', additionalProperties: { type: 'object', properties: { value: { type: 'string' } } } },
           empty: { type: 'object' },
+          'example.com/a~b': { type: 'object', properties: { size: { type: 'string' } } },
+          list: { type: 'array', items: { type: 'object', properties: { value: { type: 'string' } } } },
+          protocol: { 'x-kubernetes-int-or-string': true, enum: [6, 'TCP'] },
+          // Not made by the CloudNativePG CRDs (their only junctor is int-or-string's anyOf), but legal.
+          exclusive: { type: 'object', properties: { a: { type: 'string' }, b: { type: 'string' } }, oneOf: [{ minProperties: 2 }, { maxProperties: 0 }] },
+          // Not structural (Kubernetes wants fields declared outside junctors too); ajv compiles it.
+          loose: {
+            type: 'object', 'x-kubernetes-preserve-unknown-fields': true,
+            anyOf: [{ properties: { deep: { type: 'object', properties: { inner: { type: 'object', properties: { n: { type: 'integer' } }, additionalProperties: false } } } } }],
+          },
           checked: {
             type: 'string',
             'x-kubernetes-validations': [{ rule: 'self != "forbidden"', message: 'CEL rules are not evaluated here' }],
@@ -671,6 +801,10 @@ describe('the strict form of a CRD schema (Kubernetes\' extensions)', () => {
       '/spec/template/kinds is not a field of example.com/v1 Widget (did you mean kind?)',
       '/spec/template/spec/replica is not a field of example.com/v1 Widget (did you mean replicas?)',
     ]);
+    expect(await problems({ template: { apiVerson: 'apps/v1', kind: 'Deployment', metdata: { name: 'x' } } })).toEqual([
+      '/spec/template/apiVerson is not a field of example.com/v1 Widget (did you mean apiVersion?)',
+      '/spec/template/metdata is not a field of example.com/v1 Widget (did you mean metadata?)',
+    ]);
   });
 
   test('additionalProperties: any key, each value checked', async () => {
@@ -683,6 +817,49 @@ describe('the strict form of a CRD schema (Kubernetes\' extensions)', () => {
   test('an object schema with no properties is closed (the API server prunes every field of it)', async () => {
     expect(await problems({ empty: {} })).toEqual([]);
     expect(await problems({ empty: { x: 1 } })).toEqual(['/spec/empty/x is not a field of example.com/v1 Widget']);
+    // apiVersion, kind and metadata are suggested only where the schema embeds a resource.
+    expect(await problems({ empty: { kinds: 'Deployment' } })).toEqual(['/spec/empty/kinds is not a field of example.com/v1 Widget']);
+  });
+
+  test('a property whose name holds / or ~: escaped in the pointer, and its declared fields still suggested', async () => {
+    expect(await problems({ 'example.com/a~b': { size: 'big' } })).toEqual([]);
+    expect(await problems({ 'example.com/a~b': { sise: 'big' } })).toEqual([
+      '/spec/example.com~1a~0b/sise is not a field of example.com/v1 Widget (did you mean size?)',
+    ]);
+  });
+
+  test('array items: an unknown field in any item, at its index, with its suggestion', async () => {
+    const list: K8sObject[] = Array.from({ length: 12 }, () => ({ value: 'x' }));
+    expect(await problems({ list })).toEqual([]);
+    list[10] = { valeu: 'x' };
+    expect(await problems({ list })).toEqual(['/spec/list/10/valeu is not a field of example.com/v1 Widget (did you mean value?)']);
+  });
+
+  test('int-or-string with an enum: a wrong type and a wrong value are separate lines', async () => {
+    expect(await problems({ protocol: 6 })).toEqual([]);
+    expect(await problems({ protocol: 'TCP' })).toEqual([]);
+    expect(await problems({ protocol: 'UDP' })).toEqual(['/spec/protocol must be equal to one of the allowed values (6, TCP) (got "UDP")']);
+    expect(await problems({ protocol: true })).toEqual([
+      '/spec/protocol must be equal to one of the allowed values (6, TCP) (got true)',
+      '/spec/protocol must be integer or must be string (got true)',
+    ]);
+  });
+
+  test('oneOf is not int-or-string: what each alternative wants is listed, then the oneOf', async () => {
+    expect(await problems({ exclusive: { a: 'x', b: 'y' } })).toEqual([]);
+    expect(await problems({ exclusive: { a: 'x' } })).toEqual([
+      '/spec/exclusive must NOT have fewer than 2 properties',
+      '/spec/exclusive must NOT have more than 0 properties',
+      '/spec/exclusive must match exactly one schema in oneOf',
+    ]);
+  });
+
+  test('fields declared only inside a junctor: an unknown one is still reported (with no suggestion to offer)', async () => {
+    expect(await problems({ loose: { deep: { inner: { n: 1 } } } })).toEqual([]);
+    expect(await problems({ loose: { deep: { inner: { m: 1 } } } })).toEqual([
+      '/spec/loose must match a schema in anyOf',
+      '/spec/loose/deep/inner/m is not a field of example.com/v1 Widget',
+    ]);
   });
 
   test('metadata is ObjectMeta whatever the CRD says of it', async () => {
@@ -694,6 +871,48 @@ describe('the strict form of a CRD schema (Kubernetes\' extensions)', () => {
 
   test('x-kubernetes-validations (CEL) are not evaluated: no CEL evaluator here', async () => {
     expect(await problems({ checked: 'forbidden' })).toEqual([]);
+  });
+});
+
+/**
+ * Without the generated schemas (a partial checkout, an interrupted `npm run import`) validation
+ * fails with a message that says what is missing and what to run. The module is loaded from a copy
+ * in a temporary directory, above which the tree holds only what each case needs.
+ */
+describe('imports/schemas missing or incomplete', () => {
+  const dirs: string[] = [];
+  afterAll(() => {
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  });
+  /** `pipeline/schema-validation.ts` (with what it imports from the repository) copied below a new directory holding `folders`. */
+  async function moduleIn(folders: string[]): Promise<{ dir: string; module: string; validate: typeof validateObject }> {
+    const dir = mkdtempSync(join(tmpdir(), 'shipshape-schema-validation-'));
+    dirs.push(dir);
+    for (const file of ['pipeline/schema-validation.ts', 'environments/suggest.ts']) {
+      mkdirSync(dirname(join(dir, file)), { recursive: true });
+      copyFileSync(join(REPO, file), join(dir, file));
+    }
+    for (const folder of folders) mkdirSync(join(dir, folder), { recursive: true });
+    const module = join(dir, 'pipeline', 'schema-validation.ts');
+    const { validateObject: validate } = await import(module) as { validateObject: typeof validateObject };
+    return { dir, module, validate };
+  }
+
+  test.each([
+    ['no imports/', []],
+    ['imports/ without schemas/', ['imports']],
+  ])('%s above the module: says where it looked and how to generate it', async (_name, folders) => {
+    const { module, validate } = await moduleIn(folders);
+    await expect(validate(CNPG.Cluster())).rejects.toThrow(`no imports/schemas/ above ${module} (generate it with \`npm run import\`)`);
+  });
+
+  test('a validator missing from imports/schemas/: names the file and how to regenerate it', async () => {
+    const { dir, validate } = await moduleIn(['imports/schemas']);
+    const file = join(dir, 'imports', 'schemas', 'postgresql.cnpg.io_v1_Cluster.validate.mjs');
+    const problem = await validate(CNPG.Cluster()).then(() => 'no error', (e: unknown) => (e as Error).message);
+    expect(problem.startsWith(`cannot load the validator ${file} (regenerate imports/ with \`npm run import\`): `)).toBe(true);
+    // The loader's own reason follows, naming the file.
+    expect(problem.slice(problem.indexOf('): ') + 3)).toContain('postgresql.cnpg.io_v1_Cluster.validate.mjs');
   });
 });
 
