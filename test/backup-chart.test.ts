@@ -242,7 +242,7 @@ test('credentials: the database role from the operator, the bucket from the data
   }
   const es = only(objects, 'ExternalSecret');
   expect(es.metadata.name).toBe(SHOP.resticSecret);
-  expect(es.spec.data).toEqual([{ secretKey: 'RESTIC_PASSWORD', remoteRef: { key: SHOP.resticRemoteKey, property: 'RESTIC_PASSWORD' } }]);
+  expect(es.spec.data).toEqual([{ secretKey: 'RESTIC_PASSWORD', remoteRef: { key: SHOP.resticRemoteKey, property: 'RESTIC_PASSWORD', conversionStrategy: 'Default', decodingStrategy: 'None', metadataPolicy: 'None' } }]);
   // The object storage credentials are the data tier's ExternalSecret, not made twice.
   const all = synthObjects(env).map((o) => o.object);
   expect(all.filter((o) => o.kind === 'ExternalSecret' && o.metadata.name === SHOP.objectStorageSecret)).toHaveLength(1);

@@ -53,6 +53,7 @@ test('WAL archived through the Barman Cloud plugin under the cluster\'s own name
   const c = cluster(base);
   expect(c.spec.plugins).toEqual([{
     name: 'barman-cloud.cloudnative-pg.io',
+    enabled: true,
     isWALArchiver: true,
     parameters: { barmanObjectName: 'shop-db-backups', serverName: 'shop-db' },
   }]);
@@ -73,8 +74,8 @@ test('storage, WAL storage and resources from the configuration; memory settings
       },
     },
   }));
-  expect(c.spec.storage).toEqual({ size: '7Gi', storageClass: 'gold' });
-  expect(c.spec.walStorage).toEqual({ size: '3Gi', storageClass: 'silver' });
+  expect(c.spec.storage).toEqual({ size: '7Gi', storageClass: 'gold', resizeInUseVolumes: true });
+  expect(c.spec.walStorage).toEqual({ size: '3Gi', storageClass: 'silver', resizeInUseVolumes: true });
   expect(c.spec.resources).toEqual({ requests: { cpu: '1', memory: '2Gi' }, limits: { cpu: '3', memory: '2Gi' } });
   // A quarter of the 2Gi limit.
   expect(c.spec.postgresql.parameters.shared_buffers).toBe('512MB');
@@ -128,7 +129,7 @@ test('with data.postgres.recovery: recovered from the named source\'s archive to
   }]);
   // ...and written under the recovered cluster's own, so the source's archive is never overwritten.
   expect(c.spec.plugins).toEqual([{
-    name: 'barman-cloud.cloudnative-pg.io', isWALArchiver: true, parameters: { barmanObjectName: 'shop-db-backups', serverName: RECOVERED },
+    name: 'barman-cloud.cloudnative-pg.io', enabled: true, isWALArchiver: true, parameters: { barmanObjectName: 'shop-db-backups', serverName: RECOVERED },
   }]);
 });
 

@@ -80,7 +80,7 @@ test('in the data chart, the Cluster archives to this store and its credentials 
   expect(es.spec.refreshInterval).toBe('15m');
   expect(es.spec.secretStoreRef).toEqual({ name: 'vault-backend', kind: 'SecretStore' });
   expect(es.spec.data).toEqual([accessKeyId.key, secretAccessKey.key].map((key) => ({
-    secretKey: key, remoteRef: { key: 'teams/shop/test/object-storage', property: key },
+    secretKey: key, remoteRef: { key: 'teams/shop/test/object-storage', property: key, conversionStrategy: 'Default', decodingStrategy: 'None', metadataPolicy: 'None' },
   })));
   expect(objects.some((o) => o.kind === 'Secret')).toBe(false);
 });

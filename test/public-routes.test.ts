@@ -42,13 +42,16 @@ describe('plain HTTP', () => {
     expect(redirect.spec.hostnames).toEqual(['shop.test', 'api.shop.test']);
     // The Gateway is the application's (app.name `shop`).
     expect(redirect.spec.parentRefs).toEqual([{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'shop', sectionName: HTTP_LISTENER }]);
-    expect(redirect.spec.rules).toEqual([{ filters: [{ type: 'RequestRedirect', requestRedirect: { scheme: 'https', statusCode: 301 } }] }]);
+    expect(redirect.spec.rules).toEqual([{
+      matches: [{ path: { type: 'PathPrefix', value: '/' } }],
+      filters: [{ type: 'RequestRedirect', requestRedirect: { scheme: 'https', statusCode: 301 } }],
+    }]);
   });
 
   test('the redirect matches every path but nothing exactly, so the ACME solver\'s Exact route wins for its token', () => {
     // Gateway API precedence across routes of the same hostname: Exact path, then the longest prefix.
     const redirect = byName(synth(shopEnv), 'https-redirect');
-    const matches = redirect.spec.rules.flatMap((r: K8sObject) => r.matches ?? [{ path: { type: 'PathPrefix', value: '/' } }]);
+    const matches = redirect.spec.rules.flatMap((r: K8sObject) => r.matches);
     expect(matches).toEqual([{ path: { type: 'PathPrefix', value: '/' } }]);
   });
 
@@ -95,8 +98,8 @@ describe('HTTPS', () => {
     expect(shopEnv.hosts[0].routes.map((r) => r.path)).toEqual(['/', '/api']);
     const route = byName(synth(shopEnv), 'shop-test');
     expect(route.spec.rules.map((r: K8sObject) => [r.matches, r.backendRefs])).toEqual([
-      [[{ path: { type: 'PathPrefix', value: '/api' } }], [{ group: '', kind: 'Service', name: 'api', port: SERVICE_PORT }]],
-      [[{ path: { type: 'PathPrefix', value: '/' } }], [{ group: '', kind: 'Service', name: 'web', port: SERVICE_PORT }]],
+      [[{ path: { type: 'PathPrefix', value: '/api' } }], [{ group: '', kind: 'Service', name: 'api', port: SERVICE_PORT, weight: 1 }]],
+      [[{ path: { type: 'PathPrefix', value: '/' } }], [{ group: '', kind: 'Service', name: 'web', port: SERVICE_PORT, weight: 1 }]],
     ]);
   });
 

@@ -157,6 +157,8 @@ describe('StatefulSet', () => {
   test('data on a volume claim template sized and classed by the configuration; writable scratch in memory only', () => {
     const claim = (model: Model) => statefulSet(synth(model)).spec.volumeClaimTemplates[0];
     expect(claim(base).metadata.name).toBe('data');
+    // The API server stores the claim template with its type; without it Argo CD never sees the StatefulSet in sync.
+    expect(claim(base)).toMatchObject({ apiVersion: 'v1', kind: 'PersistentVolumeClaim' });
     expect(claim(base).spec).toEqual({ accessModes: ['ReadWriteOnce'], storageClassName: 'fast', resources: { requests: { storage: '1Gi' } } });
     const other = variantModel(shop, { data: { redis: { storage: { size: '4Gi', storageClass: 'ssd-keep' } } } });
     expect(claim(other).spec).toMatchObject({ storageClassName: 'ssd-keep', resources: { requests: { storage: '4Gi' } } });
@@ -384,7 +386,7 @@ describe('Service, budget, monitoring, secret', () => {
   test('the password is an ExternalSecret of <prefix>/redis, property password, from the configured store', () => {
     const es = only(objects, 'ExternalSecret');
     expect(es.spec.target).toMatchObject({ name: 'shop-redis-auth', creationPolicy: 'Owner', deletionPolicy: 'Retain' });
-    expect(es.spec.data).toEqual([{ secretKey: 'password', remoteRef: { key: 'shop/test/redis', property: 'password' } }]);
+    expect(es.spec.data).toEqual([{ secretKey: 'password', remoteRef: { key: 'shop/test/redis', property: 'password', conversionStrategy: 'Default', decodingStrategy: 'None', metadataPolicy: 'None' } }]);
     expect(es.spec.secretStoreRef).toEqual({ name: 'test-store', kind: 'ClusterSecretStore' });
     expect(es.spec.refreshInterval).toBe('30m');
     expect(objects.some((o) => o.kind === 'Secret')).toBe(false);

@@ -55,16 +55,20 @@ export class PublicRoutes extends Construct {
     const { identity, hosts } = props;
     const gateway = { group: 'gateway.networking.k8s.io', kind: 'Gateway', name: props.gatewayName };
 
-    // The only route of the plain-HTTP listener. Its one rule matches every path (no matches is
-    // PathPrefix /), and the ACME HTTP-01 solver route cert-manager adds for the same host still
-    // wins for its token: Gateway API ranks an Exact path match above any prefix, across routes.
+    // The only route of the plain-HTTP listener. Its one rule matches every path (PathPrefix /,
+    // what the CRD defaults an absent `matches` to, written out: test/crd-defaults.test.ts), and
+    // the ACME HTTP-01 solver route cert-manager adds for the same host still wins for its token:
+    // Gateway API ranks an Exact path match above any prefix, across routes.
     // No port in the redirect: with the scheme changed, the gateway uses 443.
     new ModelObject(this, FIXED_NAMES.httpsRedirect, new HTTPRoute({
       metadata: appMetadata(identity, { name: FIXED_NAMES.httpsRedirect, labelName: 'gateway', component: 'gateway' }),
       spec: {
         parentRefs: [{ ...gateway, sectionName: HTTP_LISTENER }],
         hostnames: hosts.map((h) => h.hostname),
-        rules: [{ filters: [{ type: 'RequestRedirect', requestRedirect: { scheme: 'https', statusCode: 301 } }] }],
+        rules: [{
+          matches: [{ path: { type: 'PathPrefix', value: '/' } }],
+          filters: [{ type: 'RequestRedirect', requestRedirect: { scheme: 'https', statusCode: 301 } }],
+        }],
       },
     }));
 
@@ -79,7 +83,8 @@ export class PublicRoutes extends Construct {
           rules: routes.map((r) => ({
             matches: [{ path: { type: 'PathPrefix' as const, value: r.path } }],
             filters: [securityHeaders(props.hsts)],
-            backendRefs: [{ group: '', kind: 'Service', name: r.service, port: SERVICE_PORT }],
+            // weight 1: the CRD's default, written out (test/crd-defaults.test.ts).
+            backendRefs: [{ group: '', kind: 'Service', name: r.service, port: SERVICE_PORT, weight: 1 }],
           })),
         },
       }));

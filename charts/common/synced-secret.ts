@@ -28,6 +28,13 @@ export interface SyncedSecretProps {
  * A Secret whose values live only in the secret manager: External Secrets creates and owns it and
  * re-reads the entry every refreshInterval, so a rotated value reaches the cluster without a commit.
  */
+/**
+ * What External Secrets' CRDs up to 2.8 default in every `data[].remoteRef` (2.9's schema no longer
+ * does, its controller reads absent as the same): written out, so that an operator on either side of
+ * that change stores the object Argo CD compares with, and a list item never differs forever.
+ */
+const REMOTE_REF_DEFAULTS = { conversionStrategy: 'Default', decodingStrategy: 'None', metadataPolicy: 'None' } as const;
+
 export class SyncedSecret extends Construct {
   constructor(scope: Construct, id: string, props: SyncedSecretProps) {
     super(scope, id);
@@ -43,7 +50,7 @@ export class SyncedSecret extends Construct {
           // A deleted ExternalSecret must not take the credentials of a running database with it.
           deletionPolicy: 'Retain',
         },
-        data: props.properties.map((p) => ({ secretKey: p, remoteRef: { key: props.remoteKey, property: p } })),
+        data: props.properties.map((p) => ({ secretKey: p, remoteRef: { key: props.remoteKey, property: p, ...REMOTE_REF_DEFAULTS } })),
       },
     }));
   }

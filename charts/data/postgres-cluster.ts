@@ -11,12 +11,14 @@ import type { AppIdentity } from '../../environments/model/identity';
 import type { Environment } from '../../environments/schema';
 import {
   Cluster,
+  ClusterSpecLogLevel,
   ClusterSpecPostgresqlSynchronousDataDurability,
   ClusterSpecPostgresqlSynchronousMethod,
   ClusterSpecPrimaryUpdateMethod,
   ClusterSpecPrimaryUpdateStrategy,
   ClusterSpecResourcesLimits,
   ClusterSpecResourcesRequests,
+  type ClusterSpec,
   type ClusterSpecBootstrap,
   type ClusterSpecExternalClusters,
 } from '../../imports/postgresql.cnpg.io';
@@ -31,6 +33,28 @@ export type PostgresConfig = NonNullable<Environment['data']['postgres']>;
 
 /** The Barman Cloud plugin's name, as the operator knows it. */
 export const BARMAN_PLUGIN = 'barman-cloud.cloudnative-pg.io';
+
+/**
+ * What the API server fills in from the defaults of CloudNativePG 1.30's Cluster CRD
+ * (config/crd/bases/postgresql.cnpg.io_clusters.yaml), written out so that the stored object is the
+ * one Argo CD compares with (test/crd-defaults.test.ts). The defaults inside lists (plugins) and
+ * nested objects (storage) are at their place in the spec below.
+ */
+const CLUSTER_CRD_DEFAULTS = {
+  enablePdb: true,
+  failoverDelay: 0,
+  logLevel: ClusterSpecLogLevel.INFO,
+  // 0 and 0: the quorum is `postgresql.synchronous` (the operator refuses both at once above 0).
+  minSyncReplicas: 0,
+  maxSyncReplicas: 0,
+  postgresUid: 26,
+  postgresGid: 26,
+  replicationSlots: { highAvailability: { enabled: true, slotPrefix: '_cnpg_' }, updateInterval: 30 },
+  smartShutdownTimeout: 180,
+  startDelay: 3600,
+  stopDelay: 1800,
+  switchoverDelay: 3600,
+} as const satisfies Partial<ClusterSpec>;
 
 export interface PostgresClusterProps {
   /** The application in its environment: namespace and labels. */
@@ -72,6 +96,7 @@ export class PostgresCluster extends Construct {
         // Pods, services and volumes the operator creates carry the application's labels too.
         inheritedMetadata: { labels: recommendedLabels(identity, 'postgresql', 'database') },
         enableSuperuserAccess: false,
+        ...CLUSTER_CRD_DEFAULTS,
         // Upgrades restart standbys first, then switch over rather than restart the primary.
         primaryUpdateStrategy: ClusterSpecPrimaryUpdateStrategy.UNSUPERVISED,
         primaryUpdateMethod: ClusterSpecPrimaryUpdateMethod.SWITCHOVER,
@@ -90,11 +115,12 @@ export class PostgresCluster extends Construct {
         externalClusters,
         plugins: [{
           name: BARMAN_PLUGIN,
+          enabled: true,
           isWalArchiver: true,
           parameters: { barmanObjectName: objectStore, serverName: name },
         }],
-        storage: { size: pg.storage.size, storageClass: pg.storage.storageClass },
-        walStorage: { size: pg.walStorage.size, storageClass: pg.walStorage.storageClass },
+        storage: { size: pg.storage.size, storageClass: pg.storage.storageClass, resizeInUseVolumes: true },
+        walStorage: { size: pg.walStorage.size, storageClass: pg.walStorage.storageClass, resizeInUseVolumes: true },
         resources: {
           requests: {
             cpu: ClusterSpecResourcesRequests.fromString(pg.resources.requests.cpu),

@@ -10,6 +10,7 @@ import {
   ObjectStore,
   ObjectStoreSpecConfigurationDataCompression,
   ObjectStoreSpecConfigurationWalCompression,
+  ObjectStoreSpecInstanceSidecarConfigurationLogLevel,
   ObjectStoreSpecInstanceSidecarConfigurationResourcesLimits,
   ObjectStoreSpecInstanceSidecarConfigurationResourcesRequests,
 } from '../../imports/barmancloud.cnpg.io';
@@ -53,6 +54,9 @@ export class PostgresObjectStore extends Construct {
           data: { compression: ObjectStoreSpecConfigurationDataCompression.SNAPPY, jobs: 2 },
         },
         instanceSidecarConfiguration: {
+          // The CRD's defaults (plugin-barman-cloud 0.14), written out (test/crd-defaults.test.ts).
+          logLevel: ObjectStoreSpecInstanceSidecarConfigurationLogLevel.INFO,
+          retentionPolicyIntervalSeconds: 1800,
           resources: {
             requests: {
               cpu: ObjectStoreSpecInstanceSidecarConfigurationResourcesRequests.fromString('50m'),

@@ -48,6 +48,8 @@ export class PostgresPooler extends Construct {
         type: PoolerSpecType.RW,
         pgbouncer: {
           poolMode: PoolerSpecPgbouncerPoolMode.TRANSACTION,
+          // The CRD's default, written out (test/crd-defaults.test.ts).
+          paused: false,
           parameters: {
             max_client_conn: String(p.maxClientConnections),
             default_pool_size: String(p.defaultPoolSize),

@@ -229,7 +229,10 @@ export class RedisSentinel extends Construct {
             ],
           },
         },
+        // With its apiVersion and kind, as the API server stores it: Argo CD compares the list whole.
         volumeClaimTemplates: [{
+          apiVersion: 'v1',
+          kind: 'PersistentVolumeClaim',
           metadata: { name: 'data', labels: recommendedLabels(identity, 'redis', 'cache') },
           spec: {
             accessModes: ['ReadWriteOnce'],
