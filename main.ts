@@ -1,37 +1,154 @@
 /**
  * `npm run synth`: validate every environment, synthesize, check, and only then replace dist/.
  * Bad input prints one line per problem (environment, field or object, what is wrong) and exits 1
- * with dist/ untouched.
+ * with dist/ untouched. `--help` says what the options are.
  */
-import { dirname, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import { environments } from './environments/index';
 import { ConfigError } from './environments/load';
+import { IMMUTABLE_RUNBOOK, refusalMessage } from './pipeline/immutable-fields';
 import { replaceTree } from './pipeline/output';
-import { DIST, synthesizeAll, writeDist, writeDocument, type Synthesis } from './pipeline/pipeline';
+import { DIST, nextTree, refusedChangesOf, synthesizeAll, writeDist, writeDocument, type Synthesis } from './pipeline/pipeline';
+import { readTree, subtree, treeChanges } from './pipeline/tree-diff';
 
 const root = dirname(fileURLToPath(import.meta.url));
 
+const USAGE = `Usage: npm run synth [-- <options>]
+
+Validates every environment (environments/), synthesizes its Kubernetes objects, checks them
+(strict schemas, policy rules, fields Kubernetes cannot update) and only then replaces ${DIST}/ and
+the generated documents. When anything is wrong, nothing is written and every problem is listed.
+
+Options:
+  --env <name>      Synthesize and write only this environment (repeatable). The other
+                    environments' files in ${DIST}/ stay as they are; every environment's
+                    configuration is still validated.
+  --check           Write nothing. Exit 1 and list the files that differ when ${DIST}/ or a
+                    generated document is not what the sources synthesize (what CI and a
+                    pre-commit hook run).
+  --allow-immutable-change <environment>/<Kind>/<name>
+                    Let through a reviewed change of a field Kubernetes refuses to update on an
+                    existing object, after doing what ${IMMUTABLE_RUNBOOK} says (repeatable).
+  -h, --help        Print this text.
+
+Exit status: 0 done (or up to date), 1 bad input, a stale ${DIST}/ or a refused change, 2 a bug.
+`;
+
+interface Options {
+  readonly help: boolean;
+  readonly check: boolean;
+  readonly env?: readonly string[];
+  readonly allowed: ReadonlySet<string>;
+}
+
+/** The options, or the one-line reason they are not valid. */
+function options(args: readonly string[]): Options | string {
+  try {
+    const { values } = parseArgs({
+      args: [...args],
+      options: {
+        help: { type: 'boolean', short: 'h' },
+        check: { type: 'boolean' },
+        env: { type: 'string', multiple: true },
+        'allow-immutable-change': { type: 'string', multiple: true },
+      },
+      strict: true,
+      allowPositionals: false,
+    });
+    return {
+      help: values.help ?? false,
+      check: values.check ?? false,
+      env: values.env,
+      allowed: new Set(values['allow-immutable-change'] ?? []),
+    };
+  } catch (e) {
+    // node:util's messages name the option; the advice after the first sentence is not for npm users.
+    return (e as Error).message.split(/\.\s/)[0].replace(/\.$/, '');
+  }
+}
+
+const count = (n: number, what: string) => `${n} ${what}`;
+
 async function main(): Promise<number> {
+  const opts = options(process.argv.slice(2));
+  if (typeof opts === 'string') {
+    process.stderr.write(`shipshape: ${opts}; see npm run synth -- --help\n`);
+    return 1;
+  }
+  if (opts.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+
   let synthesis: Synthesis;
   try {
-    synthesis = await synthesizeAll(environments, root);
+    synthesis = await synthesizeAll(environments, root, opts.env);
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
     process.stderr.write(`shipshape: nothing was written; fix these ${e.problems.length} problem(s):\n`);
     for (const p of e.problems) process.stderr.write(`  ${p}\n`);
     return 1;
   }
-  const { files, documents } = synthesis;
-  const leftovers = [...writeDist(root, files).leftovers];
-  for (const [path, content] of documents) writeDocument(root, path, content);
+  const committed = readTree(join(root, DIST));
+  const next = nextTree(committed, synthesis, opts.env !== undefined);
+
+  if (opts.check) return check(committed, next, synthesis.documents);
+
+  const refused = refusedChangesOf(committed, synthesis, opts.allowed);
+  if (refused.length > 0) {
+    process.stderr.write(`shipshape: nothing was written; ${refused.length} change(s) Kubernetes refuses on existing objects:\n`);
+    for (const r of refused) process.stderr.write(`  ${refusalMessage(r)}\n`);
+    return 1;
+  }
+
+  const leftovers = [...writeDist(root, next).leftovers];
+  for (const [path, content] of synthesis.documents) writeDocument(root, path, content);
   // `cdk8s synth` wipes and lists its own output folder; give it the same files to list.
   const cliOut = process.env.CDK8S_OUTDIR;
-  if (cliOut && resolve(cliOut) !== resolve(root, DIST)) leftovers.push(...replaceTree(resolve(cliOut), files).leftovers);
+  if (cliOut && resolve(cliOut) !== resolve(root, DIST)) leftovers.push(...replaceTree(resolve(cliOut), next).leftovers);
   // The new tree is in place; a scratch copy that could not be removed is the next run's to clean.
   for (const l of leftovers) process.stderr.write(`shipshape: warning: could not remove ${l}; the next run tries again\n`);
-  process.stdout.write(`shipshape: wrote ${files.size} files to ${DIST}/\n`);
+
+  const envs = [...new Set([...committed.keys(), ...next.keys()].map((p) => p.split('/')[0]))].sort();
+  for (const env of envs) {
+    const after = subtree(next, env);
+    const { added, changed, removed } = treeChanges(subtree(committed, env), after);
+    const what = added.length + changed.length + removed.length === 0
+      ? 'unchanged'
+      : [count(added.length, 'added'), count(changed.length, 'changed'), count(removed.length, 'removed')].join(', ');
+    process.stdout.write(`shipshape: ${DIST}/${env}: ${what} (${count(after.size, after.size === 1 ? 'file' : 'files')})\n`);
+  }
+  process.stdout.write(`shipshape: wrote ${next.size} files to ${DIST}/ in ${process.uptime().toFixed(1)} s\n`);
   return 0;
+}
+
+/** `--check`: whether dist/ and the documents are what the sources synthesize; nothing is written. */
+function check(committed: ReadonlyMap<string, string>, next: ReadonlyMap<string, string>, documents: ReadonlyMap<string, string>): number {
+  const { added, changed, removed } = treeChanges(committed, next);
+  const stale = [
+    ...added.map((p) => `missing  ${DIST}/${p}`),
+    ...changed.map((p) => `differs  ${DIST}/${p}`),
+    ...removed.map((p) => `extra    ${DIST}/${p}`),
+    ...[...documents].filter(([path, content]) => readOrUndefined(join(root, path)) !== content).map(([path]) => `differs  ${path}`),
+  ];
+  if (stale.length === 0) {
+    process.stdout.write(`shipshape: ${DIST}/ and the generated documents are what the sources synthesize (${next.size} files)\n`);
+    return 0;
+  }
+  process.stderr.write(`shipshape: ${stale.length} file(s) are not what the sources synthesize; run npm run synth and commit the result:\n`);
+  for (const s of stale) process.stderr.write(`  ${s}\n`);
+  return 1;
+}
+
+function readOrUndefined(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
 }
 
 main().then((code) => { process.exitCode = code; }, (e: unknown) => {

@@ -4,33 +4,73 @@
  */
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { parse } from 'yaml';
 import type { EnvironmentDefinition } from '../environments/define';
 import { ConfigError, resolveEnvironments } from '../environments/load';
+import { buildModel } from '../environments/model/model';
 import { FLOWS_DOC, flowsDocument } from './flows-doc';
+import { refusedChanges, type RefusedChange } from './immutable-fields';
+import type { K8sObject } from './k8s-object';
 import { replaceTree, type ReplaceTreeResult } from './output';
 import { synthesizeEnvironment } from './synth';
+import { subtree } from './tree-diff';
 
 /** Folder (relative to the repository) Argo CD reads the environments from. */
 export const DIST = 'dist';
 
 export interface Synthesis {
-  /** Files of every environment, keyed by path relative to dist/. */
+  /** Files of every environment synthesized, keyed by path relative to dist/. */
   readonly files: Map<string, string>;
   /** Documents generated from the model, keyed by path relative to the repository. */
   readonly documents: Map<string, string>;
+  /** The objects of every environment synthesized, by environment, in output order. */
+  readonly objects: ReadonlyMap<string, readonly K8sObject[]>;
 }
 
-/** Everything synthesis writes. Throws ConfigError listing every problem of every environment. */
-export async function synthesizeAll(defs: readonly EnvironmentDefinition[], root: string): Promise<Synthesis> {
+/**
+ * Everything synthesis writes, for every environment or those named in `only`. Every environment's
+ * configuration is validated either way (the generated documents are made from all of them).
+ * Throws ConfigError listing every problem of every environment.
+ */
+export async function synthesizeAll(defs: readonly EnvironmentDefinition[], root: string, only?: readonly string[]): Promise<Synthesis> {
   const envs = resolveEnvironments(defs, root);
-  const results = await Promise.all(envs.map(synthesizeEnvironment));
+  const unknown = (only ?? []).filter((name) => !envs.some((e) => e.name === name));
+  if (unknown.length > 0) {
+    throw new ConfigError(unknown.map((name) => `--env ${name}: no such environment; the environments are ${envs.map((e) => e.name).join(', ')}`));
+  }
+  const selected = only ? envs.filter((e) => only.includes(e.name)) : envs;
+  const results = await Promise.all(selected.map(synthesizeEnvironment));
   const problems = results.flatMap((r) => r.problems);
   if (problems.length > 0) throw new ConfigError(problems);
   const files = new Map<string, string>();
   for (const r of results) {
     for (const [rel, content] of r.files) files.set(`${r.env.name}/${rel}`, content);
   }
-  return { files, documents: new Map([[FLOWS_DOC, flowsDocument(results.map((r) => r.model))]]) };
+  return {
+    files,
+    documents: new Map([[FLOWS_DOC, flowsDocument(envs.map(buildModel))]]),
+    objects: new Map(results.map((r) => [r.env.name, r.objects])),
+  };
+}
+
+/**
+ * The whole dist/ tree a write leaves: the synthesized environments' files and, when only some were
+ * synthesized (`npm run synth -- --env staging`), every other committed file as it is.
+ */
+export function nextTree(committed: ReadonlyMap<string, string>, synthesis: Synthesis, partial: boolean): Map<string, string> {
+  const kept = partial ? [...committed].filter(([path]) => !synthesis.objects.has(path.split('/')[0])) : [];
+  return new Map([...kept, ...synthesis.files].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+/**
+ * Changes to fields the API server refuses to update, from the committed dist/ to this synthesis,
+ * except on the objects in `allowed` (`<environment>/<Kind>/<name>`).
+ */
+export function refusedChangesOf(committed: ReadonlyMap<string, string>, synthesis: Synthesis, allowed: ReadonlySet<string>): RefusedChange[] {
+  return [...synthesis.objects].flatMap(([env, objects]) => {
+    const before = [...subtree(committed, env).values()].map((text) => parse(text) as K8sObject);
+    return refusedChanges(env, before, objects, allowed);
+  });
 }
 
 /** Write a generated document (relative to `root`) whole: beside it first, then renamed over it. */

@@ -93,6 +93,8 @@ export interface EnvironmentResult {
   readonly env: Environment;
   /** The model the files were built from. */
   readonly model: Model;
+  /** The objects the files hold. */
+  readonly objects: readonly K8sObject[];
   /** Rendered files, relative to dist/<env>/. */
   readonly files: Map<string, string>;
   /** `<env>: <Kind ns/name>: <problem>` lines; empty when the environment may be written. */
@@ -131,5 +133,5 @@ export async function synthesizeEnvironment(env: Environment): Promise<Environme
     }
     files.set(name, renderObject(env, o.object));
   }
-  return { env, model, files, problems };
+  return { env, model, objects: objects.map((o) => o.object), files, problems };
 }

@@ -23,6 +23,7 @@ const RECOVERY = [
   'restore-uploaded-files.md',
   'redis-node-loss.md',
   'backup-failed.md',
+  'change-immutable-field.md',
 ] as const;
 /** Namespaces of the platform the runbooks may address besides the environments' own. */
 const PLATFORM_NAMESPACES = new Set(['argocd', 'cnpg-system', 'monitoring']);
