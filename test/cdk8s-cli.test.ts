@@ -6,6 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { parse } from 'yaml';
 import { environments } from '../environments/index';
 import { synthesizeAll } from '../pipeline/pipeline';
 import { copyRepository, readTree } from './support/repository-copy';
@@ -53,3 +54,17 @@ test('`cdk8s synth` writes the same dist/ as `npm run synth`, and lists those sa
     expect([path, readFileSync(join(viaNpm, path), 'utf8')]).toEqual([path, content]);
   }
 }, 240_000);
+
+test('cdk8s.yaml imports the upstream CRDs of the versions npm run import reads, from nowhere on this machine', () => {
+  const config = parse(readFileSync(join(root, 'cdk8s.yaml'), 'utf8')) as { imports: string[] };
+  expect(config.imports.every((i) => i.startsWith('https://github.com/cloudnative-pg/'))).toBe(true);
+  // The versions are those of the generated code (imports/schemas names where each came from).
+  const versions = (file: string) => JSON.parse(readFileSync(join(root, 'imports', 'schemas', file), 'utf8')).$comment as string;
+  const cnpg = /cloudnative-pg-(\d+\.\d+\.\d+)_/.exec(versions('postgresql.cnpg.io_v1_Cluster.json'))?.[1];
+  const barman = /plugin-barman-cloud-(\d+\.\d+\.\d+)_/.exec(versions('barmancloud.cnpg.io_v1_ObjectStore.json'))?.[1];
+  expect([cnpg, barman]).toEqual(['1.30.0', '0.14.0']);
+  expect(config.imports).toEqual([
+    `https://github.com/cloudnative-pg/cloudnative-pg/releases/download/v${cnpg}/cnpg-${cnpg}.yaml`,
+    `https://github.com/cloudnative-pg/plugin-barman-cloud/releases/download/v${barman}/manifest.yaml`,
+  ]);
+});
