@@ -43,10 +43,8 @@ test('pods spread over nodes (hard) and zones, and one may be disrupted at a tim
   expect(pdb.spec).toEqual({ selector: { matchLabels: { 'cnpg.io/poolerName': 'shop-db-pooler' } }, maxUnavailable: 1, unhealthyPodEvictionPolicy: 'AlwaysAllow' });
 });
 
-test('its pods carry the application\'s labels beside the operator\'s', () => {
-  expect(only(objects, 'Pooler').spec.template.metadata.labels).toMatchObject({
-    'app.kubernetes.io/name': 'pgbouncer', 'app.kubernetes.io/instance': 'shop-shop', 'app.kubernetes.io/component': 'database',
-  });
+test('its pods say whose application they are in the one recommended label the operator does not overwrite', () => {
+  expect(only(objects, 'Pooler').spec.template.metadata.labels).toEqual({ 'app.kubernetes.io/part-of': 'shop' });
 });
 
 test('a PodMonitor scrapes PgBouncer\'s exporter', () => {

@@ -15,7 +15,7 @@ import {
   PoolerSpecTemplateSpecContainersResourcesRequests,
   PoolerSpecType,
 } from '../../imports/postgresql.cnpg.io';
-import { appMetadata, recommendedLabels } from '../common/labels';
+import { appMetadata } from '../common/labels';
 import { ModelObject } from '../common/model-object';
 
 /** The configuration of PgBouncer, defaults applied. */
@@ -58,7 +58,10 @@ export class PostgresPooler extends Construct {
           },
         },
         template: {
-          metadata: { labels: recommendedLabels(identity, 'pgbouncer', 'database') },
+          // CloudNativePG 1.30 sets app.kubernetes.io/name, instance, component and managed-by on
+          // the pods itself, over anything given here (pkg/specs/pgbouncer/deployments.go): only
+          // the label it does not own says whose application the pods are.
+          metadata: { labels: { 'app.kubernetes.io/part-of': identity.app } },
           spec: {
             containers: [{
               name: 'pgbouncer',
