@@ -77,8 +77,7 @@ for (const env of envs) {
   mark(`${env.name}: schema validation`);
   rows.push([`    of which first object of each kind (${seen.size} kinds; loads validators)`, firstOfKind]);
   rows.push(['    of which the other objects', rest]);
-  const appImageRepositories = new Set(Object.values(env.services).map((s) => s.image.repository));
-  checkPolicy(objects.map((o) => o.object), { production: env.production, appImageRepositories });
+  checkPolicy(objects.map((o) => o.object), { production: env.production });
   mark(`${env.name}: policy`);
   for (const o of objects) files.set(`${env.name}/${synth.fileName(o)}`, synth.renderObject(env, o.object));
   mark(`${env.name}: render YAML`);

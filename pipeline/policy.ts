@@ -7,10 +7,8 @@
 import { ref, type K8sObject } from './k8s-object';
 
 export interface PolicyContext {
-  /** Production: app images must be pinned by digest. */
+  /** Production: every image must be pinned by digest. */
   readonly production: boolean;
-  /** Repositories of the application's own images (as opposed to third-party ones). */
-  readonly appImageRepositories: ReadonlySet<string>;
 }
 
 export interface Violation {
@@ -240,16 +238,28 @@ export const RULES: readonly PolicyRule[] = [
     },
   },
   {
-    id: 'app-images-by-digest',
-    description: 'In production, the application\'s own images are pinned by digest',
+    id: 'images-by-digest',
+    description: 'In production, every image is pinned by digest: the application\'s, third parties\' and the operand images operators run',
     check(objects, ctx) {
       if (!ctx.production) return [];
-      return workloads(objects).flatMap(({ obj, template }) => allContainers(template.spec).flatMap((c) => {
-        const image: string = c.image ?? '';
-        const { repository, digest } = parseImage(image);
-        return ctx.appImageRepositories.has(repository) && !DIGEST.test(digest ?? '')
-          ? [v(this.id, obj, `container ${c.name} image ${image} is not pinned by digest`)] : [];
-      }));
+      const cnpg = (o: K8sObject) => String(o.apiVersion).startsWith('postgresql.cnpg.io/');
+      // What a node pulls, and what runs it; `image` undefined when the object leaves the choice
+      // to the operator (a container without an image is image-tags' to report).
+      const images: { obj: K8sObject; what: string; image: string | undefined }[] = [
+        ...workloads(objects).flatMap(({ obj, template }) => allContainers(template.spec).filter((c) => c.image)
+          .map((c) => ({ obj, what: `container ${c.name}`, image: c.image as string }))),
+        ...ofKind(objects, 'Cluster').filter(cnpg).map((obj) => ({ obj, what: 'PostgreSQL', image: obj.spec?.imageName })),
+        ...ofKind(objects, 'Pooler').filter(cnpg).map((obj) => ({
+          obj,
+          what: 'container pgbouncer',
+          // The template's container wins over spec.pgbouncer.image (CloudNativePG 1.30 internal/controller/pooler_image.go).
+          image: (obj.spec?.template?.spec?.containers ?? []).find((c: K8sObject) => c.name === 'pgbouncer')?.image ?? obj.spec?.pgbouncer?.image,
+        })),
+      ];
+      return images.flatMap(({ obj, what, image }) => {
+        if (image === undefined) return [v(this.id, obj, `${what} has no image: the operator would run its default, by tag`)];
+        return DIGEST.test(parseImage(image).digest ?? '') ? [] : [v(this.id, obj, `${what} image ${image} is not pinned by digest`)];
+      });
     },
   },
   {

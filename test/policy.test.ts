@@ -19,7 +19,7 @@ type EnvName = 'staging' | 'production';
 const real = Object.fromEntries(resolveEnvironments(environments, process.cwd()).map((env) => [env.name, {
   objects: synthObjects(env).map((o) => o.object),
   // As pipeline/synth.ts builds it.
-  ctx: { production: env.production, appImageRepositories: new Set(Object.values(env.services).map((s) => s.image.repository)) } as PolicyContext,
+  ctx: { production: env.production } as PolicyContext,
 }])) as Record<EnvName, { objects: K8sObject[]; ctx: PolicyContext }>;
 
 const DIGEST = `sha256:${'0123456789abcdef'.repeat(4)}`;
@@ -483,16 +483,19 @@ const FIXTURES: Fixture[] = [
   {
     rule: 'image-tags', name: 'latest behind a registry port, in a StatefulSet', env: 'production',
     change: (o) => { o.podOf(o.find('StatefulSet', 'student-portal-redis')).containers[1].image = 'registry:5000/redis:latest'; },
-    expected: ({ ns }) => [{ object: `StatefulSet ${ns}/student-portal-redis`, message: 'container sentinel uses the latest tag (registry:5000/redis:latest)' }],
+    expected: ({ ns }) => [
+      { object: `StatefulSet ${ns}/student-portal-redis`, message: 'container sentinel uses the latest tag (registry:5000/redis:latest)' },
+      { rule: 'images-by-digest', object: `StatefulSet ${ns}/student-portal-redis`, message: 'container sentinel image registry:5000/redis:latest is not pinned by digest' },
+    ],
   },
-  // app-images-by-digest
+  // images-by-digest
   {
-    rule: 'app-images-by-digest', name: 'app image by tag only in production', env: 'production',
+    rule: 'images-by-digest', name: 'app image by tag only in production', env: 'production',
     change: (o) => { o.container('web').image = 'registry.university.example/student-portal/web:2.14.0'; },
     expected: ({ ns }) => [{ object: `Deployment ${ns}/web`, message: 'container web image registry.university.example/student-portal/web:2.14.0 is not pinned by digest' }],
   },
   {
-    rule: 'app-images-by-digest', name: 'app image with an @ and no digest (production)', env: 'production',
+    rule: 'images-by-digest', name: 'app image with an @ and no digest (production)', env: 'production',
     change: (o) => { o.container('api').image = 'registry.university.example/student-portal/api:3.7.2@'; },
     expected: ({ ns }) => [
       { rule: 'image-tags', object: `Deployment ${ns}/api`, message: 'container api image has a malformed digest (registry.university.example/student-portal/api:3.7.2@)' },
@@ -500,7 +503,7 @@ const FIXTURES: Fixture[] = [
     ],
   },
   {
-    rule: 'app-images-by-digest', name: 'app image pinned by a digest one digit short (production)', env: 'production',
+    rule: 'images-by-digest', name: 'app image pinned by a digest one digit short (production)', env: 'production',
     change: (o) => { o.container('web').image = `registry.university.example/student-portal/web@${DIGEST.slice(0, -1)}`; },
     expected: ({ ns }) => [
       { rule: 'image-tags', object: `Deployment ${ns}/web`, message: `container web image has a malformed digest (registry.university.example/student-portal/web@${DIGEST.slice(0, -1)})` },
@@ -508,9 +511,38 @@ const FIXTURES: Fixture[] = [
     ],
   },
   {
-    rule: 'app-images-by-digest', name: 'app image in an init container, by tag only', env: 'production',
+    rule: 'images-by-digest', name: 'app image in an init container, by tag only', env: 'production',
     change: (o) => { o.podSpec('api').initContainers = [{ ...o.extraContainer('api', 'migrate'), image: 'registry.university.example/student-portal/api:3.7.2' }]; },
     expected: ({ ns }) => [{ object: `Deployment ${ns}/api`, message: 'container migrate image registry.university.example/student-portal/api:3.7.2 is not pinned by digest' }],
+  },
+  {
+    rule: 'images-by-digest', name: 'a third party\'s image by tag only, in a StatefulSet (production)', env: 'production',
+    change: (o) => { o.podOf(o.find('StatefulSet', 'student-portal-redis')).containers[2].image = 'docker.io/oliver006/redis_exporter:v1.91.1'; },
+    expected: ({ ns }) => [{ object: `StatefulSet ${ns}/student-portal-redis`, message: 'container exporter image docker.io/oliver006/redis_exporter:v1.91.1 is not pinned by digest' }],
+  },
+  {
+    rule: 'images-by-digest', name: 'the PostgreSQL operand by tag only (production)', env: 'production',
+    change: (o) => { o.find('Cluster', 'student-portal-db').spec.imageName = 'ghcr.io/cloudnative-pg/postgresql:17.9'; },
+    expected: ({ ns }) => [{ object: `Cluster ${ns}/student-portal-db`, message: 'PostgreSQL image ghcr.io/cloudnative-pg/postgresql:17.9 is not pinned by digest' }],
+  },
+  {
+    rule: 'images-by-digest', name: 'the PostgreSQL operand left to the operator (production)', env: 'production',
+    change: (o) => { delete o.find('Cluster', 'student-portal-db').spec.imageName; },
+    expected: ({ ns }) => [{ object: `Cluster ${ns}/student-portal-db`, message: 'PostgreSQL has no image: the operator would run its default, by tag' }],
+  },
+  {
+    rule: 'images-by-digest', name: 'PgBouncer left to the operator (production)', env: 'production',
+    change: (o) => { delete o.find('Pooler', 'student-portal-db-pooler').spec.template.spec.containers[0].image; },
+    expected: ({ ns }) => [{ object: `Pooler ${ns}/student-portal-db-pooler`, message: 'container pgbouncer has no image: the operator would run its default, by tag' }],
+  },
+  {
+    rule: 'images-by-digest', name: 'PgBouncer by tag in spec.pgbouncer.image, none in the template (production)', env: 'production',
+    change: (o) => {
+      const pooler = o.find('Pooler', 'student-portal-db-pooler');
+      delete pooler.spec.template.spec.containers[0].image;
+      pooler.spec.pgbouncer.image = 'ghcr.io/cloudnative-pg/pgbouncer:1.25.1';
+    },
+    expected: ({ ns }) => [{ object: `Pooler ${ns}/student-portal-db-pooler`, message: 'container pgbouncer image ghcr.io/cloudnative-pg/pgbouncer:1.25.1 is not pinned by digest' }],
   },
   // pdb-for-multi-replica
   {
@@ -1048,7 +1080,7 @@ describe('failing fixtures', () => {
   });
 });
 
-describe('app-images-by-digest', () => {
+describe('images-by-digest', () => {
   const tagOnly = (env: EnvName) => {
     const o = output(env);
     o.container('web').image = 'registry.university.example/student-portal/web:2.14.0';
@@ -1061,19 +1093,29 @@ describe('app-images-by-digest', () => {
   });
 
   test('fires in production for staging\'s objects too: it follows ctx.production, not the namespace', () => {
-    expect(checkPolicy(tagOnly('staging'), { ...real.staging.ctx, production: true }).map((x) => x.rule)).toEqual(['app-images-by-digest']);
+    const found = checkPolicy(tagOnly('staging'), { ...real.staging.ctx, production: true });
+    expect(found.map((x) => x.message)).toContain('container web image registry.university.example/student-portal/web:2.14.0 is not pinned by digest');
+    expect(new Set(found.map((x) => x.rule))).toEqual(new Set(['images-by-digest']));
   });
 
-  test('judges only the application\'s own repositories, registry port included', () => {
+  test('judges every image, whoever publishes it, registry port included; a digest behind a tag passes', () => {
     const o = output('production');
     o.container('web').image = 'registry:5000/team/web:1.2';
     o.container('api').image = 'docker.io/library/redis:7.4';
-    const ctx = { production: true, appImageRepositories: new Set(['registry:5000/team/web']) };
-    expect(checkPolicy(o.objects, ctx)).toEqual([{
-      rule: 'app-images-by-digest', object: `Deployment ${o.ns}/web`, message: 'container web image registry:5000/team/web:1.2 is not pinned by digest',
-    }]);
+    expect(checkPolicy(o.objects, real.production.ctx).map((x) => x.message)).toEqual([
+      'container web image registry:5000/team/web:1.2 is not pinned by digest',
+      'container api image docker.io/library/redis:7.4 is not pinned by digest',
+    ]);
     o.container('web').image = `registry:5000/team/web@${DIGEST}`;
-    expect(checkPolicy(o.objects, ctx)).toEqual([]);
+    o.container('api').image = `docker.io/library/redis:7.4@${DIGEST}`;
+    expect(checkPolicy(o.objects, real.production.ctx)).toEqual([]);
+  });
+
+  test('custom resources of other operators run nothing it judges', () => {
+    const o = output('production');
+    o.add({ apiVersion: 'example.com/v1', kind: 'Cluster', metadata: { name: 'other', namespace: o.ns }, spec: {} });
+    o.add({ apiVersion: 'example.com/v1', kind: 'Pooler', metadata: { name: 'other', namespace: o.ns }, spec: {} });
+    expect(checkPolicy(o.objects, real.production.ctx).filter((x) => x.rule === 'images-by-digest')).toEqual([]);
   });
 });
 
@@ -1457,7 +1499,7 @@ describe('cost', () => {
     const once = reads();
     expect(once).toBeGreaterThan(0);
     // These rules read the list only through its workloads and its objects of one kind.
-    for (const id of ['pod-security-restricted', 'resources', 'probes', 'image-tags', 'app-images-by-digest', 'pdb-for-multi-replica', 'topology-spread']) rule(id);
+    for (const id of ['pod-security-restricted', 'resources', 'probes', 'image-tags', 'images-by-digest', 'pdb-for-multi-replica', 'topology-spread']) rule(id);
     rule('network-policy-coverage');
     expect(reads()).toBe(once);
   });

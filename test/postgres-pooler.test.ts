@@ -1,4 +1,5 @@
 /** PostgresPooler: PgBouncer in transaction mode, on every node it can be, with a budget. */
+import { PGBOUNCER_IMAGE } from '../charts/common/images';
 import { PostgresPooler } from '../charts/data/postgres-pooler';
 import type { Model } from '../environments/model/model';
 import { shop, variantModel } from './support/fixtures';
@@ -23,7 +24,20 @@ test('transaction pooling in front of the primary, sized from the configuration'
   expect(p.spec).toMatchObject({ cluster: { name: 'shop-db' }, instances: 3, type: 'rw' });
   expect(p.spec.pgbouncer.poolMode).toBe('transaction');
   expect(p.spec.pgbouncer.parameters).toEqual({ max_client_conn: '500', default_pool_size: '40', server_idle_timeout: '300' });
-  expect(p.spec.template.spec.containers).toEqual([{ name: 'pgbouncer', resources: POOLER.resources }]);
+  expect(p.spec.template.spec.containers).toEqual([expect.objectContaining({ name: 'pgbouncer', resources: POOLER.resources })]);
+});
+
+test('PgBouncer pinned by digest, with the restricted security context the operator gives it, stated', () => {
+  const p = only(objects, 'Pooler');
+  const [container] = p.spec.template.spec.containers;
+  expect(container.image).toBe(PGBOUNCER_IMAGE);
+  expect(container.image).toMatch(/^ghcr\.io\/cloudnative-pg\/pgbouncer:1\.25\.1@sha256:[a-f0-9]{64}$/);
+  // CloudNativePG 1.30: pkg/specs/containers.go GetSecurityContext, pkg/specs/pgbouncer/deployments.go createPodSecurityContext.
+  expect(container.securityContext).toEqual({
+    runAsNonRoot: true, privileged: false, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true,
+    capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' },
+  });
+  expect(p.spec.template.spec.securityContext).toEqual({ runAsNonRoot: true, runAsUser: 998, runAsGroup: 996, fsGroup: 996, seccompProfile: { type: 'RuntimeDefault' } });
 });
 
 test('unconfigured, the schema\'s defaults: two instances, 25 server connections, 1000 clients', () => {

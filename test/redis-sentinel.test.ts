@@ -90,12 +90,12 @@ describe('StatefulSet', () => {
     expect(sts.spec.persistentVolumeClaimRetentionPolicy).toEqual({ whenDeleted: 'Retain', whenScaled: 'Retain' });
   });
 
-  test('redis, sentinel and exporter, at exact image versions', () => {
+  test('redis, sentinel and exporter, at exact image versions pinned by digest', () => {
     expect(spec.containers.map((c: K8sObject) => [c.name, c.image])).toEqual([
       ['redis', REDIS_IMAGE], ['sentinel', REDIS_IMAGE], ['exporter', REDIS_EXPORTER_IMAGE],
     ]);
-    expect(REDIS_IMAGE).toMatch(/^docker\.io\/library\/redis:\d+\.\d+\.\d+$/);
-    expect(REDIS_EXPORTER_IMAGE).toMatch(/^docker\.io\/oliver006\/redis_exporter:v\d+\.\d+\.\d+$/);
+    expect(REDIS_IMAGE).toMatch(/^docker\.io\/library\/redis:\d+\.\d+\.\d+@sha256:[a-f0-9]{64}$/);
+    expect(REDIS_EXPORTER_IMAGE).toMatch(/^docker\.io\/oliver006\/redis_exporter:v\d+\.\d+\.\d+@sha256:[a-f0-9]{64}$/);
     for (const c of spec.containers) expect(c.imagePullPolicy).toBe('IfNotPresent');
   });
 

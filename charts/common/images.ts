@@ -25,8 +25,13 @@ export const POSTGRES_IMAGE_UID = 26;
  * /bin/sh (dash), coreutils `timeout`, `getent` and redis-cli, which the start script uses.
  * Our command replaces the image's entrypoint, so its bundled modules are not loaded: the
  * application uses Redis as a cache and session store, core commands only.
+ * Digest: the tag's multi-platform index as docker-library/repo-info records it
+ * (repos/redis/remote/8.10.2.md, the record with linux/riscv64 in the index; an earlier record of
+ * the same build without it lists sha256:d5ac52db…), pinned alike by some ten unrelated public
+ * projects (testcontainers constants, version tables). Not the linux/amd64 manifest
+ * (sha256:7ef5b5ce…) that some pin by mistake.
  */
-export const REDIS_IMAGE = 'docker.io/library/redis:8.10.2';
+export const REDIS_IMAGE = 'docker.io/library/redis:8.10.2@sha256:6f81e8915c60b065a524e6967e0ad1c639ba6efa84d669f823683ea04d9150ee';
 
 /** UID and GID of the redis user in REDIS_IMAGE. */
 export const REDIS_IMAGE_UID = 999;
@@ -37,8 +42,12 @@ export const REDIS_IMAGE_UID = 999;
  * v1.91.1" (shaman007/home-k3s PR #738, merged 2026-09-08) and by repositories pinning
  * `docker.io/oliver006/redis_exporter:v1.91.1`. A static binary on scratch: it runs under any UID,
  * and has no shell, so its probes are HTTP (/health).
+ * Digest: seen in one public GitOps repository's rendered manifests only (no second source was
+ * found, unlike the other pins here): confirm it with `crane digest` or `docker buildx imagetools
+ * inspect` when next upgrading.
  */
-export const REDIS_EXPORTER_IMAGE = 'docker.io/oliver006/redis_exporter:v1.91.1';
+export const REDIS_EXPORTER_IMAGE =
+  'docker.io/oliver006/redis_exporter:v1.91.1@sha256:c67a432dba6b4ae30f471e3c77cf14a289133bbeeb89abb0bb03e6092efb2836';
 
 /**
  * restic 0.18.1, the restic project's own image (docker/Dockerfile.release: the official static
@@ -54,3 +63,18 @@ export const RESTIC_IMAGE =
 
 /** Where RESTIC_IMAGE keeps the binary. */
 export const RESTIC_IMAGE_BINARY = '/usr/bin/restic';
+
+/**
+ * PgBouncer 1.25.1, the image CloudNativePG 1.30.0 runs for a Pooler when none is given
+ * (pkg/versions/versions.go DefaultPgbouncerImage), pinned here so production names it by digest.
+ * The operator does not publish the digest; this one is pinned alike by four unrelated public
+ * projects (operator catalog tests among them) and no other digest of 1.25.1 appears anywhere;
+ * cloudnative-pg/pgbouncer-containers builds `1.25.1` and `1.25.1-trixie` as one index and moved on
+ * to 1.25.2, so the tag is no longer rebuilt.
+ */
+export const PGBOUNCER_IMAGE =
+  'ghcr.io/cloudnative-pg/pgbouncer:1.25.1@sha256:e6ddfe22d845e603825e235dd8334b21ecd125abea2a2172478f556b8dee2bb8';
+
+/** UID and GID CloudNativePG runs PgBouncer pods as (pkg/specs/pgbouncer/deployments.go). */
+export const PGBOUNCER_UID = 998;
+export const PGBOUNCER_GID = 996;

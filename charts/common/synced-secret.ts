@@ -22,6 +22,13 @@ export interface SyncedSecretProps {
   readonly remoteKey: string;
   /** Secret keys to create, each from the entry's property of the same name. */
   readonly properties: readonly string[];
+  /**
+   * Keys whose values are not secret and come from the configuration (an object storage region),
+   * added to the same Secret by External Secrets' template, for consumers that read everything
+   * from one Secret.
+   * @default none
+   */
+  readonly literals?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -49,6 +56,9 @@ export class SyncedSecret extends Construct {
           creationPolicy: 'Owner',
           // A deleted ExternalSecret must not take the credentials of a running database with it.
           deletionPolicy: 'Retain',
+          // Merge: the template adds its keys to those of `data` instead of replacing them
+          // (engineVersion v2 is the CRD's default and only value, written out).
+          ...(props.literals ? { template: { engineVersion: 'v2', mergePolicy: 'Merge', data: { ...props.literals } } } : {}),
         },
         data: props.properties.map((p) => ({ secretKey: p, remoteRef: { key: props.remoteKey, property: p, ...REMOTE_REF_DEFAULTS } })),
       },

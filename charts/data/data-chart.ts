@@ -1,7 +1,7 @@
 import { Chart } from 'cdk8s';
 import type { Construct } from 'constructs';
 import type { Model } from '../../environments/model/model';
-import { OBJECT_STORAGE_KEYS, requiredSection, secretManagerKey } from '../../environments/model/names';
+import { OBJECT_STORAGE_KEYS, OBJECT_STORAGE_REGION_KEY, requiredSection, secretManagerKey } from '../../environments/model/names';
 import { SyncedSecret } from '../common/synced-secret';
 import { PostgresBaseBackups } from './postgres-base-backups';
 import { PostgresCluster } from './postgres-cluster';
@@ -31,6 +31,8 @@ export class DataChart extends Chart {
         component: 'backup',
         remoteKey: secretManagerKey(env, 'object-storage'),
         properties: Object.values(OBJECT_STORAGE_KEYS),
+        // Barman Cloud reads the region only from a Secret.
+        literals: { [OBJECT_STORAGE_REGION_KEY]: requiredSection(env, 'objectStorage').region },
       });
     }
     if (pg && data.postgres && data.backups) {

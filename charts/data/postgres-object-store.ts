@@ -5,7 +5,7 @@
  */
 import { Construct } from 'constructs';
 import type { AppIdentity } from '../../environments/model/identity';
-import { OBJECT_STORAGE_KEYS } from '../../environments/model/names';
+import { OBJECT_STORAGE_KEYS, OBJECT_STORAGE_REGION_KEY } from '../../environments/model/names';
 import {
   ObjectStore,
   ObjectStoreSpecConfigurationDataCompression,
@@ -25,7 +25,7 @@ export interface PostgresObjectStoreProps {
   readonly destinationPath: string;
   /** The S3-compatible endpoint (https). */
   readonly endpointURL: string;
-  /** Secret with the access key id and secret (OBJECT_STORAGE_KEYS). */
+  /** Secret with the access key id and secret (OBJECT_STORAGE_KEYS) and the region (OBJECT_STORAGE_REGION_KEY). */
   readonly credentialsSecret: string;
   /** How long base backups and WAL are kept (Barman's retention policy, such as 30d). */
   readonly retentionPolicy: string;
@@ -47,6 +47,7 @@ export class PostgresObjectStore extends Construct {
           s3Credentials: {
             accessKeyId: { name: secret, key: OBJECT_STORAGE_KEYS.accessKeyId },
             secretAccessKey: { name: secret, key: OBJECT_STORAGE_KEYS.secretAccessKey },
+            region: { name: secret, key: OBJECT_STORAGE_REGION_KEY },
           },
           // WAL compresses several-fold and several segments in flight keep archiving ahead of bursts;
           // base backups use snappy, the cheapest on CPU of the codecs Barman offers for data.

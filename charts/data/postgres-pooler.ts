@@ -15,6 +15,7 @@ import {
   PoolerSpecTemplateSpecContainersResourcesRequests,
   PoolerSpecType,
 } from '../../imports/postgresql.cnpg.io';
+import { PGBOUNCER_GID, PGBOUNCER_IMAGE, PGBOUNCER_UID } from '../common/images';
 import { appMetadata } from '../common/labels';
 import { ModelObject } from '../common/model-object';
 
@@ -63,8 +64,21 @@ export class PostgresPooler extends Construct {
           // the label it does not own says whose application the pods are.
           metadata: { labels: { 'app.kubernetes.io/part-of': identity.app } },
           spec: {
+            // What CloudNativePG 1.30 sets on the pods anyway (pkg/specs/pgbouncer/deployments.go
+            // createPodSecurityContext and pkg/specs/containers.go GetSecurityContext, overriding
+            // the template), stated so that admission checkers reading the Pooler see it.
+            securityContext: {
+              runAsNonRoot: true, runAsUser: PGBOUNCER_UID, runAsGroup: PGBOUNCER_GID, fsGroup: PGBOUNCER_GID,
+              seccompProfile: { type: 'RuntimeDefault' },
+            },
             containers: [{
               name: 'pgbouncer',
+              // The template's image wins over every other source (internal/controller/pooler_image.go).
+              image: PGBOUNCER_IMAGE,
+              securityContext: {
+                runAsNonRoot: true, privileged: false, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true,
+                capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' },
+              },
               resources: {
                 requests: {
                   cpu: PoolerSpecTemplateSpecContainersResourcesRequests.fromString(p.resources.requests.cpu),

@@ -86,6 +86,9 @@ export interface DataEndpoints {
 /** Properties of the object-storage entry in the secret manager (and keys of the synced Secret). */
 export const OBJECT_STORAGE_KEYS = { accessKeyId: 'ACCESS_KEY_ID', secretAccessKey: 'ACCESS_SECRET_KEY' } as const;
 
+/** Key of the object storage region in the credentials Secret (from objectStorage.region, not the secret manager). */
+export const OBJECT_STORAGE_REGION_KEY = 'REGION';
+
 /** Keys of this environment's entries in the secret manager, below externalSecrets.keyPrefix. */
 export function secretManagerKey(env: Environment, entry: 'redis' | 'object-storage' | 'restic'): string {
   return `${requiredSection(env, 'externalSecrets').keyPrefix}/${entry}`;
