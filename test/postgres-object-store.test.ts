@@ -39,6 +39,7 @@ test('the object store: this environment\'s bucket and endpoint, compressed WAL,
     s3Credentials: {
       accessKeyId: { name: 'shop-object-storage', key: 'ACCESS_KEY_ID' },
       secretAccessKey: { name: 'shop-object-storage', key: 'ACCESS_SECRET_KEY' },
+      region: { name: 'shop-object-storage', key: 'REGION' },
     },
     wal: { compression: 'zstd', maxParallel: 4 },
     data: { compression: 'snappy', jobs: 2 },
@@ -68,15 +69,21 @@ test('one store for the application: a cluster named in data.postgres.name (an a
 test('in the data chart, the Cluster archives to this store and its credentials come from the secret manager, never from git', () => {
   const model = variantModel(shop, {
     externalSecrets: { store: 'vault-backend', storeKind: 'SecretStore', refreshInterval: '15m', keyPrefix: 'teams/shop/test' },
+    objectStorage: { region: 'ap-south-2' },
   });
   const objects = dataChart(model);
   const os = only(objects, 'ObjectStore');
   expect(only(objects, 'Cluster').spec.plugins[0].parameters.barmanObjectName).toBe(os.metadata.name);
   // The Secret the store names is the one External Secrets makes, with both keys it reads.
-  const { accessKeyId, secretAccessKey } = os.spec.configuration.s3Credentials;
+  const { accessKeyId, secretAccessKey, region } = os.spec.configuration.s3Credentials;
   expect(secretAccessKey.name).toBe(accessKeyId.name);
+  expect(region.name).toBe(accessKeyId.name);
   const es = only(objects, 'ExternalSecret', accessKeyId.name);
-  expect(es.spec.target).toEqual({ name: accessKeyId.name, creationPolicy: 'Owner', deletionPolicy: 'Retain' });
+  // The region is configuration, not a secret: External Secrets' template adds it beside the credentials.
+  expect(es.spec.target).toEqual({
+    name: accessKeyId.name, creationPolicy: 'Owner', deletionPolicy: 'Retain',
+    template: { engineVersion: 'v2', mergePolicy: 'Merge', data: { [region.key]: 'ap-south-2' } },
+  });
   expect(es.spec.refreshInterval).toBe('15m');
   expect(es.spec.secretStoreRef).toEqual({ name: 'vault-backend', kind: 'SecretStore' });
   expect(es.spec.data).toEqual([accessKeyId.key, secretAccessKey.key].map((key) => ({

@@ -46,6 +46,7 @@ const KIND_MAPS: Record<string, RegExp> = {
   Service: /^\/spec\/selector$/,
   Cluster: /^\/spec\/(postgresql\/parameters|plugins\/\d+\/parameters)$/,
   Pooler: /^\/spec\/pgbouncer\/parameters$/,
+  ExternalSecret: /^\/spec\/target\/template\/data$/,
 };
 const isMap = (o: K8sObject, path: string) => MAPS.test(path) || FREE_FORM.test(path) || (KIND_MAPS[o.kind]?.test(path) ?? false);
 const nodes = (value: unknown, path: string): string[] => {
