@@ -371,6 +371,12 @@ export const EnvironmentSchema = z.strictObject({
   hosts: z.array(HostSchema).min(1).max(16, { error: 'has more than 16 hosts, the most the HTTP-to-HTTPS redirect route can list (Gateway API limit on hostnames)' }),
   /** Namespace Prometheus runs in (allowed to scrape metrics ports). */
   monitoringNamespace: dnsLabel.default('monitoring'),
+  /**
+   * How a service's pods spread over zones (`topology.kubernetes.io/zone`): `preferred` schedules
+   * them anyway where nodes carry no zone label or one zone is full; `required` never places them
+   * unevenly, for clusters whose nodes are labelled with two zones or more.
+   */
+  zoneSpread: z.enum(['preferred', 'required']).default('preferred'),
   services: z.record(ServiceNameSchema, ServiceSchema),
   data: DataSchema.default({}),
   /** Required with data.postgres or data.uploads: logical backups of both (and a restore test). */

@@ -16,6 +16,7 @@ import { injectedEnv } from '../environments/model/injected-env';
 import { scratchVolumeName, dataEndpoints } from '../environments/model/names';
 import type { Environment } from '../environments/schema';
 import type { K8sObject } from '../pipeline/k8s-object';
+import { synthObjects } from '../pipeline/synth';
 import { shop, variant } from './support/fixtures';
 import { synthConstruct } from './support/synth-construct';
 
@@ -235,12 +236,22 @@ describe('rollout and placement', () => {
     expect(find(objects, 'Deployment')!.spec.strategy).toEqual({ type: 'RollingUpdate', rollingUpdate: { maxSurge: '25%', maxUnavailable: 0 } });
   });
 
-  test('pods spread over zones (hard) and nodes (soft), per revision, ignoring tainted nodes', () => {
+  test('pods spread over zones and nodes (soft unless zones are said to exist), per revision, ignoring tainted nodes', () => {
     const spread = podSpec(objects).topologySpreadConstraints;
+    // Preferred by default: on nodes without a zone label a hard rule would leave every pod Pending.
     expect(spread.map((t: K8sObject) => [t.topologyKey, t.whenUnsatisfiable])).toEqual([
+      ['topology.kubernetes.io/zone', 'ScheduleAnyway'],
+      ['kubernetes.io/hostname', 'ScheduleAnyway'],
+    ]);
+    const required = podSpec(synth(env, 'api', { zoneSpread: 'required' })).topologySpreadConstraints;
+    expect(required.map((t: K8sObject) => [t.topologyKey, t.whenUnsatisfiable])).toEqual([
       ['topology.kubernetes.io/zone', 'DoNotSchedule'],
       ['kubernetes.io/hostname', 'ScheduleAnyway'],
     ]);
+    expect(podSpec(synth(env, 'api', { zoneSpread: 'preferred' })).topologySpreadConstraints).toEqual(spread);
+    // The environment's zoneSpread reaches every service.
+    const zoned = synthObjects(variant(shop, { zoneSpread: 'required' })).map((o) => o.object).filter((o) => o.kind === 'Deployment');
+    expect(zoned.map((d) => [d.metadata.name, d.spec.template.spec.topologySpreadConstraints[0].whenUnsatisfiable])).toEqual([['web', 'DoNotSchedule'], ['api', 'DoNotSchedule']]);
     for (const t of spread) {
       expect(t.labelSelector).toEqual({ matchLabels: selectorLabels(identity, 'api') });
       expect(t.matchLabelKeys).toEqual(['pod-template-hash']);

@@ -23,6 +23,7 @@ export class AppChart extends Chart {
         name,
         service,
         injectedEnv: injectedEnv(data, service.uses),
+        zoneSpread: env.zoneSpread,
         uploads: service.uses.includes('uploads') && data.uploads ? { claimName: data.uploads.claim, mountPath: data.uploads.mountPath } : undefined,
       });
     }

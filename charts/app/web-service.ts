@@ -32,6 +32,11 @@ export interface WebServiceProps {
   readonly injectedEnv?: readonly InjectedVariable[];
   /** The uploaded-files volume, mounted when the service uses it. @default not mounted */
   readonly uploads?: { readonly claimName: string; readonly mountPath: string };
+  /**
+   * Spread over zones: `required` only where every node carries `topology.kubernetes.io/zone`.
+   * @default 'preferred'
+   */
+  readonly zoneSpread?: 'preferred' | 'required';
 }
 
 /** Port name shared by the container, the Service and the ServiceMonitor. */
@@ -150,7 +155,9 @@ export class WebService extends Construct {
               {
                 topologyKey: 'topology.kubernetes.io/zone',
                 maxSkew: 1,
-                whenUnsatisfiable: 'DoNotSchedule',
+                // Required only where the environment says its nodes are labelled with zones: on
+                // a cluster without the label no pod would ever schedule.
+                whenUnsatisfiable: props.zoneSpread === 'required' ? 'DoNotSchedule' : 'ScheduleAnyway',
                 labelSelector: { matchLabels: selector },
                 // Spread each revision on its own, so a rollout does not pile new pods into one zone.
                 matchLabelKeys: ['pod-template-hash'],
