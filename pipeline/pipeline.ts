@@ -63,12 +63,25 @@ export function nextTree(committed: ReadonlyMap<string, string>, synthesis: Synt
 }
 
 /**
+ * The object a committed file holds; none when it holds no object (a file put there by hand, or
+ * unreadable YAML), which the write replaces like any other file.
+ */
+function committedObject(text: string): K8sObject[] {
+  try {
+    const o: unknown = parse(text);
+    return o !== null && typeof o === 'object' && !Array.isArray(o) && 'kind' in o ? [o as K8sObject] : [];
+  } catch {
+    return [];
+  }
+}
+
+/**
  * Changes to fields the API server refuses to update, from the committed dist/ to this synthesis,
  * except on the objects in `allowed` (`<environment>/<Kind>/<name>`).
  */
 export function refusedChangesOf(committed: ReadonlyMap<string, string>, synthesis: Synthesis, allowed: ReadonlySet<string>): RefusedChange[] {
   return [...synthesis.objects].flatMap(([env, objects]) => {
-    const before = [...subtree(committed, env).values()].map((text) => parse(text) as K8sObject);
+    const before = [...subtree(committed, env).values()].flatMap(committedObject);
     return refusedChanges(env, before, objects, allowed);
   });
 }

@@ -105,7 +105,7 @@ const REPLY_MS = 10_000;
 
 /** The version of the redis-server run here, and of production's image. */
 const LOCAL_VERSION = /\bv=(\d+\.\d+\.\d+)\b/.exec(spawnSync('redis-server', ['--version'], { encoding: 'utf8' }).stdout ?? '')?.[1] ?? 'unknown';
-const PRODUCTION_VERSION = /:(\d+\.\d+\.\d+)$/.exec(REDIS_IMAGE)?.[1] ?? 'unknown';
+const PRODUCTION_VERSION = /:(\d+\.\d+\.\d+)(?:@sha256:[a-f0-9]{64})?$/.exec(REDIS_IMAGE)?.[1] ?? 'unknown';
 
 /** A quote and a backslash: the script must escape both for redis.conf and sentinel.conf. */
 const PASSWORD = 'Live test "pass\\word"';

@@ -174,6 +174,7 @@ describe('on good input', () => {
     }]);
     expect(plugins).toEqual([{
       name: 'barman-cloud.cloudnative-pg.io',
+      enabled: true,
       isWALArchiver: true,
       parameters: { barmanObjectName: postgres.objectStore, serverName: name },
     }]);

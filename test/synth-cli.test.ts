@@ -188,3 +188,14 @@ describe('changes Kubernetes refuses on existing objects', () => {
     expect(synth('--check').status).toBe(0);
   });
 });
+
+test('files in dist/ that hold no object (by hand, unreadable) are not compared, only replaced', () => {
+  edit('environments/staging.ts', "maxmemory: '384mb'", "maxmemory: '256mb'");
+  writeFileSync(join(work, 'dist/production/empty-by-hand.yaml'), '# put here by hand\n');
+  writeFileSync(join(work, 'dist/production/broken-by-hand.yaml'), 'kind: [unclosed\n');
+  writeFileSync(join(work, 'dist/production/list-by-hand.yaml'), '- a\n- b\n');
+  const r = synth();
+  expect(r.stderr).toBe('');
+  expect(r.status).toBe(0);
+  expect(r.stdout).toMatch(/^shipshape: dist\/production: 0 added, 0 changed, 3 removed/);
+});
