@@ -282,6 +282,16 @@ function uploadsRules(uploads: NonNullable<Environment['data']['uploads']>, env:
   return out;
 }
 
+function backupRules(env: Environment): Problem[] {
+  const { postgres } = env.data;
+  const scratch = env.backups?.scratchSize;
+  if (!postgres || scratch === undefined || parseQuantity(scratch) >= parseQuantity(postgres.storage.size)) return [];
+  return [{
+    path: 'backups.scratchSize',
+    message: `(${scratch}) is smaller than data.postgres.storage.size (${postgres.storage.size}): the weekly restore test restores the whole database into it`,
+  }];
+}
+
 /** The rules of the data components the environment has. */
 function dataRules(env: Environment): Problem[] {
   const { postgres, redis, uploads } = env.data;
@@ -299,5 +309,6 @@ export function crossFieldProblems(env: Environment, ctx: RuleContext = {}): Pro
     ...hostRules(env),
     ...platformRules(env),
     ...dataRules(env),
+    ...backupRules(env),
   ];
 }

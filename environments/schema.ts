@@ -289,8 +289,13 @@ const BackupSchema = z.strictObject({
   checkReadDataPercent: z.number().int().min(1).max(100).default(10),
   /** The restore test fails when the newest dump or files snapshot is older than this. */
   maxSnapshotAgeHours: z.number().int().min(1).max(8760).default(48),
-  /** Scratch space (emptyDir) of the dump job and the restore test: the dump, the restored database. */
-  scratchSize: storage.default('20Gi'),
+  /**
+   * Scratch space of the dump job and the restore test: the dump, and the whole database restored
+   * from it. Default: data.postgres.storage.size (4Gi without PostgreSQL).
+   */
+  scratchSize: storage.optional(),
+  /** StorageClass of the scratch volumes, created with each run and deleted after it; default: the cluster's default class. */
+  scratchStorageClass: dnsLabel.optional(),
 });
 
 const ObjectStorageSchema = z.strictObject({

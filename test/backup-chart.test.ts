@@ -127,8 +127,8 @@ test.each(JOBS)('%s: its own ServiceAccount, no API token, Pod Security restrict
     expect([POSTGRES_IMAGE, RESTIC_IMAGE]).toContain(c.image);
     expect(parseImage(c.image).digest).toMatch(/^sha256:[a-f0-9]{64}$/);
   }
-  // Every volume is one restricted allows, and everything writable is an emptyDir.
-  for (const v of spec.volumes) expect(Object.keys(v).filter((k) => k !== 'name')).toEqual([expect.stringMatching(/^(emptyDir|configMap|secret|persistentVolumeClaim)$/)]);
+  // Every volume is one restricted allows, and everything writable lives and dies with the pod.
+  for (const v of spec.volumes) expect(Object.keys(v).filter((k) => k !== 'name')).toEqual([expect.stringMatching(/^(emptyDir|ephemeral|configMap|secret|persistentVolumeClaim)$/)]);
 });
 
 describe('the whole environment passes the gate (strict schema and every policy rule), whatever data it has', () => {
@@ -295,14 +295,41 @@ test('the dump reads from the replicas, or from the one instance when there are 
   expect(valueOf(dump(variant(shop, { data: { postgres: { database: 'orders', owner: 'orders' } } })), 'PGDATABASE')).toBe('orders');
 });
 
-test('scratch space: sized from the configuration, requested from the node, memory-backed /dev/shm for the throwaway server', () => {
-  const scratch = (name: string) => podSpec(name).volumes.find((v: K8sObject) => v.name === 'scratch').emptyDir.sizeLimit;
-  expect(scratch('backup-database')).toBe(BACKUPS.scratchSize);
-  expect(scratch('backup-verify')).toBe(BACKUPS.scratchSize);
+test('scratch space: a volume of its own per run, sized from the configuration, of the configured class; memory-backed /dev/shm for the throwaway server', () => {
+  const scratch = (name: string, objects?: K8sObject[]) => podSpec(name, objects).volumes.find((v: K8sObject) => v.name === 'scratch');
+  // Made with the pod and deleted with it: a whole restored database does not fit a node's disk.
+  const claim = (size: string, storageClassName?: string) => ({
+    name: 'scratch',
+    ephemeral: {
+      volumeClaimTemplate: {
+        metadata: { labels: { 'app.kubernetes.io/part-of': 'shop', 'app.kubernetes.io/component': 'backup' } },
+        spec: { accessModes: ['ReadWriteOnce'], ...(storageClassName ? { storageClassName } : {}), resources: { requests: { storage: size } } },
+      },
+    },
+  });
+  expect(scratch('backup-database')).toEqual(claim(BACKUPS.scratchSize));
+  expect(scratch('backup-verify')).toEqual(claim(BACKUPS.scratchSize));
+  // Nothing of it asked from the node's own disk.
   const [dump] = podSpec('backup-database').initContainers.slice(1);
-  expect(dump.resources.requests['ephemeral-storage']).toBe(BACKUPS.scratchSize);
-  expect(podSpec('backup-verify').containers[0].resources.requests['ephemeral-storage']).toBe(BACKUPS.scratchSize);
+  expect(dump.resources.requests['ephemeral-storage']).toBeUndefined();
+  expect(podSpec('backup-verify').containers[0].resources.requests['ephemeral-storage']).toBeUndefined();
   expect(podSpec('backup-verify').volumes).toContainEqual({ name: 'shm', emptyDir: { medium: 'Memory', sizeLimit: '256Mi' } });
+  // Unset, the database's own size; a class when configured.
+  const sized = chart(buildModel(variant(shop, { backups: { scratchStorageClass: 'scratch-ssd' } }, (c) => { delete c.backups.scratchSize; })));
+  expect(scratch('backup-verify', sized)).toEqual(claim('5Gi', 'scratch-ssd'));
+  expect(scratch('backup-database', sized)).toEqual(claim('5Gi', 'scratch-ssd'));
+});
+
+test('without PostgreSQL the restore test checks the files repository only, on a small emptyDir', () => {
+  const filesOnly = chart(buildModel(variant(shop, { services: { api: { uses: ['redis', 'uploads'] } } }, (c) => {
+    delete c.data.postgres;
+    delete c.services.api.env.DB_URL;
+    delete c.backups.databaseSchedule;
+    delete c.backups.verifyTables;
+    delete c.backups.scratchSize;
+  })));
+  expect(podSpec('backup-verify', filesOnly).volumes.find((v: K8sObject) => v.name === 'scratch')).toEqual({ name: 'scratch', emptyDir: { sizeLimit: '4Gi' } });
+  expect(podSpec('backup-verify', filesOnly).containers[0].resources.requests['ephemeral-storage']).toBe('4Gi');
 });
 
 describe('the files job reads the uploads volume read-only, with the writers\' groups, without changing its ownership', () => {
@@ -381,7 +408,7 @@ describe('only the backups an application\'s data calls for', () => {
     const store: BackupStore = { identity: appIdentity(env), region: 'r', objectStorageSecret: 'os', resticSecret: 'rs', scriptsConfigMap: 'cm' };
     const verify = (database?: { repository: string; dumpName: string; verifyTables: string[] }, files?: { repository: string }) =>
       podSpec('v', synthConstruct((s) => new BackupVerification(s, 'v', {
-        ...store, name: 'v', schedule: '0 0 * * 0', scratchSize: '1Gi', database, files, checkReadDataPercent: 1, maxSnapshotAgeHours: 2,
+        ...store, name: 'v', schedule: '0 0 * * 0', scratch: { size: '1Gi' }, database, files, checkReadDataPercent: 1, maxSnapshotAgeHours: 2,
       }))).containers[0];
     const database = { repository: 'local:/db', dumpName: 'x.dump', verifyTables: ['t', 's.u'] };
     const optional = (c: K8sObject) => envNames(c).filter((n) => /^(DATABASE_|FILES_|DUMP_NAME|VERIFY_TABLES)/.test(n)).sort();
@@ -498,18 +525,19 @@ describe('configuration', () => {
     expect(objectStorage.parse(base)?.cidrs).toBeUndefined();
   });
 
-  test('backup defaults: 24 hourly snapshots, 20Gi of scratch, 48 hours before a snapshot counts as stale, 10% read back', () => {
+  test('backup defaults: 24 hourly snapshots, the database\'s size of scratch, 48 hours before a snapshot counts as stale, 10% read back', () => {
     const b = EnvironmentSchema.shape.backups.parse({
       databaseSchedule: '15 2 * * *', filesSchedule: '40 * * * *', verifySchedule: '30 4 * * 0',
       retention: { daily: 7, weekly: 4, monthly: 12 }, verifyTables: ['public.students'],
     });
-    expect(b).toMatchObject({ retention: { hourly: 24, daily: 7, weekly: 4, monthly: 12 }, scratchSize: '20Gi', maxSnapshotAgeHours: 48, checkReadDataPercent: 10 });
+    expect(b).toMatchObject({ retention: { hourly: 24, daily: 7, weekly: 4, monthly: 12 }, maxSnapshotAgeHours: 48, checkReadDataPercent: 10 });
+    expect(b?.scratchSize).toBeUndefined();
     // What a fixture that sets none of them gets in its jobs.
     const defaults = chart(buildModel(variant(shop)));
     const [files] = podSpec('backup-files', defaults).containers;
     const [verify] = podSpec('backup-verify', defaults).containers;
     expect(valueOf(files, 'KEEP_HOURLY')).toBe('24');
-    expect([valueOf(verify, 'MAX_SNAPSHOT_AGE_HOURS'), podSpec('backup-verify', defaults).volumes.find((v: K8sObject) => v.name === 'scratch').emptyDir.sizeLimit])
-      .toEqual(['48', '20Gi']);
+    expect([valueOf(verify, 'MAX_SNAPSHOT_AGE_HOURS'), podSpec('backup-verify', defaults).volumes.find((v: K8sObject) => v.name === 'scratch').ephemeral.volumeClaimTemplate.spec.resources.requests.storage])
+      .toEqual(['48', '5Gi']);
   });
 });

@@ -371,6 +371,18 @@ const cases: Case[] = [
     overrides: { data: { redis: { maxmemory: '2gb' } } },
     expected: ['production: data.redis.maxmemory (2gb) must stay below the container memory limit (2Gi), or the kernel kills Redis before it evicts'],
   },
+  {
+    name: 'restore test scratch smaller than the database volume',
+    env: 'production',
+    overrides: { backups: { scratchSize: '99Gi' } },
+    expected: ['production: backups.scratchSize (99Gi) is smaller than data.postgres.storage.size (100Gi): the weekly restore test restores the whole database into it'],
+  },
+  {
+    name: 'restore test scratch in other units, not smaller',
+    env: 'production',
+    overrides: { backups: { scratchSize: '102400Mi' } },
+    expected: [],
+  },
 
   // Hosts and routes
   {

@@ -3,7 +3,7 @@ import type { Construct } from 'constructs';
 import type { Model } from '../../environments/model/model';
 import { requiredSection, secretManagerKey } from '../../environments/model/names';
 import { SyncedSecret } from '../common/synced-secret';
-import { BackupVerification, DatabaseBackup, dumpName, dumpSource, FilesBackup, uploadsWriterGroups, type BackupStore } from './backup-jobs';
+import { BackupVerification, DatabaseBackup, dumpName, dumpSource, FilesBackup, uploadsWriterGroups, type BackupStore, type ScratchVolume } from './backup-jobs';
 import { BackupScripts } from './backup-scripts';
 
 export interface BackupChartProps {
@@ -45,6 +45,11 @@ export class BackupChart extends Chart {
     });
     const jobs: { readonly scripts: readonly string[] }[] = [];
     const pg = env.data.postgres;
+    // A database to restore: a volume of its own, the database's size unless configured (a rule
+    // refuses less). Without one, the restore test only checks the files repository.
+    const scratch: ScratchVolume = pg
+      ? { size: config.scratchSize ?? pg.storage.size, claim: { storageClass: config.scratchStorageClass } }
+      : { size: config.scratchSize ?? '4Gi' };
     if (backups.database && data.postgres && pg && config.databaseSchedule && config.verifyTables) {
       jobs.push(new DatabaseBackup(this, 'database', {
         ...store,
@@ -52,7 +57,7 @@ export class BackupChart extends Chart {
         schedule: config.databaseSchedule,
         repository: backups.database.repository,
         retention: config.retention,
-        scratchSize: config.scratchSize,
+        scratch,
         source: {
           host: dumpSource(data.postgres.cluster, pg.instances),
           database: data.postgres.database,
@@ -76,7 +81,7 @@ export class BackupChart extends Chart {
       ...store,
       name: backups.verifyJob,
       schedule: config.verifySchedule,
-      scratchSize: config.scratchSize,
+      scratch,
       database: backups.database && data.postgres && config.verifyTables
         ? { repository: backups.database.repository, dumpName: dumpName(data.postgres.database), verifyTables: config.verifyTables }
         : undefined,

@@ -122,15 +122,41 @@ const mount = (name: string, mountPath: string, readOnly = false): IVolumeMount 
 const value = (name: string, v: string | number): IEnvVar => ({ name, value: String(v) });
 const secret = (name: string, secretName: string, key: string): IEnvVar => ({ name, valueFrom: { secretKeyRef: { name: secretName, key } } });
 
+/** Where a job's scratch space lives. */
+export interface ScratchVolume {
+  readonly size: string;
+  /**
+   * A StorageClass: the scratch is then a volume of its own (a generic ephemeral volume, made
+   * with the pod and deleted with it), sized for a whole database, which no node's disk
+   * (emptyDir) can be counted on to hold. Without one, an emptyDir on the node.
+   */
+  readonly claim?: { readonly storageClass?: string };
+}
+
 /** Volumes every backup pod has. */
-function commonVolumes(b: BackupStore, scratchSize: string): IVolume[] {
+function commonVolumes(b: BackupStore, scratch: ScratchVolume): IVolume[] {
   return [
     // Readable by the pods' non-root user whatever the fsGroup; nothing else runs in these pods.
     { name: 'scripts', configMap: { name: b.scriptsConfigMap, defaultMode: 0o444 } },
     { name: 'restic-password', secret: { secretName: b.resticSecret, items: [{ key: 'RESTIC_PASSWORD', path: 'password' }], defaultMode: 0o444 } },
     { name: 'restic-binary', emptyDir: { sizeLimit: '128Mi' } },
     { name: 'tmp', emptyDir: { sizeLimit: '64Mi' } },
-    { name: 'scratch', emptyDir: { sizeLimit: scratchSize } },
+    scratch.claim
+      ? {
+        name: 'scratch',
+        ephemeral: {
+          volumeClaimTemplate: {
+            metadata: { labels: { 'app.kubernetes.io/part-of': b.identity.app, 'app.kubernetes.io/component': 'backup' } },
+            spec: {
+              accessModes: ['ReadWriteOnce'],
+              // Absent: the cluster's default StorageClass.
+              ...(scratch.claim.storageClass ? { storageClassName: scratch.claim.storageClass } : {}),
+              resources: { requests: { storage: scratch.size } },
+            },
+          },
+        },
+      }
+      : { name: 'scratch', emptyDir: { sizeLimit: scratch.size } },
   ];
 }
 
@@ -200,9 +226,9 @@ function scriptsRun(containers: readonly IContainer[]): string[] {
     .map((path) => path.slice(SCRIPTS_MOUNT_PATH.length + 1));
 }
 
-/** A request for the scratch volume, so the pod lands on a node with room for it. */
-function withScratch(resources: IResourceRequirements, size: string): IResourceRequirements {
-  return { ...resources, requests: { ...resources.requests, 'ephemeral-storage': size } };
+/** A request for scratch space on the node (an emptyDir), so the pod lands on a node with room for it. */
+function withScratch(resources: IResourceRequirements, scratch: ScratchVolume): IResourceRequirements {
+  return scratch.claim ? resources : { ...resources, requests: { ...resources.requests, 'ephemeral-storage': scratch.size } };
 }
 
 export interface DatabaseBackupProps extends BackupStore {
@@ -214,8 +240,8 @@ export interface DatabaseBackupProps extends BackupStore {
   readonly repository: string;
   /** How many daily, weekly and monthly dumps the repository keeps. */
   readonly retention: Retention;
-  /** Room for the dump (an emptyDir and the pod's ephemeral-storage request). */
-  readonly scratchSize: string;
+  /** Room for the dump. */
+  readonly scratch: ScratchVolume;
   /** Where the dump reads from: the host (a Service of the cluster), database and the owner's and CA's Secrets. */
   readonly source: { readonly host: string; readonly database: string; readonly appSecret: string; readonly caSecret: string };
 }
@@ -227,7 +253,7 @@ export class DatabaseBackup extends Construct {
 
   constructor(scope: Construct, id: string, props: DatabaseBackupProps) {
     super(scope, id);
-    const { name, source, scratchSize: scratch } = props;
+    const { name, source, scratch } = props;
     const dumpEnv = [value('DUMP_DIR', `${SCRATCH_DIR}/dump`), value('DUMP_NAME', dumpName(source.database))];
 
     const dump = scriptContainer('dump', 'dump-database.sh', withScratch(RESOURCES.dump, scratch), [
@@ -303,9 +329,9 @@ export class FilesBackup extends Construct {
     super(scope, id);
     const { uploads } = props;
     // Only restic's cache lives here: no dump, so no need for the database's scratch size.
-    const scratch = '4Gi';
+    const scratch: ScratchVolume = { size: '4Gi' };
 
-    const backup = scriptContainer('backup', 'backup-files.sh', withScratch(RESOURCES.files, '1Gi'), [
+    const backup = scriptContainer('backup', 'backup-files.sh', withScratch(RESOURCES.files, { size: '1Gi' }), [
       value('RESTIC_REPOSITORY', props.repository),
       ...resticEnv(props, RETRY_LOCK.files),
       value('BACKUP_TAG', FILES_TAG),
@@ -349,7 +375,7 @@ export interface BackupVerificationProps extends BackupStore {
   /** 5-field cron, UTC. */
   readonly schedule: string;
   /** Room for the newest dump and the database restored from it. */
-  readonly scratchSize: string;
+  readonly scratch: ScratchVolume;
   /** The dumps to restore and the tables that must come back. @default no database to check */
   readonly database?: { readonly repository: string; readonly dumpName: string; readonly verifyTables: readonly string[] };
   /** The uploaded files' repository. @default no files to check */
@@ -367,9 +393,9 @@ export class BackupVerification extends Construct {
 
   constructor(scope: Construct, id: string, props: BackupVerificationProps) {
     super(scope, id);
-    const { database, files, scratchSize } = props;
+    const { database, files, scratch } = props;
 
-    const verify = scriptContainer('verify', 'verify-backups.sh', withScratch(RESOURCES.verify, scratchSize), [
+    const verify = scriptContainer('verify', 'verify-backups.sh', withScratch(RESOURCES.verify, scratch), [
       ...(database ? [value('DATABASE_REPOSITORY', database.repository)] : []),
       ...(files ? [value('FILES_REPOSITORY', files.repository)] : []),
       ...resticEnv(props, RETRY_LOCK.verify),
@@ -397,7 +423,7 @@ export class BackupVerification extends Construct {
       securityContext: restrictedPodSecurityContext(POSTGRES_IMAGE_UID),
       initContainers: [resticBinaryContainer()],
       containers: [verify],
-      volumes: [...commonVolumes(props, scratchSize), { name: 'shm', emptyDir: { medium: 'Memory', sizeLimit: '256Mi' } }],
+      volumes: [...commonVolumes(props, scratch), { name: 'shm', emptyDir: { medium: 'Memory', sizeLimit: '256Mi' } }],
     });
   }
 }
