@@ -195,13 +195,17 @@ test('an unreachable store fails the job and stores nothing', () => {
   expect(s3.stderr).toMatch(/connection refused/);
 }, 60_000);
 
-test('a damaged repository (index and trees unreadable) fails the check before anything is stored', () => {
+test('a damaged repository (every pack unreadable): the new snapshot does not read back, is removed, and the job fails', () => {
+  // No `restic check` before storing (it would lock the repository exclusively every day; the
+  // weekly restore test checks it): reading the new snapshot back is what refuses a bad backup.
   const pod = podWithDump();
   const repository = copyOfGoodRepository('damaged');
   for (const pack of packFiles(repository)) corrupt(pack.path);
   const stored = store(pod, repository);
-  expect(stored.status).not.toBe(0);
-  expect(stored.stderr).toMatch(/restic check found the repository damaged or unreadable; nothing is stored/);
+  expect(stored.status).toBe(65);
+  expect(stored.stderr).not.toMatch(/restic check/);
+  expect(stored.stderr).toMatch(/removing snapshot [0-9a-f]{8}: it cannot be read back/);
+  expect(stored.stderr).toMatch(/FAILED: snapshot [0-9a-f]{8} cannot be read back from the repository/);
   expect(snapshotIds(repository)).toEqual(snapshotIds(goodRepository));
 }, 60_000);
 

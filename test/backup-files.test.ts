@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { FILES_TAG, uploadsWriterGroups } from '../charts/backup/backup-jobs';
 import {
   cloneRepository, container, containerEnv, corrupt, giveToPostgres, initRepository, listSnapshots, output, packFiles, passwordFiles,
-  podDirectories, postgresDir, production, restic, resticPlaces, retentionPolicyLine, runContainer, snapshotIds, zoneKeepingThe,
+  podDirectories, postgresDir, production, restic, resticPlaces, retentionPolicyLine, runContainer, snapshotIds, writeBackdatedSnapshots, zoneKeepingThe,
   type Repositories, type ScriptRun,
 } from './support/backup-harness';
 import { readTree } from './support/repository-copy';
@@ -193,4 +193,25 @@ test('a file the job cannot read: the incomplete snapshot is removed, and the jo
   } finally {
     rmSync(join(uploads, 'students/3'), { recursive: true, force: true });
   }
+}, 60_000);
+
+test('retention forgets on every run but prunes on the day\'s first run only: the hourly job holds the exclusive lock once a day', () => {
+  const repo = copyOfRepository('prune-cadence');
+  // Yesterday's run only: the next run is the first of today.
+  const [template] = listSnapshots(repo, keys.passwordFile, work);
+  writeBackdatedSnapshots(repo, template, [new Date(Date.now() - 86_400_000)]);
+  restic(repo, keys.passwordFile, ['forget', version1Snapshot], work);
+  const today = new Date().toISOString().slice(0, 10);
+
+  const first = backup(repo);
+  expect(first.status).toBe(0);
+  expect(first.stderr).toContain(`pruning: the first run of ${today}`);
+  expect(output(first)).toMatch(/restic prune|collecting packs|remove \d+ old index files|this removes/);
+
+  // An hour later in another zone: still today in UTC, so no second prune.
+  const second = backup(repo, {}, TWO_HOURS_EARLIER);
+  expect(second.status).toBe(0);
+  expect(second.stderr).toContain(`not pruning: 1 earlier run(s) of ${today} kept this job's snapshots, one of them pruned`);
+  expect(second.stderr).not.toMatch(/pruning: the first run/);
+  expect(snapshotIds(repo)).toHaveLength(3);
 }, 60_000);

@@ -83,7 +83,7 @@ export const TIMING = {
 
 /**
  * How long a restic command waits for another job's lock instead of failing (restic 0.16+).
- * `restic check` and `forget --prune` lock a repository exclusively: the weekly restore test's
+ * `restic check` and `restic prune` lock a repository exclusively: the weekly restore test's
  * check of the uploads repository can outlast an hour, so the hourly files job waits up to 2 h
  * (below its deadline; Forbid skips the runs that would overlap meanwhile).
  */

@@ -95,12 +95,28 @@ read_retention() {
     --keep-weekly "$KEEP_WEEKLY" --keep-monthly "$KEEP_MONTHLY")
 }
 
-# apply_retention: forget this job's snapshots beyond the policy and prune their data. Only
-# snapshots of this host and tag are considered, so a snapshot someone took by hand from elsewhere
-# is never removed by a schedule.
+# apply_retention: forget this job's snapshots beyond the policy, and prune their data on the
+# day's first run only. Only snapshots of this host and tag are considered, so a snapshot someone
+# took by hand from elsewhere is never removed by a schedule. Forgetting takes the repository's
+# lock for a moment; pruning holds it exclusively while it repacks, which an hourly job must not
+# do every hour (the other jobs wait for it), and what it frees can wait a day.
 apply_retention() {
   log "applying retention (${RETENTION[*]}) to host $BACKUP_HOST, tag $BACKUP_TAG"
-  restic_run forget --prune --host "$BACKUP_HOST" --tag "$BACKUP_TAG" --group-by host,paths "${RETENTION[@]}"
+  restic_run forget --host "$BACKUP_HOST" --tag "$BACKUP_TAG" --group-by host,paths "${RETENTION[@]}"
+  local today runs=0 times time
+  today=$(date -u +%Y-%m-%d)
+  # Snapshot times are RFC 3339 in the zone each run recorded: compared as UTC dates. One of them
+  # is this run's.
+  times=$(restic_run snapshots --json --host "$BACKUP_HOST" --tag "$BACKUP_TAG" | grep -o '"time":"[^"]*"' | cut -d '"' -f 4) || times=
+  for time in $times; do
+    if [[ $(date -u -d "$time" +%Y-%m-%d) == "$today" ]]; then runs=$((runs + 1)); fi
+  done
+  if ((runs <= 1)); then
+    log "pruning: the first run of $today"
+    restic_run prune
+  else
+    log "not pruning: $((runs - 1)) earlier run(s) of $today kept this job's snapshots, one of them pruned"
+  fi
 }
 
 # saved_snapshot FILE: the ID restic printed as "snapshot <id> saved" in FILE, or nothing.
