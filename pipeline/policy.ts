@@ -41,6 +41,13 @@ const PSS = {
 
 const DIGEST = /^sha256:[a-f0-9]{64}$/;
 
+/**
+ * Variable names that look like they hold a secret: Polaris' sensitiveContainerEnvVar
+ * (pkg/config/checks/sensitiveContainerEnvVar.yaml, a danger check by default), which admission
+ * and CI checkers refuse when set by value.
+ */
+const SECRET_LOOKING = [/^AWS_SECRET_ACCESS_KEY$/i, /^GOOGLE_APPLICATION_CREDENTIALS$/i, /^AZURE_.+KEY$/i, /^OCI_CLI_KEY_CONTENT$/i, /password/i, /token/i, /bearer/i, /secret/i];
+
 /** The pod template of a workload object (the object itself for a bare Pod). */
 export function podTemplate(o: K8sObject): { metadata?: K8sObject; spec: K8sObject } | undefined {
   if (!WORKLOAD_KINDS.has(o.kind)) return undefined;
@@ -260,6 +267,15 @@ export const RULES: readonly PolicyRule[] = [
         if (image === undefined) return [v(this.id, obj, `${what} has no image: the operator would run its default, by tag`)];
         return DIGEST.test(parseImage(image).digest ?? '') ? [] : [v(this.id, obj, `${what} image ${image} is not pinned by digest`)];
       });
+    },
+  },
+  {
+    id: 'secrets-by-reference',
+    description: 'Variables whose names look secret are read from a Secret (valueFrom), never set by value',
+    check(objects) {
+      return workloads(objects).flatMap(({ obj, template }) => allContainers(template.spec).flatMap((c) => (c.env ?? [])
+        .filter((e: K8sObject) => e.value !== undefined && SECRET_LOOKING.some((re) => re.test(String(e.name))))
+        .map((e: K8sObject) => v(this.id, obj, `container ${c.name} sets ${e.name} by value; read it from a Secret (valueFrom.secretKeyRef)`))));
     },
   },
   {

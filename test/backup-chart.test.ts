@@ -183,7 +183,7 @@ function requiredSettings(script: string, set: ReadonlySet<string>): { required:
     if (needs) names.push(...m[2].trim().split(/\s+/));
   }
   if (/^read_retention$/m.test(text)) names.push('KEEP_HOURLY', 'KEEP_DAILY', 'KEEP_WEEKLY', 'KEEP_MONTHLY');
-  if (/restic_run|restic_from/.test(text)) names.push('RESTIC_PASSWORD_FILE', 'RESTIC_CACHE_DIR', 'RESTIC_BIN');
+  if (/restic_run|restic_from/.test(text)) names.push('RESTIC_KEY_FILE', 'RESTIC_CACHE_DIR', 'RESTIC_BIN');
   return { required: [...new Set(names)], optional: [...optional.values()] };
 }
 
@@ -237,7 +237,10 @@ test('credentials: the database role from the operator, the bucket from the data
     const main = podSpec(name).containers[0];
     expect(envOf(main, 'AWS_ACCESS_KEY_ID')).toEqual({ name: 'AWS_ACCESS_KEY_ID', valueFrom: { secretKeyRef: { name: SHOP.objectStorageSecret, key: 'ACCESS_KEY_ID' } } });
     expect(envOf(main, 'AWS_SECRET_ACCESS_KEY')).toEqual({ name: 'AWS_SECRET_ACCESS_KEY', valueFrom: { secretKeyRef: { name: SHOP.objectStorageSecret, key: 'ACCESS_SECRET_KEY' } } });
-    expect(valueOf(main, 'RESTIC_PASSWORD_FILE')).toBe('/etc/restic/password');
+    expect(valueOf(main, 'RESTIC_KEY_FILE')).toBe('/etc/restic/password');
+    // No variable whose name says password, token or secret is set by value (Polaris sensitiveContainerEnvVar).
+    expect(podSpec(name).containers.concat(podSpec(name).initContainers ?? []).flatMap((c: K8sObject) => c.env ?? [])
+      .filter((e: K8sObject) => /password|token|bearer|secret/i.test(e.name) && 'value' in e)).toEqual([]);
     expect(podSpec(name).volumes).toContainEqual({ name: 'restic-password', secret: { secretName: SHOP.resticSecret, items: [{ key: 'RESTIC_PASSWORD', path: 'password' }], defaultMode: 0o444 } });
   }
   const es = only(objects, 'ExternalSecret');

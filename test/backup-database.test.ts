@@ -175,7 +175,7 @@ test('a dump changed after it was verified is refused', () => {
 test('a wrong repository password fails the job and stores nothing', () => {
   const pod = podWithDump();
   const repository = copyOfGoodRepository('repository-wrong-password');
-  const stored = store(pod, repository, { RESTIC_PASSWORD_FILE: keys.wrongPasswordFile });
+  const stored = store(pod, repository, { RESTIC_KEY_FILE: keys.wrongPasswordFile });
   expect(stored.status).not.toBe(0);
   expect(stored.stderr).toMatch(/wrong password/);
   expect(snapshotIds(repository)).toEqual(snapshotIds(goodRepository));

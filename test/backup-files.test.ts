@@ -153,7 +153,7 @@ test('every run is a version: the newest restores byte-identical, an older one i
 test('a wrong repository password fails the job and stores nothing', () => {
   const repo = copyOfRepository('repository-wrong-password');
   const before = snapshotIds(repo);
-  const r = backup(repo, { RESTIC_PASSWORD_FILE: keys.wrongPasswordFile });
+  const r = backup(repo, { RESTIC_KEY_FILE: keys.wrongPasswordFile });
   expect(r.status).not.toBe(0);
   expect(r.stderr).toMatch(/wrong password/);
   expect(snapshotIds(repo)).toEqual(before);

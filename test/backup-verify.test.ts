@@ -47,7 +47,7 @@ const { newPod } = podDirectories(() => work);
 /** The places of this machine in a restic container's environment (`c`'s), beside the repository. */
 const resticOverrides = (c: K8sObject, scratch: string) => ({
   RESTIC_BIN: '/usr/bin/restic',
-  RESTIC_PASSWORD_FILE: keys.passwordFile,
+  RESTIC_KEY_FILE: keys.passwordFile,
   RESTIC_CACHE_DIR: join(scratch, 'restic-cache'),
   ...retryLockOverride(c),
 });

@@ -544,6 +544,26 @@ const FIXTURES: Fixture[] = [
     },
     expected: ({ ns }) => [{ object: `Pooler ${ns}/student-portal-db-pooler`, message: 'container pgbouncer image ghcr.io/cloudnative-pg/pgbouncer:1.25.1 is not pinned by digest' }],
   },
+  // secrets-by-reference
+  {
+    rule: 'secrets-by-reference', name: 'a password set by value, even as a reference to a secret variable', env: 'staging',
+    change: (o) => { o.container('api').env.push({ name: 'SPRING_DATASOURCE_PASSWORD', value: '$(DATABASE_PASSWORD)' }); },
+    expected: ({ ns }) => [{
+      object: `Deployment ${ns}/api`, message: 'container api sets SPRING_DATASOURCE_PASSWORD by value; read it from a Secret (valueFrom.secretKeyRef)',
+    }],
+  },
+  {
+    rule: 'secrets-by-reference', name: 'every pattern of Polaris, in any case, in an init container of a CronJob', env: 'production',
+    change: (o) => {
+      o.podOf(o.cronJob()).initContainers = [{
+        ...o.extraContainer('api', 'init'),
+        env: ['aws_secret_access_key', 'GOOGLE_APPLICATION_CREDENTIALS', 'AZURE_STORAGE_KEY', 'OCI_CLI_KEY_CONTENT', 'Api_Token', 'BEARER', 'client_secret']
+          .map((name) => ({ name, value: 'x' })),
+      }];
+    },
+    expected: ({ ns }) => ['aws_secret_access_key', 'GOOGLE_APPLICATION_CREDENTIALS', 'AZURE_STORAGE_KEY', 'OCI_CLI_KEY_CONTENT', 'Api_Token', 'BEARER', 'client_secret']
+      .map((name) => ({ object: `CronJob ${ns}/report`, message: `container init sets ${name} by value; read it from a Secret (valueFrom.secretKeyRef)` })),
+  },
   // pdb-for-multi-replica
   {
     rule: 'pdb-for-multi-replica', name: 'PodDisruptionBudget removed', env: 'production',
@@ -1499,7 +1519,7 @@ describe('cost', () => {
     const once = reads();
     expect(once).toBeGreaterThan(0);
     // These rules read the list only through its workloads and its objects of one kind.
-    for (const id of ['pod-security-restricted', 'resources', 'probes', 'image-tags', 'images-by-digest', 'pdb-for-multi-replica', 'topology-spread']) rule(id);
+    for (const id of ['pod-security-restricted', 'resources', 'probes', 'image-tags', 'images-by-digest', 'secrets-by-reference', 'pdb-for-multi-replica', 'topology-spread']) rule(id);
     rule('network-policy-coverage');
     expect(reads()).toBe(once);
   });

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { containerEnv, imageReference, orderEnv, WebService, type WebServiceProps } from '../charts/app/web-service';
+import { containerEnv, imageReference, orderEnv, secretAliases, WebService, type WebServiceProps } from '../charts/app/web-service';
 import { restrictedContainerSecurityContext } from '../charts/common/pod-security';
 import { mergeConfig } from '../environments/define';
 import { envReferences } from '../environments/env-references';
@@ -313,6 +313,22 @@ describe('environment variables', () => {
       { name: 'SECRET', valueFrom: { secretKeyRef: { name: 'creds', key: 'token' } } },
     ]);
     expect(containerEnv(given)).toEqual(container(synth(variant(shop), 'web', { injectedEnv: given })).env.slice(0, 2));
+  });
+
+  test('a variable that is exactly an injected secret reads that Secret key itself; anything else stays as written', () => {
+    const given = [{ name: 'PLAIN', value: 'v' }, { name: 'SECRET', secretKeyRef: { name: 'creds', key: 'token' } }];
+    expect(secretAliases(orderEnv({
+      APP_TOKEN: '$(SECRET)', APP_PLAIN: '$(PLAIN)', APP_URL: 'x:$(SECRET)', APP_ESCAPED: '$$(SECRET)', APP_OTHER: '$(UNKNOWN)',
+    }), given)).toEqual([
+      { name: 'APP_ESCAPED', value: '$$(SECRET)' },
+      { name: 'APP_OTHER', value: '$(UNKNOWN)' },
+      { name: 'APP_PLAIN', value: '$(PLAIN)' },
+      { name: 'APP_TOKEN', valueFrom: { secretKeyRef: { name: 'creds', key: 'token' } } },
+      { name: 'APP_URL', value: 'x:$(SECRET)' },
+    ]);
+    const env = structuredClone(variant(shop));
+    env.services.web.env = { APP_TOKEN: '$(SECRET)' };
+    expect(container(synth(env, 'web', { injectedEnv: given })).env).toContainEqual({ name: 'APP_TOKEN', valueFrom: { secretKeyRef: { name: 'creds', key: 'token' } } });
   });
 
   test('none injected when none is given: only the service\'s own', () => {

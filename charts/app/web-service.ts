@@ -87,6 +87,20 @@ export function orderEnv(vars: Readonly<Record<string, string>>): IEnvVar[] {
   return out;
 }
 
+/**
+ * A variable that is exactly `$(NAME)` of an injected secret (`SPRING_DATASOURCE_PASSWORD:
+ * $(DATABASE_PASSWORD)`) reads the same Secret key itself: the same value, and no secret-looking
+ * name set by `value`, which admission checkers (Polaris' sensitiveContainerEnvVar) refuse.
+ */
+export function secretAliases(vars: readonly IEnvVar[], injected: readonly InjectedVariable[]): IEnvVar[] {
+  const secrets = new Map(injected.filter((v) => v.secretKeyRef).map((v) => [v.name, v.secretKeyRef!]));
+  return vars.map((v) => {
+    const ref = /^\$\(([A-Za-z_][A-Za-z0-9_]*)\)$/.exec(v.value ?? '')?.[1];
+    const secret = ref === undefined ? undefined : secrets.get(ref);
+    return secret ? { name: v.name, valueFrom: { secretKeyRef: { ...secret } } } : v;
+  });
+}
+
 export class WebService extends Construct {
   constructor(scope: Construct, id: string, props: WebServiceProps) {
     super(scope, id);
@@ -114,7 +128,7 @@ export class WebService extends Construct {
     }
 
     // Injected settings first, so the service's own env can refer to them with $(VAR).
-    const envVars: IEnvVar[] = [...containerEnv(props.injectedEnv ?? []), ...orderEnv(s.env)];
+    const envVars: IEnvVar[] = [...containerEnv(props.injectedEnv ?? []), ...secretAliases(orderEnv(s.env), props.injectedEnv ?? [])];
 
     const container: IContainer = {
       name,

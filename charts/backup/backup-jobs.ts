@@ -178,7 +178,8 @@ function resticBinaryContainer(): IContainer {
 function resticEnv(b: BackupStore, retryLock: string): IEnvVar[] {
   return [
     value('RESTIC_BIN', `${TOOLS_DIR}/restic`),
-    value('RESTIC_PASSWORD_FILE', `${RESTIC_PASSWORD_DIR}/password`),
+    // The password's file (charts/backup/scripts/lib.sh hands it to restic as RESTIC_PASSWORD_FILE).
+    value('RESTIC_KEY_FILE', `${RESTIC_PASSWORD_DIR}/password`),
     value('RESTIC_CACHE_DIR', `${SCRATCH_DIR}/restic-cache`),
     value('RESTIC_RETRY_LOCK', retryLock),
     secret('AWS_ACCESS_KEY_ID', b.objectStorageSecret, OBJECT_STORAGE_KEYS.accessKeyId),

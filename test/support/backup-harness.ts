@@ -550,7 +550,7 @@ export function resticPlaces(c: K8sObject, repository: string, passwordFile: str
   return {
     RESTIC_REPOSITORY: repository,
     RESTIC_BIN: RESTIC,
-    RESTIC_PASSWORD_FILE: passwordFile,
+    RESTIC_KEY_FILE: passwordFile,
     RESTIC_CACHE_DIR: join(pod.scratch, 'restic-cache'),
     ...retryLockOverride(c),
     HOME: pod.tmp,

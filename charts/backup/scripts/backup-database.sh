@@ -5,7 +5,7 @@
 # marker, or whose bytes no longer match it, is refused; a snapshot that does not read back
 # byte-identical is removed again. Either way the job fails and nothing counts as a backup.
 #
-# Settings (environment): DUMP_DIR, DUMP_NAME; RESTIC_REPOSITORY, RESTIC_PASSWORD_FILE (or
+# Settings (environment): DUMP_DIR, DUMP_NAME; RESTIC_REPOSITORY, RESTIC_KEY_FILE or RESTIC_PASSWORD_FILE (or
 # RESTIC_PASSWORD), RESTIC_CACHE_DIR, the AWS_* credentials for s3: repositories, RESTIC_BIN and
 # RESTIC_RETRY_LOCK (optional); BACKUP_HOST and BACKUP_TAG (stable, so snapshots form one history);
 # KEEP_HOURLY, KEEP_DAILY, KEEP_WEEKLY, KEEP_MONTHLY.

@@ -6,7 +6,7 @@
 # (exit 3: some files could not be read) is removed again and the job fails: a partial copy must
 # never take the place of a complete one under the retention policy.
 #
-# Settings (environment): SOURCE_DIR; RESTIC_REPOSITORY, RESTIC_PASSWORD_FILE (or RESTIC_PASSWORD),
+# Settings (environment): SOURCE_DIR; RESTIC_REPOSITORY, RESTIC_KEY_FILE or RESTIC_PASSWORD_FILE (or RESTIC_PASSWORD),
 # RESTIC_CACHE_DIR, the AWS_* credentials for s3: repositories, RESTIC_BIN and RESTIC_RETRY_LOCK
 # (optional); BACKUP_HOST, BACKUP_TAG; KEEP_HOURLY, KEEP_DAILY, KEEP_WEEKLY, KEEP_MONTHLY.
 set -euo pipefail

