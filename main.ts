@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { environmentFileProblems } from './environments/files';
 import { environments } from './environments/index';
 import { ConfigError } from './environments/load';
 import { IMMUTABLE_RUNBOOK, refusalMessage } from './pipeline/immutable-fields';
@@ -85,6 +86,9 @@ async function main(): Promise<number> {
 
   let synthesis: Synthesis;
   try {
+    const listed = (environments as readonly unknown[]).flatMap((d) => (typeof (d as { name?: unknown })?.name === 'string' ? [(d as { name: string }).name] : []));
+    const files = environmentFileProblems(root, listed);
+    if (files.length > 0) throw new ConfigError(files);
     synthesis = await synthesizeAll(environments, root, opts.env);
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;

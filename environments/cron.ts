@@ -81,3 +81,61 @@ export function cronProblem(expr: string, fields: 5 | 6): string | undefined {
 export function isCronExpression(expr: string, fields: 5 | 6): boolean {
   return cronProblem(expr, fields) === undefined;
 }
+
+const DESCRIPTORS: Record<string, string> = {
+  '@yearly': '0 0 1 1 *', '@annually': '0 0 1 1 *', '@monthly': '0 0 1 * *', '@weekly': '0 0 * * 0',
+  '@daily': '0 0 * * *', '@midnight': '0 0 * * *', '@hourly': '0 * * * *',
+};
+
+/** The values a valid field matches, and whether it is `*` or `?` (robfig's star bit). */
+function values(field: string, spec: FieldSpec): { readonly set: ReadonlySet<number>; readonly star: boolean } {
+  const set = new Set<number>();
+  for (const part of field.split(',')) {
+    const [range, step] = part.split('/');
+    const [lo, hi] = range === '*' || range === '?'
+      ? [spec.lo, spec.hi]
+      : ((b) => [b[0], b.length === 2 ? b[1] : step !== undefined ? spec.hi : b[0]])(range.split('-').map((t) => value(t, spec) as number));
+    for (let v = lo; v <= hi; v += Number(step ?? 1)) set.add(v);
+  }
+  return { set, star: field === '*' || field === '?' };
+}
+
+const MINUTE_MS = 60_000;
+const DAY_MS = 86_400_000;
+/** Where the search for runs starts: fixed, so the answer never depends on the day it is asked. */
+const EPOCH = Date.UTC(2025, 0, 1);
+
+/**
+ * The longest time, in minutes, between two runs of a valid 5-field expression over four years
+ * from 2025 (leap day included, so a schedule that runs only on February 29 runs), evaluated in
+ * UTC as Kubernetes CronJobs without a time zone are; undefined when it never runs at all (the
+ * 30th of February). Day of month and day of week combine as robfig/cron does: both restricted,
+ * either one matches; otherwise both must.
+ */
+export function longestGapMinutes(expr: string): number | undefined {
+  const parts = (DESCRIPTORS[expr] ?? expr).trim().split(/\s+/);
+  const [minute, hour, dom, month, dow] = parts.map((p, i) => values(p, FIELDS[i]));
+  const minutes = [...minute.set].sort((a, b) => a - b);
+  const hours = [...hour.set].sort((a, b) => a - b);
+  let previous: number | undefined;
+  let first: number | undefined;
+  let longest = 0;
+  for (let day = EPOCH; day < EPOCH + 4 * 365.25 * DAY_MS; day += DAY_MS) {
+    const d = new Date(day);
+    if (!month.set.has(d.getUTCMonth() + 1)) continue;
+    const domMatch = dom.set.has(d.getUTCDate());
+    const dowMatch = dow.set.has(d.getUTCDay());
+    if (!(dom.star || dow.star ? domMatch && dowMatch : domMatch || dowMatch)) continue;
+    for (const h of hours) {
+      for (const m of minutes) {
+        const t = day + (h * 60 + m) * MINUTE_MS;
+        if (previous !== undefined) longest = Math.max(longest, t - previous);
+        first ??= t;
+        previous = t;
+      }
+    }
+  }
+  if (previous === undefined || first === undefined) return undefined;
+  // One run a window (yearly, on a leap day): the gap is the window itself.
+  return Math.max(longest, first === previous ? 4 * 365.25 * DAY_MS : 0) / MINUTE_MS;
+}

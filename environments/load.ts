@@ -64,6 +64,8 @@ function crossEnvironmentProblems(envs: readonly Environment[]): string[] {
   const out: string[] = [];
   const namespaces = new Map<string, string>();
   const hosts = new Map<string, string>();
+  const buckets = new Map<string, string>();
+  const prefixes = new Map<string, string>();
   for (const env of envs) {
     const ns = namespaces.get(env.app.namespace);
     if (ns !== undefined) out.push(`${env.name}: app.namespace ("${env.app.namespace}") is also the namespace of ${ns}: each environment needs its own`);
@@ -72,6 +74,23 @@ function crossEnvironmentProblems(envs: readonly Environment[]): string[] {
       const other = hosts.get(h.hostname);
       if (other !== undefined && other !== env.name) out.push(`${env.name}: hosts[${i}].hostname ("${h.hostname}") is also a host of ${other}`);
       else hosts.set(h.hostname, env.name);
+    }
+    // One bucket, one environment: the WAL archive, base backups and restic repositories live at
+    // fixed paths in it (the cluster's server name, restic/<kind>), so two environments sharing a
+    // bucket would write into each other's archive; and one secret-manager prefix each.
+    if (env.objectStorage) {
+      const key = `${env.objectStorage.endpointURL.replace(/\/$/, '')} ${env.objectStorage.bucket}`;
+      const other = buckets.get(key);
+      if (other !== undefined) {
+        out.push(`${env.name}: objectStorage.bucket ("${env.objectStorage.bucket}" at ${env.objectStorage.endpointURL}) is also the bucket of ${other}: `
+          + 'their WAL archives and backup repositories would be the same paths; each environment needs its own');
+      } else buckets.set(key, env.name);
+    }
+    if (env.externalSecrets) {
+      const other = prefixes.get(env.externalSecrets.keyPrefix);
+      if (other !== undefined) {
+        out.push(`${env.name}: externalSecrets.keyPrefix ("${env.externalSecrets.keyPrefix}") is also the prefix of ${other}: they would share credentials; each environment needs its own`);
+      } else prefixes.set(env.externalSecrets.keyPrefix, env.name);
     }
   }
   return out;
@@ -82,7 +101,14 @@ export function resolveEnvironments(defs: readonly EnvironmentDefinition[], root
   const problems: string[] = [];
   const envs: Environment[] = [];
   const names = new Set<string>();
-  for (const def of defs) {
+  for (const [i, def] of defs.entries()) {
+    // What index.ts imports from a file that exports nothing, or something else.
+    const d: unknown = def;
+    if (!isPlainObject(d) || typeof d.name !== 'string' || !isPlainObject(d.config) || typeof d.imagePinsFile !== 'string') {
+      problems.push(`environments/index.ts: environments[${i}] is not an environment (${d === undefined ? 'undefined' : JSON.stringify(d)?.slice(0, 60) ?? typeof d}): `
+        + 'each entry must be what its file exports from defineEnvironment({ name, … })');
+      continue;
+    }
     if (names.has(def.name)) problems.push(`${def.name}: name is used by two environments`);
     names.add(def.name);
     try {

@@ -2,6 +2,7 @@
  * Rules that span fields, checked after the schema accepted every field on its own. Each returns
  * problems with the path of the field to change, so a message can say exactly where to look.
  */
+import { longestGapMinutes } from './cron';
 import { envReferences } from './env-references';
 import { INJECTED_ENV } from './model/injected-env';
 import { clusterName, dataEndpoints, reservedNames, scratchVolumeName } from './model/names';
@@ -37,6 +38,8 @@ const MAX_STATEFULSET_NAME = 52;
 export const DIGEST_REQUIRED = 'is required in production: application images are pinned by digest, not by tag alone';
 
 const HSTS_PRELOAD_MIN_AGE = 31536000;
+/** One year, what the HSTS preload list asks too; production may not ask browsers for less. */
+const HSTS_PRODUCTION_MIN_AGE = 31536000;
 const PRODUCTION_MIN_REPLICAS = 2;
 const PRODUCTION_MIN_DB_INSTANCES = 3;
 
@@ -214,6 +217,11 @@ function platformRules(env: Environment): Problem[] {
   if (env.hsts.preload && !env.hsts.includeSubDomains) {
     out.push({ path: 'hsts.includeSubDomains', message: 'must be true when preload is on (the preload list requires it)' });
   }
+  // A production site's HSTS must outlast a visit's gap: browsers forget it after max-age (with
+  // preload on, the preload rule above says so already).
+  if (env.production && !env.hsts.preload && env.hsts.maxAgeSeconds < HSTS_PRODUCTION_MIN_AGE) {
+    out.push({ path: 'hsts.maxAgeSeconds', message: `(${env.hsts.maxAgeSeconds}) is below one year (${HSTS_PRODUCTION_MIN_AGE}): production keeps browsers on HTTPS for at least that long` });
+  }
   if (env.production && env.tls.issuer !== 'letsencrypt-production') {
     out.push({ path: 'tls.issuer', message: `("${env.tls.issuer}") issues untrusted certificates; production uses letsencrypt-production` });
   }
@@ -283,14 +291,33 @@ function uploadsRules(uploads: NonNullable<Environment['data']['uploads']>, env:
 }
 
 function backupRules(env: Environment): Problem[] {
+  const b = env.backups;
+  if (!b) return [];
+  const out: Problem[] = [];
   const { postgres } = env.data;
-  const scratch = env.backups?.scratchSize;
-  if (!postgres || scratch === undefined || parseQuantity(scratch) >= parseQuantity(postgres.storage.size)) return [];
-  return [{
-    path: 'backups.scratchSize',
-    message: `(${scratch}) is smaller than data.postgres.storage.size (${postgres.storage.size}): the weekly restore test restores the whole database into it`,
-  }];
+  if (postgres && b.scratchSize !== undefined && parseQuantity(b.scratchSize) < parseQuantity(postgres.storage.size)) {
+    out.push({
+      path: 'backups.scratchSize',
+      message: `(${b.scratchSize}) is smaller than data.postgres.storage.size (${postgres.storage.size}): the weekly restore test restores the whole database into it`,
+    });
+  }
+  // The restore test calls a repository stale when its newest snapshot is older than this: a
+  // schedule that leaves a longer gap between two good runs would fail it for nothing.
+  for (const field of ['databaseSchedule', 'filesSchedule'] as const) {
+    const schedule = b[field];
+    const gap = schedule === undefined ? undefined : longestGapMinutes(schedule);
+    if (gap !== undefined && gap >= b.maxSnapshotAgeHours * 60) {
+      out.push({
+        path: 'backups.maxSnapshotAgeHours',
+        message: `(${b.maxSnapshotAgeHours}) is not longer than the longest gap between two runs of backups.${field} ("${schedule}": ${formatHours(gap / 60)} h): `
+          + 'the restore test would call a backup stale between two good runs',
+      });
+    }
+  }
+  return out;
 }
+
+const formatHours = (h: number) => (Number.isInteger(h) ? String(h) : h.toFixed(2));
 
 /** The rules of the data components the environment has. */
 function dataRules(env: Environment): Problem[] {

@@ -5,7 +5,7 @@
  */
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import { cronProblem } from './cron';
+import { cronProblem, longestGapMinutes } from './cron';
 import { parseDuration, parseQuantity } from './quantity';
 import { parseRfc3339 } from './time';
 
@@ -25,7 +25,8 @@ const IMAGE_DIGEST = /^sha256:[a-f0-9]{64}$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const HTTP_PATH = /^\/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$/;
 const GO_DURATION = /^([0-9]+h)?([0-9]+m)?([0-9]+s)?$/;
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+/** An address as a mail server takes it, without display name or brackets: dot-atom local part, a DNS domain. */
+const EMAIL = /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*@([A-Za-z0-9]([-A-Za-z0-9]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$/;
 
 const dnsLabel = z.string().regex(DNS_LABEL, {
   error: (i) => `(${JSON.stringify(i.input)}) is not a valid Kubernetes name: lowercase letters, digits and '-', at most 63 characters, starting and ending with a letter or digit`,
@@ -42,8 +43,9 @@ const quantity = (what: string, re: RegExp, example: string) =>
     error: (i) => `(${JSON.stringify(i.input)}) is not a valid Kubernetes ${what} quantity (for example ${example})`,
     abort: true,
   });
-const cpu = quantity('CPU', CPU_QUANTITY, '250m or 2');
-const memory = quantity('memory', BYTES_QUANTITY, '512Mi or 2Gi');
+const positive = { error: (i: { input: unknown }) => `(${JSON.stringify(i.input)}) must be larger than zero`, abort: true };
+const cpu = quantity('CPU', CPU_QUANTITY, '250m or 2').refine((q) => parseQuantity(q) > 0, positive);
+const memory = quantity('memory', BYTES_QUANTITY, '512Mi or 2Gi').refine((q) => parseQuantity(q) > 0, positive);
 const storage = quantity('storage', BYTES_QUANTITY, '20Gi')
   .refine((q) => parseQuantity(q) > 0, { error: (i) => `(${JSON.stringify(i.input)}) must be larger than zero`, abort: true });
 const httpPath = z.string().regex(HTTP_PATH, {
@@ -61,13 +63,16 @@ const duration = z.string().regex(GO_DURATION, {
   abort: true,
 }).refine((v) => v !== '', { error: 'must not be empty', abort: true })
   .refine((v) => parseDuration(v) > 0, { error: (i) => `(${JSON.stringify(i.input)}) must be longer than zero` });
+const NEVER_RUNS = 'never runs: no month it names has a day it names (and no day of the week is named instead)';
 const cron5 = z.string().superRefine((v, ctx) => {
   const problem = cronProblem(v, 5);
   if (problem) ctx.addIssue({ code: 'custom', input: v, message: `(${JSON.stringify(v)}) is not a valid cron expression: ${problem}` });
+  else if (longestGapMinutes(v) === undefined) ctx.addIssue({ code: 'custom', input: v, message: `(${JSON.stringify(v)}) ${NEVER_RUNS}` });
 });
 const cron6 = z.string().superRefine((v, ctx) => {
   const problem = cronProblem(v, 6);
   if (problem) ctx.addIssue({ code: 'custom', input: v, message: `(${JSON.stringify(v)}) is not a valid 6-field cron expression (seconds first, as CloudNativePG takes it): ${problem}` });
+  else if (longestGapMinutes(v.trim().split(/\s+/).slice(1).join(' ')) === undefined) ctx.addIssue({ code: 'custom', input: v, message: `(${JSON.stringify(v)}) ${NEVER_RUNS}` });
 });
 const ratio = z.number().gt(0, { error: (i) => `(${String(i.input)}) must be between 0 and 1, exclusive` })
   .lt(1, { error: (i) => `(${String(i.input)}) must be between 0 and 1, exclusive` });
@@ -302,7 +307,11 @@ const ObjectStorageSchema = z.strictObject({
   /** S3-compatible endpoint, https only. */
   endpointURL: z.string().regex(/^https:\/\/[a-z0-9.-]+(:[0-9]+)?\/?$/, {
     error: (i) => `(${JSON.stringify(i.input)}) is not an https endpoint such as https://s3.eu-central-1.amazonaws.com`,
-  }),
+    abort: true,
+  }).refine((u) => {
+    const [, host, port] = /^https:\/\/([^/:]+)(?::([0-9]+))?/.exec(u) ?? [];
+    return (HOSTNAME.test(host ?? '') || isIP(host ?? '') === 4) && (port === undefined || (Number(port) >= 1 && Number(port) <= 65535));
+  }, { error: (i) => `(${JSON.stringify(i.input)}) is not an https endpoint: the host must be a DNS name or an IPv4 address, the port 1-65535` }),
   /** Bucket of this environment's backups (base backups, WAL, dumps, uploaded files). */
   bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, {
     error: (i) => `(${JSON.stringify(i.input)}) is not an S3 bucket name`,

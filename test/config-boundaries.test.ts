@@ -179,6 +179,12 @@ const INTERACTIONS: Record<string, Interaction> = {
     atBound: (env, v) => [`${env}: data.postgres.pooler.defaultPoolSize (${v}) × 2 pooler instances opens more than ${POOLER_CONNECTIONS} server connections `
       + `(max_connections ${MAX_CONNECTIONS}, 20 kept for replication, backups and administration)`],
   },
+  // The restore test's staleness limit must be longer than the longest gap between two runs.
+  'backups.maxSnapshotAgeHours min': {
+    atBound: (env, v) => [['databaseSchedule', '15 2 * * *', 24], ['filesSchedule', '40 * * * *', 1]].map(([field, schedule, hours]) =>
+      `${env}: backups.maxSnapshotAgeHours (${v}) is not longer than the longest gap between two runs of backups.${field} ("${schedule}": ${hours} h): `
+      + 'the restore test would call a backup stale between two good runs'),
+  },
   // Production is on the HSTS preload list, which needs a year of max-age.
   'hsts.maxAgeSeconds min': {
     atBound: (env, v) => (env === 'production' ? [`production: hsts.maxAgeSeconds (${v}) is below 31536000, the minimum the HSTS preload list accepts`] : []),

@@ -752,6 +752,31 @@ const cases: Case[] = [
       'staging: backups.verifySchedule ("30 4 * * fri-mon") is not a valid cron expression: day-of-week range "fri-mon" runs backwards',
     ],
   },
+  {
+    name: 'cron that never runs (the 31st of February, the 31st of a 30-day month; in 6 fields too)',
+    env: 'production',
+    overrides: { backups: { databaseSchedule: '0 0 31 2 *', verifySchedule: '0 4 31 4,6 *' }, data: { postgres: { baseBackupSchedule: '0 0 0 30 2 *' } } },
+    expected: [
+      'production: data.postgres.baseBackupSchedule ("0 0 0 30 2 *") never runs: no month it names has a day it names (and no day of the week is named instead)',
+      'production: backups.databaseSchedule ("0 0 31 2 *") never runs: no month it names has a day it names (and no day of the week is named instead)',
+      'production: backups.verifySchedule ("0 4 31 4,6 *") never runs: no month it names has a day it names (and no day of the week is named instead)',
+    ],
+  },
+  {
+    name: 'the restore test would call a backup stale between two good runs',
+    env: 'production',
+    overrides: { backups: { databaseSchedule: '15 2 * * 1,4', maxSnapshotAgeHours: 72, filesSchedule: '40 */6 * * *' } },
+    expected: [
+      'production: backups.maxSnapshotAgeHours (72) is not longer than the longest gap between two runs of backups.databaseSchedule ("15 2 * * 1,4": 96 h): '
+      + 'the restore test would call a backup stale between two good runs',
+    ],
+  },
+  {
+    name: 'a weekly dump with a week and a day of staleness allowed passes',
+    env: 'production',
+    overrides: { backups: { databaseSchedule: '15 2 * * 0', maxSnapshotAgeHours: 192 } },
+    expected: [],
+  },
 
   // TLS, HSTS, alerting
   {
@@ -761,6 +786,28 @@ const cases: Case[] = [
     expected: [
       'production: hsts.includeSubDomains must be true when preload is on (the preload list requires it)',
       'production: hsts.maxAgeSeconds (86400) is below 31536000, the minimum the HSTS preload list accepts',
+    ],
+  },
+  {
+    name: 'production HSTS without preload, shorter than a year or off',
+    env: 'production',
+    overrides: { hsts: { maxAgeSeconds: 0, preload: false } },
+    expected: ['production: hsts.maxAgeSeconds (0) is below one year (31536000): production keeps browsers on HTTPS for at least that long'],
+  },
+  {
+    name: 'staging HSTS may be short, or off',
+    env: 'staging',
+    overrides: { hsts: { maxAgeSeconds: 0 } },
+    expected: [],
+  },
+  {
+    name: 'zero CPU and memory requests',
+    env: 'production',
+    overrides: { services: { api: { resources: { requests: { cpu: '0', memory: '0Mi' } } } }, data: { redis: { resources: { requests: { cpu: '0m' } } } } },
+    expected: [
+      'production: services.api.resources.requests.cpu ("0") must be larger than zero',
+      'production: services.api.resources.requests.memory ("0Mi") must be larger than zero',
+      'production: data.redis.resources.requests.cpu ("0m") must be larger than zero',
     ],
   },
   {
@@ -980,6 +1027,29 @@ describe('resolveEnvironments', () => {
       'production: app.namespace ("student-portal-staging") is also the namespace of staging: each environment needs its own',
       'production: hosts[0].hostname ("portal.staging.university.example") is also a host of staging',
     ]));
+  });
+
+  test('environments may not share a bucket (at one endpoint) or a secret-manager prefix', () => {
+    const defs = [
+      definition({ env: 'staging' }),
+      definition({
+        env: 'production',
+        overrides: {
+          objectStorage: { endpointURL: 'https://s3.university.example/', bucket: 'student-portal-backups-staging' },
+          externalSecrets: { keyPrefix: 'student-portal/staging' },
+        },
+      }),
+    ];
+    expect(() => resolveEnvironments(defs, root)).toThrow(new ConfigError([
+      'production: objectStorage.bucket ("student-portal-backups-staging" at https://s3.university.example/) is also the bucket of staging: '
+      + 'their WAL archives and backup repositories would be the same paths; each environment needs its own',
+      'production: externalSecrets.keyPrefix ("student-portal/staging") is also the prefix of staging: they would share credentials; each environment needs its own',
+    ]));
+    // The same bucket name at another endpoint is another bucket.
+    const elsewhere = [definition({ env: 'staging' }), definition({
+      env: 'production', overrides: { objectStorage: { endpointURL: 'https://s3.elsewhere.example', bucket: 'student-portal-backups-staging' } },
+    })];
+    expect(resolveEnvironments(elsewhere, root).map((e) => e.name)).toEqual(['staging', 'production']);
   });
 
   test('the same environment twice', () => {

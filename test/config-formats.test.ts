@@ -87,8 +87,9 @@ const FORMATS: readonly Format[] = [
   },
   {
     path: 'tls.acmeEmail',
-    accepted: ['a@b.c'],
-    refused: ['a@b', '@b.c', 'a@@b.c', ...framed('a@b.c', ' ')],
+    accepted: ['a@b.co', 'team.portal+acme@mail.university.example', 'O\'Brien@x.example'],
+    // A display name or brackets (<team@x.example>) are not part of an address; no TLD has one letter.
+    refused: ['a@b', '@b.co', 'a@@b.co', 'a@b.c', '<team@x.example>', 'Team <team@x.example>', 'a..b@x.example', 'a@-x.example', ...framed('a@b.co', ' ')],
     message: 'is not an email address',
   },
   {
@@ -132,6 +133,13 @@ const FORMATS: readonly Format[] = [
     accepted: ['https://s3.example', 'https://s3.example/', 'https://minio.internal:9000'],
     refused: ['http://s3.example', 'https://s3.example:x', 'https://s3.example/bucket', ...framed('https://s3.example', ' ')],
     message: 'is not an https endpoint such as https://s3.eu-central-1.amazonaws.com',
+  },
+  {
+    path: 'objectStorage.endpointURL',
+    accepted: ['https://10.0.0.5:9000', 'https://s3.example:65535', 'https://s3.example:1'],
+    // Well-formed but not a host or port: a port a URL parser refuses, a name of empty labels, a bare word.
+    refused: ['https://s3.example:99999', 'https://s3.example:65536', 'https://s3.example:0', 'https://...', 'https://s3', 'https://-s3.example', 'https://999.1.1.1'],
+    message: 'is not an https endpoint: the host must be a DNS name or an IPv4 address, the port 1-65535',
   },
   {
     path: 'objectStorage.bucket',

@@ -199,3 +199,18 @@ test('files in dist/ that hold no object (by hand, unreadable) are not compared,
   expect(r.status).toBe(0);
   expect(r.stdout).toMatch(/^shipshape: dist\/production: 0 added, 0 changed, 3 removed/);
 });
+
+test('an environment file the list does not name is an error, not a silently missing environment; nothing written', () => {
+  const before = outputs();
+  writeFileSync(join(work, 'environments/qa.ts'), readFileSync(join(work, 'environments/staging.ts'), 'utf8').replace("name: 'staging'", "name: 'qa'"));
+  try {
+    const r = synth('--check');
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe('shipshape: nothing was written; fix these 1 problem(s):\n'
+      + '  environments/qa.ts defines the environment qa, which environments/index.ts does not list: add it to `environments` there (or delete the file)\n');
+    expect(synth().status).toBe(1);
+    expect(outputs()).toEqual(before);
+  } finally {
+    rmSync(join(work, 'environments/qa.ts'));
+  }
+});

@@ -1,0 +1,46 @@
+/**
+ * environments/cron.ts: when a schedule runs, as Kubernetes' CronJob controller (robfig/cron)
+ * decides it in UTC: the longest wait between two runs, and the schedules that never run.
+ */
+import { longestGapMinutes } from '../environments/cron';
+
+const HOUR = 60;
+const DAY = 24 * HOUR;
+
+test.each([
+  ['0 * * * *', HOUR],
+  ['40 * * * *', HOUR],
+  ['*/15 * * * *', 15],
+  ['15 2 * * *', DAY],
+  ['0 3,15 * * *', 12 * HOUR],
+  ['0 1,2 * * *', 23 * HOUR],
+  ['30 4 * * 0', 7 * DAY],
+  ['0 0 * * mon-fri', 3 * DAY],
+  ['@daily', DAY],
+  ['@hourly', HOUR],
+  ['@weekly', 7 * DAY],
+  // The longest month between two firsts: 31 days.
+  ['0 0 1 * *', 31 * DAY],
+  // "N/step" runs from N to the end of the range: 10, 30, 50, then 10 again.
+  ['10/20 * * * *', 20],
+  // The 31st: a month of 30 days and then one of 31 in between (March 31 → May 31 is 61 days).
+  ['0 0 31 * *', 61 * DAY],
+])('%s waits at most %d minutes between runs', (expr, minutes) => {
+  expect(longestGapMinutes(expr)).toBe(minutes);
+});
+
+test('the day of month and the day of week, both restricted: either one runs it (robfig/cron, as Vixie cron)', () => {
+  // The 13th of any month or any Friday: never more than a week apart.
+  expect(longestGapMinutes('0 0 13 * 5')).toBeLessThanOrEqual(7 * DAY);
+  // With the day of week `*`, only the day of month counts.
+  expect(longestGapMinutes('0 0 13 * *')).toBe(31 * DAY);
+});
+
+test.each(['0 0 31 2 *', '0 0 30 2 *', '0 0 31 4,6,9,11 *', '0 0 31 feb *'])('%s never runs', (expr) => {
+  expect(longestGapMinutes(expr)).toBeUndefined();
+});
+
+test('a leap day runs, once in four years; the 30th of February with a day of week named runs on that weekday', () => {
+  expect(longestGapMinutes('0 0 29 2 *')).toBe(4 * 365.25 * DAY);
+  expect(longestGapMinutes('0 0 30 2 1')).toBeDefined();
+});
