@@ -474,6 +474,10 @@ describe('on bad input: the exact problem, exit 1, nothing written', () => {
     ['--to older than the retention window', ['--env', 'production', '--to', tooOld],
       `restore-plan: --to ${tooOld} is older than the retention window of production (data.postgres.retentionPolicy ${pg.retentionPolicy}): base backups and WAL older than 30 days are not kept\n`],
     ['an unknown option', ['--env', 'production', '--to', recent, '--force'], `restore-plan: unknown option --force\n${USAGE}\n`],
+    ['an option given twice', ['--env', 'production', '--to', recent, '--to', at(-2 * HOUR)], `restore-plan: --to is given more than once: give it once\n${USAGE}\n`],
+    ['an extra argument', ['--env', 'production', '--to', recent, 'now'], `restore-plan: unexpected argument now\n${USAGE}\n`],
+    ['an --out that cannot be written', ['--env', 'production', '--to', recent, '--out', 'package.json/plan.yaml'],
+      'restore-plan: --out package.json/plan.yaml cannot be written (EEXIST: file already exists): give --out a writable place\n'],
     ['a --source that is not a server name', ['--env', 'production', '--to', recent, '--source', 'Not_A_Name'],
       'restore-plan: --source "Not_A_Name" is not a server name: the name of the cluster whose archive to read (lowercase letters, digits and \'-\')\n'],
     ['a --source that is the name the recovery would take', ['--env', 'production', '--to', recent, '--source', recoveryName(recent), '--out', 'elsewhere/same.yaml'],
@@ -499,6 +503,16 @@ describe('on bad input: the exact problem, exit 1, nothing written', () => {
     }));
     after = outputs();
   }, 120_000);
+
+  test('--help and -h say what it does and take, exit 0 and write nothing', () => {
+    for (const flag of ['--help', '-h']) {
+      const r = restorePlan(flag);
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      expect(r.stdout.startsWith(`${USAGE}\n\nPlans a point-in-time recovery`)).toBe(true);
+      for (const option of ['--env <name>', '--to <time>', '--source <server>', '--out <file>']) expect(r.stdout).toContain(option);
+    }
+  }, 60_000);
 
   test('the retention window of production is the one the messages assume', () => {
     expect(pg.retentionPolicy).toBe('30d');
