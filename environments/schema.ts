@@ -391,6 +391,10 @@ export const EnvironmentSchema = z.strictObject({
    * unevenly, for clusters whose nodes are labelled with two zones or more.
    */
   zoneSpread: z.enum(['preferred', 'required']).default('preferred'),
+  /** The cluster's DNS domain (the kubelet's clusterDomain), in the names pods reach each other by. */
+  clusterDomain: z.string().regex(/^(?=.{1,253}$)[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$/, {
+    error: (i) => `(${JSON.stringify(i.input)}) is not a DNS domain such as cluster.local`,
+  }).default('cluster.local'),
   services: z.record(ServiceNameSchema, ServiceSchema),
   data: DataSchema.default({}),
   /** Required with data.postgres or data.uploads: logical backups of both (and a restore test). */

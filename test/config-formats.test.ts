@@ -142,6 +142,12 @@ const FORMATS: readonly Format[] = [
     message: 'is not an https endpoint: the host must be a DNS name or an IPv4 address, the port 1-65535',
   },
   {
+    path: 'clusterDomain',
+    accepted: ['cluster.local', 'k8s.university.internal', 'local', 'c-1.example'],
+    refused: ['.local', 'cluster..local', 'cluster.local.', 'Cluster.local', '-a.local', 'a_b.local', ...framed('cluster.local')],
+    message: 'is not a DNS domain such as cluster.local',
+  },
+  {
     path: 'objectStorage.bucket',
     accepted: ['abc', 'backups.portal-2'],
     refused: ['ab', '-abc', 'abc-', 'Abc', ...framed('portal-backups')],

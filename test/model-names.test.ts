@@ -68,6 +68,12 @@ describe('Redis', () => {
     expect(redis.memberHosts).toEqual(hosts);
     expect(redis.sentinels).toEqual(hosts.map((h) => `${h}:26379`));
   });
+
+  test('under the cluster\'s own DNS domain when it is not cluster.local', () => {
+    const redis = dataEndpoints(variant(shop, { clusterDomain: 'k8s.university.internal' })).redis!;
+    expect(redis.memberHosts).toEqual([0, 1, 2].map((i) => `shop-redis-${i}.shop-redis-headless.shop-test.svc.k8s.university.internal`));
+    expect(redis.sentinels[0]).toBe('shop-redis-0.shop-redis-headless.shop-test.svc.k8s.university.internal:26379');
+  });
 });
 
 describe('uploads, backups and what is absent', () => {

@@ -160,7 +160,7 @@ export function dataEndpoints(env: Environment): DataEndpoints {
   if (r) {
     const name = `${env.app.name}-redis`;
     const headless = `${name}-headless`;
-    const memberHosts = Array.from({ length: REDIS_REPLICAS }, (_, i) => `${name}-${i}.${headless}.${env.app.namespace}.svc.cluster.local`);
+    const memberHosts = Array.from({ length: REDIS_REPLICAS }, (_, i) => `${name}-${i}.${headless}.${env.app.namespace}.svc.${env.clusterDomain}`);
     redis = {
       name,
       headlessService: headless,
