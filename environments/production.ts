@@ -24,7 +24,6 @@ export const production = defineEnvironment({
     },
     redis: {
       storage: { size: '10Gi', storageClass: 'ssd-retain' },
-      maxmemory: '1536mb',
       resources: { requests: { cpu: '250m', memory: '2Gi' }, limits: { cpu: '1', memory: '2Gi' } },
     },
     uploads: { storage: { size: '200Gi', storageClass: 'nfs-retain' } },

@@ -7,7 +7,8 @@ import { envReferences } from './env-references';
 import { INJECTED_ENV } from './model/injected-env';
 import { clusterName, dataEndpoints, reservedNames, scratchVolumeName } from './model/names';
 import { MAX_CLUSTER_NAME, MAX_CONNECTIONS } from './model/postgres';
-import { parseDuration, parseQuantity, parseRedisMemory } from './quantity';
+import { maxmemoryFits, maxSafeMaxmemory } from './model/redis-memory';
+import { parseDuration, parseQuantity } from './quantity';
 import type { Environment, ServiceConfig } from './schema';
 
 export interface Problem {
@@ -270,10 +271,13 @@ function postgresRules(pg: NonNullable<Environment['data']['postgres']>, env: En
 
 function redisRules(redis: NonNullable<Environment['data']['redis']>): Problem[] {
   const out = resourceRules('data.redis.resources', redis.resources);
-  const maxmemory = parseRedisMemory(redis.maxmemory);
-  const limit = parseQuantity(redis.resources.limits.memory);
-  if (maxmemory >= limit) {
-    out.push({ path: 'data.redis.maxmemory', message: `(${redis.maxmemory}) must stay below the container memory limit (${redis.resources.limits.memory}), or the kernel kills Redis before it evicts` });
+  const limit = redis.resources.limits.memory;
+  if (redis.maxmemory !== undefined && !maxmemoryFits(redis.maxmemory, limit)) {
+    out.push({
+      path: 'data.redis.maxmemory',
+      message: `(${redis.maxmemory}) leaves too little of the memory limit (${limit}) for a background save's copy-on-write: `
+        + `at most ${maxSafeMaxmemory(limit) / 2 ** 20}mb (half of the limit after 64 MiB for buffers), or leave it out for that`,
+    });
   }
   return out;
 }

@@ -260,8 +260,12 @@ const DataSchema = z.strictObject({
   }).optional(),
   redis: z.strictObject({
     storage: StorageSchema,
-    /** Redis `maxmemory`, in bytes with a unit Redis understands (e.g. 256mb). */
-    maxmemory: z.string().regex(/^[0-9]+(kb|mb|gb)$/, { error: (i) => `(${JSON.stringify(i.input)}) is not a Redis memory size such as 256mb` }),
+    /**
+     * Redis `maxmemory`, in bytes with a unit Redis understands (e.g. 256mb). Default: half of the
+     * memory limit after a 64 MiB reserve, the most that leaves room for a fork's copy-on-write
+     * (environments/model/redis-memory.ts).
+     */
+    maxmemory: z.string().regex(/^[0-9]+(kb|mb|gb)$/, { error: (i) => `(${JSON.stringify(i.input)}) is not a Redis memory size such as 256mb` }).optional(),
     maxmemoryPolicy: z.enum(['noeviction', 'allkeys-lru', 'volatile-lru', 'allkeys-lfu', 'volatile-lfu', 'allkeys-random', 'volatile-random', 'volatile-ttl']),
     resources: ResourcesSchema,
   }).optional(),

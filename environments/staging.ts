@@ -25,7 +25,6 @@ export const staging = defineEnvironment({
     },
     redis: {
       storage: { size: '2Gi', storageClass: 'ssd' },
-      maxmemory: '384mb',
       resources: { requests: { cpu: '100m', memory: '512Mi' }, limits: { cpu: '500m', memory: '512Mi' } },
     },
     uploads: { storage: { size: '20Gi', storageClass: 'nfs' } },

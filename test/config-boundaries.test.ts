@@ -429,14 +429,15 @@ describe('limits of the cross-field rules, on both sides', () => {
     ]);
   });
 
-  test('Redis maxmemory stays below the container memory limit', () => {
+  test('Redis maxmemory leaves half of the memory limit after 64 MiB for a fork\'s copy-on-write', () => {
     const c = config('production');
     const limit = String(at(c, 'data.redis.resources.limits').memory);
-    const kb = parseQuantity(limit) / 1024;
+    const kb = (parseQuantity(limit) - 64 * 2 ** 20) / 2 / 1024;
     expect(Number.isInteger(kb)).toBe(true);
-    expect(change('production', (x) => { at(x, 'data.redis').maxmemory = `${kb - 1}kb`; })).toEqual([]);
-    expect(change('production', (x) => { at(x, 'data.redis').maxmemory = `${kb}kb`; })).toEqual([
-      `production: data.redis.maxmemory (${kb}kb) must stay below the container memory limit (${limit}), or the kernel kills Redis before it evicts`,
+    expect(change('production', (x) => { at(x, 'data.redis').maxmemory = `${kb}kb`; })).toEqual([]);
+    expect(change('production', (x) => { at(x, 'data.redis').maxmemory = `${kb + 1}kb`; })).toEqual([
+      `production: data.redis.maxmemory (${kb + 1}kb) leaves too little of the memory limit (${limit}) for a background save's copy-on-write: `
+      + `at most ${kb / 1024}mb (half of the limit after 64 MiB for buffers), or leave it out for that`,
     ]);
   });
 

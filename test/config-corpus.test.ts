@@ -366,10 +366,13 @@ const cases: Case[] = [
     ],
   },
   {
-    name: 'redis maxmemory not below the memory limit',
+    name: 'redis maxmemory at 75% of the memory limit: no room for a fork\'s copy-on-write',
     env: 'production',
-    overrides: { data: { redis: { maxmemory: '2gb' } } },
-    expected: ['production: data.redis.maxmemory (2gb) must stay below the container memory limit (2Gi), or the kernel kills Redis before it evicts'],
+    overrides: { data: { redis: { maxmemory: '1536mb' } } },
+    expected: [
+      'production: data.redis.maxmemory (1536mb) leaves too little of the memory limit (2Gi) for a background save\'s copy-on-write: '
+      + 'at most 992mb (half of the limit after 64 MiB for buffers), or leave it out for that',
+    ],
   },
   {
     name: 'restore test scratch smaller than the database volume',

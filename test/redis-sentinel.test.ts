@@ -101,7 +101,7 @@ describe('StatefulSet', () => {
 
   test('redis is sized by the configuration; sentinel and exporter have small fixed resources', () => {
     expect(container(objects, 'redis').resources).toEqual({ requests: { cpu: '50m', memory: '128Mi' }, limits: { cpu: '100m', memory: '128Mi' } });
-    const bigger = variantModel(shop, { data: { redis: { resources: { requests: { cpu: '300m', memory: '512Mi' }, limits: { cpu: '600m', memory: '512Mi' } }, maxmemory: '400mb' } } });
+    const bigger = variantModel(shop, { data: { redis: { resources: { requests: { cpu: '300m', memory: '512Mi' }, limits: { cpu: '600m', memory: '512Mi' } }, maxmemory: '200mb' } } });
     expect(container(synth(bigger), 'redis').resources).toEqual({ requests: { cpu: '300m', memory: '512Mi' }, limits: { cpu: '600m', memory: '512Mi' } });
     for (const name of ['sentinel', 'exporter']) {
       const r = container(objects, name).resources;
@@ -201,7 +201,7 @@ describe('configuration', () => {
     expect(Object.keys(data).sort()).toEqual([REDIS_CONF, REDIS_SETTINGS, REDIS_SCRIPT, SENTINEL_CONF].sort());
     expect(data[REDIS_SCRIPT]).toBe(SHIPPED_SCRIPT);
     // Whatever the configuration: only the generated files differ.
-    const other = configData(synth(variantModel(shop, { app: { name: 'store', namespace: 'store' }, data: { redis: { maxmemory: '64mb' } } })));
+    const other = configData(synth(variantModel(shop, { app: { name: 'store', namespace: 'store' }, data: { redis: { maxmemory: '16mb' } } })));
     expect(other[REDIS_SCRIPT]).toBe(SHIPPED_SCRIPT);
     expect(other[REDIS_SETTINGS]).not.toBe(data[REDIS_SETTINGS]);
     // What the live test renders again with other addresses: the construct's own parameters.
@@ -214,10 +214,13 @@ describe('configuration', () => {
     expect(conf).toMatch(/^appendonly yes$/m);
     expect(conf).toMatch(/^appendfsync everysec$/m);
     expect(conf).toMatch(/^dir \/data$/m);
-    expect(conf).toMatch(/^maxmemory 96mb$/m);
+    expect(conf).toMatch(/^maxmemory 30mb$/m);
+    // Left out, the safe share of the limit: 128Mi - 64Mi, halved.
+    const derived = variantModel(shop, {}, (c) => { delete c.data.redis.maxmemory; });
+    expect(configData(synth(derived))[REDIS_CONF]).toMatch(/^maxmemory 32mb$/m);
     expect(conf).toMatch(/^maxmemory-policy volatile-lru$/m);
-    const other = configData(synth(variantModel(shop, { data: { redis: { maxmemory: '64mb', maxmemoryPolicy: 'volatile-lfu' } } })))[REDIS_CONF];
-    expect(other).toMatch(/^maxmemory 64mb$/m);
+    const other = configData(synth(variantModel(shop, { data: { redis: { maxmemory: '16mb', maxmemoryPolicy: 'volatile-lfu' } } })))[REDIS_CONF];
+    expect(other).toMatch(/^maxmemory 16mb$/m);
     expect(other).toMatch(/^maxmemory-policy volatile-lfu$/m);
   });
 

@@ -14,6 +14,7 @@
 import { createHash } from 'node:crypto';
 import type { RedisEndpoints } from '../../environments/model/names';
 import { REDIS_PORT, SENTINEL_PORT } from '../../environments/model/network';
+import { redisMaxmemory } from '../../environments/model/redis-memory';
 import type { Environment } from '../../environments/schema';
 import { readScript } from '../common/shipped-files';
 
@@ -97,7 +98,7 @@ export function redisSentinelConfigProps(redis: RedisEndpoints, config: RedisCon
     // Every address of the pod, IPv6 only where the node has it; the NetworkPolicy decides who may connect.
     bind: '* -::*',
     paths: REDIS_POD_PATHS,
-    maxmemory: config.maxmemory,
+    maxmemory: redisMaxmemory(config),
     maxmemoryPolicy: config.maxmemoryPolicy,
     // Long enough to ride out a slow fork or a short network blip, short enough that a lost node
     // costs seconds of writes, not minutes.

@@ -67,7 +67,7 @@ export const shop: EnvironmentDefinition = {
       },
       redis: {
         storage: { size: '1Gi', storageClass: 'fast' },
-        maxmemory: '96mb',
+        maxmemory: '30mb',
         maxmemoryPolicy: 'volatile-lru',
         resources: { requests: { cpu: '50m', memory: '128Mi' }, limits: { cpu: '100m', memory: '128Mi' } },
       },
