@@ -279,6 +279,23 @@ export const RULES: readonly PolicyRule[] = [
     },
   },
   {
+    id: 'priority-classes',
+    description: 'Every pod (workloads, CloudNativePG\'s instances and PgBouncer) names a PriorityClass the output defines',
+    check(objects) {
+      const defined = new Set(ofKind(objects, 'PriorityClass').map((p) => p.metadata?.name));
+      const cnpg = (o: K8sObject) => String(o.apiVersion).startsWith('postgresql.cnpg.io/');
+      const named: { obj: K8sObject; name: unknown }[] = [
+        ...workloads(objects).map(({ obj, template }) => ({ obj, name: template.spec.priorityClassName })),
+        ...ofKind(objects, 'Cluster').filter(cnpg).map((obj) => ({ obj, name: obj.spec?.priorityClassName })),
+        ...ofKind(objects, 'Pooler').filter(cnpg).map((obj) => ({ obj, name: obj.spec?.template?.spec?.priorityClassName })),
+      ];
+      return named.flatMap(({ obj, name }) => {
+        if (name === undefined) return [v(this.id, obj, 'its pods name no PriorityClass: under node pressure they go with the batch jobs, or before them')];
+        return defined.has(name) ? [] : [v(this.id, obj, `its pods name PriorityClass ${String(name)}, which the output does not define`)];
+      });
+    },
+  },
+  {
     id: 'pdb-for-multi-replica',
     description: 'Every workload that can run more than one replica has a PodDisruptionBudget',
     check(objects) {

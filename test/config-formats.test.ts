@@ -118,8 +118,8 @@ const FORMATS: readonly Format[] = [
   },
   {
     path: 'data.redis.maxmemory',
-    accepted: ['384mb', '512kb'],
-    refused: ['384MB', '384m', 'mb', ...framed('384mb', 'x')],
+    accepted: ['200mb', '512kb'],
+    refused: ['200MB', '200m', 'mb', ...framed('200mb', 'x')],
     message: 'is not a Redis memory size such as 256mb',
   },
   {

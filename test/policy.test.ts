@@ -564,6 +564,25 @@ const FIXTURES: Fixture[] = [
     expected: ({ ns }) => ['aws_secret_access_key', 'GOOGLE_APPLICATION_CREDENTIALS', 'AZURE_STORAGE_KEY', 'OCI_CLI_KEY_CONTENT', 'Api_Token', 'BEARER', 'client_secret']
       .map((name) => ({ object: `CronJob ${ns}/report`, message: `container init sets ${name} by value; read it from a Secret (valueFrom.secretKeyRef)` })),
   },
+  // priority-classes
+  {
+    rule: 'priority-classes', name: 'a service, the database and a backup job without a PriorityClass', env: 'production',
+    change: (o) => {
+      delete o.podSpec('web').priorityClassName;
+      delete o.find('Cluster', 'student-portal-db').spec.priorityClassName;
+      delete o.podOf(o.find('CronJob', 'backup-files')).priorityClassName;
+    },
+    expected: ({ ns }) => [
+      { object: `CronJob ${ns}/backup-files`, message: 'its pods name no PriorityClass: under node pressure they go with the batch jobs, or before them' },
+      { object: `Deployment ${ns}/web`, message: 'its pods name no PriorityClass: under node pressure they go with the batch jobs, or before them' },
+      { object: `Cluster ${ns}/student-portal-db`, message: 'its pods name no PriorityClass: under node pressure they go with the batch jobs, or before them' },
+    ],
+  },
+  {
+    rule: 'priority-classes', name: 'PgBouncer naming a class the output does not define', env: 'staging',
+    change: (o) => { o.find('Pooler', 'student-portal-db-pooler').spec.template.spec.priorityClassName = 'system-cluster-critical-typo'; },
+    expected: ({ ns }) => [{ object: `Pooler ${ns}/student-portal-db-pooler`, message: 'its pods name PriorityClass system-cluster-critical-typo, which the output does not define' }],
+  },
   // pdb-for-multi-replica
   {
     rule: 'pdb-for-multi-replica', name: 'PodDisruptionBudget removed', env: 'production',
@@ -1519,7 +1538,7 @@ describe('cost', () => {
     const once = reads();
     expect(once).toBeGreaterThan(0);
     // These rules read the list only through its workloads and its objects of one kind.
-    for (const id of ['pod-security-restricted', 'resources', 'probes', 'image-tags', 'images-by-digest', 'secrets-by-reference', 'pdb-for-multi-replica', 'topology-spread']) rule(id);
+    for (const id of ['pod-security-restricted', 'resources', 'probes', 'image-tags', 'images-by-digest', 'secrets-by-reference', 'priority-classes', 'pdb-for-multi-replica', 'topology-spread']) rule(id);
     rule('network-policy-coverage');
     expect(reads()).toBe(once);
   });

@@ -14,7 +14,7 @@ function synthCluster(model: Model) {
   const pg = model.data.postgres!;
   return synthConstruct((s) => new PostgresCluster(s, 'pg', {
     identity: model.identity, name: pg.cluster, config: model.env.data.postgres!, objectStore: pg.objectStore,
-    instancePodLabels: pg.instancePodLabels,
+    instancePodLabels: pg.instancePodLabels, priorityClassName: model.priorityClasses.serving,
   }));
 }
 const cluster = (model: Model) => only(synthCluster(model), 'Cluster');
@@ -156,6 +156,14 @@ test('in the data chart, the Cluster is the one data.postgres names, as the cons
   expect(only(objects, 'Cluster')).toEqual(cluster(recovered));
   expect(only(objects, 'Pooler').spec.cluster).toEqual({ name: RECOVERED });
   expect(only(objects, 'ScheduledBackup').spec.cluster).toEqual({ name: RECOVERED });
+});
+
+test('the instances run at the serving priority, above the backup jobs; without a class, the cluster\'s default', () => {
+  expect(cluster(base).spec.priorityClassName).toBe('shop-serving');
+  const plain = only(synthConstruct((s) => new PostgresCluster(s, 'pg', {
+    identity: base.identity, name: 'shop-db', config: base.env.data.postgres!, objectStore: 'os', instancePodLabels: {},
+  })), 'Cluster');
+  expect(plain.spec.priorityClassName).toBeUndefined();
 });
 
 test('a PodMonitor scrapes the instances\' exporter', () => {

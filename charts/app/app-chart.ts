@@ -24,6 +24,7 @@ export class AppChart extends Chart {
         service,
         injectedEnv: injectedEnv(data, service.uses),
         zoneSpread: env.zoneSpread,
+        priorityClassName: props.model.priorityClasses.serving,
         uploads: service.uses.includes('uploads') && data.uploads ? { claimName: data.uploads.claim, mountPath: data.uploads.mountPath } : undefined,
       });
     }

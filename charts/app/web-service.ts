@@ -37,6 +37,8 @@ export interface WebServiceProps {
    * @default 'preferred'
    */
   readonly zoneSpread?: 'preferred' | 'required';
+  /** PriorityClass of the pods. @default none (the cluster's default priority) */
+  readonly priorityClassName?: string;
 }
 
 /** Port name shared by the container, the Service and the ServiceMonitor. */
@@ -161,6 +163,7 @@ export class WebService extends Construct {
           metadata: { labels },
           spec: {
             serviceAccountName: name,
+            ...(props.priorityClassName ? { priorityClassName: props.priorityClassName } : {}),
             automountServiceAccountToken: false,
             enableServiceLinks: false,
             securityContext: restrictedPodSecurityContext(s.runAsUser),

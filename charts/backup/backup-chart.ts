@@ -30,6 +30,7 @@ export class BackupChart extends Chart {
       objectStorageSecret: backups.objectStorageSecret,
       resticSecret: backups.resticSecret,
       scriptsConfigMap: backups.scriptsConfigMap,
+      priorityClassName: props.model.priorityClasses.batch,
     };
 
     // The key of the restic repositories. The object storage credentials are the data tier's

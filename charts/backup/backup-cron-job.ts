@@ -49,6 +49,8 @@ export interface BackupCronJobProps {
   readonly initContainers: readonly IContainer[];
   readonly containers: readonly IContainer[];
   readonly volumes: readonly IVolume[];
+  /** PriorityClass of the pods. @default none (the cluster's default priority) */
+  readonly priorityClassName?: string;
 }
 
 export class BackupCronJob extends Construct {
@@ -101,6 +103,7 @@ export class BackupCronJob extends Construct {
               metadata: { labels },
               spec: {
                 serviceAccountName: name,
+                ...(props.priorityClassName ? { priorityClassName: props.priorityClassName } : {}),
                 automountServiceAccountToken: false,
                 enableServiceLinks: false,
                 // podFailurePolicy needs Never; a failed pod also keeps its logs for inspection.

@@ -116,6 +116,8 @@ export interface BackupStore {
   readonly resticSecret: string;
   /** ConfigMap of the scripts. */
   readonly scriptsConfigMap: string;
+  /** PriorityClass of the job's pods (below the serving pods'). @default none */
+  readonly priorityClassName?: string;
 }
 
 const mount = (name: string, mountPath: string, readOnly = false): IVolumeMount => ({ name, mountPath, ...(readOnly ? { readOnly } : {}) });
@@ -289,6 +291,7 @@ export class DatabaseBackup extends Construct {
       name,
       schedule: props.schedule,
       timing: TIMING.database,
+      priorityClassName: props.priorityClassName,
       securityContext: restrictedPodSecurityContext(POSTGRES_IMAGE_UID),
       // The binary first: a missing image fails the pod before an hour of dumping.
       initContainers: [resticBinaryContainer(), dump],
@@ -358,6 +361,7 @@ export class FilesBackup extends Construct {
       name: props.name,
       schedule: props.schedule,
       timing: TIMING.files,
+      priorityClassName: props.priorityClassName,
       securityContext,
       initContainers: [resticBinaryContainer()],
       containers: [backup],
@@ -421,6 +425,7 @@ export class BackupVerification extends Construct {
       name: props.name,
       schedule: props.schedule,
       timing: TIMING.verify,
+      priorityClassName: props.priorityClassName,
       securityContext: restrictedPodSecurityContext(POSTGRES_IMAGE_UID),
       initContainers: [resticBinaryContainer()],
       containers: [verify],

@@ -37,7 +37,9 @@ export class DataChart extends Chart {
     }
     if (pg && data.postgres && data.backups) {
       const { cluster, pooler, objectStore } = data.postgres;
-      new PostgresCluster(this, 'postgres', { identity, name: cluster, config: pg, objectStore, instancePodLabels: data.postgres.instancePodLabels });
+      new PostgresCluster(this, 'postgres', { identity, name: cluster, config: pg, objectStore, instancePodLabels: data.postgres.instancePodLabels,
+        priorityClassName: props.model.priorityClasses.serving,
+      });
       new PostgresObjectStore(this, 'postgres-object-store', {
         identity,
         name: objectStore,
@@ -47,7 +49,9 @@ export class DataChart extends Chart {
         retentionPolicy: pg.retentionPolicy,
       });
       new PostgresBaseBackups(this, 'postgres-base-backups', { identity, cluster, schedule: pg.baseBackupSchedule });
-      new PostgresPooler(this, 'postgres-pooler', { identity, name: pooler, cluster, config: pg.pooler, podLabels: data.postgres.poolerPodLabels });
+      new PostgresPooler(this, 'postgres-pooler', { identity, name: pooler, cluster, config: pg.pooler, podLabels: data.postgres.poolerPodLabels,
+        priorityClassName: props.model.priorityClasses.serving,
+      });
     }
     if (redis && data.redis) {
       new RedisSentinel(this, 'redis', {
@@ -55,6 +59,7 @@ export class DataChart extends Chart {
         endpoints: data.redis,
         config: redis,
         password: { store: requiredSection(env, 'externalSecrets'), remoteKey: secretManagerKey(env, 'redis') },
+        priorityClassName: props.model.priorityClasses.serving,
       });
     }
     if (uploads && data.uploads) new UploadsVolume(this, 'uploads', { identity, name: data.uploads.claim, storage: uploads.storage });

@@ -70,6 +70,8 @@ export interface PostgresClusterProps {
    * `cnpg.io/cluster` too): what spreads over zones and what Prometheus scrapes.
    */
   readonly instancePodLabels: Record<string, string>;
+  /** PriorityClass of the pods. @default none (the cluster's default priority) */
+  readonly priorityClassName?: string;
 }
 
 export class PostgresCluster extends Construct {
@@ -97,6 +99,7 @@ export class PostgresCluster extends Construct {
         inheritedMetadata: { labels: recommendedLabels(identity, 'postgresql', 'database') },
         enableSuperuserAccess: false,
         ...CLUSTER_CRD_DEFAULTS,
+        ...(props.priorityClassName ? { priorityClassName: props.priorityClassName } : {}),
         // Upgrades restart standbys first, then switch over rather than restart the primary.
         primaryUpdateStrategy: ClusterSpecPrimaryUpdateStrategy.UNSUPERVISED,
         primaryUpdateMethod: ClusterSpecPrimaryUpdateMethod.SWITCHOVER,

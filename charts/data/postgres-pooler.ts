@@ -33,6 +33,8 @@ export interface PostgresPoolerProps {
   readonly config: PoolerConfig;
   /** Labels the operator puts on the Pooler's pods: what its budget, spread and monitor select. */
   readonly podLabels: Record<string, string>;
+  /** PriorityClass of the pods. @default none (the cluster's default priority) */
+  readonly priorityClassName?: string;
 }
 
 export class PostgresPooler extends Construct {
@@ -64,6 +66,7 @@ export class PostgresPooler extends Construct {
           // the label it does not own says whose application the pods are.
           metadata: { labels: { 'app.kubernetes.io/part-of': identity.app } },
           spec: {
+            ...(props.priorityClassName ? { priorityClassName: props.priorityClassName } : {}),
             // What CloudNativePG 1.30 sets on the pods anyway (pkg/specs/pgbouncer/deployments.go
             // createPodSecurityContext and pkg/specs/containers.go GetSecurityContext, overriding
             // the template), stated so that admission checkers reading the Pooler see it.

@@ -46,6 +46,8 @@ export interface RedisSentinelProps {
   readonly config: RedisConfig;
   /** Where External Secrets reads the password from, and the entry's key. */
   readonly password: { readonly store: SecretStoreConfig; readonly remoteKey: string };
+  /** PriorityClass of the pods. @default none (the cluster's default priority) */
+  readonly priorityClassName?: string;
 }
 
 /** An exec probe through the script in the ConfigMap. */
@@ -198,6 +200,7 @@ export class RedisSentinel extends Construct {
             // Redis never talks to the Kubernetes API: no token to steal.
             automountServiceAccountToken: false,
             enableServiceLinks: false,
+            ...(props.priorityClassName ? { priorityClassName: props.priorityClassName } : {}),
             securityContext: restrictedPodSecurityContext(REDIS_IMAGE_UID),
             // pre-stop (it returns by the end of its write pause, switchoverTimeoutSeconds), then
             // Redis's own shutdown (up to 10 s for replicas to catch up, then the AOF is flushed),

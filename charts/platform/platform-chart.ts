@@ -5,6 +5,7 @@ import { gatewayName } from '../../environments/model/names';
 import { AcmeClusterIssuer, ACME_DIRECTORIES, type AcmeIssuerName } from './acme-cluster-issuer';
 import { AppNamespace } from './app-namespace';
 import { HostCertificate } from './host-certificate';
+import { PriorityClasses } from './priority-classes';
 import { PublicGateway } from './public-gateway';
 
 export interface PlatformChartProps {
@@ -23,6 +24,7 @@ export class PlatformChart extends Chart {
     const { env, identity } = props.model;
     const gateway = gatewayName(env);
     new AppNamespace(this, 'namespace', { identity, kubernetesVersion: env.kubernetesVersion });
+    new PriorityClasses(this, 'priority', { identity, names: props.model.priorityClasses });
     for (const issuer of Object.keys(ACME_DIRECTORIES) as AcmeIssuerName[]) {
       new AcmeClusterIssuer(this, issuer, { identity, issuer, email: env.tls.acmeEmail, gatewayName: gateway });
     }

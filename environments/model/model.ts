@@ -6,7 +6,7 @@
 import type { Environment } from '../schema';
 import { networkModel, type NetworkModel } from './flows';
 import { appIdentity, type AppIdentity } from './identity';
-import { dataEndpoints, type DataEndpoints } from './names';
+import { dataEndpoints, priorityClassNames, type DataEndpoints, type PriorityClassNames } from './names';
 
 export interface Model {
   /** The validated configuration. */
@@ -14,9 +14,10 @@ export interface Model {
   readonly identity: AppIdentity;
   readonly data: DataEndpoints;
   readonly network: NetworkModel;
+  readonly priorityClasses: PriorityClassNames;
 }
 
 export function buildModel(env: Environment): Model {
   const data = dataEndpoints(env);
-  return { env, identity: appIdentity(env), data, network: networkModel(env, data) };
+  return { env, identity: appIdentity(env), data, network: networkModel(env, data), priorityClasses: priorityClassNames(env) };
 }

@@ -225,3 +225,15 @@ export function tlsSecretName(hostname: string): string {
 export function httpsListenerName(hostname: string): string {
   return `https-${hostname.replaceAll('.', '-')}`;
 }
+
+/** The application's PriorityClasses (cluster-scoped: named after the application). */
+export interface PriorityClassNames {
+  /** Services, PostgreSQL, PgBouncer, Redis. */
+  readonly serving: string;
+  /** Backups and restore tests. */
+  readonly batch: string;
+}
+
+export function priorityClassNames(env: Environment): PriorityClassNames {
+  return { serving: `${env.app.name}-serving`, batch: `${env.app.name}-batch` };
+}
