@@ -30,6 +30,11 @@ function edit(file: string, from: string, to: string): void {
   writeFileSync(path, text.replace(from, to));
 }
 
+/** Staging's Redis with another memory limit: its ConfigMap (maxmemory follows the limit) and StatefulSet change. */
+function redisMemoryLimit(limit: string): void {
+  edit('environments/staging.ts', "limits: { cpu: '500m', memory: '512Mi' } }", `limits: { cpu: '500m', memory: '${limit}' } }`);
+}
+
 beforeAll(() => {
   work = copyRepository('shipshape-synth-cli-');
   const first = synth();
@@ -67,7 +72,7 @@ test.each([
   [['staging'], "Unexpected argument 'staging'"],
   [['--check=yes'], "Option '--check' does not take an argument"],
 ])('%j is a clear error, exit 1, nothing written', (args, message) => {
-  edit('environments/staging.ts', "maxmemory: '384mb'", "maxmemory: '256mb'");
+  redisMemoryLimit('640Mi');
   const before = outputs();
   const r = synth(...args);
   expect(r.status).toBe(1);
@@ -77,7 +82,7 @@ test.each([
 });
 
 test('a write says per environment what it added, changed and removed, and how long it took', () => {
-  edit('environments/staging.ts', "maxmemory: '384mb'", "maxmemory: '256mb'");
+  redisMemoryLimit('640Mi');
   const r = synth();
   expect(r.stderr).toBe('');
   expect(r.status).toBe(0);
@@ -102,7 +107,7 @@ describe('--check', () => {
   });
 
   test('on a stale dist/: exit 1, every stale file listed (changed, missing, extra, documents), nothing written', () => {
-    edit('environments/staging.ts', "maxmemory: '384mb'", "maxmemory: '256mb'");
+    redisMemoryLimit('640Mi');
     writeFileSync(join(work, 'dist/production/extra-by-hand.yaml'), '# put here by hand\n');
     rmSync(join(work, 'dist/production/app/service-web.yaml'));
     writeFileSync(join(work, 'docs/network-flows.md'), 'edited by hand\n');
@@ -124,7 +129,7 @@ describe('--check', () => {
   });
 
   test('bad configuration is reported as such, exit 1', () => {
-    edit('environments/staging.ts', "maxmemory: '384mb'", "maxmemory: 'lots'");
+    edit('environments/staging.ts', "storage: { size: '2Gi', storageClass: 'ssd' },\n      resources", "storage: { size: '2Gi', storageClass: 'ssd' },\n      maxmemory: 'lots',\n      resources");
     const r = synth('--check');
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/^shipshape: nothing was written; fix these 1 problem\(s\):\n {2}staging: data\.redis\.maxmemory/);
@@ -158,7 +163,7 @@ describe('--env', () => {
 
 describe('changes Kubernetes refuses on existing objects', () => {
   test('are refused with the object, the field, the runbook and the flag; nothing written', () => {
-    edit('environments/staging.ts', "storage: { size: '2Gi', storageClass: 'ssd' },\n      maxmemory", "storage: { size: '4Gi', storageClass: 'ssd' },\n      maxmemory");
+    edit('environments/staging.ts', "storage: { size: '2Gi', storageClass: 'ssd' },\n      resources", "storage: { size: '4Gi', storageClass: 'ssd' },\n      resources");
     edit('environments/staging.ts', "uploads: { storage: { size: '20Gi', storageClass: 'nfs' } }", "uploads: { storage: { size: '10Gi', storageClass: 'nfs' } }");
     const before = outputs();
     const r = synth();
@@ -178,7 +183,7 @@ describe('changes Kubernetes refuses on existing objects', () => {
   });
 
   test('pass once each object is allowed', () => {
-    edit('environments/staging.ts', "storage: { size: '2Gi', storageClass: 'ssd' },\n      maxmemory", "storage: { size: '4Gi', storageClass: 'ssd' },\n      maxmemory");
+    edit('environments/staging.ts', "storage: { size: '2Gi', storageClass: 'ssd' },\n      resources", "storage: { size: '4Gi', storageClass: 'ssd' },\n      resources");
     expect(synth('--allow-immutable-change', 'production/StatefulSet/student-portal-redis').status).toBe(1);
     const r = synth('--allow-immutable-change', 'staging/StatefulSet/student-portal-redis');
     expect(r.stderr).toBe('');
@@ -190,7 +195,7 @@ describe('changes Kubernetes refuses on existing objects', () => {
 });
 
 test('files in dist/ that hold no object (by hand, unreadable) are not compared, only replaced', () => {
-  edit('environments/staging.ts', "maxmemory: '384mb'", "maxmemory: '256mb'");
+  redisMemoryLimit('640Mi');
   writeFileSync(join(work, 'dist/production/empty-by-hand.yaml'), '# put here by hand\n');
   writeFileSync(join(work, 'dist/production/broken-by-hand.yaml'), 'kind: [unclosed\n');
   writeFileSync(join(work, 'dist/production/list-by-hand.yaml'), '- a\n- b\n');
