@@ -1,0 +1,133 @@
+/**
+ * Polaris, the admission and CI checker many clusters run, finds no danger in what we synthesize.
+ * The Polaris binary does not run here, so its own check definitions do (test/fixtures/polaris:
+ * JSON Schemas, draft 2019-09, copied unchanged at a pinned commit): every check its default
+ * configuration rates `danger`, applied the way pkg/validator/schema.go applies them. A resource is
+ * audited when a pod spec is found inside it the way pkg/kube/resource.go GetPodSpec finds one
+ * (through spec, jobTemplate and template: Deployments, StatefulSets, CronJobs, and CloudNativePG's
+ * Pooler); a Container check runs per container, init containers included, and with schemaTarget
+ * PodSpec against a copy of the pod spec holding only that container.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Ajv2019 from 'ajv/dist/2019.js';
+import { parse } from 'yaml';
+import { environments } from '../environments/index';
+import { resolveEnvironments } from '../environments/load';
+import { ref, type K8sObject } from '../pipeline/k8s-object';
+import { synthObjects } from '../pipeline/synth';
+import { boxDesigner, boxDesignerPostgresOnly, variant } from './support/fixtures';
+import { REPO } from './support/repository-copy';
+
+const DIR = join(REPO, 'test', 'fixtures', 'polaris');
+const severities = (parse(readFileSync(join(DIR, 'default.yaml'), 'utf8')) as { checks: Record<string, string> }).checks;
+
+interface Check { readonly id: string; readonly target: string; readonly schemaTarget?: string; readonly validate: (data: unknown) => boolean }
+
+// Polaris' patterns are Go's (RE2): `(?i)` turns case-insensitivity on, which JavaScript spells as a flag.
+const goRegExp = Object.assign((pattern: string, flags: string) => {
+  const insensitive = pattern.includes('(?i)');
+  return new RegExp(pattern.replaceAll('(?i)', ''), insensitive ? `${flags}i` : flags);
+}, { code: 'goRegExp' });
+const ajv = new Ajv2019({ strict: false, allErrors: true, code: { regExp: goRegExp } });
+
+const checks: Check[] = readdirSync(join(DIR, 'checks')).sort().map((file) => {
+  const def = parse(readFileSync(join(DIR, 'checks', file), 'utf8')) as { target: string; schemaTarget?: string; schema?: object; schemaString?: string };
+  const schema = def.schema ?? parse(def.schemaString ?? '{}');
+  return { id: file.replace(/\.yaml$/, ''), target: def.target, schemaTarget: def.schemaTarget, validate: ajv.compile(schema) };
+});
+
+const POD_SPEC_FIELDS = ['jobTemplate', 'spec', 'template'];
+/** pkg/kube/resource.go GetPodSpec: down spec, jobTemplate and template to the object with containers. */
+function podSpecOf(o: K8sObject): K8sObject | undefined {
+  for (const field of POD_SPEC_FIELDS) {
+    if (o[field] !== undefined) return typeof o[field] === 'object' && o[field] !== null ? podSpecOf(o[field]) : undefined;
+  }
+  return o.containers !== undefined ? o : undefined;
+}
+
+/** The findings of one check on one object: `<check> <Kind ns/name>[ container <name>]`. */
+function findings(check: Check, o: K8sObject): string[] {
+  const at = (what = '') => `${check.id} ${ref(o)}${what}`;
+  if (check.target.startsWith('/') || check.target.includes('/')) {
+    // `/ConfigMap`, `rbac.authorization.k8s.io/Role`: a kind, in the core group or another.
+    const [group, kind] = check.target.split('/');
+    const objectGroup = String(o.apiVersion).includes('/') ? String(o.apiVersion).split('/')[0] : '';
+    return o.kind === kind && objectGroup === group && !check.validate(o) ? [at()] : [];
+  }
+  const spec = podSpecOf(o);
+  if (!spec) return [];
+  if (check.target === 'PodSpec') return check.validate(spec) ? [] : [at()];
+  if (check.target !== 'Container') throw new Error(`${check.id}: target ${check.target} is not handled here`);
+  const containers: K8sObject[] = [...(spec.initContainers ?? []), ...(spec.containers ?? [])];
+  return containers.filter((c) => !check.validate(check.schemaTarget === 'PodSpec' ? { ...spec, initContainers: [], containers: [c] } : c))
+    .map((c) => at(` container ${c.name}`));
+}
+
+const outputs: [string, K8sObject[]][] = [
+  ...resolveEnvironments(environments, REPO).map((env) => [env.name, synthObjects(env).map((o) => o.object)] as [string, K8sObject[]]),
+  ['box designer', synthObjects(variant(boxDesigner)).map((o) => o.object)],
+  ['box designer with PostgreSQL only', synthObjects(boxDesignerPostgresOnly()).map((o) => o.object)],
+];
+
+test('every check of the default configuration rated danger is here, or judges objects the output does not have', () => {
+  const danger = Object.entries(severities).filter(([, s]) => s === 'danger').map(([id]) => id).sort();
+  const here = checks.map((c) => c.id);
+  const absent = danger.filter((id) => !here.includes(id));
+  // The RBAC binding checks (Go templates over the roles they bind): no binding, no finding.
+  expect(absent.every((id) => /^(cluster)?rolebinding/.test(id))).toBe(true);
+  for (const [, objects] of outputs) {
+    expect(objects.filter((o) => ['Role', 'ClusterRole', 'RoleBinding', 'ClusterRoleBinding'].includes(o.kind))).toEqual([]);
+  }
+  expect(here.every((id) => severities[id] === 'danger')).toBe(true);
+});
+
+test.each(outputs)('%s: no danger', (_name, objects) => {
+  expect(checks.flatMap((check) => objects.flatMap((o) => findings(check, o)))).toEqual([]);
+});
+
+test('the pod spec is found where Polaris finds it: in workloads and in a Pooler; not in a Cluster or a ConfigMap', () => {
+  const [, production] = outputs[1];
+  const audited = production.filter((o) => podSpecOf(o)).map((o) => `${o.kind} ${o.metadata.name}`).sort();
+  expect(audited).toEqual([
+    'CronJob backup-database', 'CronJob backup-files', 'CronJob backup-verify', 'Deployment api', 'Deployment web',
+    'Pooler student-portal-db-pooler', 'StatefulSet student-portal-redis',
+  ]);
+});
+
+describe('the checks find what they are for (the harness can fail)', () => {
+  const [, production] = outputs[1];
+  const api = () => structuredClone(production.find((o) => o.kind === 'Deployment' && o.metadata.name === 'api')!);
+  const run = (o: K8sObject) => checks.flatMap((check) => findings(check, o));
+  const ns = api().metadata.namespace;
+
+  test.each([
+    ['hostIPCSet', (o: K8sObject) => { o.spec.template.spec.hostIPC = true; }, ''],
+    ['hostPIDSet', (o: K8sObject) => { o.spec.template.spec.hostPID = true; }, ''],
+    ['hostNetworkSet', (o: K8sObject) => { o.spec.template.spec.hostNetwork = true; }, ''],
+    ['runAsPrivileged', (o: K8sObject) => { o.spec.template.spec.containers[0].securityContext.privileged = true; }, ' container api'],
+    ['privilegeEscalationAllowed', (o: K8sObject) => { o.spec.template.spec.containers[0].securityContext.allowPrivilegeEscalation = true; }, ' container api'],
+    ['runAsRootAllowed', (o: K8sObject) => {
+      delete o.spec.template.spec.securityContext.runAsNonRoot;
+      delete o.spec.template.spec.securityContext.runAsUser;
+      delete o.spec.template.spec.containers[0].securityContext.runAsNonRoot;
+      delete o.spec.template.spec.containers[0].securityContext.runAsUser;
+    }, ' container api'],
+    ['dangerousCapabilities', (o: K8sObject) => { o.spec.template.spec.containers[0].securityContext.capabilities.add = ['net_admin']; }, ' container api'],
+    ['sensitiveContainerEnvVar', (o: K8sObject) => { o.spec.template.spec.containers[0].env.push({ name: 'Db_Password', value: 'x' }); }, ' container api'],
+    ['tagNotSpecified', (o: K8sObject) => { o.spec.template.spec.containers[0].image = 'registry.example/api'; }, ' container api'],
+  ])('%s', (id, change, where) => {
+    const o = api();
+    expect(run(o)).toEqual([]);
+    change(o);
+    expect(run(o)).toEqual([`${id} Deployment ${ns}/api${where}`]);
+  });
+
+  test('sensitiveConfigmapContent, and an init container judged on its own', () => {
+    const cm = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x', namespace: ns }, data: { AWS_SECRET_ACCESS_KEY: 'x' } };
+    expect(run(cm)).toEqual([`sensitiveConfigmapContent ConfigMap ${ns}/x`]);
+    const o = api();
+    o.spec.template.spec.initContainers = [{ ...o.spec.template.spec.containers[0], name: 'init', image: 'busybox' }];
+    expect(run(o)).toEqual([`tagNotSpecified Deployment ${ns}/api container init`]);
+  });
+});
