@@ -50,7 +50,7 @@ function withoutNullRequired(schema: unknown): unknown {
 const checks: Check[] = readdirSync(join(DIR, 'checks')).sort().map((file) => {
   const def = parse(readFileSync(join(DIR, 'checks', file), 'utf8')) as Omit<Check, 'id' | 'validate'> & { schema?: object; schemaString?: string };
   const schema = withoutNullRequired(def.schema ?? parse(def.schemaString ?? '{}'));
-  return { id: file.replace(/\.yaml$/, ''), target: def.target, schemaTarget: def.schemaTarget, controllers: def.controllers, containers: def.containers, validate: ajv.compile(schema) };
+  return { id: file.replace(/\.yaml$/, ''), target: def.target, schemaTarget: def.schemaTarget, controllers: def.controllers, containers: def.containers, validate: ajv.compile(schema as object) };
 });
 
 const POD_SPEC_FIELDS = ['jobTemplate', 'spec', 'template'];
