@@ -452,7 +452,7 @@ test('what runs here is production\'s ConfigMap, with only addresses, ports, dir
     [SENTINEL_CONF]: /^(bind|dir|sentinel failover-timeout) /,
     // The script is shipped as it is: no line of it may differ.
     [REDIS_SCRIPT]: /(?!)/,
-    [REDIS_SETTINGS]: /^((REDIS_RUNTIME|SENTINEL_RUNTIME)_DIR=| {4}\d\) m_host=)/,
+    [REDIS_SETTINGS]: /^((REDIS_DATA|REDIS_RUNTIME|SENTINEL_RUNTIME)_DIR=| {4}\d\) m_host=)/,
   };
   for (const x of m) {
     expect(Object.keys(x.files).sort()).toEqual(Object.keys(SHIPPED).sort());
@@ -490,6 +490,10 @@ test('what runs here is production\'s ConfigMap, with only addresses, ports, dir
     expect(containerSpec(name).volumeMounts).toContainEqual({ name: 'config', mountPath: '/etc/redis', readOnly: true });
   }
   expect(shipped(REDIS_SETTINGS, /^REDIS_RUNTIME_DIR=(.*)$/m)).toBe("'/run/redis'");
+  // The last known master lives on the data volume: written by the redis container, read by both.
+  expect(shipped(REDIS_SETTINGS, /^REDIS_DATA_DIR=(.*)$/m)).toBe("'/data'");
+  expect(containerSpec('redis').volumeMounts).toContainEqual({ name: 'data', mountPath: '/data' });
+  expect(containerSpec('sentinel').volumeMounts).toContainEqual({ name: 'data', mountPath: '/data', readOnly: true });
   expect(shipped(REDIS_SETTINGS, /^SENTINEL_RUNTIME_DIR=(.*)$/m)).toBe("'/run/sentinel'");
   expect(shipped(SENTINEL_CONF, /^sentinel failover-timeout \S+ (\d+)$/m)).toBe('60000');
   // Run as shipped below; the bounds the tests wait within are derived from them.
@@ -839,3 +843,46 @@ test('pre-stop while a sentinel runs a failover keeps writes held, asks no senti
     await writer?.done;
   }
 }, 120_000);
+
+test('every member stopped at once and started again: the last master comes back as master with the newest writes, not member 0', async () => {
+  restartStopped();
+  let { master, replicas } = await healthySet(60_000);
+  if (master.ordinal === 0) {
+    // The case worth testing: a master other than the member the set bootstraps with.
+    expect(await ask(m[1].sentinelPort, 'SENTINEL', 'FAILOVER', SET)).toBe('OK');
+    await until('a master other than member 0', 60_000, async () => (await agreedMaster()) !== address(m[0]));
+    ({ master, replicas } = await healthySet(60_000));
+  }
+  expect(master.ordinal).not.toBe(0);
+  // The kubelet's readiness probes keep each member's last known master on its volume.
+  const readiness = containerSpec('redis').readinessProbe;
+  for (const x of m) {
+    expect(await exec(x, 'redis', readiness.exec.command, readiness.timeoutSeconds * 1000)).toMatchObject({ status: 0 });
+    expect(readFileSync(join(x.paths.data, 'last-master'), 'utf8')).toBe(`127.0.0.1 ${master.port}\n`);
+  }
+  // Member 0 falls behind (stopped), the master takes a write the other replica acknowledges.
+  const other = replicas.find((x) => x.ordinal !== 0)!;
+  current(m[0], 'redis').process.kill('SIGSTOP');
+  try {
+    expect(await ask(master.port, 'SET', 'newest', 'kept')).toBe('OK');
+    await until('the other replica to hold the newest write', 10_000, async () => (await ask(other.port, 'GET', 'newest')) === 'kept');
+    // Every member goes down: the master and the other replica shut down as on SIGTERM (the AOF
+    // written out), member 0 and every sentinel are killed.
+    await Promise.all([stop(current(master, 'redis'), 'SIGTERM', 30_000), stop(current(other, 'redis'), 'SIGTERM', 30_000)]);
+    await Promise.all([stop(current(m[0], 'redis'), 'SIGKILL', 5_000), ...m.map((x) => stop(current(x, 'sentinel'), 'SIGKILL', 5_000))]);
+  } finally {
+    current(m[0], 'redis').process.kill('SIGCONT');
+  }
+  expect(await ask(m[0].port, 'PING').catch(() => undefined)).toBeUndefined();
+
+  // All at once again, as a StatefulSet with podManagementPolicy Parallel starts them.
+  for (const x of m) {
+    start(x, 'redis');
+    start(x, 'sentinel');
+  }
+  const after = await healthySet(60_000);
+  expect(after.master).toBe(master);
+  expect(await ask(master.port, 'GET', 'newest')).toBe('kept');
+  await until('member 0 to hold the newest write too', 20_000, async () => (await ask(m[0].port, 'GET', 'newest')) === 'kept');
+  expect(readFileSync(logFile(`redis-${master.ordinal}`), 'utf8')).toContain('following the last master this member knew');
+}, 180_000);

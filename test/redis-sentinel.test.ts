@@ -277,7 +277,7 @@ describe('configuration', () => {
       const lines = settings.split('\n').filter((l) => l !== '' && !l.startsWith('#'));
       const assignments = lines.filter((l) => /^[A-Z_]+=/.test(l)).map((l) => l.split('=')[0]);
       expect(assignments).toEqual([
-        'MASTER_SET', 'MEMBERS', 'REDIS_RUNTIME_DIR', 'SENTINEL_RUNTIME_DIR', 'CLI_TIMEOUT', 'RESOLVE_TIMEOUT', 'SWITCHOVER_TIMEOUT', 'CATCHUP_TIMEOUT',
+        'MASTER_SET', 'MEMBERS', 'REDIS_DATA_DIR', 'REDIS_RUNTIME_DIR', 'SENTINEL_RUNTIME_DIR', 'CLI_TIMEOUT', 'RESOLVE_TIMEOUT', 'SWITCHOVER_TIMEOUT', 'CATCHUP_TIMEOUT',
       ]);
       const rest = lines.filter((l) => !/^[A-Z_]+=/.test(l));
       expect(rest).toEqual([

@@ -228,6 +228,7 @@ function settings(p: RedisSentinelConfigProps): string {
 # sources it: this set's members and timeouts.
 MASTER_SET=${shQuote(p.masterSet)}
 MEMBERS='${p.members.map((_, i) => i).join(' ')}'
+REDIS_DATA_DIR=${shQuote(p.paths.data)}
 REDIS_RUNTIME_DIR=${shQuote(p.paths.redisRuntime)}
 SENTINEL_RUNTIME_DIR=${shQuote(p.paths.sentinelRuntime)}
 CLI_TIMEOUT=${p.cliTimeoutSeconds}

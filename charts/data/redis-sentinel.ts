@@ -151,7 +151,12 @@ export class RedisSentinel extends Construct {
       livenessProbe: scriptProbe('sentinel-alive', { periodSeconds: 10, failureThreshold: 6 }),
       // Ready once it knows the master and can reach the quorum with its peers.
       readinessProbe: scriptProbe('sentinel-ready', { periodSeconds: 5, failureThreshold: 2 }),
-      volumeMounts: [configMount, { name: 'sentinel-runtime', mountPath: REDIS_POD_PATHS.sentinelRuntime }],
+      // The data volume read-only: the last master this member knew, should every member start at once.
+      volumeMounts: [
+        configMount,
+        { name: 'data', mountPath: REDIS_POD_PATHS.data, readOnly: true },
+        { name: 'sentinel-runtime', mountPath: REDIS_POD_PATHS.sentinelRuntime },
+      ],
       ...common,
     };
 

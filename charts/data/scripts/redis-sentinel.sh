@@ -88,12 +88,39 @@ find_master() {
   return 1
 }
 
-# The master to follow, or member 0 when no sentinel and no member knows one: that only happens on
-# the first start of the set (or after every member stopped), and member 0 then starts as master.
+# The last master this member knew, on its own volume: written when redis-server starts and by
+# every readiness probe (the master names itself, a replica its master), read when every member
+# starts at once. That master holds the newest writes: the replicas hold what it acknowledged and
+# may lag behind it, so a replica made master then would throw the rest away.
+LAST_MASTER_FILE="$REDIS_DATA_DIR/last-master"
+
+# last_master: prints "host port" of the last master this member knew, if that is a member.
+last_master() {
+  [ -r "$LAST_MASTER_FILE" ] || return 1
+  read -r _lh _lp <"$LAST_MASTER_FILE" || return 1
+  for _o in $MEMBERS; do
+    member "$_o"
+    if [ "$m_host" = "$_lh" ] && [ "$m_redis_port" = "$_lp" ]; then line "$_lh $_lp"; return 0; fi
+  done
+  return 1
+}
+
+# remember_master <host> <port>: keeps the master on the volume (written beside, then renamed).
+remember_master() {
+  [ "$(cat "$LAST_MASTER_FILE" 2>/dev/null)" != "$1 $2" ] || return 0
+  printf '%s %s\n' "$1" "$2" >"$LAST_MASTER_FILE.new" && mv -f "$LAST_MASTER_FILE.new" "$LAST_MASTER_FILE"
+}
+
+# The master to follow. When no sentinel and no member knows one (every member starts at once),
+# the last master this member knew; on the set's first start, member 0.
 current_master() {
   if find_master; then return 0; fi
+  if last_master; then
+    say "no sentinel or member knows a master: following the last master this member knew"
+    return 0
+  fi
   member 0
-  say "no sentinel or member knows a master: bootstrapping with member 0 ($m_host) as master"
+  say "no sentinel or member knows a master, nor did this member: bootstrapping with member 0 ($m_host) as master"
   line "$m_host $m_redis_port"
 }
 
@@ -117,8 +144,10 @@ run_redis() {
     line "masterauth \"$(quoted_password)\""
     if [ "$1" = "$SELF_HOST" ] && [ "$2" = "$SELF_REDIS_PORT" ]; then
       say "starting as master"
+      remember_master "$1" "$2"
     else
       say "starting as replica of $1:$2"
+      remember_master "$1" "$2"
       line "replicaof $1 $2"
     fi
   } >"$_conf"
@@ -278,9 +307,11 @@ probe() {
       case "$_r" in PONG* | LOADING*) return 0 ;; *) return 1 ;; esac ;;
     redis-ready)
       _info=$(cli 127.0.0.1 "$SELF_REDIS_PORT" INFO replication | tr -d '\r') || return 1
-      case "$_info" in *role:master*) return 0 ;; esac
+      case "$_info" in *role:master*) remember_master "$SELF_HOST" "$SELF_REDIS_PORT" || true; return 0 ;; esac
       case "$_info" in *master_link_status:up*) ;; *) return 1 ;; esac
-      case "$_info" in *master_sync_in_progress:0*) return 0 ;; *) return 1 ;; esac ;;
+      case "$_info" in *master_sync_in_progress:0*) ;; *) return 1 ;; esac
+      remember_master "$(printf '%s\n' "$_info" | sed -n 's/^master_host://p')" "$(printf '%s\n' "$_info" | sed -n 's/^master_port://p')" || true
+      return 0 ;;
     sentinel-alive)
       _r=$(cli 127.0.0.1 "$SELF_SENTINEL_PORT" PING) || return 1
       case "$_r" in PONG*) return 0 ;; *) return 1 ;; esac ;;
