@@ -34,7 +34,7 @@ export const GROUPS = {
   },
   model: {
     mutate: ['environments/model/*.ts', '!environments/model/flows.ts'],
-    tests: ['model-names', 'injected-env', 'flows', 'second-app'],
+    tests: ['model-names', 'injected-env', 'flows', 'second-app', 'redis-memory'],
   },
   output: {
     mutate: ['pipeline/output.ts'],
