@@ -211,7 +211,7 @@ test('retention forgets on every run but prunes on the day\'s first run only: th
   // An hour later in another zone: still today in UTC, so no second prune.
   const second = backup(repo, {}, TWO_HOURS_EARLIER);
   expect(second.status).toBe(0);
-  expect(second.stderr).toContain(`not pruning: 1 earlier run(s) of ${today} kept this job's snapshots, one of them pruned`);
+  expect(second.stderr).toContain(`not pruning: this job already ran 1 time(s) on ${today}, and the day's first run prunes`);
   expect(second.stderr).not.toMatch(/pruning: the first run/);
   expect(snapshotIds(repo)).toHaveLength(3);
 }, 60_000);

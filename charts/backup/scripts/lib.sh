@@ -108,19 +108,20 @@ read_retention() {
 apply_retention() {
   log "applying retention (${RETENTION[*]}) to host $BACKUP_HOST, tag $BACKUP_TAG"
   restic_run forget --host "$BACKUP_HOST" --tag "$BACKUP_TAG" --group-by host,paths "${RETENTION[@]}"
-  local today runs=0 times time
+  local today runs=0 times at
   today=$(date -u +%Y-%m-%d)
   # Snapshot times are RFC 3339 in the zone each run recorded: compared as UTC dates. One of them
-  # is this run's.
+  # is this run's. (Runs whose snapshots retention just forgot are not counted: a second run in the
+  # same hour, by hand, may prune again, which costs time but loses nothing.)
   times=$(restic_run snapshots --json --host "$BACKUP_HOST" --tag "$BACKUP_TAG" | grep -o '"time":"[^"]*"' | cut -d '"' -f 4) || times=
-  for time in $times; do
-    if [[ $(date -u -d "$time" +%Y-%m-%d) == "$today" ]]; then runs=$((runs + 1)); fi
+  for at in $times; do
+    if [[ $(date -u -d "$at" +%Y-%m-%d) == "$today" ]]; then runs=$((runs + 1)); fi
   done
   if ((runs <= 1)); then
     log "pruning: the first run of $today"
     restic_run prune
   else
-    log "not pruning: $((runs - 1)) earlier run(s) of $today kept this job's snapshots, one of them pruned"
+    log "not pruning: this job already ran $((runs - 1)) time(s) on $today, and the day's first run prunes"
   fi
 }
 
