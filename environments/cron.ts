@@ -97,7 +97,9 @@ function values(field: string, spec: FieldSpec): { readonly set: ReadonlySet<num
       : ((b) => [b[0], b.length === 2 ? b[1] : step !== undefined ? spec.hi : b[0]])(range.split('-').map((t) => value(t, spec) as number));
     for (let v = lo; v <= hi; v += Number(step ?? 1)) set.add(v);
   }
-  return { set, star: field === '*' || field === '?' };
+  // robfig/cron keeps the star bit for `*` and `?` without a step or with step 1, in any list item.
+  const star = field.split(',').some((part) => { const [range, step] = part.split('/'); return (range === '*' || range === '?') && (step === undefined || step === '1'); });
+  return { set, star };
 }
 
 const MINUTE_MS = 60_000;

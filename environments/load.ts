@@ -87,10 +87,12 @@ function crossEnvironmentProblems(envs: readonly Environment[]): string[] {
       } else buckets.set(key, env.name);
     }
     if (env.externalSecrets) {
-      const other = prefixes.get(env.externalSecrets.keyPrefix);
+      // The same prefix in another secret store is another entry.
+      const key = `${env.externalSecrets.storeKind}/${env.externalSecrets.store} ${env.externalSecrets.keyPrefix}`;
+      const other = prefixes.get(key);
       if (other !== undefined) {
-        out.push(`${env.name}: externalSecrets.keyPrefix ("${env.externalSecrets.keyPrefix}") is also the prefix of ${other}: they would share credentials; each environment needs its own`);
-      } else prefixes.set(env.externalSecrets.keyPrefix, env.name);
+        out.push(`${env.name}: externalSecrets.keyPrefix ("${env.externalSecrets.keyPrefix}") is also the prefix of ${other} in the same store: they would share credentials; each environment needs its own`);
+      } else prefixes.set(key, env.name);
     }
   }
   return out;

@@ -265,7 +265,9 @@ const DataSchema = z.strictObject({
      * memory limit after a 64 MiB reserve, the most that leaves room for a fork's copy-on-write
      * (environments/model/redis-memory.ts).
      */
-    maxmemory: z.string().regex(/^[0-9]+(kb|mb|gb)$/, { error: (i) => `(${JSON.stringify(i.input)}) is not a Redis memory size such as 256mb` }).optional(),
+    maxmemory: z.string().regex(/^[0-9]+(kb|mb|gb)$/, { error: (i) => `(${JSON.stringify(i.input)}) is not a Redis memory size such as 256mb`, abort: true })
+      // 0 is no limit at all to Redis: the kernel would kill it before it evicts.
+      .refine((v) => !/^0+(kb|mb|gb)$/.test(v), { error: (i) => `(${JSON.stringify(i.input)}) must be larger than zero: 0 means no limit to Redis` }).optional(),
     maxmemoryPolicy: z.enum(['noeviction', 'allkeys-lru', 'volatile-lru', 'allkeys-lfu', 'volatile-lfu', 'allkeys-random', 'volatile-random', 'volatile-ttl']),
     resources: ResourcesSchema,
   }).optional(),

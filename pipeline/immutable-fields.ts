@@ -99,6 +99,11 @@ const RULES: Record<string, Rule> = {
     ...unchanged('spec.accessModes', b.spec?.accessModes, a.spec?.accessModes, 'volume-class'),
     ...notShrunk('spec.resources.requests.storage', b.spec?.resources?.requests?.storage, a.spec?.resources?.requests?.storage, 'volume-shrink'),
   ],
+  // pkg/apis/scheduling/validation ValidatePriorityClassUpdate: value and preemptionPolicy are immutable.
+  'scheduling.k8s.io PriorityClass': (b, a) => [
+    ...unchanged('value', b.value, a.value, 'priority-class'),
+    ...unchanged('preemptionPolicy', b.preemptionPolicy ?? 'PreemptLowerPriority', a.preemptionPolicy ?? 'PreemptLowerPriority', 'priority-class'),
+  ],
   'postgresql.cnpg.io Pooler': (b, a) => unchanged('spec.cluster', b.spec?.cluster, a.spec?.cluster, 'pooler-cluster'),
   'postgresql.cnpg.io ScheduledBackup': (b, a) => unchanged('spec.cluster', b.spec?.cluster, a.spec?.cluster, 'scheduled-backup-cluster'),
   'postgresql.cnpg.io Cluster': (b, a) => [

@@ -375,6 +375,12 @@ const cases: Case[] = [
     ],
   },
   {
+    name: 'redis maxmemory 0, which Redis reads as no limit',
+    env: 'production',
+    overrides: { data: { redis: { maxmemory: '0mb' } } },
+    expected: ['production: data.redis.maxmemory ("0mb") must be larger than zero: 0 means no limit to Redis'],
+  },
+  {
     name: 'restore test scratch smaller than the database volume',
     env: 'production',
     overrides: { backups: { scratchSize: '99Gi' } },
@@ -1046,8 +1052,13 @@ describe('resolveEnvironments', () => {
     expect(() => resolveEnvironments(defs, root)).toThrow(new ConfigError([
       'production: objectStorage.bucket ("student-portal-backups-staging" at https://s3.university.example/) is also the bucket of staging: '
       + 'their WAL archives and backup repositories would be the same paths; each environment needs its own',
-      'production: externalSecrets.keyPrefix ("student-portal/staging") is also the prefix of staging: they would share credentials; each environment needs its own',
+      'production: externalSecrets.keyPrefix ("student-portal/staging") is also the prefix of staging in the same store: they would share credentials; each environment needs its own',
     ]));
+    // The same prefix in another store is another entry.
+    const otherStore = [definition({ env: 'staging' }), definition({
+      env: 'production', overrides: { externalSecrets: { store: 'production-vault', keyPrefix: 'student-portal/staging' } },
+    })];
+    expect(resolveEnvironments(otherStore, root).map((e) => e.name)).toEqual(['staging', 'production']);
     // The same bucket name at another endpoint is another bucket.
     const elsewhere = [definition({ env: 'staging' }), definition({
       env: 'production', overrides: { objectStorage: { endpointURL: 'https://s3.elsewhere.example', bucket: 'student-portal-backups-staging' } },

@@ -23,6 +23,9 @@ test.each([
   ['0 0 1 * *', 31 * DAY],
   // "N/step" runs from N to the end of the range: 10, 30, 50, then 10 again.
   ['10/20 * * * *', 20],
+  // A star with step 1 is still a star to robfig: the day of week alone decides, Mondays only.
+  ['0 0 */1 * 1', 7 * DAY],
+  ['0 0 1 * */1', 31 * DAY],
   // The 31st: a month of 30 days and then one of 31 in between (March 31 → May 31 is 61 days).
   ['0 0 31 * *', 61 * DAY],
 ])('%s waits at most %d minutes between runs', (expr, minutes) => {

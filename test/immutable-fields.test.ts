@@ -116,6 +116,18 @@ describe('each rule, on one field', () => {
     expect(immutableChanges(c, after).map((x) => x.field)).toEqual(['spec.walStorage']);
   });
 
+  test('a PriorityClass\'s value and preemption policy (absent is PreemptLowerPriority)', () => {
+    const p = find(base, 'PriorityClass');
+    const after = structuredClone(p);
+    after.value = 1;
+    after.preemptionPolicy = 'Never';
+    const before = p.preemptionPolicy === 'Never' ? { ...p, preemptionPolicy: 'PreemptLowerPriority' } : p;
+    expect(immutableChanges(before, after).map((c) => c.field)).toEqual(['value', 'preemptionPolicy']);
+    const defaulted = structuredClone(before);
+    delete defaulted.preemptionPolicy;
+    expect(immutableChanges(defaulted, { ...defaulted, preemptionPolicy: 'PreemptLowerPriority' })).toEqual([]);
+  });
+
   test('a PVC\'s access modes', () => {
     const p = find(base, 'PersistentVolumeClaim');
     const after = structuredClone(p);
@@ -150,11 +162,12 @@ test('every refusal names the object, the field, the change, a runbook section t
   const anchors = new Set([...runbook.matchAll(/<a id="([^"]+)"><\/a>/g)].map((m) => m[1]));
   const all = [
     ...refusedChanges('test', base, objects({ data: { redis: { storage: { size: '9Gi' } }, uploads: { storage: { size: '1Gi', storageClass: 'x' } } } }), new Set()),
-    ...['Pooler', 'ScheduledBackup', 'Deployment', 'Cluster'].flatMap((kind) => {
+    ...['Pooler', 'ScheduledBackup', 'Deployment', 'Cluster', 'PriorityClass'].flatMap((kind) => {
       const o = find(base, kind);
       const after = structuredClone(o);
       if (kind === 'Deployment') after.spec.selector = { matchLabels: { x: 'y' } };
       else if (kind === 'Cluster') delete after.spec.walStorage;
+      else if (kind === 'PriorityClass') after.value += 1;
       else after.spec.cluster = { name: 'other' };
       return refusedChanges('test', [o], [after], new Set());
     }),

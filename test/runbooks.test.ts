@@ -51,6 +51,7 @@ const KINDS: Record<string, string> = {
   backup: 'Backup', 'backups.postgresql.cnpg.io': 'Backup',
   objectstore: 'ObjectStore', 'objectstores.barmancloud.cnpg.io': 'ObjectStore',
   application: 'Application', 'applications.argoproj.io': 'Application',
+  priorityclass: 'PriorityClass',
 };
 
 /** Shell code of a Markdown page: the fenced blocks, one logical line per command (`\` continued). */
@@ -192,7 +193,7 @@ describe.each(RECOVERY)('runbooks/%s', (file) => {
 
   test('every kubectl command says its namespace, and it is an environment\'s or the platform\'s', () => {
     const kubectl = commands(text()).flatMap((l) => l.split(/\s*(?:\||&&|;|\$\()\s*/)).filter((s) => /^kubectl\s/.test(s));
-    const missing = kubectl.filter((s) => !/(?:\s-n[ =]|--namespace[ =]|\s-A\b|--all-namespaces|^kubectl apply -f|^kubectl delete -f|^kubectl config|^kubectl version|^kubectl cnpg version|^kubectl (?:get|describe) (?:nodes?|pv|persistentvolumes?|storageclass(?:es)?)\b)/.test(s));
+    const missing = kubectl.filter((s) => !/(?:\s-n[ =]|--namespace[ =]|\s-A\b|--all-namespaces|^kubectl apply -f|^kubectl delete -f|^kubectl config|^kubectl version|^kubectl cnpg version|^kubectl (?:get|describe) (?:nodes?|pv|persistentvolumes?|storageclass(?:es)?|priorityclass(?:es)?)\b)/.test(s));
     expect(missing).toEqual([]);
     const wrong = kubectl.map((s) => /(?:\s-n|--namespace)[ =]([a-z0-9-]+)/.exec(s)?.[1]).filter((ns): ns is string => ns !== undefined)
       .filter((ns) => !namespaces.has(ns) && !PLATFORM_NAMESPACES.has(ns));

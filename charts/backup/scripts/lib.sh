@@ -107,16 +107,15 @@ read_retention() {
 # do every hour (the other jobs wait for it), and what it frees can wait a day.
 apply_retention() {
   log "applying retention (${RETENTION[*]}) to host $BACKUP_HOST, tag $BACKUP_TAG"
-  restic_run forget --host "$BACKUP_HOST" --tag "$BACKUP_TAG" --group-by host,paths "${RETENTION[@]}"
   local today runs=0 times at
   today=$(date -u +%Y-%m-%d)
-  # Snapshot times are RFC 3339 in the zone each run recorded: compared as UTC dates. One of them
-  # is this run's. (Runs whose snapshots retention just forgot are not counted: a second run in the
-  # same hour, by hand, may prune again, which costs time but loses nothing.)
+  # Today's runs, counted before `forget` (which may keep only the newest of them): snapshot times
+  # are RFC 3339 in the zone each run recorded, compared as UTC dates. One of them is this run's.
   times=$(restic_run snapshots --json --host "$BACKUP_HOST" --tag "$BACKUP_TAG" | grep -o '"time":"[^"]*"' | cut -d '"' -f 4) || times=
   for at in $times; do
     if [[ $(date -u -d "$at" +%Y-%m-%d) == "$today" ]]; then runs=$((runs + 1)); fi
   done
+  restic_run forget --host "$BACKUP_HOST" --tag "$BACKUP_TAG" --group-by host,paths "${RETENTION[@]}"
   if ((runs <= 1)); then
     log "pruning: the first run of $today"
     restic_run prune
