@@ -876,6 +876,7 @@ test('every member stopped at once and started again: the last master comes back
   expect(await ask(m[0].port, 'PING').catch(() => undefined)).toBeUndefined();
 
   // All at once again, as a StatefulSet with podManagementPolicy Parallel starts them.
+  const since = m.map((x) => logSize(`redis-${x.ordinal}`));
   for (const x of m) {
     start(x, 'redis');
     start(x, 'sentinel');
@@ -884,5 +885,38 @@ test('every member stopped at once and started again: the last master comes back
   expect(after.master).toBe(master);
   expect(await ask(master.port, 'GET', 'newest')).toBe('kept');
   await until('member 0 to hold the newest write too', 20_000, async () => (await ask(m[0].port, 'GET', 'newest')) === 'kept');
-  expect(readFileSync(logFile(`redis-${master.ordinal}`), 'utf8')).toContain('following the last master this member knew');
+  // No member fell back to the first start's bootstrap.
+  expect(m.map((x, i) => /bootstrapping with member 0/.test(logSince(`redis-${x.ordinal}`, since[i])))).toEqual([false, false, false]);
+}, 180_000);
+
+test('a hand-over, then every member stopped and started again: the member handed to stays master, and only it', async () => {
+  restartStopped();
+  const { master: old } = await healthySet(60_000);
+  // The kubelet's pre-stop on the master hands mastership over, then SIGTERM stops it.
+  const hook = await exec(old, 'redis', local(old, preStop()), (SWITCHOVER_TIMEOUT_S + 10) * 1000);
+  expect(hook.status).toBe(0);
+  const successor = byPort(Number(/new master: 127\.0\.0\.1 (\d+)/.exec(hook.output)![1]));
+  expect(successor).not.toBe(old);
+  // The old master records the hand-over: it no longer remembers itself as master.
+  expect(readFileSync(join(old.paths.data, 'last-master'), 'utf8')).toBe(`127.0.0.1 ${successor.port}\n`);
+  await stop(current(old, 'redis'), 'SIGTERM', 30_000);
+  const readiness = containerSpec('redis').readinessProbe;
+  await until('the successor to be master with the other replica linked', 30_000, async () => {
+    const r = await info(successor.port);
+    return r.role === 'master' && Number(r.connected_slaves) >= 1;
+  });
+  for (const x of m.filter((y) => y !== old)) {
+    expect(await exec(x, 'redis', readiness.exec.command, readiness.timeoutSeconds * 1000)).toMatchObject({ status: 0 });
+  }
+  await Promise.all(m.filter((x) => x !== old).map((x) => stop(current(x, 'redis'), 'SIGTERM', 30_000)));
+  await Promise.all(m.map((x) => stop(current(x, 'sentinel'), 'SIGKILL', 5_000)));
+
+  for (const x of m) {
+    start(x, 'redis');
+    start(x, 'sentinel');
+  }
+  const after = await healthySet(60_000);
+  expect(after.master).toBe(successor);
+  const roles = await Promise.all(m.map(async (x) => (await info(x.port)).role));
+  expect(roles.filter((r) => r === 'master')).toHaveLength(1);
 }, 180_000);

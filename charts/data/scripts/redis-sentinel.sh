@@ -112,11 +112,22 @@ remember_master() {
 }
 
 # The master to follow. When no sentinel and no member knows one (every member starts at once),
-# the last master this member knew; on the set's first start, member 0.
+# the last master this member knew; on the set's first start, member 0. A member that remembers
+# being master itself may be wrong (a failover it did not see, or a hand-over it did not record):
+# it first gives the others, lower ordinals first, five seconds per ordinal to come up and name
+# one, so two such members never both start as master.
 current_master() {
   if find_master; then return 0; fi
-  if last_master; then
+  if _last=$(last_master); then
+    if [ "$_last" = "$SELF_HOST $SELF_REDIS_PORT" ] && [ "$ORDINAL" -gt 0 ]; then
+      _until=$(( $(date +%s) + 5 * ORDINAL ))
+      while [ "$(date +%s)" -lt "$_until" ]; do
+        if find_master; then return 0; fi
+        sleep 1
+      done
+    fi
     say "no sentinel or member knows a master: following the last master this member knew"
+    line "$_last"
     return 0
   fi
   member 0
@@ -262,14 +273,19 @@ pre_stop() {
   while [ "$(seconds_left)" -gt 0 ]; do
     # The sentinel running the failover names the promoted replica as soon as it is promoted.
     if [ -n "$_underway" ] && _m=$(sentinel_master "${_underway%:*}" "${_underway##*:}"); then
-      [ "$_m" = "$SELF_HOST $SELF_REDIS_PORT" ] || { say "new master: $_m"; return 0; }
+      [ "$_m" = "$SELF_HOST $SELF_REDIS_PORT" ] || { say "new master: $_m"; remember_master "${_m% *}" "${_m#* }" || true; return 0; }
     fi
     _running=
     for _o in $MEMBERS; do
       member "$_o"
       _state=$(sentinel_state "$m_host" "$m_sentinel_port") || continue
       # A failover has ended: this sentinel has the new master configured.
-      case "$_state" in "$SELF_HOST $SELF_REDIS_PORT "*) ;; *) say "new master: ${_state% *}"; return 0 ;; esac
+      case "$_state" in "$SELF_HOST $SELF_REDIS_PORT "*) ;; *)
+        _m=${_state% *}
+        say "new master: $_m"
+        remember_master "${_m% *}" "${_m#* }" || true
+        return 0 ;;
+      esac
       case "$_state" in *failover_in_progress*) [ -n "$_running" ] || _running=$m_host:$m_sentinel_port ;; esac
     done
     if [ -n "$_running" ]; then
