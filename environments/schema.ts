@@ -305,7 +305,7 @@ const BackupSchema = z.strictObject({
    * from it. Default: data.postgres.storage.size (4Gi without PostgreSQL).
    */
   scratchSize: storage.optional(),
-  /** StorageClass of the scratch volumes, created with each run and deleted after it; default: the cluster's default class. */
+  /** StorageClass of the scratch volumes, created with each run's pod and deleted with it; default: the cluster's default class. */
   scratchStorageClass: dnsLabel.optional(),
 });
 

@@ -94,6 +94,10 @@ test.each(JOBS)('%s: Forbid, deadlines, retries, history and TTL fitting its sch
   expect(spec.startingDeadlineSeconds).toBeLessThan(interval);
   expect(spec.successfulJobsHistoryLimit).toBeGreaterThanOrEqual(1);
   expect(spec.failedJobsHistoryLimit).toBeGreaterThanOrEqual(1);
+  // A kept run's pods keep their scratch volume, the database's size: one run of each outcome.
+  if (podSpec(name).volumes.some((v: K8sObject) => v.ephemeral)) {
+    expect([spec.successfulJobsHistoryLimit, spec.failedJobsHistoryLimit]).toEqual([1, 1]);
+  }
   const job = spec.jobTemplate.spec;
   expect(job.activeDeadlineSeconds).toBeGreaterThan(0);
   expect(job.backoffLimit).toBeGreaterThanOrEqual(1);

@@ -49,6 +49,9 @@ const RESOURCES = {
 /**
  * Deadlines per job, from their schedules: the dump runs daily, files hourly, the test weekly.
  * Job TTLs keep a failed run around until someone can look, and at least until the next run.
+ * The dump and the restore test keep one finished run of each outcome: their pods hold scratch
+ * volumes the size of the database (generic ephemeral volumes go with their pod), so every kept
+ * run is that much storage bound.
  */
 export const TIMING = {
   database: {
@@ -56,8 +59,8 @@ export const TIMING = {
     activeDeadlineSeconds: 6 * 3600,
     backoffLimit: 2,
     ttlSecondsAfterFinished: 4 * 86400,
-    successfulJobsHistoryLimit: 3,
-    failedJobsHistoryLimit: 3,
+    successfulJobsHistoryLimit: 1,
+    failedJobsHistoryLimit: 1,
   },
   files: {
     // A run that cannot start within 10 minutes is superseded by the next hour's.
@@ -76,8 +79,8 @@ export const TIMING = {
     // One more try for a network failure; a failed check exits 65 and fails the Job at once.
     backoffLimit: 1,
     ttlSecondsAfterFinished: 8 * 86400,
-    successfulJobsHistoryLimit: 3,
-    failedJobsHistoryLimit: 3,
+    successfulJobsHistoryLimit: 1,
+    failedJobsHistoryLimit: 1,
   },
 } as const satisfies Record<string, CronJobTiming>;
 
