@@ -10,7 +10,35 @@ import { join } from 'node:path';
 /** Where environment files live, relative to the repository. */
 export const ENVIRONMENTS_DIR = 'environments';
 const INDEX = `${ENVIRONMENTS_DIR}/index.ts`;
-const DEFINITION = /\bexport\s+const\s+[A-Za-z_$][\w$]*\s*=\s*defineEnvironment\s*\(/;
+const DEFINITION = /\bexport\s+const\s+[A-Za-z_$][\w$]*\s*(?::[^=]+)?=\s*defineEnvironment\s*\(/;
+
+/**
+ * The `name: '…'` of the object literal a call starts with (`text` begins at the call), at its top
+ * level only: `app: { name: … }` inside it is another name. Strings and comments are skipped.
+ */
+function topLevelName(text: string): string | undefined {
+  let depth = 0;
+  for (let i = text.indexOf('{'); i >= 0 && i < text.length; i++) {
+    const c = text[i];
+    if (c === '"' || c === "'" || c === '`') {
+      for (i++; i < text.length && text[i] !== c; i++) if (text[i] === '\\') i++;
+    } else if (c === '/' && text[i + 1] === '/') {
+      i = text.indexOf('\n', i);
+      if (i < 0) return undefined;
+    } else if (c === '/' && text[i + 1] === '*') {
+      i = text.indexOf('*/', i);
+      if (i < 0) return undefined;
+    } else if (c === '{' || c === '[' || c === '(') {
+      depth++;
+    } else if (c === '}' || c === ']' || c === ')') {
+      if (--depth === 0) return undefined;
+    } else if (depth === 1 && /[\s,{]/.test(text[i - 1] ?? '')) {
+      const m = /^name\s*:\s*(['"])([^'"]*)\1/.exec(text.slice(i));
+      if (m) return m[2];
+    }
+  }
+  return undefined;
+}
 
 /**
  * Problems between the environment files under `root` and the environments `index.ts` lists
@@ -26,8 +54,7 @@ export function environmentFileProblems(root: string, listed: readonly string[])
   const problems: string[] = [];
   const declared = new Set<string>();
   for (const { file, stem, text } of files) {
-    const call = text.slice(text.search(DEFINITION));
-    const name = /\bname\s*:\s*(['"])([^'"]*)\1/.exec(call)?.[2];
+    const name = topLevelName(text.slice(text.search(DEFINITION)));
     if (name !== undefined) declared.add(name);
     if (name === undefined) {
       problems.push(`${file}: defineEnvironment is called without a name written out: give it name: '${stem}'`);

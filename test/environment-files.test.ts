@@ -80,3 +80,12 @@ test('an entry of the list that is not an environment (a file that exports nothi
     'environments/index.ts: environments[3] is not an environment ("staging"): each entry must be what its file exports from defineEnvironment({ name, … })',
   ]);
 });
+
+test('a typed export is an environment file too, and only the top-level name counts', () => {
+  file('qa.ts', "import { defineEnvironment, type EnvironmentDefinition } from './define';\n\n"
+    + "export const qa: EnvironmentDefinition = defineEnvironment({\n  // name: 'not this one'\n  app: { name: 'student-portal', namespace: 'qa' },\n  name: 'qa',\n});\n");
+  expect(environmentFileProblems(root, ['staging'])).toEqual([
+    'environments/qa.ts defines the environment qa, which environments/index.ts does not list: add it to `environments` there (or delete the file)',
+  ]);
+  expect(environmentFileProblems(root, ['staging', 'qa'])).toEqual([]);
+});
