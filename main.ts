@@ -86,7 +86,8 @@ async function main(): Promise<number> {
 
   let synthesis: Synthesis;
   try {
-    const listed = (environments as readonly unknown[]).flatMap((d) => (typeof (d as { name?: unknown })?.name === 'string' ? [(d as { name: string }).name] : []));
+    // An entry that is not an environment is resolveEnvironments' to report.
+    const listed = environments.flatMap((d) => (typeof d?.name === 'string' ? [d.name] : []));
     const files = environmentFileProblems(root, listed);
     if (files.length > 0) throw new ConfigError(files);
     synthesis = await synthesizeAll(environments, root, opts.env);

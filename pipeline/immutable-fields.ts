@@ -17,6 +17,7 @@
  *   cannot shrink, and WAL storage once there cannot be removed (internal/webhook/v1 cluster_webhook.go,
  *   validateStorageSize and validateWalStorageChange).
  */
+import { parseQuantity } from '../environments/quantity';
 import type { K8sObject } from './k8s-object';
 
 /** The runbook with a section per kind of change. */
@@ -41,15 +42,13 @@ function canonical(value: unknown): string {
 }
 const same = (a: unknown, b: unknown) => canonical(a) === canonical(b);
 
-/** Bytes of a Kubernetes quantity (decimal and binary suffixes); NaN when it is not one. */
-export function quantityBytes(q: unknown): number {
-  const m = /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|Pi|Ei|k|K|M|G|T|P|E)?$/.exec(String(q));
-  if (!m) return Number.NaN;
-  const powers: Record<string, number> = {
-    Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60,
-    k: 1e3, K: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18,
-  };
-  return Number(m[1]) * (m[2] ? powers[m[2]] : 1);
+/** Bytes of a quantity; NaN for a committed file's value that is none (nothing to judge then). */
+function bytes(q: unknown): number {
+  try {
+    return parseQuantity(String(q));
+  } catch {
+    return Number.NaN;
+  }
 }
 
 function unchanged(field: string, before: unknown, after: unknown, section: string): ImmutableChange[] {
@@ -58,7 +57,7 @@ function unchanged(field: string, before: unknown, after: unknown, section: stri
 
 function notShrunk(field: string, before: unknown, after: unknown, section: string): ImmutableChange[] {
   if (before === undefined || after === undefined) return [];
-  return quantityBytes(after) < quantityBytes(before) ? [{ field, change: `shrinks from ${before} to ${after}`, section }] : [];
+  return bytes(after) < bytes(before) ? [{ field, change: `shrinks from ${before} to ${after}`, section }] : [];
 }
 
 /** The StatefulSet spec fields Kubernetes lets an update change. */

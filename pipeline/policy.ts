@@ -61,6 +61,11 @@ function allContainers(spec: K8sObject): K8sObject[] {
   return [...(spec.initContainers ?? []), ...(spec.containers ?? [])];
 }
 
+/** CloudNativePG's objects of a kind (another operator may have a Cluster or a Pooler too). */
+function cnpgOfKind(objects: readonly K8sObject[], kind: 'Cluster' | 'Pooler'): K8sObject[] {
+  return ofKind(objects, kind).filter((o) => String(o.apiVersion).startsWith('postgresql.cnpg.io/'));
+}
+
 /** Containers that run as long as the pod: the main ones and sidecars (init with restartPolicy Always). */
 function servingContainers(spec: K8sObject): K8sObject[] {
   return [...(spec.initContainers ?? []).filter((c: K8sObject) => c.restartPolicy === 'Always'), ...(spec.containers ?? [])];
@@ -249,14 +254,13 @@ export const RULES: readonly PolicyRule[] = [
     description: 'In production, every image is pinned by digest: the application\'s, third parties\' and the operand images operators run',
     check(objects, ctx) {
       if (!ctx.production) return [];
-      const cnpg = (o: K8sObject) => String(o.apiVersion).startsWith('postgresql.cnpg.io/');
       // What a node pulls, and what runs it; `image` undefined when the object leaves the choice
       // to the operator (a container without an image is image-tags' to report).
       const images: { obj: K8sObject; what: string; image: string | undefined }[] = [
         ...workloads(objects).flatMap(({ obj, template }) => allContainers(template.spec).filter((c) => c.image)
           .map((c) => ({ obj, what: `container ${c.name}`, image: c.image as string }))),
-        ...ofKind(objects, 'Cluster').filter(cnpg).map((obj) => ({ obj, what: 'PostgreSQL', image: obj.spec?.imageName })),
-        ...ofKind(objects, 'Pooler').filter(cnpg).map((obj) => ({
+        ...cnpgOfKind(objects, 'Cluster').map((obj) => ({ obj, what: 'PostgreSQL', image: obj.spec?.imageName })),
+        ...cnpgOfKind(objects, 'Pooler').map((obj) => ({
           obj,
           what: 'container pgbouncer',
           // The template's container wins over spec.pgbouncer.image (CloudNativePG 1.30 internal/controller/pooler_image.go).
@@ -283,11 +287,10 @@ export const RULES: readonly PolicyRule[] = [
     description: 'Every pod (workloads, CloudNativePG\'s instances and PgBouncer) names a PriorityClass the output defines',
     check(objects) {
       const defined = new Set(ofKind(objects, 'PriorityClass').map((p) => p.metadata?.name));
-      const cnpg = (o: K8sObject) => String(o.apiVersion).startsWith('postgresql.cnpg.io/');
       const named: { obj: K8sObject; name: unknown }[] = [
         ...workloads(objects).map(({ obj, template }) => ({ obj, name: template.spec.priorityClassName })),
-        ...ofKind(objects, 'Cluster').filter(cnpg).map((obj) => ({ obj, name: obj.spec?.priorityClassName })),
-        ...ofKind(objects, 'Pooler').filter(cnpg).map((obj) => ({ obj, name: obj.spec?.template?.spec?.priorityClassName })),
+        ...cnpgOfKind(objects, 'Cluster').map((obj) => ({ obj, name: obj.spec?.priorityClassName })),
+        ...cnpgOfKind(objects, 'Pooler').map((obj) => ({ obj, name: obj.spec?.template?.spec?.priorityClassName })),
       ];
       return named.flatMap(({ obj, name }) => {
         if (name === undefined) return [v(this.id, obj, 'its pods name no PriorityClass: under node pressure they go with the batch jobs, or before them')];

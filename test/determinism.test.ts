@@ -3,26 +3,13 @@
  * the committed dist/ and generated documents are exactly what the current sources produce.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { environments } from '../environments/index';
 import { DIST, synthesizeAll, type Synthesis } from '../pipeline/pipeline';
+import { readTree } from '../pipeline/tree-diff';
 
 const root = process.cwd();
-
-/** Every file under `dir`, by path relative to it (forward slashes, as synthesizeAll keys them). */
-function readTree(dir: string): Map<string, string> {
-  const out = new Map<string, string>();
-  const walk = (d: string) => {
-    for (const entry of readdirSync(d)) {
-      const path = join(d, entry);
-      if (statSync(path).isDirectory()) walk(path);
-      else out.set(relative(dir, path).split('\\').join('/'), readFileSync(path, 'utf8'));
-    }
-  };
-  walk(dir);
-  return out;
-}
 
 /** Everything a synthesis writes, in the order it gives it: dist/ files, then generated documents. */
 const written = (s: Synthesis) => ({ files: [...s.files], documents: [...s.documents] });

@@ -15,9 +15,8 @@ test('half of the limit after 64 MiB: the data, and room for every page of it to
   expect(maxSafeMaxmemory('1000M')).toBe(Math.floor((1e9 - 64 * MiB) / 2 / MiB) * MiB);
   expect(maxSafeMaxmemory('64Mi')).toBe(MiB);
   // What the container may need at worst: data, its copy, the reserve.
-  for (const limit of ['256Mi', '2Gi', '3G']) {
-    const data = maxSafeMaxmemory(limit);
-    expect(2 * data + REDIS_RESERVED_BYTES).toBeLessThanOrEqual(limit === '3G' ? 3e9 : limit === '2Gi' ? 2 * 1024 * MiB : 256 * MiB);
+  for (const [limit, bytes] of [['256Mi', 256 * MiB], ['2Gi', 2048 * MiB], ['3G', 3e9]] as const) {
+    expect(2 * maxSafeMaxmemory(limit) + REDIS_RESERVED_BYTES).toBeLessThanOrEqual(bytes);
   }
 });
 

@@ -27,18 +27,15 @@ export class PriorityClasses extends Construct {
   constructor(scope: Construct, id: string, props: PriorityClassesProps) {
     super(scope, id);
     const { identity, names } = props;
-    new ModelObject(this, 'serving', new PriorityClass({
-      metadata: { name: names.serving, labels: recommendedLabels(identity, 'priority', 'scheduling') },
-      value: PRIORITY_VALUES.serving,
-      globalDefault: false,
-      preemptionPolicy: 'PreemptLowerPriority',
-    }));
-    new ModelObject(this, 'batch', new PriorityClass({
-      metadata: { name: names.batch, labels: recommendedLabels(identity, 'priority', 'scheduling') },
-      value: PRIORITY_VALUES.batch,
-      globalDefault: false,
-      // A backup waits for room rather than pushing anything else off a node.
-      preemptionPolicy: 'Never',
-    }));
+    // A backup waits for room rather than pushing anything else off a node.
+    const preemption = { serving: 'PreemptLowerPriority', batch: 'Never' } as const;
+    for (const use of ['serving', 'batch'] as const) {
+      new ModelObject(this, use, new PriorityClass({
+        metadata: { name: names[use], labels: recommendedLabels(identity, 'priority', 'scheduling') },
+        value: PRIORITY_VALUES[use],
+        globalDefault: false,
+        preemptionPolicy: preemption[use],
+      }));
+    }
   }
 }
