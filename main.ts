@@ -12,7 +12,7 @@ import { environments } from './environments/index';
 import { ConfigError } from './environments/load';
 import { IMMUTABLE_RUNBOOK, refusalMessage } from './pipeline/immutable-fields';
 import { replaceTree } from './pipeline/output';
-import { DIST, nextTree, refusedChangesOf, synthesizeAll, writeDist, writeDocument, type Synthesis } from './pipeline/pipeline';
+import { ARGOCD, DIST, nextTree, refusedChangesOf, synthesizeAll, writeDist, writeDocument, type Synthesis } from './pipeline/pipeline';
 import { readTree, subtree, treeChanges } from './pipeline/tree-diff';
 
 const root = dirname(fileURLToPath(import.meta.url));
@@ -20,22 +20,23 @@ const root = dirname(fileURLToPath(import.meta.url));
 const USAGE = `Usage: npm run synth [-- <options>]
 
 Validates every environment (environments/), synthesizes its Kubernetes objects, checks them
-(strict schemas, policy rules, fields Kubernetes cannot update) and only then replaces ${DIST}/ and
-the generated documents. When anything is wrong, nothing is written and every problem is listed.
+(strict schemas, policy rules, fields Kubernetes cannot update) and only then replaces ${DIST}/,
+${ARGOCD}/ (each environment's Argo CD objects) and the generated documents. When anything is wrong, nothing is written and every problem is listed.
 
 Options:
   --env <name>      Synthesize and write only this environment (repeatable). The other
-                    environments' files in ${DIST}/ stay as they are; every environment's
+                    environments' files in ${DIST}/ and ${ARGOCD}/ stay as they are; every environment's
                     configuration is still validated.
-  --check           Write nothing. Exit 1 and list the files that differ when ${DIST}/ or a
-                    generated document is not what the sources synthesize (what CI and a
+  --check           Write nothing. Exit 1 and list the files that differ when ${DIST}/, ${ARGOCD}/
+                    or a generated document is not what the sources synthesize (what CI and a
                     pre-commit hook run).
   --allow-immutable-change <environment>/<Kind>/<name>
                     Let through a reviewed change of a field Kubernetes refuses to update on an
                     existing object, after doing what ${IMMUTABLE_RUNBOOK} says (repeatable).
   -h, --help        Print this text.
 
-Exit status: 0 done (or up to date), 1 bad input, a stale ${DIST}/ or a refused change, 2 a bug.
+Exit status: 0 done (or up to date), 1 bad input, a stale ${DIST}/ or ${ARGOCD}/ or a refused change,
+2 a bug.
 `;
 
 interface Options {
@@ -99,8 +100,10 @@ async function main(): Promise<number> {
   }
   const committed = readTree(join(root, DIST));
   const next = nextTree(committed, synthesis, opts.env !== undefined);
+  const committedArgocd = readTree(join(root, ARGOCD));
+  const nextArgocd = nextTree(committedArgocd, synthesis, opts.env !== undefined, 'argocd');
 
-  if (opts.check) return check(committed, next, synthesis.documents);
+  if (opts.check) return check([[DIST, committed, next], [ARGOCD, committedArgocd, nextArgocd]], synthesis.documents);
 
   const refused = refusedChangesOf(committed, synthesis, opts.allowed);
   if (refused.length > 0) {
@@ -109,7 +112,7 @@ async function main(): Promise<number> {
     return 1;
   }
 
-  const leftovers = [...writeDist(root, next).leftovers];
+  const leftovers = [...writeDist(root, next).leftovers, ...writeDist(root, nextArgocd, ARGOCD).leftovers];
   for (const [path, content] of synthesis.documents) writeDocument(root, path, content);
   // `cdk8s synth` wipes and lists its own output folder; give it the same files to list.
   const cliOut = process.env.CDK8S_OUTDIR;
@@ -117,30 +120,39 @@ async function main(): Promise<number> {
   // The new tree is in place; a scratch copy that could not be removed is the next run's to clean.
   for (const l of leftovers) process.stderr.write(`shipshape: warning: could not remove ${l}; the next run tries again\n`);
 
-  const envs = [...new Set([...committed.keys(), ...next.keys()].map((p) => p.split('/')[0]))].sort();
-  for (const env of envs) {
-    const after = subtree(next, env);
-    const { added, changed, removed } = treeChanges(subtree(committed, env), after);
-    const what = added.length + changed.length + removed.length === 0
-      ? 'unchanged'
-      : [count(added.length, 'added'), count(changed.length, 'changed'), count(removed.length, 'removed')].join(', ');
-    process.stdout.write(`shipshape: ${DIST}/${env}: ${what} (${count(after.size, after.size === 1 ? 'file' : 'files')})\n`);
+  for (const [dir, before, after] of [[DIST, committed, next], [ARGOCD, committedArgocd, nextArgocd]] as const) {
+    const envs = [...new Set([...before.keys(), ...after.keys()].map((p) => p.split('/')[0]))].sort();
+    for (const env of envs) {
+      const files = subtree(after, env);
+      const { added, changed, removed } = treeChanges(subtree(before, env), files);
+      const what = added.length + changed.length + removed.length === 0
+        ? 'unchanged'
+        : [count(added.length, 'added'), count(changed.length, 'changed'), count(removed.length, 'removed')].join(', ');
+      process.stdout.write(`shipshape: ${dir}/${env}: ${what} (${count(files.size, files.size === 1 ? 'file' : 'files')})\n`);
+    }
   }
-  process.stdout.write(`shipshape: wrote ${next.size} files to ${DIST}/ in ${process.uptime().toFixed(1)} s\n`);
+  process.stdout.write(`shipshape: wrote ${next.size} files to ${DIST}/ and ${nextArgocd.size} to ${ARGOCD}/ in ${process.uptime().toFixed(1)} s\n`);
   return 0;
 }
 
-/** `--check`: whether dist/ and the documents are what the sources synthesize; nothing is written. */
-function check(committed: ReadonlyMap<string, string>, next: ReadonlyMap<string, string>, documents: ReadonlyMap<string, string>): number {
-  const { added, changed, removed } = treeChanges(committed, next);
+type Tree = readonly [dir: string, committed: ReadonlyMap<string, string>, next: ReadonlyMap<string, string>];
+
+/** `--check`: whether dist/, argocd/ and the documents are what the sources synthesize; nothing is written. */
+function check(trees: readonly Tree[], documents: ReadonlyMap<string, string>): number {
   const stale = [
-    ...added.map((p) => `missing  ${DIST}/${p}`),
-    ...changed.map((p) => `differs  ${DIST}/${p}`),
-    ...removed.map((p) => `extra    ${DIST}/${p}`),
+    ...trees.flatMap(([dir, committed, next]) => {
+      const { added, changed, removed } = treeChanges(committed, next);
+      return [
+        ...added.map((p) => `missing  ${dir}/${p}`),
+        ...changed.map((p) => `differs  ${dir}/${p}`),
+        ...removed.map((p) => `extra    ${dir}/${p}`),
+      ];
+    }),
     ...[...documents].filter(([path, content]) => readOrUndefined(join(root, path)) !== content).map(([path]) => `differs  ${path}`),
   ];
   if (stale.length === 0) {
-    process.stdout.write(`shipshape: ${DIST}/ and the generated documents are what the sources synthesize (${next.size} files)\n`);
+    const files = trees.reduce((n, [, , next]) => n + next.size, 0);
+    process.stdout.write(`shipshape: ${trees.map(([dir]) => `${dir}/`).join(', ')} and the generated documents are what the sources synthesize (${files} files)\n`);
     return 0;
   }
   process.stderr.write(`shipshape: ${stale.length} file(s) are not what the sources synthesize; run npm run synth and commit the result:\n`);

@@ -37,4 +37,15 @@ export const production = defineEnvironment({
     // EXAMPLE address: replace with the on-call team's list.
     email: { secretName: 'alertmanager-smtp', to: 'portal-oncall@university.example' },
   },
+  delivery: {
+    // EXAMPLE dates: replace with the university's examination calendar. Nothing reaches production
+    // by itself while students sit exams; an emergency fix is still synced by hand.
+    syncFreezes: [
+      { description: 'Fall final examinations', schedule: '0 0 8 12 *', duration: '288h', timeZone: 'America/New_York', manualSync: true },
+      { description: 'Spring final examinations', schedule: '0 0 1 5 *', duration: '288h', timeZone: 'America/New_York', manualSync: true },
+    ],
+  },
+  platform: {
+    prometheus: { retention: '30d', retentionSize: '90GB', storage: { size: '100Gi', storageClass: 'ssd-retain' } },
+  },
 });

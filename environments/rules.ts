@@ -334,6 +334,31 @@ function dataRules(env: Environment): Problem[] {
 }
 
 /** Every cross-field problem of an environment that passed the schema. */
+/** Prometheus' size units, powers of two (its `--storage.tsdb.retention.size` flag). */
+const PROM_UNITS: Record<string, number> = { B: 1, KB: 2 ** 10, MB: 2 ** 20, GB: 2 ** 30, TB: 2 ** 40, PB: 2 ** 50, EB: 2 ** 60 };
+/** Share of Prometheus' volume the retention size may take: the WAL and the head block need the rest. */
+const PROM_RETENTION_SHARE = 0.9;
+
+function deliveryRules(env: Environment): Problem[] {
+  const out: Problem[] = [
+    ...duplicates('delivery.developerGroups', env.delivery.developerGroups),
+    ...duplicates('delivery.releaseGroups', env.delivery.releaseGroups),
+  ];
+  if (env.delivery.namespace === env.app.namespace) {
+    out.push({ path: 'delivery.namespace', message: `("${env.delivery.namespace}") is the application's namespace; Argo CD runs in its own` });
+  }
+  const { retentionSize, storage } = env.platform.prometheus;
+  const [, amount, unit] = /^([0-9]+)([A-Z]+)$/.exec(retentionSize) ?? [];
+  const limit = parseQuantity(storage.size) * PROM_RETENTION_SHARE;
+  if (amount !== undefined && Number(amount) * PROM_UNITS[unit] > limit) {
+    out.push({
+      path: 'platform.prometheus.retentionSize',
+      message: `("${retentionSize}") leaves too little of the ${storage.size} volume: at most ${PROM_RETENTION_SHARE * 100} % of it (${Math.floor(limit / 2 ** 30)}GB), since the write-ahead log and the newest block need the rest`,
+    });
+  }
+  return out;
+}
+
 export function crossFieldProblems(env: Environment, ctx: RuleContext = {}): Problem[] {
   return [
     ...Object.entries(env.services).flatMap(([name, s]) => serviceRules(name, s, env, ctx)),
@@ -341,5 +366,6 @@ export function crossFieldProblems(env: Environment, ctx: RuleContext = {}): Pro
     ...platformRules(env),
     ...dataRules(env),
     ...backupRules(env),
+    ...deliveryRules(env),
   ];
 }

@@ -354,6 +354,79 @@ const SloSchema = z.strictObject({
   latencyThresholdSeconds: z.number().gt(0).max(60),
 });
 
+/** A git repository as Argo CD clones it: https or ssh, never with credentials in it. */
+const REPO_URL = /^(https:\/\/[A-Za-z0-9.-]+(:[0-9]+)?(\/[A-Za-z0-9._~%-]+)+|ssh:\/\/git@[A-Za-z0-9.-]+(:[0-9]+)?(\/[A-Za-z0-9._~%-]+)+|git@[A-Za-z0-9.-]+:[A-Za-z0-9._~%-]+(\/[A-Za-z0-9._~%-]+)*)$/;
+/** A git branch or tag name (git check-ref-format, the common subset). */
+const GIT_REF = /^(?!\/|.*\/$|.*\.\.|.*\/\.|.*\.lock$|.*@\{)[A-Za-z0-9._/-]+$/;
+/**
+ * An IANA time zone name (`America/New_York`, `UTC`, or a link such as `US/Eastern`) as Go's
+ * time.LoadLocation, which Argo CD's sync windows use, takes it: a name the tz database knows, not
+ * an offset such as `+05:00`, which ECMAScript also accepts.
+ */
+function isTimeZone(tz: string): boolean {
+  if (!/^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)*$/.test(tz)) return false;
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+/** Prometheus' duration syntax as its `--storage.tsdb.retention.time` takes it. */
+const PROM_DURATION = /^([0-9]+y)?([0-9]+w)?([0-9]+d)?([0-9]+h)?([0-9]+m)?$/;
+/** Prometheus' byte size syntax (`--storage.tsdb.retention.size`): a number and a unit. */
+const PROM_BYTES = /^[0-9]+(B|KB|MB|GB|TB|PB|EB)$/;
+
+const SyncFreezeSchema = z.strictObject({
+  /** What the freeze is for (exam weeks, a change freeze): shown in Argo CD. */
+  description: z.string().min(1).max(200),
+  /** When each frozen period starts: a 5-field cron expression in `timeZone`. */
+  schedule: cron5,
+  /** How long each frozen period lasts from its start (`240h` for ten days). */
+  duration,
+  /** IANA time zone of the schedule (the university's, not the cluster's UTC). */
+  timeZone: z.string().refine(isTimeZone, { error: (i) => `(${JSON.stringify(i.input)}) is not an IANA time zone such as America/New_York` }),
+  /**
+   * Whether a person may still sync by hand during the freeze (an emergency fix); automated
+   * syncs are blocked either way.
+   */
+  manualSync: z.boolean().default(true),
+});
+
+const DeliverySchema = z.strictObject({
+  /** The git repository that holds this project (dist/ and argocd/), as Argo CD clones it. */
+  repoURL: z.string().regex(REPO_URL, {
+    error: (i) => `(${JSON.stringify(i.input)}) is not a git repository URL such as https://git.example.org/team/deploy.git (https or ssh, no credentials)`,
+  }),
+  /** Branch (or tag) of that repository this environment follows. */
+  targetRevision: z.string().regex(GIT_REF, { error: (i) => `(${JSON.stringify(i.input)}) is not a git branch or tag name` }).default('main'),
+  /** Namespace Argo CD runs in. */
+  namespace: dnsLabel.default('argocd'),
+  /** Host name Argo CD's UI and API are reached at: the links of SSO and of notifications. */
+  argocdHost: hostname,
+  /** SSO groups (Argo CD's `groups` claim) that may see, but not change, the application. */
+  developerGroups: z.array(z.string().min(1)).default([]),
+  /**
+   * SSO groups that may sync the application by hand. The release pipeline does not need one: it
+   * syncs with a token of the project's `release` role.
+   */
+  releaseGroups: z.array(z.string().min(1)).default([]),
+  /** Periods in which Argo CD syncs nothing automatically: exam weeks, change freezes. */
+  syncFreezes: z.array(SyncFreezeSchema).default([]),
+});
+
+const PlatformSchema = z.strictObject({
+  prometheus: z.strictObject({
+    /** How long Prometheus keeps samples (`15d`); long-term trends belong in dashboards' recording rules. */
+    retention: z.string().regex(PROM_DURATION, { error: (i) => `(${JSON.stringify(i.input)}) is not a Prometheus duration such as 15d` })
+      .refine((v) => v !== '', { error: 'must not be empty' }),
+    /** Size at which the oldest blocks are deleted (`45GB`): keep it below the volume's size. */
+    retentionSize: z.string().regex(PROM_BYTES, { error: (i) => `(${JSON.stringify(i.input)}) is not a Prometheus size such as 45GB` }),
+    /** The volume of each Prometheus replica. */
+    storage: StorageSchema,
+  }),
+});
+
 export const EnvironmentSchema = z.strictObject({
   /** Environment name: the folder under dist/ and the Argo CD Application. */
   name: dnsLabel,
@@ -411,6 +484,10 @@ export const EnvironmentSchema = z.strictObject({
   externalSecrets: ExternalSecretsSchema.optional(),
   alerting: AlertingSchema,
   slo: SloSchema,
+  /** How Argo CD delivers the environment: the repository it reads, who may do what, when not. */
+  delivery: DeliverySchema,
+  /** The platform operators' settings that differ per cluster. */
+  platform: PlatformSchema,
 }).superRefine((env, ctx) => {
   // Which sections the configured data components need, and which settings belong to a component
   // the environment does not have (silently ignored, they would hide a mistake).

@@ -87,4 +87,18 @@ export const shared: DeepPartial<EnvironmentInput> = {
   },
   externalSecrets: { store: 'platform-secrets', storeKind: 'ClusterSecretStore', refreshInterval: '1h' },
   slo: { availability: 0.999, latency: 0.99, latencyThresholdSeconds: 0.5 },
+  delivery: {
+    // EXAMPLE repository: replace with the URL Argo CD clones this repository from.
+    repoURL: 'https://git.university.example/platform/student-portal-deploy.git',
+    targetRevision: 'main',
+    namespace: 'argocd',
+    // EXAMPLE host name: replace with the one your Argo CD is reached at.
+    argocdHost: 'argocd.university.example',
+    // EXAMPLE groups: replace with your identity provider's group names.
+    developerGroups: ['student-portal-developers'],
+    releaseGroups: ['student-portal-release-managers'],
+  },
+  platform: {
+    prometheus: { retention: '15d', retentionSize: '40GB', storage: { size: '50Gi', storageClass: 'ssd' } },
+  },
 };

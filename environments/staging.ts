@@ -35,4 +35,6 @@ export const staging = defineEnvironment({
   alerting: {
     slack: { secretName: 'alertmanager-slack', channel: '#student-portal-staging' },
   },
+  // EXAMPLE host name: replace with the one staging's Argo CD is reached at.
+  delivery: { argocdHost: 'argocd.staging.university.example' },
 });

@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { parse } from 'yaml';
 import type { EnvironmentDefinition } from '../environments/define';
 import { ConfigError, resolveEnvironments } from '../environments/load';
+import { ARGOCD_DIR, DIST_DIR } from '../environments/model/delivery';
 import { buildModel } from '../environments/model/model';
 import { FLOWS_DOC, flowsDocument } from './flows-doc';
 import { refusedChanges, type RefusedChange } from './immutable-fields';
@@ -16,11 +17,15 @@ import { synthesizeEnvironment } from './synth';
 import { subtree } from './tree-diff';
 
 /** Folder (relative to the repository) Argo CD reads the environments from. */
-export const DIST = 'dist';
+export const DIST = DIST_DIR;
+/** Folder (relative to the repository) of each environment's Argo CD objects. */
+export const ARGOCD = ARGOCD_DIR;
 
 export interface Synthesis {
   /** Files of every environment synthesized, keyed by path relative to dist/. */
   readonly files: Map<string, string>;
+  /** Argo CD files of every environment synthesized, keyed by path relative to argocd/. */
+  readonly argocd: Map<string, string>;
   /** Documents generated from the model, keyed by path relative to the repository. */
   readonly documents: Map<string, string>;
   /** The objects of every environment synthesized, by environment, in output order. */
@@ -43,11 +48,14 @@ export async function synthesizeAll(defs: readonly EnvironmentDefinition[], root
   const problems = results.flatMap((r) => r.problems);
   if (problems.length > 0) throw new ConfigError(problems);
   const files = new Map<string, string>();
+  const argocd = new Map<string, string>();
   for (const r of results) {
     for (const [rel, content] of r.files) files.set(`${r.env.name}/${rel}`, content);
+    for (const [rel, content] of r.argocdFiles) argocd.set(`${r.env.name}/${rel}`, content);
   }
   return {
     files,
+    argocd,
     documents: new Map([[FLOWS_DOC, flowsDocument(envs.map(buildModel))]]),
     objects: new Map(results.map((r) => [r.env.name, r.objects])),
   };
@@ -57,9 +65,10 @@ export async function synthesizeAll(defs: readonly EnvironmentDefinition[], root
  * The whole dist/ tree a write leaves: the synthesized environments' files and, when only some were
  * synthesized (`npm run synth -- --env staging`), every other committed file as it is.
  */
-export function nextTree(committed: ReadonlyMap<string, string>, synthesis: Synthesis, partial: boolean): Map<string, string> {
+export function nextTree(committed: ReadonlyMap<string, string>, synthesis: Synthesis, partial: boolean, tree: 'dist' | 'argocd' = 'dist'): Map<string, string> {
   const kept = partial ? [...committed].filter(([path]) => !synthesis.objects.has(path.split('/')[0])) : [];
-  return new Map([...kept, ...synthesis.files].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  const files = tree === 'dist' ? synthesis.files : synthesis.argocd;
+  return new Map([...kept, ...files].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
 /**
@@ -95,7 +104,7 @@ export function writeDocument(root: string, path: string, content: string): void
   renameSync(tmp, target);
 }
 
-/** Replace dist/ with exactly these files. */
-export function writeDist(root: string, files: ReadonlyMap<string, string>): ReplaceTreeResult {
-  return replaceTree(join(root, DIST), files);
+/** Replace dist/ (or argocd/) with exactly these files. */
+export function writeDist(root: string, files: ReadonlyMap<string, string>, dir: string = DIST): ReplaceTreeResult {
+  return replaceTree(join(root, dir), files);
 }

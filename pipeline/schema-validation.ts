@@ -20,8 +20,8 @@
  * are `oneOf` over scalars, which evaluates every branch). The tests inject an unknown field into
  * every object node of the real output to hold this.
  *
- * Custom resources no npm package ships validators for (CloudNativePG, the Barman Cloud plugin) are
- * checked with JSON Schemas generated from their CRDs into imports/schemas/ by
+ * Custom resources no npm package ships validators for (CloudNativePG, the Barman Cloud plugin), and
+ * Argo CD's, are checked with JSON Schemas generated from their CRDs into imports/schemas/ by
  * scripts/import-crds.sh, each with an ajv validator precompiled from the schema's strict form: every
  * object closed unless `x-kubernetes-preserve-unknown-fields` or a map, as the API server prunes what
  * its schema does not declare (scripts/crd-schemas.mjs says exactly what is and is not checked; CEL
@@ -75,8 +75,10 @@ const REGISTRY: Record<string, Loader | CrdSchema> = {
   'monitoring.coreos.com/v1/PodMonitor': () => import('@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PodMonitor').then((m) => m.PodMonitor),
   'monitoring.coreos.com/v1/PrometheusRule': () => import('@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule').then((m) => m.PrometheusRule),
   'external-secrets.io/v1/ExternalSecret': () => import('@kubernetes-models/external-secrets/external-secrets.io/v1/ExternalSecret').then((m) => m.ExternalSecret),
-  'argoproj.io/v1alpha1/Application': () => import('@kubernetes-models/argo-cd/argoproj.io/v1alpha1/Application').then((m) => m.Application),
-  'argoproj.io/v1alpha1/AppProject': () => import('@kubernetes-models/argo-cd/argoproj.io/v1alpha1/AppProject').then((m) => m.AppProject),
+  // Argo CD's CRDs, not @kubernetes-models/argo-cd's schemas, which lost every `description` field
+  // (an AppProject's, a role's, a sync window's) and would refuse them.
+  'argoproj.io/v1alpha1/Application': crd('argoproj.io_v1alpha1_Application'),
+  'argoproj.io/v1alpha1/AppProject': crd('argoproj.io_v1alpha1_AppProject'),
   'postgresql.cnpg.io/v1/Cluster': crd('postgresql.cnpg.io_v1_Cluster'),
   'postgresql.cnpg.io/v1/Pooler': crd('postgresql.cnpg.io_v1_Pooler'),
   'postgresql.cnpg.io/v1/ScheduledBackup': crd('postgresql.cnpg.io_v1_ScheduledBackup'),

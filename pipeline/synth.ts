@@ -9,6 +9,7 @@ import { AppChart } from '../charts/app/app-chart';
 import { BackupChart } from '../charts/backup/backup-chart';
 import { syncWaveAnnotation } from '../charts/common/sync-waves';
 import { DataChart } from '../charts/data/data-chart';
+import { GitopsChart } from '../charts/gitops/gitops-chart';
 import { PlatformChart } from '../charts/platform/platform-chart';
 import { SecurityChart } from '../charts/security/security-chart';
 import { buildModel, type Model } from '../environments/model/model';
@@ -53,7 +54,20 @@ export function modelObjects(model: Model): SynthObject[] {
 
 /** `app/deployment-api.yaml`: a reader finds an object's file from its kind and name. */
 export function fileName({ chart, object }: SynthObject): string {
-  return `${chart}/${String(object.kind).toLowerCase()}-${object.metadata.name}.yaml`;
+  return `${chart}/${objectFileName(object)}`;
+}
+
+/** `application-root.yaml`: an object's file within its folder. */
+export function objectFileName(object: K8sObject): string {
+  return `${String(object.kind).toLowerCase()}-${object.metadata.name}.yaml`;
+}
+
+/**
+ * The Argo CD objects of the environment's cluster (argocd/<env>/), made from the model and the
+ * environment's own objects (its project may hold exactly their kinds).
+ */
+export function argocdObjects(model: Model, objects: readonly K8sObject[]): K8sObject[] {
+  return new GitopsChart(new App(), 'argocd', { model, objects }).toJson() as K8sObject[];
 }
 
 /**
@@ -97,6 +111,10 @@ export interface EnvironmentResult {
   readonly objects: readonly K8sObject[];
   /** Rendered files, relative to dist/<env>/. */
   readonly files: Map<string, string>;
+  /** The Argo CD objects of the environment's cluster. */
+  readonly argocdObjects: readonly K8sObject[];
+  /** Their rendered files, relative to argocd/<env>/. */
+  readonly argocdFiles: Map<string, string>;
   /** `<env>: <Kind ns/name>: <problem>` lines; empty when the environment may be written. */
   readonly problems: string[];
 }
@@ -129,5 +147,13 @@ export async function synthesizeEnvironment(env: Environment): Promise<Environme
     }
     files.set(name, renderObject(env, o.object));
   }
-  return { env, model, objects: objects.map((o) => o.object), files, problems };
+  const argocd = argocdObjects(model, objects.map((o) => o.object));
+  problems.push(...await schemaProblems(env, argocd), ...policyProblems(env, argocd));
+  const argocdFiles = new Map<string, string>();
+  for (const object of argocd) {
+    const name = objectFileName(object);
+    if (argocdFiles.has(name)) problems.push(`${env.name}: ${ref(object)}: two Argo CD objects would be written to ${name}; give one another name`);
+    argocdFiles.set(name, renderObject(env, object));
+  }
+  return { env, model, objects: objects.map((o) => o.object), files, argocdObjects: argocd, argocdFiles, problems };
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Regenerates imports/ (typed constructs for the CRDs no npm package ships) from the CRD schemas
-# in ../shared/crds. The CRD files themselves never enter this repository; the generated code does.
+# in ../shared/crds, and imports/schemas/ from those and Argo CD's (../shared/platform-crds). The CRD files themselves never enter this repository; the generated code does.
 # CloudNativePG's CRDs share one API group and so one generated file: they are imported together.
 # imports/schemas/ holds each served version's JSON Schema and a precompiled strict validator of it
 # (scripts/crd-schemas.mjs), which pipeline/schema-validation.ts checks those kinds with.
@@ -16,4 +16,11 @@ npx --no-install cdk8s import "$tmp/cloudnative-pg.yaml" --language typescript -
 for f in "$crds"/plugin-barman-cloud-*.yaml; do
   npx --no-install cdk8s import "$f" --language typescript --output imports
 done
-node scripts/crd-schemas.mjs "$crds" imports/schemas
+# Argo CD's Application and AppProject are checked against their CRDs too: the schemas that
+# @kubernetes-models/argo-cd ships lost every field named `description` (a project's, a role's, a
+# sync window's), which the strict gate would then refuse. The newest Argo CD CRDs at hand.
+argocd_crds=${ARGOCD_CRDS_DIR:-../shared/platform-crds/argo-cd-v3.5.1}
+mkdir "$tmp/schemas"
+cp "$crds"/*.yaml "$tmp/schemas/"
+cp "$argocd_crds/application-crd.yaml" "$argocd_crds/appproject-crd.yaml" "$tmp/schemas/"
+node scripts/crd-schemas.mjs "$tmp/schemas" imports/schemas

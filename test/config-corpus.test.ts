@@ -894,6 +894,62 @@ const cases: Case[] = [
     expected: ["staging: data.postgres.database (\"student-portal\") is not a PostgreSQL identifier: lowercase letters, digits and '_', at most 63 characters"],
   },
 
+  // Delivery and platform
+  {
+    name: 'repository URL with credentials',
+    env: 'production',
+    overrides: { delivery: { repoURL: 'https://deploy:hunter2@git.university.example/platform/deploy.git' } },
+    expected: ['production: delivery.repoURL ("https://deploy:hunter2@git.university.example/platform/deploy.git") is not a git repository URL such as https://git.example.org/team/deploy.git (https or ssh, no credentials)'],
+  },
+  {
+    name: 'repository URL over plain http',
+    env: 'staging',
+    overrides: { delivery: { repoURL: 'http://git.university.example/platform/deploy.git' } },
+    expected: ['staging: delivery.repoURL ("http://git.university.example/platform/deploy.git") is not a git repository URL such as https://git.example.org/team/deploy.git (https or ssh, no credentials)'],
+  },
+  {
+    name: 'branch name git refuses',
+    env: 'staging',
+    overrides: { delivery: { targetRevision: 'release..2' } },
+    expected: ['staging: delivery.targetRevision ("release..2") is not a git branch or tag name'],
+  },
+  {
+    name: 'Argo CD in the application namespace',
+    env: 'production',
+    overrides: { delivery: { namespace: 'student-portal' } },
+    expected: ['production: delivery.namespace ("student-portal") is the application\'s namespace; Argo CD runs in its own'],
+  },
+  {
+    name: 'a group listed twice',
+    env: 'staging',
+    overrides: { delivery: { developerGroups: ['devs', 'devs'] } },
+    expected: ['staging: delivery.developerGroups[1] ("devs") is listed twice'],
+  },
+  {
+    name: 'sync freeze in an unknown time zone, never running, without duration',
+    env: 'production',
+    overrides: { delivery: { syncFreezes: [{ description: 'Exams', schedule: '0 0 31 2 *', duration: '', timeZone: 'Eastern Time' }] } },
+    expected: [
+      'production: delivery.syncFreezes[0].schedule ("0 0 31 2 *") never runs: no month it names has a day it names (and no day of the week is named instead)',
+      'production: delivery.syncFreezes[0].duration must not be empty',
+      'production: delivery.syncFreezes[0].timeZone ("Eastern Time") is not an IANA time zone such as America/New_York',
+    ],
+  },
+  {
+    name: 'Prometheus retention size as large as its volume',
+    env: 'production',
+    overrides: { platform: { prometheus: { retentionSize: '100GB' } } },
+    expected: ['production: platform.prometheus.retentionSize ("100GB") leaves too little of the 100Gi volume: at most 90 % of it (90GB), since the write-ahead log and the newest block need the rest'],
+  },
+  {
+    name: 'Prometheus retention and size in Kubernetes units',
+    env: 'staging',
+    overrides: { platform: { prometheus: { retention: '2w3x', retentionSize: '40Gi' } } },
+    expected: [
+      'staging: platform.prometheus.retention ("2w3x") is not a Prometheus duration such as 15d',
+      'staging: platform.prometheus.retentionSize ("40Gi") is not a Prometheus size such as 45GB',
+    ],
+  },
   // Many at once
   {
     name: 'many schema errors at once, pins included',

@@ -51,6 +51,6 @@ test('every documented field exists in the schema', () => {
   const known = new Set(ALL.map((f) => f.path));
   const documented = [...DOC.matchAll(/^\| `([^`]+)` \|/gm)].map((m) => m[1])
     .filter((p) => /^[a-z]/i.test(p) && !p.includes(' '));
-  const fieldTables = documented.filter((p) => /^(name|production|app|kubernetesVersion|gateway|tls|hsts|hosts|monitoringNamespace|services|data|backups|alerting|slo)\b/.test(p));
+  const fieldTables = documented.filter((p) => /^(name|production|app|kubernetesVersion|gateway|tls|hsts|hosts|monitoringNamespace|services|data|backups|alerting|slo|delivery|platform)\b/.test(p));
   expect(fieldTables.filter((p) => !known.has(p))).toEqual([]);
 });

@@ -7,9 +7,10 @@
 import { existsSync } from 'node:fs';
 import { environments } from '../environments/index';
 import { resolveEnvironments } from '../environments/load';
+import { buildModel } from '../environments/model/model';
 import type { Environment } from '../environments/schema';
 import { ref, type K8sObject } from '../pipeline/k8s-object';
-import { synthObjects } from '../pipeline/synth';
+import { argocdObjects, synthObjects } from '../pipeline/synth';
 import { applyDefaults, crdSchemas, differences, SHARED, type StructuralSchema } from './support/crd-defaults';
 import { boxDesigner, boxDesignerPostgresOnly, variant } from './support/fixtures';
 
@@ -68,14 +69,18 @@ if (!have && process.env.CI !== 'true') console.warn(`CRD defaults are not check
     ['box designer', variant(boxDesigner)],
     ['box designer with PostgreSQL only', boxDesignerPostgresOnly()],
   ];
-  const cases = outputs.flatMap(([name, env]) => synthObjects(env)
-    .map(({ object }) => [name, ref(object), object] as [string, string, K8sObject])
-    .filter(([, , o]) => !BUILT_IN.test(o.apiVersion)));
+  const cases = outputs.flatMap(([name, env]) => {
+    const objects = synthObjects(env).map(({ object }) => object);
+    // The environment's objects and its cluster's Argo CD objects (Applications, AppProjects).
+    return [...objects, ...argocdObjects(buildModel(env), objects)]
+      .map((object) => [name, ref(object), object] as [string, string, K8sObject])
+      .filter(([, , o]) => !BUILT_IN.test(o.apiVersion));
+  });
 
   test('there are custom resources of every pinned project to check', () => {
     const groups = new Set(cases.map(([, , o]) => o.apiVersion.split('/')[0]));
     expect([...groups].sort()).toEqual(expect.arrayContaining([
-      'barmancloud.cnpg.io', 'cert-manager.io', 'external-secrets.io', 'gateway.networking.k8s.io', 'monitoring.coreos.com', 'postgresql.cnpg.io',
+      'argoproj.io', 'barmancloud.cnpg.io', 'cert-manager.io', 'external-secrets.io', 'gateway.networking.k8s.io', 'monitoring.coreos.com', 'postgresql.cnpg.io',
     ]));
   });
 

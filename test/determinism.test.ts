@@ -6,18 +6,19 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { environments } from '../environments/index';
-import { DIST, synthesizeAll, type Synthesis } from '../pipeline/pipeline';
+import { ARGOCD, DIST, synthesizeAll, type Synthesis } from '../pipeline/pipeline';
 import { readTree } from '../pipeline/tree-diff';
 
 const root = process.cwd();
 
-/** Everything a synthesis writes, in the order it gives it: dist/ files, then generated documents. */
-const written = (s: Synthesis) => ({ files: [...s.files], documents: [...s.documents] });
+/** Everything a synthesis writes, in the order it gives it: dist/ files, argocd/ files, then generated documents. */
+const written = (s: Synthesis) => ({ files: [...s.files], argocd: [...s.argocd], documents: [...s.documents] });
 
 test('two syntheses in one process give the same files, in the same order, with the same bytes', async () => {
   const first = await synthesizeAll(environments, root);
   const second = await synthesizeAll(environments, root);
   expect(first.files.size).toBeGreaterThan(0);
+  expect(first.argocd.size).toBeGreaterThan(0);
   expect(first.documents.size).toBeGreaterThan(0);
   expect(written(second)).toEqual(written(first));
 });
@@ -27,8 +28,8 @@ test('another locale and time zone give the same bytes', async () => {
   const script = [
     "import { synthesizeAll } from './pipeline/pipeline.ts';",
     "import { environments } from './environments/index.ts';",
-    'const { files, documents } = await synthesizeAll(environments, process.cwd());',
-    'process.stdout.write(JSON.stringify({ files: [...files], documents: [...documents] }));',
+    'const { files, argocd, documents } = await synthesizeAll(environments, process.cwd());',
+    'process.stdout.write(JSON.stringify({ files: [...files], argocd: [...argocd], documents: [...documents] }));',
   ].join('\n');
   const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
     cwd: root,
@@ -42,17 +43,23 @@ test('another locale and time zone give the same bytes', async () => {
   expect(JSON.parse(r.stdout)).toEqual(written(here));
 }, 60_000);
 
-test('the committed dist/ and generated documents are what the sources synthesize', async () => {
-  const { files: fresh, documents } = await synthesizeAll(environments, root);
-  const committed = readTree(join(root, DIST));
+test('the committed dist/, argocd/ and generated documents are what the sources synthesize', async () => {
+  const { files, argocd, documents } = await synthesizeAll(environments, root);
+  const stale = (dir: string, fresh: ReadonlyMap<string, string>) => {
+    const committed = readTree(join(root, dir));
+    return [
+      ...[...fresh.keys()].filter((p) => !committed.has(p)).map((p) => `missing: ${dir}/${p}`),
+      ...[...committed.keys()].filter((p) => !fresh.has(p)).map((p) => `no longer synthesized: ${dir}/${p}`),
+      ...[...fresh].filter(([p, content]) => committed.has(p) && committed.get(p) !== content).map(([p]) => `stale: ${dir}/${p}`),
+    ];
+  };
   const problems = [
-    ...[...fresh.keys()].filter((p) => !committed.has(p)).map((p) => `missing: ${DIST}/${p}`),
-    ...[...committed.keys()].filter((p) => !fresh.has(p)).map((p) => `no longer synthesized: ${DIST}/${p}`),
-    ...[...fresh].filter(([p, content]) => committed.has(p) && committed.get(p) !== content).map(([p]) => `stale: ${DIST}/${p}`),
+    ...stale(DIST, files),
+    ...stale(ARGOCD, argocd),
     ...[...documents].filter(([p, content]) => !existsSync(join(root, p)) || readFileSync(join(root, p), 'utf8') !== content).map(([p]) => `stale: ${p}`),
   ].sort();
   if (problems.length > 0) {
     throw new Error(`the committed output does not match the sources (${problems.length} file(s)):\n  ${problems.join('\n  ')}\n`
-      + `Run \`npm run synth\` and commit ${DIST}/ and the documents with the change that caused it.`);
+      + `Run \`npm run synth\` and commit ${DIST}/, ${ARGOCD}/ and the documents with the change that caused it.`);
   }
 });

@@ -19,8 +19,12 @@ function synth(...args: string[]): SpawnSyncReturns<string> {
   return spawnSync(process.execPath, ['scripts/synth.mjs', ...args], { cwd: work, env, encoding: 'utf8', timeout: 60_000 });
 }
 
-/** dist/ and the generated documents, byte for byte. */
-const outputs = () => ({ dist: readTree(join(work, 'dist')), flows: readFileSync(join(work, 'docs/network-flows.md'), 'utf8') });
+/** dist/, argocd/ and the generated documents, byte for byte. */
+const outputs = () => ({
+  dist: readTree(join(work, 'dist')),
+  argocd: readTree(join(work, 'argocd')),
+  flows: readFileSync(join(work, 'docs/network-flows.md'), 'utf8'),
+});
 
 function edit(file: string, from: string, to: string): void {
   const path = join(work, file);
@@ -86,13 +90,15 @@ test('a write says per environment what it added, changed and removed, and how l
   const r = synth();
   expect(r.stderr).toBe('');
   expect(r.status).toBe(0);
-  const count = readTree(join(work, 'dist')).size;
-  const perEnv = (env: string) => [...readTree(join(work, 'dist', env)).keys()].length;
+  const count = (tree: string) => readTree(join(work, tree)).size;
+  const perEnv = (tree: string, env: string) => [...readTree(join(work, tree, env)).keys()].length;
   expect(r.stdout).toMatch(new RegExp([
-    `^shipshape: dist/production: unchanged \\(${perEnv('production')} files\\)`,
+    `^shipshape: dist/production: unchanged \\(${perEnv('dist', 'production')} files\\)`,
     // The ConfigMap, and the StatefulSet whose pod template carries the ConfigMap's checksum.
-    `shipshape: dist/staging: 0 added, 2 changed, 0 removed \\(${perEnv('staging')} files\\)`,
-    `shipshape: wrote ${count} files to dist/ in \\d+\\.\\d s\n$`,
+    `shipshape: dist/staging: 0 added, 2 changed, 0 removed \\(${perEnv('dist', 'staging')} files\\)`,
+    `shipshape: argocd/production: unchanged \\(${perEnv('argocd', 'production')} files\\)`,
+    `shipshape: argocd/staging: unchanged \\(${perEnv('argocd', 'staging')} files\\)`,
+    `shipshape: wrote ${count('dist')} files to dist/ and ${count('argocd')} to argocd/ in \\d+\\.\\d s\n$`,
   ].join('\n')));
 });
 
@@ -102,7 +108,7 @@ describe('--check', () => {
     const r = synth('--check');
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
-    expect(r.stdout).toMatch(/^shipshape: dist\/ and the generated documents are what the sources synthesize \(\d+ files\)\n$/);
+    expect(r.stdout).toMatch(/^shipshape: dist\/, argocd\/ and the generated documents are what the sources synthesize \(\d+ files\)\n$/);
     expect(outputs()).toEqual(before);
   });
 
@@ -111,21 +117,25 @@ describe('--check', () => {
     writeFileSync(join(work, 'dist/production/extra-by-hand.yaml'), '# put here by hand\n');
     rmSync(join(work, 'dist/production/app/service-web.yaml'));
     writeFileSync(join(work, 'docs/network-flows.md'), 'edited by hand\n');
+    const rootApp = readFileSync(join(work, 'argocd/staging/application-root.yaml'), 'utf8');
+    writeFileSync(join(work, 'argocd/staging/application-root.yaml'), rootApp.replace('targetRevision: main', 'targetRevision: hotfix'));
     const before = outputs();
     const r = synth('--check');
     expect(r.status).toBe(1);
     expect(r.stdout).toBe('');
     expect(r.stderr).toBe([
-      'shipshape: 5 file(s) are not what the sources synthesize; run npm run synth and commit the result:',
+      'shipshape: 6 file(s) are not what the sources synthesize; run npm run synth and commit the result:',
       '  missing  dist/production/app/service-web.yaml',
       '  differs  dist/staging/data/configmap-student-portal-redis.yaml',
       '  differs  dist/staging/data/statefulset-student-portal-redis.yaml',
       '  extra    dist/production/extra-by-hand.yaml',
+      '  differs  argocd/staging/application-root.yaml',
       '  differs  docs/network-flows.md',
       '',
     ].join('\n'));
     expect(outputs()).toEqual(before);
     rmSync(join(work, 'dist/production/extra-by-hand.yaml'));
+    writeFileSync(join(work, 'argocd/staging/application-root.yaml'), rootApp);
   });
 
   test('bad configuration is reported as such, exit 1', () => {

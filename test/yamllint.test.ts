@@ -24,12 +24,16 @@ describe('yamllint', () => {
   beforeAll(() => { dir = mkdtempSync(join(tmpdir(), 'shipshape-yamllint-')); });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  test('passes on every synthesized file of every environment', async () => {
-    replaceTree(join(dir, 'dist'), (await synthesizeAll(environments, root)).files);
-    const r = yamllint(join(dir, 'dist'));
-    expect(r.error).toBeUndefined();
-    expect(r.stdout + r.stderr).toBe('');
-    expect(r.status).toBe(0);
+  test('passes on every synthesized file of every environment, dist/ and argocd/', async () => {
+    const { files, argocd } = await synthesizeAll(environments, root);
+    replaceTree(join(dir, 'dist'), files);
+    replaceTree(join(dir, 'argocd'), argocd);
+    for (const tree of ['dist', 'argocd']) {
+      const r = yamllint(join(dir, tree));
+      expect(r.error).toBeUndefined();
+      expect(r.stdout + r.stderr).toBe('');
+      expect(r.status).toBe(0);
+    }
   });
 
   test('catches a string that go-yaml would read as a boolean', () => {

@@ -27,11 +27,18 @@ export function restrictedContainerSecurityContext(): ISecurityContext {
   };
 }
 
-/** Namespace labels that make the admission controller enforce `restricted`. */
-export function podSecurityLabels(kubernetesVersion: string): Record<string, string> {
+/** A Pod Security Standard level. */
+export type PodSecurityLevel = 'restricted' | 'baseline' | 'privileged';
+
+/**
+ * Namespace labels that make the admission controller enforce `enforce` (`restricted` unless a
+ * platform namespace needs less), while always auditing and warning at `restricted`, so every pod
+ * short of it shows up in the audit log and in `kubectl`'s warnings.
+ */
+export function podSecurityLabels(kubernetesVersion: string, enforce: PodSecurityLevel = 'restricted'): Record<string, string> {
   const version = `v${kubernetesVersion}`;
   return {
-    'pod-security.kubernetes.io/enforce': 'restricted',
+    'pod-security.kubernetes.io/enforce': enforce,
     'pod-security.kubernetes.io/enforce-version': version,
     'pod-security.kubernetes.io/audit': 'restricted',
     'pod-security.kubernetes.io/audit-version': version,

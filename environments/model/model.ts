@@ -4,6 +4,7 @@
  * (they are where configuration meets constructs); constructs take only the parts they use.
  */
 import type { Environment } from '../schema';
+import { deliveryModel, type DeliveryModel } from './delivery';
 import { networkModel, type NetworkModel } from './flows';
 import { appIdentity, type AppIdentity } from './identity';
 import { dataEndpoints, priorityClassNames, type DataEndpoints, type PriorityClassNames } from './names';
@@ -15,9 +16,10 @@ export interface Model {
   readonly data: DataEndpoints;
   readonly network: NetworkModel;
   readonly priorityClasses: PriorityClassNames;
+  readonly delivery: DeliveryModel;
 }
 
 export function buildModel(env: Environment): Model {
   const data = dataEndpoints(env);
-  return { env, identity: appIdentity(env), data, network: networkModel(env, data), priorityClasses: priorityClassNames(env) };
+  return { env, identity: appIdentity(env), data, network: networkModel(env, data), priorityClasses: priorityClassNames(env), delivery: deliveryModel(env) };
 }

@@ -85,6 +85,8 @@ export const shop: EnvironmentDefinition = {
     externalSecrets: { store: 'test-store', storeKind: 'ClusterSecretStore', refreshInterval: '30m', keyPrefix: 'shop/test' },
     alerting: { slack: { secretName: 'slack-webhook', channel: '#shop-alerts' } },
     slo: { availability: 0.99, latency: 0.95, latencyThresholdSeconds: 1 },
+    delivery: { repoURL: 'https://git.shop.test/ops/shop-deploy.git', argocdHost: 'argocd.shop.test' },
+    platform: { prometheus: { retention: '7d', retentionSize: '8GB', storage: { size: '10Gi', storageClass: 'standard' } } },
   },
 };
 
@@ -135,6 +137,8 @@ export const boxDesigner: EnvironmentDefinition = {
     externalSecrets: { store: 'test-store', storeKind: 'ClusterSecretStore', refreshInterval: '1h', keyPrefix: 'box-designer' },
     alerting: { email: { secretName: 'smtp', to: 'oncall@boxes.test' } },
     slo: { availability: 0.995, latency: 0.99, latencyThresholdSeconds: 0.8 },
+    delivery: { repoURL: 'git@git.boxes.test:ops/box-designer-deploy.git', targetRevision: 'release', argocdHost: 'argocd.boxes.test' },
+    platform: { prometheus: { retention: '10d', retentionSize: '18GB', storage: { size: '20Gi', storageClass: 'fast' } } },
   },
 };
 

@@ -1,0 +1,152 @@
+import { Chart } from 'cdk8s';
+import type { Construct } from 'constructs';
+import type { Model } from '../../environments/model/model';
+import type { K8sObject } from '../../pipeline/k8s-object';
+import { ArgoProject, type GroupKind } from './argo-project';
+import { GitFolderApplication } from './git-folder-application';
+import { healthCustomizations, RESOURCE_TRACKING } from './health-checks';
+import { HelmApplication } from './helm-application';
+import { PlatformNamespace } from './platform-namespace';
+import { PLATFORM_RELEASES, releaseNamespace, type PlatformRelease, type PlatformReleaseName } from './platform-releases';
+import type { PlatformValuesContext } from './values/context';
+import { platformValues } from './values/platform-values';
+
+/** Argo CD 3.6.3: fixes four HIGH advisories, among them an unauthenticated API-server crash. */
+export const ARGOCD_VERSION = 'v3.6.3';
+
+/**
+ * Waves of the root Application, written down once: namespaces, then projects, then the operators
+ * (each at its release's wave), then the application. Argo CD waits for a wave's Applications to
+ * be healthy before the next (with the Application health check of charts/gitops/health/).
+ */
+export const ROOT_WAVES = { namespaces: -30, projects: -20, application: 0 } as const;
+
+export interface GitopsChartProps {
+  readonly model: Model;
+  /** The environment's synthesized objects: the kinds its project may hold are exactly theirs. */
+  readonly objects: readonly K8sObject[];
+}
+
+/** API group of an apiVersion (`''` for the core group's `v1`). */
+const groupOf = (apiVersion: string) => (apiVersion.includes('/') ? apiVersion.slice(0, apiVersion.lastIndexOf('/')) : '');
+
+/** The distinct kinds of objects, cluster-scoped (no namespace) or namespaced. */
+export function kindsOf(objects: readonly K8sObject[], scope: 'cluster' | 'namespaced'): GroupKind[] {
+  const seen = new Map<string, GroupKind>();
+  for (const o of objects) {
+    if ((o.metadata.namespace === undefined) !== (scope === 'cluster')) continue;
+    const k = { group: groupOf(o.apiVersion), kind: o.kind };
+    seen.set(`${k.group}/${k.kind}`, k);
+  }
+  return [...seen.values()];
+}
+
+/**
+ * Cluster-scoped kinds the platform charts create: their CRDs, RBAC and admission webhooks. Listed,
+ * not `*`: a chart upgrade that starts creating another kind fails its sync with "not permitted in
+ * project" and is reviewed here before it runs.
+ */
+export const PLATFORM_CLUSTER_KINDS: readonly GroupKind[] = [
+  { group: 'apiextensions.k8s.io', kind: 'CustomResourceDefinition' },
+  { group: 'rbac.authorization.k8s.io', kind: 'ClusterRole' },
+  { group: 'rbac.authorization.k8s.io', kind: 'ClusterRoleBinding' },
+  { group: 'admissionregistration.k8s.io', kind: 'ValidatingWebhookConfiguration' },
+  { group: 'admissionregistration.k8s.io', kind: 'MutatingWebhookConfiguration' },
+  // Trivy Operator's chart creates the compliance reports it fills in (cluster-scoped).
+  { group: 'aquasecurity.github.io', kind: 'ClusterComplianceReport' },
+];
+
+/**
+ * Everything Argo CD needs in the environment's cluster, into argocd/<env>/: the root Application
+ * (the one object applied by hand), the projects, the platform operators as pinned Helm charts, and
+ * the Application that syncs dist/<env>/.
+ */
+export class GitopsChart extends Chart {
+  constructor(scope: Construct, id: string, props: GitopsChartProps) {
+    super(scope, id, { disableResourceNameHashes: true });
+    const { model, objects } = props;
+    const { env, identity, delivery } = model;
+    const argocdNamespace = delivery.namespace;
+
+    new GitFolderApplication(this, 'root', {
+      identity, name: delivery.rootApplication, argocdNamespace, project: delivery.bootstrapProject,
+      repoURL: delivery.repoURL, targetRevision: delivery.targetRevision, path: delivery.argocdPath, namespace: argocdNamespace,
+    });
+
+    const configured = { argocd: argocdNamespace, monitoring: env.monitoringNamespace, gateway: env.gateway.proxyNamespace };
+    const releases = (Object.entries(PLATFORM_RELEASES) as [PlatformReleaseName, PlatformRelease][])
+      .map(([name, release]) => ({ name, release, namespace: releaseNamespace(release, configured) }));
+    const namespaces = new Map<string, PlatformRelease['podSecurity']>();
+    for (const { name, release, namespace } of releases) {
+      const level = namespaces.get(namespace);
+      if (level !== undefined && level !== release.podSecurity) {
+        throw new Error(`platform release ${name}: namespace ${namespace} is ${level} for another release, ${release.podSecurity} here`);
+      }
+      namespaces.set(namespace, release.podSecurity);
+    }
+    for (const [ns, podSecurity] of namespaces) {
+      // Argo CD's namespace exists before the root Application can (Argo CD is installed into it);
+      // the root Application adopts it with the others.
+      new PlatformNamespace(this, `namespace-${ns}`, { identity, name: ns, podSecurity, kubernetesVersion: env.kubernetesVersion, wave: ROOT_WAVES.namespaces });
+    }
+
+    new ArgoProject(this, 'project-bootstrap', {
+      // The root Application: Argo CD's projects and Applications, and the platform namespaces.
+      identity, name: delivery.bootstrapProject, argocdNamespace, wave: ROOT_WAVES.projects,
+      sourceRepos: [delivery.repoURL],
+      namespaces: [argocdNamespace],
+      clusterKinds: [{ group: '', kind: 'Namespace' }],
+      namespacedKinds: [{ group: 'argoproj.io', kind: 'AppProject' }, { group: 'argoproj.io', kind: 'Application' }],
+    });
+    new ArgoProject(this, 'project-platform', {
+      // The platform operators: pinned upstream Helm charts.
+      identity, name: delivery.platformProject, argocdNamespace, wave: ROOT_WAVES.projects,
+      sourceRepos: [...new Set(releases.map((r) => r.release.repoURL))],
+      namespaces: [...namespaces.keys()],
+      clusterKinds: PLATFORM_CLUSTER_KINDS,
+    });
+    new ArgoProject(this, 'project-app', {
+      // The application: the objects of dist/<env>.
+      identity, name: delivery.appProject, argocdNamespace, wave: ROOT_WAVES.projects,
+      sourceRepos: [delivery.repoURL],
+      namespaces: [identity.namespace],
+      clusterKinds: kindsOf(objects, 'cluster'),
+      namespacedKinds: kindsOf(objects, 'namespaced'),
+      warnOrphans: true,
+      roles: [
+        // Developers see the application, its objects and its logs, and change nothing.
+        { name: 'developer', actions: ['get'], groups: env.delivery.developerGroups },
+        // The release pipeline (with a token of this role) and release managers sync.
+        { name: 'release', actions: ['get', 'sync'], groups: env.delivery.releaseGroups },
+      ],
+      syncFreezes: env.delivery.syncFreezes,
+    });
+
+    const context: PlatformValuesContext = {
+      monitoringNamespace: env.monitoringNamespace,
+      clusterDomain: env.clusterDomain,
+      gatewayClassName: env.gateway.className,
+      prometheus: {
+        retention: env.platform.prometheus.retention,
+        retentionSize: env.platform.prometheus.retentionSize,
+        storage: env.platform.prometheus.storage,
+      },
+      argocdSettings: { ...RESOURCE_TRACKING, ...healthCustomizations() },
+      argocdImageTag: ARGOCD_VERSION,
+      argocdHost: env.delivery.argocdHost,
+    };
+    for (const { name, release, namespace } of releases) {
+      new HelmApplication(this, `platform-${name}`, {
+        identity, name, argocdNamespace, project: delivery.platformProject, release, namespace, values: platformValues(name, context),
+      });
+    }
+
+    new GitFolderApplication(this, 'app', {
+      identity, name: delivery.appApplication, argocdNamespace, project: delivery.appProject,
+      repoURL: delivery.repoURL, targetRevision: delivery.targetRevision, path: delivery.distPath, namespace: identity.namespace,
+      wave: ROOT_WAVES.application,
+      // CloudNativePG's webhook defaults fields of the Cluster it admits.
+      serverSideDiff: true,
+    });
+  }
+}

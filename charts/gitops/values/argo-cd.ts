@@ -1,0 +1,75 @@
+/**
+ * Values of the argo-cd chart (argo-helm 10.1.1): Argo CD managing itself after the one-time
+ * install. Chart defaults everywhere except what production needs: the image the advisories
+ * require, our argocd-cm entries, CRDs kept, metrics scraped, and two replicas of what can run two.
+ */
+import { requests, type ResourceRequests } from './common';
+import type { PlatformValuesContext } from './context';
+
+/** A component's metrics Service and the ServiceMonitor that has Prometheus scrape it. */
+export interface ArgoCdMetrics {
+  readonly enabled: boolean;
+  readonly serviceMonitor: { readonly enabled: boolean };
+}
+
+/** A PodDisruptionBudget as the chart takes it (no default `minAvailable`: "defaults to 0"). */
+export interface ArgoCdPdb {
+  readonly enabled: boolean;
+  readonly minAvailable: number;
+}
+
+/** A stateless component run twice behind its Service. */
+export interface ArgoCdReplicatedComponent {
+  readonly replicas: number;
+  readonly pdb: ArgoCdPdb;
+  readonly metrics: ArgoCdMetrics;
+  readonly resources: ResourceRequests;
+}
+
+export interface ArgoCdValues {
+  /**
+   * The image every Argo CD component runs, and the host name it is reached at (the chart makes
+   * `argocd-cm`'s `url` of it: SSO redirects and the links in notifications).
+   */
+  readonly global: { readonly image: { readonly tag: string }; readonly domain: string };
+  /**
+   * Application, ApplicationSet and AppProject CRDs: not from the chart, whose CRDs are those of its
+   * appVersion (v3.4.4), older than the Argo CD that runs; the API server would drop the newer
+   * fields. They are applied from the running release's manifests, server-side (the ApplicationSet
+   * CRD is too large for client-side apply since 3.3): docs/admin-guide.md, bootstrap. Kept either way.
+   */
+  readonly crds: { readonly install: boolean; readonly keep: boolean };
+  /**
+   * `argocd-cm` entries. Free-form upstream: the chart writes every key of `configs.cm` but
+   * `create` and `annotations` into the ConfigMap (templates/_helpers.tpl, `argo-cd.config.cm`).
+   */
+  readonly configs: { readonly cm: Readonly<Record<string, string>> };
+  /** The application controller: one replica (more would shard clusters, and there is one). */
+  readonly controller: { readonly metrics: ArgoCdMetrics; readonly resources: ResourceRequests };
+  readonly server: ArgoCdReplicatedComponent;
+  readonly repoServer: ArgoCdReplicatedComponent;
+  readonly applicationSet: ArgoCdReplicatedComponent;
+  /** Notifications controller: on; its triggers and services are configured later. */
+  readonly notifications: { readonly enabled: boolean; readonly metrics: ArgoCdMetrics; readonly resources: ResourceRequests };
+}
+
+const METRICS: ArgoCdMetrics = { enabled: true, serviceMonitor: { enabled: true } };
+const PDB: ArgoCdPdb = { enabled: true, minAvailable: 1 };
+
+export function argoCdValues(ctx: PlatformValuesContext): ArgoCdValues {
+  return {
+    // The chart's appVersion (v3.4.4) predates the release that fixes the HIGH advisories.
+    global: { image: { tag: ctx.argocdImageTag }, domain: ctx.argocdHost },
+    crds: { install: false, keep: true },
+    configs: { cm: { ...ctx.argocdSettings } },
+    controller: { metrics: METRICS, resources: requests('250m', '512Mi') },
+    server: { replicas: 2, pdb: PDB, metrics: METRICS, resources: requests('50m', '128Mi') },
+    repoServer: { replicas: 2, pdb: PDB, metrics: METRICS, resources: requests('100m', '256Mi') },
+    // Two replicas turn the controller's leader election on (the chart's params preset
+    // `applicationsetcontroller.enable.leader.election` is `replicas > 1`).
+    applicationSet: { replicas: 2, pdb: PDB, metrics: METRICS, resources: requests('50m', '64Mi') },
+    // Redis stays the chart's single instance: the redis-ha subchart (three Redis with Sentinel
+    // and HAProxy, spread over three nodes) is a deployment of its own; Argo CD only caches there.
+    notifications: { enabled: true, metrics: METRICS, resources: requests('20m', '64Mi') },
+  };
+}

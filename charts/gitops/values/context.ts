@@ -1,0 +1,31 @@
+/**
+ * What the platform charts' values are made from: facts of the cluster and the environment's
+ * configuration, resolved once by the gitops chart. Each chart's values module takes this and
+ * returns its typed values; nothing in a values module is a second copy of a fact from here.
+ */
+export interface PlatformValuesContext {
+  /** Namespace Prometheus, Alertmanager and the Prometheus operator run in. */
+  readonly monitoringNamespace: string;
+  /** The cluster's DNS domain (kubelet clusterDomain). */
+  readonly clusterDomain: string;
+  /** GatewayClass the application's Gateway names: Envoy Gateway's controller serves it. */
+  readonly gatewayClassName: string;
+  /** Prometheus' storage and retention. */
+  readonly prometheus: {
+    /** How long samples are kept, in Prometheus' duration syntax (`15d`). */
+    readonly retention: string;
+    /** Size at which the oldest blocks go first (`45GB`), below the volume's size. */
+    readonly retentionSize: string;
+    /** The volume Prometheus keeps its blocks on. */
+    readonly storage: { readonly size: string; readonly storageClass?: string };
+  };
+  /**
+   * Entries of Argo CD's `argocd-cm` that this project relies on: the resource tracking method
+   * and the health checks of charts/gitops/health/ (`resource.customizations.health.<group>_<kind>`).
+   */
+  readonly argocdSettings: Readonly<Record<string, string>>;
+  /** Argo CD image tag to run (newer than the chart's appVersion when an advisory requires it). */
+  readonly argocdImageTag: string;
+  /** Host name Argo CD is reached at (`argocd-cm` `url`: SSO redirects, notification links). */
+  readonly argocdHost: string;
+}

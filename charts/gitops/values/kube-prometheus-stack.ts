@@ -1,0 +1,161 @@
+/**
+ * Values of the kube-prometheus-stack chart (88.5.3): the Prometheus Operator, one Prometheus with
+ * its storage and retention from the environment, Alertmanager and Grafana. Prometheus picks up
+ * every ServiceMonitor, PodMonitor, PrometheusRule, Probe and ScrapeConfig in every namespace,
+ * with or without this release's `release` label: ours and the other platform charts' carry none.
+ */
+import { requests, type ResourceRequests } from './common';
+import type { PlatformValuesContext } from './context';
+
+/**
+ * The release's fullname, pinned (`fullnameOverride`) so that other releases can name its Services
+ * without depending on Helm's rule for release and chart names: `<name>-alertmanager`,
+ * `<name>-prometheus`, `<name>-operator`. Kept under the chart's 26-character cut.
+ */
+export const KUBE_PROMETHEUS_STACK_NAME = 'kube-prometheus-stack';
+
+/** Alertmanager's Service (templates/alertmanager/service.yaml: `<fullname>-alertmanager`). */
+export const ALERTMANAGER_SERVICE = `${KUBE_PROMETHEUS_STACK_NAME}-alertmanager`;
+
+/** Alertmanager's Service port: `alertmanager.service.port` in the chart's values.yaml. */
+export const ALERTMANAGER_PORT = 9093;
+
+/** An empty label selector: everything (for a namespace selector, every namespace). */
+export type SelectEverything = Readonly<Record<string, never>>;
+
+export interface KubePrometheusStackValues {
+  readonly fullnameOverride: string;
+  /** The Prometheus Operator CRDs (the chart's `crds` subchart). */
+  readonly crds: { readonly enabled: boolean };
+  /**
+   * Default rule groups turned off: those made only of node-exporter series, which never exist
+   * here (see `nodeExporter`); a rule that can never fire only looks like coverage. `node` stays:
+   * it also records `node_namespace_pod:kube_pod_info:` from kube-state-metrics.
+   */
+  readonly defaultRules: {
+    readonly rules: {
+      readonly nodeExporterAlerting: boolean;
+      readonly nodeExporterRecording: boolean;
+      /** Only NodeNetworkInterfaceFlapping, over `node_network_up`. */
+      readonly network: boolean;
+      /** Only recordings over `node_cpu_seconds_total` and node network counters. */
+      readonly kubePrometheusNodeRecording: boolean;
+    };
+  };
+  /**
+   * Node exporter: off. It needs hostNetwork, hostPID and hostPath mounts, which Pod Security
+   * `baseline` refuses, and the monitoring namespace is `baseline` (only Falco's namespace is
+   * `privileged`). Volume usage, the node metric that matters to our alerts, comes from the kubelet
+   * (`kubelet_volume_stats_*`, scraped by the chart's kubelet ServiceMonitor, on by default) and
+   * container CPU and memory from cAdvisor through the same kubelet; node-level filesystems and
+   * hardware are left to the provider's node monitoring.
+   */
+  readonly nodeExporter: { readonly enabled: boolean };
+  readonly prometheusOperator: { readonly resources: ResourceRequests };
+  readonly prometheus: {
+    readonly prometheusSpec: {
+      readonly serviceMonitorSelectorNilUsesHelmValues: boolean;
+      readonly serviceMonitorNamespaceSelector: SelectEverything;
+      readonly podMonitorSelectorNilUsesHelmValues: boolean;
+      readonly podMonitorNamespaceSelector: SelectEverything;
+      readonly ruleSelectorNilUsesHelmValues: boolean;
+      readonly ruleNamespaceSelector: SelectEverything;
+      readonly probeSelectorNilUsesHelmValues: boolean;
+      readonly probeNamespaceSelector: SelectEverything;
+      readonly scrapeConfigSelectorNilUsesHelmValues: boolean;
+      readonly scrapeConfigNamespaceSelector: SelectEverything;
+      /** How long samples are kept (`--storage.tsdb.retention.time`). */
+      readonly retention: string;
+      /** Size at which the oldest blocks go first (`--storage.tsdb.retention.size`). */
+      readonly retentionSize: string;
+      /** A PersistentVolumeClaim per Prometheus pod (free-form upstream: `storageSpec: {}`). */
+      readonly storageSpec: {
+        readonly volumeClaimTemplate: {
+          readonly spec: {
+            readonly storageClassName?: string;
+            readonly accessModes: readonly ['ReadWriteOnce'];
+            readonly resources: { readonly requests: { readonly storage: string } };
+          };
+        };
+      };
+      readonly resources: ResourceRequests;
+    };
+  };
+  /**
+   * Alertmanager with the chart's default configuration (routing is configured later), taking
+   * AlertmanagerConfig objects from every namespace: an empty selector selects all of them, where
+   * a nil namespace selector means Alertmanager's own namespace only (values.yaml: "If nil, only
+   * check own namespace").
+   */
+  readonly alertmanager: {
+    readonly enabled: boolean;
+    readonly alertmanagerSpec: {
+      readonly alertmanagerConfigSelector: SelectEverything;
+      readonly alertmanagerConfigNamespaceSelector: SelectEverything;
+      readonly resources: ResourceRequests;
+    };
+  };
+  /**
+   * Grafana, loading dashboards from labelled ConfigMaps of every namespace (dashboards come later).
+   * Its admin password stays the subchart's: generated, and kept across upgrades with `lookup`,
+   * which Argo CD's `helm template` cannot do, so the Secret is re-generated whenever Argo CD
+   * renders the chart afresh. `admin.existingSecret` ends that once an ExternalSecret provides the
+   * Secret; until one exists it would keep Grafana from starting.
+   */
+  readonly grafana: {
+    readonly enabled: boolean;
+    readonly sidecar: { readonly dashboards: { readonly enabled: boolean; readonly searchNamespace: 'ALL' } };
+  };
+}
+
+export function kubePrometheusStackValues(ctx: PlatformValuesContext): KubePrometheusStackValues {
+  const { retention, retentionSize, storage } = ctx.prometheus;
+  // The chart renders a `{}` selector, or with *NilUsesHelmValues `release: <release>`, which
+  // would leave out every monitor and rule not made by this release.
+  const everything: SelectEverything = {};
+  return {
+    fullnameOverride: KUBE_PROMETHEUS_STACK_NAME,
+    crds: { enabled: true },
+    defaultRules: { rules: { nodeExporterAlerting: false, nodeExporterRecording: false, network: false, kubePrometheusNodeRecording: false } },
+    nodeExporter: { enabled: false },
+    prometheusOperator: { resources: requests('50m', '128Mi') },
+    prometheus: {
+      prometheusSpec: {
+        serviceMonitorSelectorNilUsesHelmValues: false,
+        serviceMonitorNamespaceSelector: everything,
+        podMonitorSelectorNilUsesHelmValues: false,
+        podMonitorNamespaceSelector: everything,
+        ruleSelectorNilUsesHelmValues: false,
+        ruleNamespaceSelector: everything,
+        probeSelectorNilUsesHelmValues: false,
+        probeNamespaceSelector: everything,
+        scrapeConfigSelectorNilUsesHelmValues: false,
+        scrapeConfigNamespaceSelector: everything,
+        retention,
+        retentionSize,
+        storageSpec: {
+          volumeClaimTemplate: {
+            spec: {
+              ...(storage.storageClass === undefined ? {} : { storageClassName: storage.storageClass }),
+              accessModes: ['ReadWriteOnce'],
+              resources: { requests: { storage: storage.size } },
+            },
+          },
+        },
+        resources: requests('250m', '1Gi'),
+      },
+    },
+    alertmanager: {
+      enabled: true,
+      alertmanagerSpec: {
+        alertmanagerConfigSelector: everything,
+        alertmanagerConfigNamespaceSelector: everything,
+        resources: requests('10m', '64Mi'),
+      },
+    },
+    grafana: {
+      enabled: true,
+      sidecar: { dashboards: { enabled: true, searchNamespace: 'ALL' } },
+    },
+  };
+}
