@@ -26,8 +26,9 @@ export function resolveEnvironment(def: EnvironmentDefinition, root: string): En
   const services = isPlainObject(config) && isPlainObject(config.services) ? config.services : undefined;
   const production = isPlainObject(config) && config.production === true;
   // A service whose name is invalid is reported by the schema; asking for its pin would only add noise.
+  const migrating = services ? Object.keys(services).filter((name) => isPlainObject(services[name]) && isPlainObject(services[name].migration)) : [];
   const pins = readPins(def.imagePinsFile, root, production, services ? Object.keys(services) : undefined,
-    (name) => ServiceNameSchema.safeParse(name).success);
+    (name) => ServiceNameSchema.safeParse(name).success, migrating);
   const problems: Problem[] = [...pins.problems];
   let input = config;
   if (services) {
@@ -36,14 +37,22 @@ export function resolveEnvironment(def: EnvironmentDefinition, root: string): En
       if (isPlainObject(s) && s.image !== undefined) {
         problems.push({ path: `services.${name}.image`, message: `is set here, but images come only from ${def.imagePinsFile}` });
       }
-      if (Object.hasOwn(pins.images, name)) images[name] = { image: pins.images[name] };
+      if (isPlainObject(s) && isPlainObject(s.migration) && s.migration.image !== undefined) {
+        problems.push({ path: `services.${name}.migration.image`, message: `is set here, but images come only from ${def.imagePinsFile} (migrations.${name})` });
+      }
+      const pinned: Record<string, unknown> = {};
+      if (Object.hasOwn(pins.images, name)) pinned.image = pins.images[name];
+      if (migrating.includes(name) && Object.hasOwn(pins.migrationImages, name)) pinned.migration = { image: pins.migrationImages[name] };
+      if (Object.keys(pinned).length > 0) images[name] = pinned;
     }
     input = mergeConfig(config, { services: images });
   }
   const { data, issues } = check(EnvironmentSchema, input);
   // A pin the pin file's own check already reported would be reported again here, less precisely.
   const reportedInPins = (path: readonly PropertyKey[]) =>
-    path[0] === 'services' && path[2] === 'image' && (pins.broken === 'all' || pins.broken.has(String(path[1])));
+    (path[0] === 'services' && path[2] === 'image' && (pins.broken === 'all' || pins.broken.has(String(path[1]))))
+    || (path[0] === 'services' && path[2] === 'migration' && path[3] === 'image'
+      && (pins.brokenMigrations === 'all' || pins.brokenMigrations.has(String(path[1]))));
   problems.push(...issues.filter((i) => !reportedInPins(i.path)).flatMap((i) => fromIssue(i, EnvironmentSchema)));
   const env = data as Environment | undefined;
   if (env) {

@@ -4,8 +4,8 @@
  */
 import { longestGapMinutes } from './cron';
 import { envReferences } from './env-references';
-import { INJECTED_ENV } from './model/injected-env';
-import { clusterName, dataEndpoints, reservedNames, scratchVolumeName } from './model/names';
+import { INJECTED_ENV, MIGRATION_USES, type Dependency } from './model/injected-env';
+import { clusterName, dataEndpoints, migrationJobName, reservedNames, scratchVolumeName } from './model/names';
 import { MAX_CLUSTER_NAME, MAX_CONNECTIONS } from './model/postgres';
 import { maxmemoryFits, maxSafeMaxmemory } from './model/redis-memory';
 import { parseDuration, parseQuantity } from './quantity';
@@ -62,10 +62,10 @@ function duplicates(at: string, list: readonly (string | number)[]): Problem[] {
  * orderEnv): a reference works unless it names nothing, or the variables refer to each other in a
  * cycle, which no order can expand.
  */
-function envReferenceRules(at: string, s: ServiceConfig): Problem[] {
+function envReferenceRules(at: string, vars: Readonly<Record<string, string>>, uses: readonly Dependency[], who: 'service' | 'migration' = 'service'): Problem[] {
   const out: Problem[] = [];
-  const injected = new Set(s.uses.flatMap((d) => INJECTED_ENV[d]));
-  const own = (name: string) => envReferences(s.env[name] ?? '').filter((r) => Object.hasOwn(s.env, r));
+  const injected = new Set(uses.flatMap((d) => INJECTED_ENV[d]));
+  const own = (name: string) => envReferences(vars[name] ?? '').filter((r) => Object.hasOwn(vars, r));
   /** Whether `to` can be reached from `from` through references between env entries. */
   const reaches = (from: string, to: string): boolean => {
     const seen = new Set<string>();
@@ -79,21 +79,73 @@ function envReferenceRules(at: string, s: ServiceConfig): Problem[] {
     }
     return false;
   };
-  for (const [name, value] of Object.entries(s.env)) {
+  for (const [name, value] of Object.entries(vars)) {
     for (const ref of new Set(envReferences(value))) {
       let message: string | undefined;
-      if (Object.hasOwn(s.env, ref)) {
+      if (Object.hasOwn(vars, ref)) {
         if (ref === name) message = `refers to itself ($(${ref})), which Kubernetes cannot expand`;
         else if (reaches(ref, name)) message = `refers to $(${ref}), which refers back to ${name}: Kubernetes cannot expand a cycle`;
       } else if (!injected.has(ref)) {
-        const dep = (Object.keys(INJECTED_ENV) as (keyof typeof INJECTED_ENV)[]).find((d) => INJECTED_ENV[d].includes(ref));
-        message = dep
-          ? `refers to $(${ref}), which only uses: ${dep} injects`
-          : `refers to $(${ref}), which is not defined: Kubernetes would keep the text "$(${ref})"`;
+        message = undefinedReference(ref, who);
       }
       if (message) out.push({ path: `${at}.env.${name}`, message });
     }
   }
+  return out;
+}
+
+/** Why `$(ref)` names nothing the container has. */
+function undefinedReference(ref: string, who: 'service' | 'migration'): string {
+  const dep = (Object.keys(INJECTED_ENV) as Dependency[]).find((d) => INJECTED_ENV[d].includes(ref));
+  if (dep && who === 'migration') return `refers to $(${ref}), which a migration does not get: it gets only PostgreSQL's variables (${INJECTED_ENV.postgres.join(', ')})`;
+  if (dep) return `refers to $(${ref}), which only uses: ${dep} injects`;
+  return `refers to $(${ref}), which is not defined: Kubernetes would keep the text "$(${ref})"`;
+}
+
+/**
+ * A service's migration: a Sync hook Job against the primary (charts/app/migration-job.ts). It
+ * needs PostgreSQL, a command when it runs the service's own image (whose entrypoint starts the
+ * service, which never exits), and a name of its own for its objects.
+ */
+function migrationRules(name: string, s: ServiceConfig, env: Environment, ctx: RuleContext): Problem[] {
+  const m = s.migration;
+  if (!m) return [];
+  const at = `services.${name}.migration`;
+  const out: Problem[] = [];
+  if (!s.uses.includes('postgres')) {
+    out.push({ path: at, message: `is set, but services.${name} does not use postgres: a migration changes data.postgres's schema (add 'postgres' to uses)` });
+  }
+  if (m.command === undefined && !m.image) {
+    out.push({
+      path: `${at}.command`,
+      message: `is required with the service's own image: its entrypoint starts the service, which never exits (or pin an image of its own under migrations.${name} in the pin file)`,
+    });
+  }
+  if (m.command !== undefined && m.command.length === 0) out.push({ path: `${at}.command`, message: 'is empty: leave it out to run the image\'s entrypoint' });
+  const job = migrationJobName(name);
+  if (job.length > MAX_NAME) {
+    out.push({ path: at, message: `makes the Job "${job}", ${job.length} characters; Kubernetes allows ${MAX_NAME} (its pods carry the name as a label): shorten the service's name` });
+  }
+  if (Object.hasOwn(env.services, job) || reservedNames(env).includes(job)) {
+    out.push({ path: at, message: `makes the Job, ServiceAccount and NetworkPolicy "${job}", a name another object of the environment already takes` });
+  }
+  if (env.production && m.image && !m.image.digest) {
+    out.push({ path: ctx.imagePinsFile ? `${ctx.imagePinsFile}: migrations.${name}.digest` : `${at}.image.digest`, message: DIGEST_REQUIRED });
+  }
+  for (const v of INJECTED_ENV.postgres) {
+    if (Object.hasOwn(m.env, v)) out.push({ path: `${at}.env.${v}`, message: 'is injected for the migration (pointing at the primary); remove it from env' });
+  }
+  out.push(...envReferenceRules(at, m.env, MIGRATION_USES, 'migration'));
+  // Kubernetes expands $(NAME) in the command and its arguments too, from the container's variables.
+  const known = new Set([...INJECTED_ENV.postgres, ...Object.keys(m.env)]);
+  for (const [field, list] of [['command', m.command ?? []], ['args', m.args]] as const) {
+    for (const [i, value] of list.entries()) {
+      for (const ref of new Set(envReferences(value))) {
+        if (!known.has(ref)) out.push({ path: `${at}.${field}[${i}]`, message: undefinedReference(ref, 'migration') });
+      }
+    }
+  }
+  if (m.resources) out.push(...resourceRules(`${at}.resources`, m.resources));
   return out;
 }
 
@@ -150,7 +202,8 @@ function serviceRules(name: string, s: ServiceConfig, env: Environment, ctx: Rul
       if (Object.hasOwn(s.env, v)) out.push({ path: `${at}.env.${v}`, message: `is injected by uses: ${dep}; remove it from env` });
     }
   }
-  out.push(...envReferenceRules(at, s));
+  out.push(...envReferenceRules(at, s.env, s.uses));
+  out.push(...migrationRules(name, s, env, ctx));
   out.push(...duplicates(`${at}.writablePaths`, s.writablePaths));
   const volumes = new Map<string, string>();
   for (const [i, path] of s.writablePaths.entries()) {
@@ -194,7 +247,7 @@ function hostRules(env: Environment): Problem[] {
 }
 
 function platformRules(env: Environment): Problem[] {
-  const out: Problem[] = [];
+  const out: Problem[] = [...duplicates('gateway.loadBalancerCidrs', env.gateway.loadBalancerCidrs ?? [])];
   const renew = parseDuration(env.tls.renewBefore);
   if (renew >= parseDuration(CERTIFICATE_DURATION)) {
     out.push({ path: 'tls.renewBefore', message: `("${env.tls.renewBefore}") must be shorter than the certificate lifetime (${CERTIFICATE_DURATION}, Let's Encrypt's 90 days)` });

@@ -150,6 +150,38 @@ const ShutdownSchema = z.strictObject({
 
 export const DEPENDENCIES = ['postgres', 'redis', 'uploads'] as const;
 
+const envName = z.string().regex(ENV_NAME, {
+  error: (i) => `(${JSON.stringify(i.input)}) is not a valid environment variable name: letters, digits and '_', not starting with a digit`,
+});
+
+/**
+ * The service's database migration: a Job that Argo CD runs as a Sync hook, before the services' new
+ * pods (charts/app/migration-job.ts). It connects to the PostgreSQL primary
+ * directly, never through PgBouncer, and gets the same DATABASE_* variables as the service with
+ * DATABASE_HOST pointing there.
+ */
+const MigrationSchema = z.strictObject({
+  /**
+   * Filled from the pin file's `migrations.<service>` (a dedicated image, Flyway's for one); absent:
+   * the service's own image, run with `command` and `args`.
+   */
+  image: ImageSchema.optional(),
+  /** The container's command (replaces the image's entrypoint); required with the service's image. */
+  command: z.array(z.string()).optional(),
+  /** Arguments to the command (or to the image's entrypoint). May use $(VAR) like env. */
+  args: z.array(z.string()).default([]),
+  /** Plain, non-secret variables of the migration; may refer to the injected DATABASE_* with $(VAR). */
+  env: z.record(envName, z.string()).default({}),
+  /** The Job's activeDeadlineSeconds: the longest a migration may run, retries included. */
+  timeoutSeconds: z.number().int().min(60).max(3600).default(900),
+  /** Pods tried again after a failure (the Job's backoffLimit); a migration that failed twice needs a person. */
+  backoffLimit: z.number().int().min(0).max(5).default(1),
+  /** Requests and limits of the migration's container; default: the service's. */
+  resources: ResourcesSchema.optional(),
+  /** UID and GID the migration runs as; default: the service's runAsUser. */
+  runAsUser: z.number().int().min(1).max(2147483647).optional(),
+});
+
 const ServiceSchema = z.strictObject({
   /** What the service is, for people reading the configuration (not written into any object). */
   description: z.string().min(1),
@@ -170,15 +202,15 @@ const ServiceSchema = z.strictObject({
   /** Paths that must be writable (the root filesystem is read-only): one emptyDir each. */
   writablePaths: z.array(absolutePath).default(['/tmp']),
   /** Plain, non-secret environment variables. May use $(VAR) to refer to injected ones. */
-  env: z.record(z.string().regex(ENV_NAME, {
-    error: (i) => `(${JSON.stringify(i.input)}) is not a valid environment variable name: letters, digits and '_', not starting with a digit`,
-  }), z.string()).default({}),
+  env: z.record(envName, z.string()).default({}),
   /** Data services this one connects to: opens the network flow and injects connection settings. */
   uses: z.array(z.enum(DEPENDENCIES)).default([]),
   /** Other services of this application it calls over HTTP. */
   calls: z.array(z.string()).default([]),
   /** TCP ports it may reach on the public internet (private and link-local ranges stay blocked). */
   internetEgressPorts: z.array(z.number().int().min(1).max(65535)).default([]),
+  /** Database migration run before each release (a Sync hook Job before the services' pods); needs `uses: ['postgres']`. */
+  migration: MigrationSchema.optional(),
 });
 
 const RouteSchema = z.strictObject({
@@ -445,6 +477,12 @@ export const EnvironmentSchema = z.strictObject({
     className: dnsLabel,
     /** Namespace the gateway's proxy pods run in (allowed to reach the services). */
     proxyNamespace: dnsLabel,
+    /**
+     * The address ranges the Gateway's load balancer answers on, when they are not public (an
+     * on-premises load balancer such as MetalLB): the smoke test's egress on 80 and 443 goes there;
+     * absent, to public addresses only.
+     */
+    loadBalancerCidrs: z.array(cidr).min(1).optional(),
   }),
   tls: z.strictObject({
     /** ClusterIssuer that signs this environment's certificates. */
@@ -525,3 +563,4 @@ export type EnvironmentInput = z.input<typeof EnvironmentSchema>;
 export type Environment = z.output<typeof EnvironmentSchema>;
 export type ServiceConfig = Environment['services'][string];
 export type ImageConfig = z.output<typeof ImageSchema>;
+export type MigrationConfig = NonNullable<ServiceConfig['migration']>;

@@ -66,8 +66,36 @@ export const shared: DeepPartial<EnvironmentInput> = {
         SPRING_DATA_REDIS_SENTINEL_NODES: '$(REDIS_SENTINEL_NODES)',
         SPRING_DATA_REDIS_PASSWORD: '$(REDIS_PASSWORD)',
         SPRING_DATA_REDIS_SENTINEL_PASSWORD: '$(REDIS_PASSWORD)',
+        // The schema is migrated before each release by the migration below, never at start-up:
+        // through PgBouncer's transaction pooling Flyway's session-level lock would not hold.
+        SPRING_FLYWAY_ENABLED: 'false',
       },
       uses: ['postgres', 'redis', 'uploads'],
+      // Flyway, run by the api's own image and jar before each release (a Sync hook Job before the pods, see
+      // docs/migrations.md), against the primary: DATABASE_HOST is the cluster's `-rw` Service here.
+      // Spring Boot runs Flyway while its context starts; without a web server the JVM then exits,
+      // once no non-daemon thread is left: in this mode the application must start nothing that
+      // keeps running (schedulers, listeners, Redis sessions), which the `migrate` profile turns off.
+      migration: {
+        // EXAMPLE: the jar's path and the profile depend on the application and its image. This is
+        // the layout of `java -Djarmode=tools -jar app.jar extract --destination /application`
+        // (Spring Boot 3.3+); images built otherwise have the jar elsewhere.
+        command: ['java', '-jar', '/application/app.jar'],
+        args: ['--spring.main.web-application-type=none', '--spring.profiles.active=migrate'],
+        env: {
+          // Straight to PostgreSQL: server-side prepared statements work here, unlike through PgBouncer.
+          SPRING_DATASOURCE_URL: 'jdbc:postgresql://$(DATABASE_HOST):$(DATABASE_PORT)/$(DATABASE_NAME)',
+          SPRING_DATASOURCE_USERNAME: '$(DATABASE_USER)',
+          SPRING_DATASOURCE_PASSWORD: '$(DATABASE_PASSWORD)',
+          SPRING_FLYWAY_ENABLED: 'true',
+          // A statement waiting for a lock queues every query on that table behind it: give up after
+          // 10 s (the migration fails and is retried) rather than stall the running release.
+          SPRING_FLYWAY_INIT_SQLS: "SET lock_timeout = '10s'",
+          // Rides out a switchover (the -rw Service follows the new primary within seconds).
+          SPRING_FLYWAY_CONNECT_RETRIES: '6',
+          JAVA_TOOL_OPTIONS: '-XX:MaxRAMPercentage=60 -XX:+ExitOnOutOfMemoryError',
+        },
+      },
       shutdown: { preStopSeconds: 10, drainSeconds: 30 },
     },
   },

@@ -67,6 +67,7 @@ const REGISTRY: Record<string, Loader | CrdSchema> = {
   'rbac.authorization.k8s.io/v1/ClusterRole': () => import('kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRole').then((m) => m.ClusterRole),
   'rbac.authorization.k8s.io/v1/ClusterRoleBinding': () => import('kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRoleBinding').then((m) => m.ClusterRoleBinding),
   'scheduling.k8s.io/v1/PriorityClass': () => import('kubernetes-models/scheduling.k8s.io/v1/PriorityClass').then((m) => m.PriorityClass),
+  'gateway.networking.k8s.io/v1/GatewayClass': () => import('@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/GatewayClass').then((m) => m.GatewayClass),
   'gateway.networking.k8s.io/v1/Gateway': () => import('@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/Gateway').then((m) => m.Gateway),
   'gateway.networking.k8s.io/v1/HTTPRoute': () => import('@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/HTTPRoute').then((m) => m.HTTPRoute),
   'cert-manager.io/v1/Certificate': () => import('@kubernetes-models/cert-manager/cert-manager.io/v1/Certificate').then((m) => m.Certificate),

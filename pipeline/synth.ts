@@ -18,15 +18,21 @@ import { ref, type K8sObject } from './k8s-object';
 import { checkPolicy } from './policy';
 import { validateObject } from './schema-validation';
 
+/** The folders of dist/<env>/, one per chart. */
+export const CHART_FOLDERS = { platform: 'platform', security: 'security', data: 'data', backup: 'backup', app: 'app' } as const;
+
+/** The folders the data tier's own Argo CD Application syncs; the rest is the application's. */
+export const DATA_TIER_FOLDERS: readonly string[] = [CHART_FOLDERS.data, CHART_FOLDERS.backup];
+
 /** The charts of one environment, by the folder their files go to under dist/<env>/. */
 export function buildCharts(model: Model): Chart[] {
   const app = new App();
   return [
-    new PlatformChart(app, 'platform', { model }),
-    new SecurityChart(app, 'security', { model }),
-    new DataChart(app, 'data', { model }),
-    new BackupChart(app, 'backup', { model }),
-    new AppChart(app, 'app', { model }),
+    new PlatformChart(app, CHART_FOLDERS.platform, { model }),
+    new SecurityChart(app, CHART_FOLDERS.security, { model }),
+    new DataChart(app, CHART_FOLDERS.data, { model }),
+    new BackupChart(app, CHART_FOLDERS.backup, { model }),
+    new AppChart(app, CHART_FOLDERS.app, { model }),
   ];
 }
 
@@ -66,8 +72,9 @@ export function objectFileName(object: K8sObject): string {
  * The Argo CD objects of the environment's cluster (argocd/<env>/), made from the model and the
  * environment's own objects (its project may hold exactly their kinds).
  */
-export function argocdObjects(model: Model, objects: readonly K8sObject[]): K8sObject[] {
-  return new GitopsChart(new App(), 'argocd', { model, objects }).toJson() as K8sObject[];
+export function argocdObjects(model: Model, objects: readonly SynthObject[]): K8sObject[] {
+  const dataFolders = DATA_TIER_FOLDERS.filter((folder) => objects.some((o) => o.chart === folder));
+  return new GitopsChart(new App(), 'argocd', { model, objects: objects.map((o) => o.object), dataFolders }).toJson() as K8sObject[];
 }
 
 /**
@@ -147,7 +154,7 @@ export async function synthesizeEnvironment(env: Environment): Promise<Environme
     }
     files.set(name, renderObject(env, o.object));
   }
-  const argocd = argocdObjects(model, objects.map((o) => o.object));
+  const argocd = argocdObjects(model, objects);
   problems.push(...await schemaProblems(env, argocd), ...policyProblems(env, argocd));
   const argocdFiles = new Map<string, string>();
   for (const object of argocd) {

@@ -8,7 +8,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 crds=${CRDS_DIR:-../shared/crds}
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+# `cdk8s import` of a file appends it to cdk8s.yaml's imports; that list names the upstream
+# releases instead (see the comment there), so it is put back as it was, whatever happens.
+cp cdk8s.yaml "$tmp/cdk8s.yaml"
+trap 'cp "$tmp/cdk8s.yaml" cdk8s.yaml; rm -rf "$tmp"' EXIT
 
 for f in "$crds"/cloudnative-pg-*.yaml; do cat "$f"; printf '\n---\n'; done > "$tmp/cloudnative-pg.yaml"
 rm -rf imports

@@ -109,6 +109,14 @@ const MAKERS: Record<string, (n: number, c: Config) => unknown> = {
   'services.<name>.description': (n) => 'x'.repeat(n),
   'backups.verifyTables': (n) => Array.from({ length: n }, (_, i) => `public.t${i}`),
   'objectStorage.cidrs': (n) => Array.from({ length: n }, (_, i) => `203.0.113.${i}/32`),
+  'gateway.loadBalancerCidrs': (n) => Array.from({ length: n }, (_, i) => `10.20.30.${i}/32`),
+  'delivery.developerGroups[]': (n) => 'g'.repeat(n),
+  'delivery.releaseGroups[]': (n) => 'g'.repeat(n),
+  // A whole freeze, so that only its description is at the bound.
+  'delivery.syncFreezes[].description': (n, c) => {
+    (c.delivery as Config).syncFreezes = [{ description: '', schedule: '0 0 1 1 *', duration: '24h', timeZone: 'UTC' }];
+    return 'x'.repeat(n);
+  },
 };
 
 /**

@@ -134,7 +134,7 @@ describe('npm run synth on bad input', () => {
 
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
-    expect(r.stdout).toMatch(/\nshipshape: wrote \d+ files to dist\/ in \d+\.\d s\n$/);
+    expect(r.stdout).toMatch(/\nshipshape: wrote \d+ files to dist\/ and \d+ to argocd\/ in \d+\.\d s\n$/);
     for (const f of monitors) expect(existsSync(join(work, f))).toBe(false);
     expect(existsSync(extra)).toBe(false);
     expect(existsSync(join(work, 'dist/production/app/deployment-api.yaml'))).toBe(true);

@@ -227,6 +227,71 @@ const cases: Case[] = [
     expected: ['staging: services.web.image is set here, but images come only from environments/images/staging.yaml'],
   },
 
+  // Migrations (a Sync hook Job per service that has one)
+  {
+    name: 'a migration of a service that does not use PostgreSQL',
+    env: 'staging',
+    overrides: { services: { web: { migration: { command: ['npm', 'run', 'migrate'] } } } },
+    expected: ['staging: services.web.migration is set, but services.web does not use postgres: a migration changes data.postgres\'s schema (add \'postgres\' to uses)'],
+  },
+  {
+    name: 'a migration that runs the service\'s own image without a command',
+    env: 'production',
+    remove: ['services.api.migration.command'],
+    expected: [
+      'production: services.api.migration.command is required with the service\'s own image: its entrypoint starts the service, which never exits '
+      + '(or pin an image of its own under migrations.api in the pin file)',
+    ],
+  },
+  {
+    name: 'a migration image written in the environment file instead of the pin file',
+    env: 'staging',
+    overrides: { services: { api: { migration: { image: { repository: 'docker.io/flyway/flyway', tag: '11.8.2' } } } } },
+    expected: ['staging: services.api.migration.image is set here, but images come only from environments/images/staging.yaml (migrations.api)'],
+  },
+  {
+    name: 'a migration image without a digest in production, reported once',
+    env: 'production',
+    pins: `${pinsWith('production', {})}migrations:\n  api:\n    repository: registry.university.example/student-portal/api-migrations\n    tag: 3.7.2\n`,
+    expected: [`${PROD_PINS} migrations.api.digest ${DIGEST_REQUIRED}`],
+  },
+  {
+    name: 'a malformed migration pin, reported at the pin file only',
+    env: 'staging',
+    pins: `${pinsWith('staging', {})}migrations:\n  api:\n    repository: registry.university.example/student-portal/api-migrations\n    tag: latest\n`,
+    expected: [`${STAGING_PINS} migrations.api.tag must be an explicit version, not "latest"`],
+  },
+  {
+    name: 'migration pins for a service without a migration and for no service at all',
+    env: 'staging',
+    pins: `${pinsWith('staging', {})}migrations:\n`
+      + '  web:\n    repository: registry.university.example/student-portal/web-migrations\n    tag: 1.0.0\n'
+      + '  worker:\n    repository: registry.university.example/student-portal/worker-migrations\n    tag: 1.0.0\n',
+    expected: [
+      `${STAGING_PINS} migrations.web pins a migration image, but services.web has no migration`,
+      `${STAGING_PINS} migrations.worker pins a migration image for a service this environment does not have`,
+    ],
+  },
+  {
+    name: 'migration variables that set an injected one or refer to what a migration does not get',
+    env: 'staging',
+    overrides: { services: { api: { migration: { env: { DATABASE_PASSWORD: 'hunter2', SPRING_DATA_REDIS_PASSWORD: '$(REDIS_PASSWORD)' } } } } },
+    expected: [
+      'staging: services.api.migration.env.DATABASE_PASSWORD is injected for the migration (pointing at the primary); remove it from env',
+      'staging: services.api.migration.env.SPRING_DATA_REDIS_PASSWORD refers to $(REDIS_PASSWORD), which a migration does not get: '
+      + 'it gets only PostgreSQL\'s variables (DATABASE_HOST, DATABASE_PORT, DATABASE_NAME, DATABASE_USER, DATABASE_PASSWORD)',
+    ],
+  },
+  {
+    name: 'a migration deadline over an hour and a negative retry count',
+    env: 'production',
+    overrides: { services: { api: { migration: { timeoutSeconds: 7200, backoffLimit: -1 } } } },
+    expected: [
+      'production: services.api.migration.backoffLimit (-1) must be at least 0',
+      'production: services.api.migration.timeoutSeconds (7200) must be at most 3600',
+    ],
+  },
+
   // Unknown keys, missing fields, wrong types
   {
     name: 'unknown keys at top level and nested',
@@ -405,6 +470,22 @@ const cases: Case[] = [
     env: 'staging',
     overrides: { hosts: [{ hostname: 'localhost', routes: [{ path: '/', service: 'web' }] }] },
     expected: ['staging: hosts[0].hostname ("localhost") is not a valid DNS host name'],
+  },
+  {
+    name: 'load balancer ranges that are not CIDR ranges',
+    env: 'production',
+    overrides: { gateway: { loadBalancerCidrs: ['10.20.30.0/28', '10.20.30.5', 'metallb-pool', '10.20.30.0/33'] } },
+    expected: [
+      'production: gateway.loadBalancerCidrs[1] ("10.20.30.5") is not an address range in CIDR notation such as 203.0.113.0/24',
+      'production: gateway.loadBalancerCidrs[2] ("metallb-pool") is not an address range in CIDR notation such as 203.0.113.0/24',
+      'production: gateway.loadBalancerCidrs[3] ("10.20.30.0/33") is not an address range in CIDR notation such as 203.0.113.0/24',
+    ],
+  },
+  {
+    name: 'a load balancer range listed twice',
+    env: 'staging',
+    overrides: { gateway: { loadBalancerCidrs: ['10.20.30.0/28', '2001:db8::/64', '10.20.30.0/28'] } },
+    expected: ['staging: gateway.loadBalancerCidrs[2] ("10.20.30.0/28") is listed twice'],
   },
   {
     name: 'duplicate host',

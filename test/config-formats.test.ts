@@ -169,6 +169,13 @@ const FORMATS: readonly Format[] = [
     message: 'is not an address range in CIDR notation such as 203.0.113.0/24',
   },
   {
+    // The same check as objectStorage.cidrs: a NetworkPolicy ipBlock takes both.
+    path: 'gateway.loadBalancerCidrs[0]',
+    accepted: ['10.20.30.0/28', '192.168.1.240/32', '2001:db8::/64'],
+    refused: ['10.20.30.0', '10.20.30.0/33', '10.20.30/28', 'metallb-pool', '::/129', ' 10.20.30.0/28'],
+    message: 'is not an address range in CIDR notation such as 203.0.113.0/24',
+  },
+  {
     path: 'externalSecrets.keyPrefix',
     accepted: ['student-portal/staging', 'A_b.c'],
     refused: ['a b', ...framed('portal/staging', ' ')],

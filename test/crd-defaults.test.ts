@@ -70,9 +70,9 @@ if (!have && process.env.CI !== 'true') console.warn(`CRD defaults are not check
     ['box designer with PostgreSQL only', boxDesignerPostgresOnly()],
   ];
   const cases = outputs.flatMap(([name, env]) => {
-    const objects = synthObjects(env).map(({ object }) => object);
+    const synthesized = synthObjects(env);
     // The environment's objects and its cluster's Argo CD objects (Applications, AppProjects).
-    return [...objects, ...argocdObjects(buildModel(env), objects)]
+    return [...synthesized.map(({ object }) => object), ...argocdObjects(buildModel(env), synthesized)]
       .map((object) => [name, ref(object), object] as [string, string, K8sObject])
       .filter(([, , o]) => !BUILT_IN.test(o.apiVersion));
   });

@@ -14,6 +14,7 @@ import {
 } from '../environments/model/network';
 import type { Environment } from '../environments/schema';
 import { boxDesigner, boxDesignerPostgresOnly, boxDesignerWithoutData, shop, variant } from './support/fixtures';
+import { ipInBlock } from './support/network-policy-evaluator';
 
 /** A flow as one line, `from → to ports`, with parties by name, for readable equality. */
 const line = (f: Flow) => `${f.from.map((p) => p.name).join(', ')} → ${f.to.map((p) => p.name).join(', ')} ${f.ports.map((p) => `${p.port}/${p.protocol}`).join(',')}`;
@@ -113,7 +114,28 @@ test('the box designer: its api uses PostgreSQL through PgBouncer; the data tier
   ]));
   // The box designer's api has no metrics: Prometheus scrapes only the data tier.
   expect(flows.filter((f) => f.startsWith('Prometheus → api'))).toEqual([]);
-  expect(m.subjects.map((s) => s.name).sort()).toEqual(['allow-acme-http01-solver', 'allow-dns', 'api', 'backup-database', 'backup-files', 'backup-verify', pg.cluster, pg.pooler].sort());
+  expect(m.subjects.map((s) => s.name).sort())
+    .toEqual(['allow-acme-http01-solver', 'allow-dns', 'api', 'backup-database', 'backup-files', 'backup-verify', pg.cluster, pg.pooler, 'smoke-test'].sort());
+});
+
+test('a migration: one flow from its Job\'s pods to the instances on 5432, one subject, both directions; only for the service that has one', () => {
+  const env = variant(boxDesigner, { services: { api: { migration: { command: ['migrate'] } } } });
+  const model = buildModel(env);
+  const pg = model.data.postgres!;
+  const m = model.network;
+  const migrationFlows = m.flows.filter((f) => f.from.some((p) => p.name === 'api-migrate') || f.to.some((p) => p.name === 'api-migrate'));
+  expect(migrationFlows.map(line)).toEqual([`api-migrate → PostgreSQL (${pg.cluster}) ${POSTGRES_PORT}/TCP`]);
+  // The receiving end is the instances (the -rw Service's endpoints), never PgBouncer.
+  expect(migrationFlows[0].to[0]).toMatchObject({ kind: 'own', selector: pg.instancePodSelector });
+  const subject = m.subjects.find((s) => s.name === 'api-migrate');
+  expect(subject).toEqual({ name: 'api-migrate', labelName: 'api-migrate', pods: migrationFlows[0].from[0], types: ['Ingress', 'Egress'] });
+  expect(subject!.pods.selector).toEqual({ matchLabels: selectorLabels(model.identity, 'api-migrate') });
+  // Without one, nothing of it.
+  for (const other of [box, shopEnv, postgresOnly, noData]) {
+    const n = buildModel(other).network;
+    expect(parties(n).filter((p) => /migrat/.test(p.name))).toEqual([]);
+    expect(n.subjects.filter((s) => /migrat/.test(s.name))).toEqual([]);
+  }
 });
 
 test('PostgreSQL only: no uploads or file-backup party, flow or subject; the database and its backups stay', () => {
@@ -125,15 +147,42 @@ test('PostgreSQL only: no uploads or file-backup party, flow or subject; the dat
   expect(m.flows.map(line)).toContain('backup-database → the object storage, at any public address 443/TCP');
 });
 
-test('without data: no data flows at all, only name resolution, the Gateway to the api and the solver', () => {
+test('without data: no data flows at all, only name resolution, the Gateway to the api and the solver, and the smoke test to the hosts', () => {
   const m = buildModel(noData).network;
   expect(m.flows.map(line)).toEqual([
     `every pod of the namespace → cluster DNS ${DNS_PORT}/UDP,${DNS_PORT}/TCP`,
     `the Gateway's proxies → cert-manager's HTTP-01 solver ${ACME_SOLVER_PORT}/TCP`,
     `the Gateway's proxies → api ${noData.services.api.port}/TCP`,
+    'smoke-test → the Gateway\'s proxies 10080/TCP,10443/TCP',
+    'smoke-test → the public hosts\' load balancer, at any public address 80/TCP,443/TCP',
   ]);
-  expect(m.subjects.map((s) => s.name)).toEqual(['allow-dns', 'allow-acme-http01-solver', 'api']);
-  expect(parties(m).filter((p) => p.kind === 'addresses')).toEqual([]);
+  expect(m.subjects.map((s) => s.name)).toEqual(['allow-dns', 'allow-acme-http01-solver', 'api', 'smoke-test']);
+  expect(parties(m).filter((p) => p.kind === 'addresses').map((p) => p.name)).toEqual(['the public hosts\' load balancer, at any public address']);
+});
+
+test('the smoke test\'s load balancer: the configured gateway.loadBalancerCidrs on 80 and 443, else public addresses only', () => {
+  const toBalancer = (env: Environment) => buildModel(env).network.flows
+    .filter((f) => f.from[0].name === 'smoke-test' && f.to[0].kind === 'addresses');
+  const [unset] = toBalancer(shopEnv);
+  expect(toBalancer(shopEnv)).toHaveLength(1);
+  expect(unset.to).toEqual([
+    { kind: 'addresses', name: 'the public hosts\' load balancer, at any public address', blocks: [{ cidr: '0.0.0.0/0', except: NON_PUBLIC_RANGES }] },
+  ]);
+  expect(unset.ports).toEqual([{ port: 80, protocol: 'TCP' }, { port: 443, protocol: 'TCP' }]);
+  expect(unset.why).toContain('gateway.loadBalancerCidrs');
+  const onPremises = variant(shop, { gateway: { loadBalancerCidrs: ['10.20.30.0/28', '2001:db8:30::/64'] } });
+  const [set, ...more] = toBalancer(onPremises);
+  expect(more).toEqual([]);
+  expect(set.to).toEqual([{ kind: 'addresses', name: 'the public hosts\' load balancer', blocks: [{ cidr: '10.20.30.0/28' }, { cidr: '2001:db8:30::/64' }] }]);
+  expect(set.ports).toEqual(unset.ports);
+  // The flow to the Gateway's proxies stays, whatever the setting.
+  for (const env of [shopEnv, onPremises]) expect(flowsOf(env)).toContain('smoke-test → the Gateway\'s proxies 10080/TCP,10443/TCP');
+  // By address, only the flow to the API server reaches the cluster's private addresses on 443 (10.0.0.1: the kubernetes Service on AKS).
+  for (const env of [shopEnv, onPremises, box, noData]) {
+    const inCluster = (p: Party) => p.kind === 'addresses' && p.blocks.some((b) => ipInBlock('10.0.0.1', { cidr: b.cidr, except: b.except && [...b.except] }));
+    const reaching = buildModel(env).network.flows.filter((f) => f.ports.some((x) => x.port === 443) && f.to.some(inCluster)).map(line);
+    expect(reaching.filter((l) => !l.includes('→ the Kubernetes API server, at any address'))).toEqual([]);
+  }
 });
 
 test('internet egress: once per declared port, sorted, to public addresses only', () => {

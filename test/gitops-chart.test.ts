@@ -5,17 +5,20 @@
  * (repository, destination namespace, kind), so a project that would refuse its own Application
  * fails here rather than in the cluster.
  */
+import { matchesGlob } from 'node:path';
 import { PLATFORM_CLUSTER_KINDS, ROOT_WAVES } from '../charts/gitops/gitops-chart';
 import { PLATFORM_RELEASES, releaseNamespace, type PlatformReleaseName } from '../charts/gitops/platform-releases';
 import { SYNC_RETRY } from '../charts/gitops/sync-policy';
+import { buildModel } from '../environments/model/model';
 import type { K8sObject } from '../pipeline/k8s-object';
-import { argocdObjects, modelObjects, synthesizeEnvironment } from '../pipeline/synth';
-import { boxDesigner, shop, variant, variantModel } from './support/fixtures';
+import { argocdObjects, fileName, modelObjects, synthesizeEnvironment } from '../pipeline/synth';
+import { boxDesigner, boxDesignerWithoutData, shop, variant, variantModel } from './support/fixtures';
 import { only } from './support/synth-construct';
 
 const model = variantModel(shop);
-const appObjects = modelObjects(model).map((o) => o.object);
-const objects = argocdObjects(model, appObjects);
+const synthesized = modelObjects(model);
+const appObjects = synthesized.map((o) => o.object);
+const objects = argocdObjects(model, synthesized);
 const applications = objects.filter((o) => o.kind === 'Application');
 const projects = objects.filter((o) => o.kind === 'AppProject');
 const releaseNames = Object.keys(PLATFORM_RELEASES) as PlatformReleaseName[];
@@ -27,7 +30,7 @@ const platformNamespaces = [...new Set(releaseNames.map(namespaceOf))].sort();
 const groupOf = (apiVersion: string) => (apiVersion.includes('/') ? apiVersion.split('/')[0] : '');
 
 test('one root Application, three projects, a namespace per platform namespace, a release per chart, one for the environment', () => {
-  expect(applications.map((a) => a.metadata.name).sort()).toEqual(['root', 'shop-shop', ...releaseNames].sort());
+  expect(applications.map((a) => a.metadata.name).sort()).toEqual(['root', 'shop-shop', 'shop-shop-data', ...releaseNames].sort());
   expect(projects.map((p) => p.metadata.name).sort()).toEqual(['bootstrap', 'platform', 'shop']);
   expect(objects.filter((o) => o.kind === 'Namespace').map((n) => n.metadata.name).sort()).toEqual(platformNamespaces);
   expect(platformNamespaces).toEqual(expect.arrayContaining(['argocd', 'monitoring', 'gateway-system', 'cert-manager', 'falco']));
@@ -50,8 +53,36 @@ test('the root Application syncs argocd/<env> from the configured repository and
   });
   // The box designer follows another branch of another repository.
   const boxes = variantModel(boxDesigner);
-  const boxRoot = only(argocdObjects(boxes, modelObjects(boxes).map((o) => o.object)), 'Application', 'root');
+  const boxRoot = only(argocdObjects(boxes, modelObjects(boxes)), 'Application', 'root');
   expect(boxRoot.spec.source).toMatchObject({ repoURL: 'git@git.boxes.test:ops/box-designer-deploy.git', targetRevision: 'release', path: `argocd/${boxes.env.name}` });
+});
+
+describe('the data tier has an Application of its own', () => {
+  /** The files of dist/<env>/ an Application of it syncs, by its directory include and exclude globs. */
+  const selected = (app: K8sObject, files: readonly string[]) => files.filter((f) => {
+    const { include, exclude } = app.spec.source.directory;
+    return (include === undefined || matchesGlob(f, include)) && (exclude === undefined || !matchesGlob(f, exclude));
+  });
+
+  test('every file of dist/<env>/ is synced by exactly one of the two, the data tier\'s holding PostgreSQL, Redis, uploads and backups', () => {
+    const files = synthesized.map(fileName);
+    const app = selected(only(objects, 'Application', 'shop-shop'), files);
+    const data = selected(only(objects, 'Application', 'shop-shop-data'), files);
+    expect([...app, ...data].sort()).toEqual([...files].sort());
+    expect(app.filter((f) => data.includes(f))).toEqual([]);
+    expect(data).toEqual(expect.arrayContaining(['data/cluster-shop-db.yaml', 'data/statefulset-shop-redis.yaml', 'data/persistentvolumeclaim-shop-uploads.yaml', 'backup/cronjob-backup-database.yaml']));
+    expect(app).toEqual(expect.arrayContaining(['platform/namespace-shop-test.yaml', 'security/networkpolicy-default-deny.yaml', 'app/deployment-api.yaml']));
+    expect(data.filter((f) => !f.startsWith('data/') && !f.startsWith('backup/'))).toEqual([]);
+  });
+
+  test('an environment without data has one Application of dist/<env>/, with every file', () => {
+    const m = buildModel(boxDesignerWithoutData());
+    const argo = argocdObjects(m, modelObjects(m));
+    const names = argo.filter((o) => o.kind === 'Application').map((a) => a.metadata.name);
+    expect(names).toContain(m.delivery.appApplication);
+    expect(names).not.toContain(m.delivery.dataApplication);
+    expect(only(argo, 'Application', m.delivery.appApplication).spec.source.directory).toEqual({ recurse: true });
+  });
 });
 
 test('every Application syncs by itself, prunes last, heals drift and retries with backoff', () => {
@@ -68,7 +99,9 @@ test('every Application syncs by itself, prunes last, heals drift and retries wi
     expect(a.spec.syncPolicy.syncOptions.filter((o: string) => o.startsWith('CreateNamespace'))).toEqual([]);
   }
   // Server-side diff where admission defaults fields (CloudNativePG's webhook, the operators' CA bundles).
-  expect(only(objects, 'Application', 'shop-shop').metadata.annotations['argocd.argoproj.io/compare-options']).toBe('ServerSideDiff=true');
+  for (const name of ['shop-shop', 'shop-shop-data']) {
+    expect(only(objects, 'Application', name).metadata.annotations['argocd.argoproj.io/compare-options']).toBe('ServerSideDiff=true');
+  }
 });
 
 test('the platform releases: each chart from its repository at its exact version, applied server-side, into its namespace', () => {
@@ -93,6 +126,7 @@ test('waves: namespaces, then projects, then operators in dependency order, then
   expect(ROOT_WAVES.namespaces).toBeLessThan(ROOT_WAVES.projects);
   for (const name of releaseNames) expect(w(name)).toBeGreaterThan(ROOT_WAVES.projects);
   for (const name of releaseNames) expect(w(name)).toBeLessThan(w('shop-shop'));
+  expect(w('shop-shop-data')).toBe(w('shop-shop'));
   // The Barman Cloud plugin needs CloudNativePG's CRDs and cert-manager's certificates.
   expect(w('plugin-barman-cloud')).toBeGreaterThan(w('cloudnative-pg'));
   expect(w('plugin-barman-cloud')).toBeGreaterThan(w('cert-manager'));
@@ -120,9 +154,11 @@ describe('projects allow what their Applications hold, and nothing more', () => 
   const allowsKind = (p: K8sObject, o: K8sObject) => {
     const gk = { group: groupOf(o.apiVersion), kind: o.kind };
     const list = o.metadata.namespace === undefined ? p.spec.clusterResourceWhitelist ?? [] : p.spec.namespaceResourceWhitelist;
-    // Argo CD: no namespaced whitelist means every namespaced kind; no cluster whitelist means none.
+    // Argo CD: no namespaced whitelist means every namespaced kind; no cluster whitelist means none;
+    // an entry with a name allows only the object of that name (a glob: ours are plain names).
     if (list === undefined) return true;
-    return list.some((k: { group: string; kind: string }) => k.group === gk.group && k.kind === gk.kind);
+    return list.some((k: { group: string; kind: string; name?: string }) => k.group === gk.group && k.kind === gk.kind
+      && (k.name === undefined || matchesGlob(o.metadata.name, k.name)));
   };
 
   test('every Application reads a repository and writes to a namespace its project permits', () => {
@@ -147,11 +183,15 @@ describe('projects allow what their Applications hold, and nothing more', () => 
 
   test('the application\'s project lists exactly the kinds dist/<env> holds: no other cluster-scoped kind, no Secret, no RBAC', () => {
     const app = only(projects, 'AppProject', 'shop');
-    const kinds = (list: { group: string; kind: string }[]) => list.map((k) => `${k.group}/${k.kind}`).sort();
+    const kinds = (list: { group: string; kind: string; name?: string }[]) => list.map((k) => `${k.group}/${k.kind}${k.name ? `/${k.name}` : ''}`).sort();
     const expected = (cluster: boolean) => [...new Set(appObjects.filter((o) => (o.metadata.namespace === undefined) === cluster)
-      .map((o) => `${groupOf(o.apiVersion)}/${o.kind}`))].sort();
+      .map((o) => `${groupOf(o.apiVersion)}/${o.kind}${cluster ? `/${o.metadata.name}` : ''}`))].sort();
     expect(kinds(app.spec.clusterResourceWhitelist)).toEqual(expected(true));
-    expect(kinds(app.spec.clusterResourceWhitelist)).toEqual(['/Namespace', 'cert-manager.io/ClusterIssuer', 'scheduling.k8s.io/PriorityClass']);
+    // Each cluster-scoped object by name: another ClusterIssuer or PriorityClass is not the application's.
+    expect(kinds(app.spec.clusterResourceWhitelist)).toEqual([
+      '/Namespace/shop-test', 'cert-manager.io/ClusterIssuer/letsencrypt-production', 'cert-manager.io/ClusterIssuer/letsencrypt-staging',
+      'scheduling.k8s.io/PriorityClass/shop-batch', 'scheduling.k8s.io/PriorityClass/shop-serving',
+    ]);
     expect(kinds(app.spec.namespaceResourceWhitelist)).toEqual(expected(false));
     expect(kinds(app.spec.namespaceResourceWhitelist)).not.toContain('/Secret');
     expect(kinds(app.spec.namespaceResourceWhitelist).filter((k) => k.startsWith('rbac.'))).toEqual([]);
@@ -169,12 +209,15 @@ describe('projects allow what their Applications hold, and nothing more', () => 
     expect(platform.spec.clusterResourceWhitelist.filter((k: { kind: string }) => k.kind === '*' || k.kind === 'Namespace')).toEqual([]);
   });
 
-  test('the bootstrap project: this repository, Argo CD\'s namespace, Applications, projects and namespaces only', () => {
+  test('the bootstrap project: this repository, Argo CD\'s namespace, Applications, projects, namespaces and the GatewayClass only', () => {
     const bootstrap = only(projects, 'AppProject', 'bootstrap');
     expect(bootstrap.spec).toMatchObject({
       sourceRepos: ['https://git.shop.test/ops/shop-deploy.git'],
       destinations: [{ server: 'https://kubernetes.default.svc', namespace: 'argocd' }],
-      clusterResourceWhitelist: [{ group: '', kind: 'Namespace' }],
+      clusterResourceWhitelist: [
+        ...platformNamespaces.map((name) => ({ group: '', kind: 'Namespace', name })),
+        { group: 'gateway.networking.k8s.io', kind: 'GatewayClass', name: 'test-gateway-class' },
+      ],
       namespaceResourceWhitelist: [{ group: 'argoproj.io', kind: 'AppProject' }, { group: 'argoproj.io', kind: 'Application' }],
     });
   });
@@ -182,10 +225,20 @@ describe('projects allow what their Applications hold, and nothing more', () => 
 
 test('roles: developers see the application, the release role syncs it; groups from configuration', () => {
   const m = variantModel(shop, { delivery: { developerGroups: ['shop-devs'], releaseGroups: ['shop-release'] } });
-  const app = only(argocdObjects(m, appObjects), 'AppProject', 'shop');
+  const app = only(argocdObjects(m, synthesized), 'AppProject', 'shop');
   expect(app.spec.roles).toEqual([
-    { name: 'developer', groups: ['shop-devs'], policies: ['p, proj:shop:developer, applications, get, shop/*, allow'] },
-    { name: 'release', groups: ['shop-release'], policies: ['p, proj:shop:release, applications, get, shop/*, allow', 'p, proj:shop:release, applications, sync, shop/*, allow'] },
+    {
+      name: 'developer', groups: ['shop-devs'],
+      // Logs are a permission of their own since Argo CD 3.0.
+      policies: ['p, proj:shop:developer, applications, get, shop/*, allow', 'p, proj:shop:developer, logs, get, shop/*, allow'],
+    },
+    {
+      name: 'release', groups: ['shop-release'],
+      policies: [
+        'p, proj:shop:release, applications, get, shop/*, allow', 'p, proj:shop:release, logs, get, shop/*, allow',
+        'p, proj:shop:release, applications, sync, shop/*, allow',
+      ],
+    },
   ]);
   // No groups configured: the roles exist for their tokens, given to nobody by group.
   const none = only(objects, 'AppProject', 'shop');
@@ -198,7 +251,7 @@ test('sync freezes become deny windows of the application\'s project, in their t
     { description: 'Change freeze', schedule: '0 18 * * 5', duration: '62h', timeZone: 'Europe/Berlin', manualSync: false },
   ];
   const m = variantModel(shop, { delivery: { syncFreezes: freezes } });
-  const argo = argocdObjects(m, appObjects);
+  const argo = argocdObjects(m, synthesized);
   expect(only(argo, 'AppProject', 'shop').spec.syncWindows).toEqual([
     { kind: 'deny', description: 'Exams', schedule: '0 0 8 12 *', duration: '288h', timeZone: 'America/New_York', applications: ['*'], manualSync: true },
     { kind: 'deny', description: 'Change freeze', schedule: '0 18 * * 5', duration: '62h', timeZone: 'Europe/Berlin', applications: ['*'], manualSync: false },
@@ -210,7 +263,7 @@ test('sync freezes become deny windows of the application\'s project, in their t
 
 test('Argo CD\'s namespace comes from configuration', () => {
   const m = variantModel(shop, { delivery: { namespace: 'gitops' } });
-  const argo = argocdObjects(m, appObjects);
+  const argo = argocdObjects(m, synthesized);
   for (const o of argo.filter((x) => ['Application', 'AppProject'].includes(x.kind))) expect(o.metadata.namespace).toBe('gitops');
   expect(only(argo, 'AppProject', 'bootstrap').spec.destinations).toEqual([{ server: 'https://kubernetes.default.svc', namespace: 'gitops' }]);
   // Argo CD's own release goes there too, and the namespace is made with the others.
@@ -224,4 +277,13 @@ test('the Argo CD objects pass the gate (strict schemas, policy) and are written
   expect(result.problems).toEqual([]);
   expect([...result.argocdFiles.keys()]).toEqual(expect.arrayContaining(['application-root.yaml', 'appproject-shop.yaml', 'application-cert-manager.yaml', 'namespace-falco.yaml']));
   expect(result.argocdFiles.size).toBe(result.argocdObjects.length);
+});
+
+test('the GatewayClass the Gateway asks for is the platform\'s, served by Envoy Gateway, made after Envoy Gateway\'s CRDs', () => {
+  const gatewayClass = only(objects, 'GatewayClass', 'test-gateway-class');
+  expect(gatewayClass.spec).toEqual({ controllerName: 'gateway.envoyproxy.io/gatewayclass-controller' });
+  expect(wave(gatewayClass)).toBeGreaterThan(wave(only(objects, 'Application', 'envoy-gateway')));
+  expect(wave(gatewayClass)).toBeLessThan(wave(only(objects, 'Application', 'shop-shop')));
+  // The class the environment's Gateway names.
+  expect(only(appObjects, 'Gateway').spec.gatewayClassName).toBe(gatewayClass.metadata.name);
 });

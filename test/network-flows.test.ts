@@ -18,7 +18,7 @@ import { mergeConfig } from '../environments/define';
 import { environments } from '../environments/index';
 import { resolveEnvironment, resolveEnvironments } from '../environments/load';
 import { buildModel } from '../environments/model/model';
-import { dataEndpoints } from '../environments/model/names';
+import { dataEndpoints, migrationJobName } from '../environments/model/names';
 import {
   ACME_SOLVER_PORT, DNS_PORT, INSTANCE_MANAGER_PORT, PGBOUNCER_METRICS_PORT, POSTGRES_METRICS_PORT, POSTGRES_PORT, REDIS_EXPORTER_PORT,
   REDIS_PORT, SENTINEL_PORT,
@@ -63,11 +63,25 @@ function referenceContract(env: Environment, c: Cast): CastFlow[] {
   const objectStoragePort = Number(new URL(storage.endpointURL).port || 443);
   // The Kubernetes API server's real address differs per cluster: any address, on its ports.
   const anyAddress = [...c.endpoints.keys()];
+  // The cast's public addresses are the internet's and, in every case here, the object storage's
+  // (52.219.170.10, or the configured 203.0.113.0/24): with no ranges of its own, the load
+  // balancer may be at any of them.
+  const loadBalancer = env.gateway.loadBalancerCidrs ? ['load-balancer'] : ['internet', 'object-storage'];
   return [
     { from: c.own, to: ['kube-dns'], ports: [{ port: DNS_PORT, protocol: 'UDP' }, { port: DNS_PORT, protocol: 'TCP' }], why: 'every pod resolves names through cluster DNS' },
     { from: ['gateway-proxy'], to: ['web'], ports: tcp(web), why: 'the Gateway routes / to web, on its container port' },
     { from: ['gateway-proxy'], to: ['api'], ports: tcp(api), why: 'the Gateway routes /api to api' },
     { from: ['gateway-proxy'], to: ['acme-solver'], ports: tcp(ACME_SOLVER_PORT), why: 'HTTP-01 challenges reach cert-manager\'s solver through the Gateway' },
+    // The smoke test (a PostSync hook) asks the public hosts what a visitor gets. Inside the cluster the
+    // load balancer's address is usually translated to the Gateway's proxies, which Envoy Gateway
+    // runs on 10080 and 10443 for 80 and 443; reached for real, the load balancer is at the address
+    // ranges configured for it, or else at a public address. Never a pod of any namespace, nor the
+    // API server (443 is its port on managed clusters), nor the metadata endpoint.
+    { from: ['smoke-test'], to: ['gateway-proxy'], ports: tcp(10080, 10443), why: 'the smoke test reaches the hosts through the Gateway\'s proxies' },
+    {
+      from: ['smoke-test'], to: loadBalancer, ports: tcp(80, 443), egressOnly: true,
+      why: 'the smoke test reaches the hosts\' load balancer: its configured ranges, else a public address',
+    },
     { from: ['web'], to: ['api'], ports: tcp(api), why: 'web calls api server-side (API_INTERNAL_URL)' },
     { from: ['prometheus'], to: ['api'], ports: tcp(api), why: 'api serves its metrics on its own port' },
     { from: ['api'], to: [pooler], ports: tcp(POSTGRES_PORT), why: 'api uses PostgreSQL through PgBouncer, and only through it' },
@@ -81,6 +95,10 @@ function referenceContract(env: Environment, c: Cast): CastFlow[] {
       why: 'the primary\'s liveness isolation check calls the other instances\' status endpoint (CloudNativePG, on by default)',
     },
     { from: [dumpJob], to: instances, ports: tcp(POSTGRES_PORT), why: 'the nightly dump reads an instance (a standby when there is one)' },
+    {
+      from: [migrationJobName('api')], to: instances, ports: tcp(POSTGRES_PORT),
+      why: 'the api\'s Flyway migration (Sync hook) runs on the primary through its -rw Service, never through PgBouncer',
+    },
     { from: ['cnpg-operator'], to: [...instances, pooler], ports: tcp(INSTANCE_MANAGER_PORT), why: 'the operator polls the instance managers' },
     { from: ['prometheus'], to: instances, ports: tcp(POSTGRES_METRICS_PORT), why: 'the instances\' exporter' },
     { from: ['prometheus'], to: [pooler], ports: tcp(PGBOUNCER_METRICS_PORT), why: 'PgBouncer\'s exporter' },
@@ -98,22 +116,30 @@ function referenceContract(env: Environment, c: Cast): CastFlow[] {
   ];
 }
 
+/** The production environment with some of its configuration changed. */
+function productionWith(overrides: object): Environment {
+  const prod = resolved.find((e) => e.production)!;
+  const def = environments.find((d) => d.name === prod.name)!;
+  return resolveEnvironment({ ...def, config: mergeConfig(structuredClone(def.config), overrides) }, process.cwd());
+}
+
 /**
  * Production with object storage on its own addresses and port (an on-premises MinIO, say): every
  * flow to it must follow the configuration, not a built-in "public internet on 443".
  */
-const onPremisesStorage = (() => {
-  const prod = resolved.find((e) => e.production)!;
-  const def = environments.find((d) => d.name === prod.name)!;
-  return resolveEnvironment({
-    ...def,
-    config: mergeConfig(structuredClone(def.config), { objectStorage: { endpointURL: 'https://objects.university.example:9000', cidrs: ['203.0.113.0/24'] } }),
-  }, process.cwd());
-})();
+const onPremisesStorage = productionWith({ objectStorage: { endpointURL: 'https://objects.university.example:9000', cidrs: ['203.0.113.0/24'] } });
+
+/**
+ * Production behind an on-premises load balancer (MetalLB) on a private range: the smoke test's
+ * requests to it must go to that range only, not to the public internet nor to the rest of the
+ * private addresses (pods, Services, the API server).
+ */
+const onPremisesLoadBalancer = productionWith({ gateway: { loadBalancerCidrs: ['10.20.30.0/28'] } });
 
 const cases = [
   ...resolved.map((env, i) => [env.name, env, resolved[(i + 1) % resolved.length]] as const),
   ['production with on-premises object storage', onPremisesStorage, resolved[0]] as const,
+  ['production with an on-premises load balancer', onPremisesLoadBalancer, resolved[0]] as const,
 ];
 
 test('the environments are the two of the reference application, so the cases above cover each', () => {
@@ -167,6 +193,34 @@ describe.each(cases)('%s', (_name, env, otherEnv) => {
   test('the model\'s table states the same connections as the hand-written contract', () => {
     // Also implied by the two tests above; this one says which contract moved without the policies.
     expect(connections(derived, c)).toEqual(connections(reference, c));
+  });
+
+  test('the api\'s migration reaches the instances on 5432 and nothing else but DNS; nothing reaches it', () => {
+    // Also implied by the contracts; this one says what the migration's pods may do, in one place.
+    const job = migrationJobName('api');
+    // What it sends, what it receives, and the receivers' side of what it sends (the instances'
+    // API-server flow reaches any address, the job's included, and is judged at the sender only).
+    const lines = connections(derived, c).filter((l) => l.includes(` ${job} →`) || (l.startsWith('ingress ') && l.includes(`→ ${job}:`)));
+    expect(lines).toEqual([
+      ...[INITDB_JOB, JOIN_JOB, PRIMARY, STANDBY].map((pod) => `egress ${job} → ${pod}:${POSTGRES_PORT}/TCP`),
+      `egress ${job} → kube-dns:${DNS_PORT}/TCP`, `egress ${job} → kube-dns:${DNS_PORT}/UDP`,
+      ...[INITDB_JOB, JOIN_JOB, PRIMARY, STANDBY].map((pod) => `ingress ${job} → ${pod}:${POSTGRES_PORT}/TCP`),
+    ].sort());
+    // The migration's Deployment-less pods are cast from the synthesized Job, and a copy of their
+    // labels in another namespace gets nowhere.
+    expect(c.pod(job).labels['app.kubernetes.io/component']).toBe('migration');
+    expect(differencesReport(contractDifferences(c, derived).filter((d) => d.includes(job)))).toBe('');
+  });
+
+  test('the smoke test sends to the Gateway\'s proxies, DNS and the load balancer only: its configured ranges, else public addresses', () => {
+    // Also implied by the contracts; this one says what the smoke test may reach, in one place.
+    const balancer = env.gateway.loadBalancerCidrs ? ['load-balancer'] : ['internet', 'object-storage'];
+    expect(connections(derived, c).filter((l) => l.startsWith('egress smoke-test →'))).toEqual([
+      ...balancer.flatMap((to) => [80, 443].map((port) => `egress smoke-test → ${to}:${port}/TCP`)),
+      'egress smoke-test → gateway-proxy:10080/TCP', 'egress smoke-test → gateway-proxy:10443/TCP',
+      `egress smoke-test → kube-dns:${DNS_PORT}/TCP`, `egress smoke-test → kube-dns:${DNS_PORT}/UDP`,
+    ].sort());
+    expect(differencesReport(contractDifferences(c, derived).filter((d) => d.includes('smoke-test')))).toBe('');
   });
 
   test('the api has no flow of its own to the instances: PostgreSQL only through PgBouncer', () => {

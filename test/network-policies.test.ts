@@ -11,8 +11,11 @@ import { NetworkPolicies } from '../charts/security/network-policies';
 import type { Flow } from '../environments/model/flows';
 import { selectorLabels } from '../environments/model/identity';
 import { buildModel, type Model } from '../environments/model/model';
-import { instancePodSelector } from '../environments/model/names';
-import { INSTANCE_MANAGER_PORT, NON_PUBLIC_RANGES, PGBOUNCER_METRICS_PORT, POSTGRES_METRICS_PORT, POSTGRES_PORT, REDIS_EXPORTER_PORT, REDIS_PORT, SENTINEL_PORT } from '../environments/model/network';
+import { instancePodSelector, migrationJobName } from '../environments/model/names';
+import {
+  DNS_PORT, INSTANCE_MANAGER_PORT, NON_PUBLIC_RANGES, PGBOUNCER_METRICS_PORT, POSTGRES_METRICS_PORT, POSTGRES_PORT, REDIS_EXPORTER_PORT, REDIS_PORT,
+  SENTINEL_PORT,
+} from '../environments/model/network';
 import type { Environment } from '../environments/schema';
 import type { K8sObject } from '../pipeline/k8s-object';
 import { boxDesigner, shop, variant } from './support/fixtures';
@@ -55,6 +58,8 @@ function cast(env: Environment) {
     verifyJob: c.pod(b.verifyJob),
     dns: c.pod('kube-dns'),
     otherKubeSystem: c.pod('metrics-server'),
+    elsewhere: c.pod('unlabelled pod elsewhere'),
+    smokeTest: c.pod('smoke-test'),
     solver: c.pod('acme-solver'),
     unlabelled: c.pod(UNLABELLED_HERE),
     fakeWeb: c.pod('impostor of web'),
@@ -194,6 +199,73 @@ describe('internet egress where a service declares it', () => {
   });
 });
 
+describe('the smoke test (a PostSync hook Job) asks the hosts through the Gateway', () => {
+  const [http, https] = [80, 443];
+  /** The cluster's own private addresses a 443 rule must not reach: the kubernetes Service (AKS, kubeadm), a Service, a node. */
+  const privateOnes = ['10.0.0.1', '10.96.0.1', '172.20.0.5', '192.168.1.1'];
+
+  test('the Gateway\'s proxies at their container ports, as kube-proxy or the CNI hands the load balancer\'s address to them', () => {
+    expect(allowed(policies, p.smokeTest, p.gateway, 10443)).toBe(true);
+    expect(allowed(policies, p.smokeTest, p.gateway, 10080)).toBe(true);
+    expect(allowed(policies, p.smokeTest, p.otherGateway, 10443)).toBe(false);
+    expect(allowed(policies, p.smokeTest, p.gatewayController, 10443)).toBe(false);
+  });
+
+  test('without gateway.loadBalancerCidrs: a public address on 80 and 443 only, none of the cluster\'s private ones', () => {
+    expect(env.gateway.loadBalancerCidrs).toBeUndefined();
+    expect(allowed(policies, p.smokeTest, p.internet, https)).toBe(true);
+    expect(allowed(policies, p.smokeTest, p.internet, http)).toBe(true);
+    expect(allowed(policies, p.smokeTest, p.internet, 8443)).toBe(false);
+    for (const ip of privateOnes) expect({ ip, allowed: allowed(policies, p.smokeTest, { ip }, https) }).toEqual({ ip, allowed: false });
+    // The API server on both of its ports (managed clusters serve it on 443).
+    expect(allowed(policies, p.smokeTest, p.apiServer, https)).toBe(false);
+    expect(allowed(policies, p.smokeTest, p.apiServer, 6443)).toBe(false);
+    expect(allowed(policies, p.smokeTest, p.metadata, http)).toBe(false);
+    // Pods of other namespaces (reached by address too, with CNIs that match ipBlocks against pods), and ours.
+    for (const pod of [p.otherKubeSystem, p.elsewhere, p.grafana, p.prometheus, p.gateway, p.api, p.web, p.primary]) {
+      for (const port of [http, https]) expect(sideAllows(policies, 'Egress', p.smokeTest, pod, port)).toBe(false);
+    }
+  });
+
+  test('the ipBlock rule is the public internet\'s, every non-public range excepted', () => {
+    const rules = byName('smoke-test').spec.egress.filter((r: K8sObject) => r.to.some((peer: K8sObject) => peer.ipBlock));
+    expect(rules).toEqual([{
+      to: [{ ipBlock: { cidr: '0.0.0.0/0', except: NON_PUBLIC_RANGES } }],
+      ports: [{ protocol: 'TCP', port: http }, { protocol: 'TCP', port: https }],
+    }]);
+  });
+
+  describe('with gateway.loadBalancerCidrs (an on-premises load balancer)', () => {
+    const onPremises = variant(shop, { gateway: { loadBalancerCidrs: ['10.20.30.0/28', '2001:db8:30::/64'] } });
+    const local = policiesOf(buildModel(onPremises));
+
+    test('those ranges on 80 and 443, IPv4 and IPv6', () => {
+      for (const ip of ['10.20.30.5', '10.20.30.15', '2001:db8:30::5']) {
+        for (const port of [http, https]) expect({ ip, port, allowed: allowed(local, p.smokeTest, { ip }, port) }).toEqual({ ip, port, allowed: true });
+        expect(allowed(local, p.smokeTest, { ip }, 8443)).toBe(false);
+      }
+    });
+
+    test('nothing next to them, nothing public, and still none of the cluster\'s private addresses', () => {
+      for (const ip of ['10.20.31.5', '10.20.30.16', '2001:db8:31::5', ...privateOnes]) {
+        expect({ ip, allowed: allowed(local, p.smokeTest, { ip }, https) }).toEqual({ ip, allowed: false });
+      }
+      expect(allowed(local, p.smokeTest, p.internet, https)).toBe(false);
+      expect(allowed(local, p.smokeTest, p.apiServer, https)).toBe(false);
+      expect(allowed(local, p.smokeTest, p.otherKubeSystem, https)).toBe(false);
+      expect(allowed(local, p.smokeTest, p.gateway, 10443)).toBe(true);
+    });
+
+    test('the rule names exactly the configured ranges', () => {
+      const rules = byName('smoke-test', local).spec.egress.filter((r: K8sObject) => r.to.some((peer: K8sObject) => peer.ipBlock));
+      expect(rules).toEqual([{
+        to: [{ ipBlock: { cidr: '10.20.30.0/28' } }, { ipBlock: { cidr: '2001:db8:30::/64' } }],
+        ports: [{ protocol: 'TCP', port: http }, { protocol: 'TCP', port: https }],
+      }]);
+    });
+  });
+});
+
 test('a service no route or service points at accepts nothing but what else names it (here Prometheus)', () => {
   const unrouted = variant(shop, { hosts: [{ hostname: 'shop.test', routes: [{ path: '/', service: 'web' }] }], services: { web: { calls: [] } } });
   const local = policiesOf(buildModel(unrouted));
@@ -203,11 +275,11 @@ test('a service no route or service points at accepts nothing but what else name
   expect(allowed(local, p.web, p.api, apiPort)).toBe(false);
 });
 
-test('one policy per group of pods: default deny, DNS, the solver, each service, the database, the pooler, Redis, each backup job', () => {
+test('one policy per group of pods: default deny, DNS, the solver, each service, the database, the pooler, Redis, each backup job, the smoke test', () => {
   const b = model.data.backups!;
   expect(policies.map((x) => x.metadata.name).sort()).toEqual([
     'allow-acme-http01-solver', 'allow-dns', 'api', b.database!.job, b.uploads!.job, b.verifyJob, 'default-deny',
-    pg.cluster, pg.pooler, model.data.redis!.name, 'web',
+    pg.cluster, pg.pooler, model.data.redis!.name, 'web', 'smoke-test',
   ].sort());
   expect(new Set(policies.map((x) => x.metadata.namespace))).toEqual(new Set([env.app.namespace]));
 });
@@ -224,7 +296,7 @@ test('each policy is labelled as a network policy of what it guards, so `kubectl
   const guards: Record<string, string> = {
     'default-deny': 'default-deny', 'allow-dns': 'allow-dns', 'allow-acme-http01-solver': 'acme-http01-solver', api: 'api', web: 'web',
     [pg.cluster]: 'postgresql', [pg.pooler]: 'pgbouncer', [model.data.redis!.name]: 'redis',
-    [b.database!.job]: b.database!.job, [b.uploads!.job]: b.uploads!.job, [b.verifyJob]: b.verifyJob,
+    [b.database!.job]: b.database!.job, [b.uploads!.job]: b.uploads!.job, [b.verifyJob]: b.verifyJob, 'smoke-test': 'smoke-test',
   };
   expect(Object.keys(guards).sort()).toEqual(policies.map((x) => x.metadata.name).sort());
   for (const [policy, name] of Object.entries(guards)) {
@@ -393,5 +465,68 @@ describe('Redis', () => {
       expect(sideAllows(policies, 'Ingress', p.redis, sender, REDIS_PORT)).toBe(false);
     }
     expect(allowed(policies, p.api, p.redis, SENTINEL_PORT)).toBe(true);
+  });
+});
+
+describe('a service\'s migration (a Sync hook Job)', () => {
+  const migrating = variant(shop, { services: { api: { migration: { command: ['migrate'] } } } });
+  const local = policiesOf(buildModel(migrating));
+  const name = migrationJobName('api');
+  const c = networkCast(migrating, neighbour);
+  const job = c.pod(name);
+  const impostor = c.pod(`impostor of ${name}`);
+
+  test('it reaches the PostgreSQL instances on 5432 (the primary, through its -rw Service) and resolves names', () => {
+    for (const instance of [p.primary, p.standby]) expect(allowed(local, job, instance, POSTGRES_PORT)).toBe(true);
+    expect(allowed(local, job, p.dns, DNS_PORT, 'UDP')).toBe(true);
+    expect(allowed(local, job, p.dns, DNS_PORT, 'TCP')).toBe(true);
+  });
+
+  test('and nothing else: not PgBouncer, not Redis, not the services, not the instances\' other ports, not outside', () => {
+    expect(allowed(local, job, p.pooler, POSTGRES_PORT)).toBe(false);
+    expect(allowed(local, job, p.redis, REDIS_PORT)).toBe(false);
+    expect(allowed(local, job, p.redis, SENTINEL_PORT)).toBe(false);
+    expect(allowed(local, job, p.api, apiPort)).toBe(false);
+    expect(allowed(local, job, p.web, webPort)).toBe(false);
+    for (const port of [INSTANCE_MANAGER_PORT, POSTGRES_METRICS_PORT]) expect(allowed(local, job, p.primary, port)).toBe(false);
+    for (const port of [80, 443, POSTGRES_PORT]) {
+      expect(sideAllows(local, 'Egress', job, p.internet, port)).toBe(false);
+      expect(sideAllows(local, 'Egress', job, p.objectStore, port)).toBe(false);
+      expect(sideAllows(local, 'Egress', job, p.metadata, port)).toBe(false);
+    }
+    expect(sideAllows(local, 'Egress', job, p.apiServer, 443)).toBe(false);
+    expect(sideAllows(local, 'Egress', job, p.apiServer, 6443)).toBe(false);
+    expect(allowed(local, job, p.otherKubeSystem, DNS_PORT, 'UDP')).toBe(false);
+  });
+
+  test('nothing reaches it', () => {
+    for (const sender of [p.api, p.web, p.gateway, p.prometheus, p.primary, p.pooler, p.unlabelled]) {
+      for (const port of [80, 8080, apiPort, POSTGRES_PORT]) expect(sideAllows(local, 'Ingress', job, sender, port)).toBe(false);
+    }
+  });
+
+  test('what only the migration may do, nobody else may: the instances refuse the api, the other jobs and a copy of its labels elsewhere', () => {
+    for (const sender of [p.api, p.web, p.filesJob, p.verifyJob, p.redis, p.unlabelled, impostor]) {
+      expect(sideAllows(local, 'Ingress', p.primary, sender, POSTGRES_PORT)).toBe(false);
+    }
+    // The api's own egress still goes to PgBouncer only, migration or not.
+    expect(sideAllows(local, 'Egress', p.api, p.primary, POSTGRES_PORT)).toBe(false);
+    expect(sideAllows(local, 'Ingress', p.primary, job, POSTGRES_PORT)).toBe(true);
+    expect(sideAllows(local, 'Ingress', p.primary, job, INSTANCE_MANAGER_PORT)).toBe(false);
+  });
+
+  test('without a migration, no policy names it: a pod wearing its labels gets nowhere', () => {
+    expect(policies.map((x) => x.metadata.name)).not.toContain(name);
+    expect(sideAllows(policies, 'Ingress', p.primary, job, POSTGRES_PORT)).toBe(false);
+    expect(sideAllows(policies, 'Egress', job, p.primary, POSTGRES_PORT)).toBe(false);
+  });
+
+  test('its policy selects the Job\'s pods by the stable labels, in both directions, and is labelled as what it guards', () => {
+    const policy = byName(name, local);
+    expect(policy.spec.podSelector).toEqual({ matchLabels: selectorLabels(model.identity, name) });
+    expect(policy.spec.policyTypes).toEqual(['Ingress', 'Egress']);
+    expect(policy.spec.ingress).toEqual([]);
+    expect(policy.metadata.labels).toEqual(recommendedLabels(model.identity, name, 'network-policy'));
+    expect(policiesSelecting(local, job, 'Egress').map((x) => x.metadata.name).sort()).toEqual(['allow-dns', 'default-deny', name].sort());
   });
 });

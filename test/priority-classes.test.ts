@@ -26,7 +26,7 @@ test('two cluster-scoped classes named after the application: serving above batc
   expect(PRIORITY_VALUES.serving).toBeLessThan(1_000_000_000);
 });
 
-test('the services, PostgreSQL, PgBouncer and Redis serve; the backup jobs are batch', () => {
+test('the services, PostgreSQL, PgBouncer and Redis serve; the backup jobs and the smoke test are batch', () => {
   const classOf = (o: K8sObject) => (o.kind === 'Cluster' ? o.spec.priorityClassName
     : o.kind === 'Pooler' ? o.spec.template.spec.priorityClassName : podTemplate(o)?.spec.priorityClassName);
   const running = objects.filter((o) => podTemplate(o) || ['Cluster', 'Pooler'].includes(o.kind));
@@ -38,6 +38,7 @@ test('the services, PostgreSQL, PgBouncer and Redis serve; the backup jobs are b
     'StatefulSet shop-redis': 'shop-serving',
     'CronJob backup-database': 'shop-batch',
     'CronJob backup-files': 'shop-batch',
+    'Job smoke-test': 'shop-batch',
     'CronJob backup-verify': 'shop-batch',
   });
   expect(objects.filter((o) => o.kind === 'PriorityClass').map((o) => o.metadata.name).sort()).toEqual(['shop-batch', 'shop-serving']);

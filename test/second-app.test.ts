@@ -110,17 +110,19 @@ test('with PostgreSQL only: no uploads volume, file backup, its flow or its docu
   expect(names(g.objects, 'Cluster')).toEqual([buildModel(env).data.postgres!.cluster]);
 });
 
-test('without data: no database, pooler, backups, object storage, secrets or volumes; only the api, its edge and its policies', async () => {
+test('without data: no database, pooler, backups, object storage, secrets or volumes; only the api, its edge, the smoke test and their policies', async () => {
   const env = boxDesignerWithoutData();
   const g = await throughTheGate(env);
-  for (const kind of ['Cluster', 'Pooler', 'ObjectStore', 'ScheduledBackup', 'PodMonitor', 'ExternalSecret', 'CronJob', 'PersistentVolumeClaim', 'ConfigMap', 'StatefulSet']) {
+  for (const kind of ['Cluster', 'Pooler', 'ObjectStore', 'ScheduledBackup', 'PodMonitor', 'ExternalSecret', 'CronJob', 'PersistentVolumeClaim', 'StatefulSet']) {
     expect({ kind, names: names(g.objects, kind) }).toEqual({ kind, names: [] });
   }
+  // The smoke test's script and check list: the one ConfigMap left.
+  expect(names(g.objects, 'ConfigMap')).toEqual(['smoke-test']);
   expect([...g.files.keys()].filter((f) => f.startsWith('data/') || f.startsWith('backup/'))).toEqual([]);
-  expect(names(g.objects, 'NetworkPolicy')).toEqual(['allow-acme-http01-solver', 'allow-dns', 'api', 'default-deny']);
+  expect(names(g.objects, 'NetworkPolicy')).toEqual(['allow-acme-http01-solver', 'allow-dns', 'api', 'default-deny', 'smoke-test']);
   expect(apiEnv(g).filter((v) => Object.values(INJECTED_ENV).flat().includes(v))).toEqual([]);
-  // Three rows: name resolution, the solver, the api.
-  expect(g.document.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| from |'))).toHaveLength(3);
+  // Five rows: name resolution, the solver, the api, the smoke test to the Gateway's proxies and to the load balancer.
+  expect(g.document.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| from |'))).toHaveLength(5);
   expect(g.document).not.toMatch(/PostgreSQL|PgBouncer|object storage|backup/);
 });
 

@@ -1,9 +1,11 @@
 import { Chart } from 'cdk8s';
 import type { Construct } from 'constructs';
-import { injectedEnv } from '../../environments/model/injected-env';
+import { injectedEnv, migrationEnv } from '../../environments/model/injected-env';
 import type { Model } from '../../environments/model/model';
-import { gatewayName } from '../../environments/model/names';
-import { PublicRoutes } from './public-routes';
+import { FIXED_NAMES, gatewayName, migrationJobName } from '../../environments/model/names';
+import { MigrationJob } from './migration-job';
+import { PublicRoutes, securityHeaders } from './public-routes';
+import { expectedHeaders, SmokeTestJob } from './smoke-test-job';
 import { WebService } from './web-service';
 
 export interface AppChartProps {
@@ -27,7 +29,37 @@ export class AppChart extends Chart {
         priorityClassName: props.model.priorityClasses.serving,
         uploads: service.uses.includes('uploads') && data.uploads ? { claimName: data.uploads.claim, mountPath: data.uploads.mountPath } : undefined,
       });
+      const m = service.migration;
+      if (m) {
+        // What the migration does not say is the service's: the same image, user, sizes and scratch paths.
+        new MigrationJob(this, `migration-${name}`, {
+          identity,
+          name: migrationJobName(name),
+          image: m.image ?? service.image,
+          command: m.command,
+          args: m.args,
+          env: m.env,
+          injectedEnv: migrationEnv(data),
+          resources: m.resources ?? service.resources,
+          runAsUser: m.runAsUser ?? service.runAsUser,
+          writablePaths: service.writablePaths,
+          timeoutSeconds: m.timeoutSeconds,
+          backoffLimit: m.backoffLimit,
+          priorityClassName: props.model.priorityClasses.batch,
+        });
+      }
     }
     new PublicRoutes(this, 'routes', { identity, gatewayName: gatewayName(env), hosts: env.hosts, hsts: env.hsts });
+    // The schema asks for a host; without one there would be nothing to check (nor a flow for it).
+    if (env.hosts.length > 0) {
+      new SmokeTestJob(this, 'smoke-test', {
+        identity,
+        name: FIXED_NAMES.smokeTest,
+        hosts: env.hosts.map((h) => ({ hostname: h.hostname, paths: h.routes.map((r) => r.path) })),
+        // What the routes set is what the smoke test expects: one statement of both.
+        headers: expectedHeaders(securityHeaders(env.hsts)),
+        priorityClassName: props.model.priorityClasses.batch,
+      });
+    }
   }
 }

@@ -8,6 +8,7 @@ import { CronJob } from 'kubernetes-models/batch/v1/CronJob';
 import type { IContainer, IPodSecurityContext, IVolume } from 'kubernetes-models/v1';
 import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
 import type { AppIdentity } from '../../environments/model/identity';
+import { batchPodBasics } from '../common/batch-pod';
 import { appMetadata, recommendedLabels } from '../common/labels';
 import { ModelObject } from '../common/model-object';
 
@@ -102,12 +103,7 @@ export class BackupCronJob extends Construct {
             template: {
               metadata: { labels },
               spec: {
-                serviceAccountName: name,
-                ...(props.priorityClassName ? { priorityClassName: props.priorityClassName } : {}),
-                automountServiceAccountToken: false,
-                enableServiceLinks: false,
-                // podFailurePolicy needs Never; a failed pod also keeps its logs for inspection.
-                restartPolicy: 'Never',
+                ...batchPodBasics(name, props.priorityClassName),
                 securityContext: props.securityContext,
                 terminationGracePeriodSeconds: 30,
                 initContainers: [...props.initContainers],

@@ -78,3 +78,20 @@ export const PGBOUNCER_IMAGE =
 /** UID and GID CloudNativePG runs PgBouncer pods as (pkg/specs/pgbouncer/deployments.go). */
 export const PGBOUNCER_UID = 998;
 export const PGBOUNCER_GID = 996;
+
+/**
+ * curl 8.22.0, the curl project's official image (curl/curl-container: Alpine with BusyBox, curl at
+ * /usr/bin/curl, `CURL_CA_BUNDLE=/cacert.pem`, the Mozilla CA bundle from curl.se). What the PostSync
+ * smoke test runs (charts/app/smoke-test-job.ts), replacing the image's entrypoint with BusyBox sh.
+ * Digest: the tag's multi-platform index, pinned alike by some ten unrelated public projects (an
+ * operator's kind end-to-end Makefile with a Renovate annotation, a Go cluster test that calls it
+ * "curl's official image, pinned (multi-arch index)", a database agent's installer, proxy and OIDC
+ * smoke scripts, Dockerfiles of downloader stages); no other digest of curlimages/curl:8.22.0
+ * appears. The newest tag public sources pin by digest (8.23.0 shows up only as an example in one
+ * document). Confirm with `crane digest` when next upgrading.
+ */
+export const CURL_IMAGE =
+  'docker.io/curlimages/curl:8.22.0@sha256:58adaa4e8dca9c988bae2aba4ab3434a0bb2da16bbe3f92dec39ec7785166777';
+
+/** UID of curl_user in CURL_IMAGE (Alpine `adduser -S`: uid=100, gid=101, as public runs of `id` show). */
+export const CURL_IMAGE_UID = 100;

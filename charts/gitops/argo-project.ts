@@ -13,10 +13,15 @@ import { recommendedLabels } from '../common/labels';
 import { ModelObject } from '../common/model-object';
 import { IN_CLUSTER } from './in-cluster';
 
-/** A kind by API group (`''` for the core group) and name. */
+/** A kind by API group (`''` for the core group) and name, and optionally one object of it by name. */
 export interface GroupKind {
   readonly group: string;
   readonly kind: string;
+  /**
+   * Only the cluster-scoped object of this name (Argo CD 3.5+ `clusterResourceWhitelist[].name`).
+   * @default every object of the kind
+   */
+  readonly name?: string;
 }
 
 /** A period in which automated syncs are blocked. */
@@ -34,8 +39,12 @@ export interface SyncFreeze {
 /** A role of the project: who (SSO groups) may do what to its Applications. */
 export interface ProjectRoleSpec {
   readonly name: string;
-  /** Argo CD RBAC actions on the project's applications (`get`, `sync` …). */
-  readonly actions: readonly string[];
+  /**
+   * Argo CD RBAC permissions on the project's applications, as `[resource, action]`:
+   * `['applications', 'get']`, `['applications', 'sync']`, `['logs', 'get']` (a permission of its
+   * own since Argo CD 3.0).
+   */
+  readonly permissions: readonly (readonly [resource: 'applications' | 'logs', action: string])[];
   /** SSO groups given the role. @default none (the role is used through its tokens) */
   readonly groups?: readonly string[];
 }
@@ -63,10 +72,11 @@ export interface ArgoProjectProps {
   readonly syncFreezes?: readonly SyncFreeze[];
 }
 
-const groupKindKey = (k: GroupKind) => `${k.group}/${k.kind}`;
+const groupKindKey = (k: GroupKind) => `${k.group}/${k.kind}/${k.name ?? ''}`;
 const byGroupKind = (a: GroupKind, b: GroupKind) => (groupKindKey(a) < groupKindKey(b) ? -1 : groupKindKey(a) > groupKindKey(b) ? 1 : 0);
 
-const kindList = (kinds: readonly GroupKind[]) => [...kinds].sort(byGroupKind).map((k) => ({ group: k.group, kind: k.kind }));
+const kindList = (kinds: readonly GroupKind[]) => [...kinds].sort(byGroupKind)
+  .map((k) => ({ group: k.group, kind: k.kind, ...(k.name !== undefined ? { name: k.name } : {}) }));
 
 export class ArgoProject extends Construct {
   constructor(scope: Construct, id: string, props: ArgoProjectProps) {
@@ -92,7 +102,7 @@ export class ArgoProject extends Construct {
           roles: props.roles.map((r) => ({
             name: r.name,
             // Argo CD's project policy syntax: p, <subject>, <resource>, <action>, <project>/<object>, <effect>.
-            policies: r.actions.map((action) => `p, proj:${name}:${r.name}, applications, ${action}, ${name}/*, allow`),
+            policies: r.permissions.map(([resource, action]) => `p, proj:${name}:${r.name}, ${resource}, ${action}, ${name}/*, allow`),
             ...(r.groups && r.groups.length > 0 ? { groups: [...r.groups] } : {}),
           })),
         } : {}),

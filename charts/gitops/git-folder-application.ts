@@ -23,6 +23,10 @@ export interface GitFolderApplicationProps {
   readonly path: string;
   /** Namespace objects without one go to. */
   readonly namespace: string;
+  /** Only the files matching this glob (Argo CD's, braces allowed), relative to `path`. @default every file */
+  readonly include?: string;
+  /** Not the files matching this glob. @default none */
+  readonly exclude?: string;
   /** Sync wave of the Application within its parent. @default none (wave 0) */
   readonly wave?: number;
   /**
@@ -53,7 +57,11 @@ export class GitFolderApplication extends Construct {
           repoURL: props.repoURL,
           targetRevision: props.targetRevision,
           path: props.path,
-          directory: { recurse: true },
+          directory: {
+            recurse: true,
+            ...(props.include !== undefined ? { include: props.include } : {}),
+            ...(props.exclude !== undefined ? { exclude: props.exclude } : {}),
+          },
         },
         destination: { server: IN_CLUSTER, namespace: props.namespace },
         syncPolicy: syncPolicy(),

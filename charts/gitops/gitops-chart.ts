@@ -3,6 +3,7 @@ import type { Construct } from 'constructs';
 import type { Model } from '../../environments/model/model';
 import type { K8sObject } from '../../pipeline/k8s-object';
 import { ArgoProject, type GroupKind } from './argo-project';
+import { EnvoyGatewayClass } from './gateway-class';
 import { GitFolderApplication } from './git-folder-application';
 import { healthCustomizations, RESOURCE_TRACKING } from './health-checks';
 import { HelmApplication } from './helm-application';
@@ -25,18 +26,30 @@ export interface GitopsChartProps {
   readonly model: Model;
   /** The environment's synthesized objects: the kinds its project may hold are exactly theirs. */
   readonly objects: readonly K8sObject[];
+  /**
+   * The folders of dist/<env>/ that hold the data tier (PostgreSQL, Redis, the uploads volume, their
+   * backups), synced by an Application of their own; none when the environment has no data tier.
+   */
+  readonly dataFolders: readonly string[];
 }
+
+/** Argo CD's glob for the files of these folders (directly in them, as synthesis writes them). */
+const folderGlob = (folders: readonly string[]) => (folders.length === 1 ? `${folders[0]}/*` : `{${folders.map((f) => `${f}/*`).join(',')}}`);
 
 /** API group of an apiVersion (`''` for the core group's `v1`). */
 const groupOf = (apiVersion: string) => (apiVersion.includes('/') ? apiVersion.slice(0, apiVersion.lastIndexOf('/')) : '');
 
-/** The distinct kinds of objects, cluster-scoped (no namespace) or namespaced. */
+/**
+ * What a project may hold of these objects: each cluster-scoped object by kind and name (another
+ * ClusterIssuer or PriorityClass is not the application's to make), each namespaced kind whole.
+ */
 export function kindsOf(objects: readonly K8sObject[], scope: 'cluster' | 'namespaced'): GroupKind[] {
   const seen = new Map<string, GroupKind>();
   for (const o of objects) {
-    if ((o.metadata.namespace === undefined) !== (scope === 'cluster')) continue;
-    const k = { group: groupOf(o.apiVersion), kind: o.kind };
-    seen.set(`${k.group}/${k.kind}`, k);
+    const cluster = o.metadata.namespace === undefined;
+    if (cluster !== (scope === 'cluster')) continue;
+    const k = { group: groupOf(o.apiVersion), kind: o.kind, ...(cluster ? { name: o.metadata.name } : {}) };
+    seen.set(`${k.group}/${k.kind}/${k.name ?? ''}`, k);
   }
   return [...seen.values()];
 }
@@ -95,9 +108,16 @@ export class GitopsChart extends Chart {
       identity, name: delivery.bootstrapProject, argocdNamespace, wave: ROOT_WAVES.projects,
       sourceRepos: [delivery.repoURL],
       namespaces: [argocdNamespace],
-      clusterKinds: [{ group: '', kind: 'Namespace' }],
+      clusterKinds: [
+        ...[...namespaces.keys()].map((name) => ({ group: '', kind: 'Namespace', name })),
+        { group: 'gateway.networking.k8s.io', kind: 'GatewayClass', name: env.gateway.className },
+      ],
       namespacedKinds: [{ group: 'argoproj.io', kind: 'AppProject' }, { group: 'argoproj.io', kind: 'Application' }],
     });
+    new EnvoyGatewayClass(this, 'gateway-class', {
+      identity, name: env.gateway.className, wave: PLATFORM_RELEASES['envoy-gateway'].wave + 1,
+    });
+
     new ArgoProject(this, 'project-platform', {
       // The platform operators: pinned upstream Helm charts.
       identity, name: delivery.platformProject, argocdNamespace, wave: ROOT_WAVES.projects,
@@ -114,10 +134,10 @@ export class GitopsChart extends Chart {
       namespacedKinds: kindsOf(objects, 'namespaced'),
       warnOrphans: true,
       roles: [
-        // Developers see the application, its objects and its logs, and change nothing.
-        { name: 'developer', actions: ['get'], groups: env.delivery.developerGroups },
+        // Developers see the application, its objects and its pods' logs, and change nothing.
+        { name: 'developer', permissions: [['applications', 'get'], ['logs', 'get']], groups: env.delivery.developerGroups },
         // The release pipeline (with a token of this role) and release managers sync.
-        { name: 'release', actions: ['get', 'sync'], groups: env.delivery.releaseGroups },
+        { name: 'release', permissions: [['applications', 'get'], ['logs', 'get'], ['applications', 'sync']], groups: env.delivery.releaseGroups },
       ],
       syncFreezes: env.delivery.syncFreezes,
     });
@@ -141,12 +161,20 @@ export class GitopsChart extends Chart {
       });
     }
 
-    new GitFolderApplication(this, 'app', {
-      identity, name: delivery.appApplication, argocdNamespace, project: delivery.appProject,
-      repoURL: delivery.repoURL, targetRevision: delivery.targetRevision, path: delivery.distPath, namespace: identity.namespace,
-      wave: ROOT_WAVES.application,
-      // CloudNativePG's webhook defaults fields of the Cluster it admits.
+    // Two Applications of dist/<env>/ in the same wave, synced independently: a PostgreSQL
+    // configuration change, a switchover or a failover (Progressing for minutes) does not hold up a
+    // release of the services, and a service's rollout does not hold up the data tier. On the first
+    // sync the data tier's waits (retrying) until the other has made the namespace and its flows.
+    const { dataFolders } = props;
+    const common = {
+      identity, argocdNamespace, project: delivery.appProject, repoURL: delivery.repoURL, targetRevision: delivery.targetRevision,
+      path: delivery.distPath, namespace: identity.namespace, wave: ROOT_WAVES.application,
+      // Admission webhooks default fields (CloudNativePG's of the Cluster and Pooler).
       serverSideDiff: true,
+    };
+    new GitFolderApplication(this, 'app', {
+      ...common, name: delivery.appApplication, ...(dataFolders.length > 0 ? { exclude: folderGlob(dataFolders) } : {}),
     });
+    if (dataFolders.length > 0) new GitFolderApplication(this, 'data', { ...common, name: delivery.dataApplication, include: folderGlob(dataFolders) });
   }
 }

@@ -2,6 +2,7 @@ import { Gateway } from '@kubernetes-models/gateway-api/gateway.networking.k8s.i
 import { Construct } from 'constructs';
 import type { AppIdentity } from '../../environments/model/identity';
 import { httpsListenerName, tlsSecretName } from '../../environments/model/names';
+import { GATEWAY_HTTP_PORT, GATEWAY_HTTPS_PORT } from '../../environments/model/network';
 import { appMetadata } from '../common/labels';
 import { ModelObject } from '../common/model-object';
 
@@ -38,11 +39,11 @@ export class PublicGateway extends Construct {
       spec: {
         gatewayClassName: className,
         listeners: [
-          { name: HTTP_LISTENER, protocol: 'HTTP', port: 80, allowedRoutes },
+          { name: HTTP_LISTENER, protocol: 'HTTP', port: GATEWAY_HTTP_PORT, allowedRoutes },
           ...hostnames.map((hostname) => ({
             name: httpsListenerName(hostname),
             protocol: 'HTTPS' as const,
-            port: 443,
+            port: GATEWAY_HTTPS_PORT,
             hostname,
             tls: { mode: 'Terminate' as const, certificateRefs: [{ group: '', kind: 'Secret', name: tlsSecretName(hostname) }] },
             allowedRoutes,

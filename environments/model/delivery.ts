@@ -26,8 +26,10 @@ export interface DeliveryModel {
   readonly bootstrapProject: string;
   /** The root Application (app of apps), the one object applied by hand. */
   readonly rootApplication: string;
-  /** The Application that syncs the environment's dist/ folder. */
+  /** The Application that syncs the environment's dist/ folder, but for the data tier's folders. */
   readonly appApplication: string;
+  /** The Application that syncs the data tier's folders of it. */
+  readonly dataApplication: string;
   /** Repository folder of the environment's synthesized objects (the app Application's path). */
   readonly distPath: string;
   /** Repository folder of this cluster's Argo CD objects (the root Application's path). */
@@ -45,6 +47,7 @@ export function deliveryModel(env: Environment): DeliveryModel {
     bootstrapProject: 'bootstrap',
     rootApplication: 'root',
     appApplication: instance,
+    dataApplication: `${instance}-data`,
     distPath: `${DIST_DIR}/${env.name}`,
     argocdPath: `${ARGOCD_DIR}/${env.name}`,
   };

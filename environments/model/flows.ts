@@ -5,13 +5,13 @@
  * reads the segmentation here rather than in YAML.
  */
 import type { Environment } from '../schema';
-import { gatewayProxyPodLabels } from './gateway';
+import { gatewayProxyContainerPort, gatewayProxyPodLabels } from './gateway';
 import { appIdentity, selectorLabels } from './identity';
-import { FIXED_NAMES, requiredSection, type DataEndpoints, type LabelSelector } from './names';
+import { FIXED_NAMES, migrationJobName, requiredSection, type DataEndpoints, type LabelSelector } from './names';
 import {
-  ACME_SOLVER_POD_LABELS, ACME_SOLVER_PORT, DNS_NAMESPACE, DNS_POD_LABELS, DNS_PORT, INSTANCE_MANAGER_PORT, KUBERNETES_API_PORTS,
-  NON_PUBLIC_RANGES, objectStoragePort, PGBOUNCER_METRICS_PORT, POSTGRES_METRICS_PORT, POSTGRES_PORT, PROMETHEUS_POD_LABELS,
-  REDIS_EXPORTER_PORT, REDIS_PORT, SENTINEL_PORT,
+  ACME_SOLVER_POD_LABELS, ACME_SOLVER_PORT, DNS_NAMESPACE, DNS_POD_LABELS, DNS_PORT, GATEWAY_HTTP_PORT, GATEWAY_HTTPS_PORT,
+  INSTANCE_MANAGER_PORT, KUBERNETES_API_PORTS, NON_PUBLIC_RANGES, objectStoragePort, PGBOUNCER_METRICS_PORT, POSTGRES_METRICS_PORT, POSTGRES_PORT,
+  PROMETHEUS_POD_LABELS, REDIS_EXPORTER_PORT, REDIS_PORT, SENTINEL_PORT,
 } from './network';
 
 export type Protocol = 'TCP' | 'UDP';
@@ -64,6 +64,18 @@ const PUBLIC_INTERNET: Addresses = { kind: 'addresses', name: 'the public intern
  * which differs per cluster and is usually private, so any address (on the API server's ports only).
  */
 const ANY_ADDRESS: Addresses = { kind: 'addresses', name: 'the Kubernetes API server, at any address', blocks: [{ cidr: '0.0.0.0/0' }] };
+
+/**
+ * The public hosts' load balancer, as a pod inside the cluster reaches it: the configured address
+ * ranges (on premises, MetalLB or a hardware balancer, usually private), or any public address. Never
+ * "any address": on 443 that would be the API server, and every pod and Service of the cluster.
+ */
+function loadBalancer(env: Environment): Addresses {
+  const cidrs = env.gateway.loadBalancerCidrs;
+  return cidrs
+    ? { kind: 'addresses', name: 'the public hosts\' load balancer', blocks: cidrs.map((cidr) => ({ cidr })) }
+    : { ...PUBLIC_INTERNET, name: 'the public hosts\' load balancer, at any public address' };
+}
 
 /** The object storage endpoint: the configured address ranges, or any public address. */
 function objectStorage(env: Environment): Addresses {
@@ -125,14 +137,46 @@ export function networkModel(env: Environment, data: DataEndpoints): NetworkMode
     }
   }
 
+  // The PostSync smoke test (charts/app/smoke-test-job.ts) asks the public hosts what a visitor gets.
+  if (env.hosts.length > 0) {
+    const smokeTest = own(env, FIXED_NAMES.smokeTest);
+    const listenerPorts = [GATEWAY_HTTP_PORT, GATEWAY_HTTPS_PORT];
+    subjects.push({ name: FIXED_NAMES.smokeTest, labelName: FIXED_NAMES.smokeTest, pods: smokeTest, types: both });
+    flows.push(
+      {
+        from: [smokeTest], to: [gateway], ports: tcp(...listenerPorts.map(gatewayProxyContainerPort)),
+        why: 'the smoke test (a PostSync hook Job) asks the public hosts over HTTPS and HTTP; inside the cluster kube-proxy or the CNI '
+          + 'usually translates the load balancer\'s address to the Gateway\'s proxies, which the policy then sees at their container ports',
+      },
+      {
+        from: [smokeTest], to: [loadBalancer(env)], ports: tcp(...listenerPorts),
+        why: 'the same requests where the load balancer is reached for real (known by host name, ipMode Proxy, outside the cluster), '
+          + (env.gateway.loadBalancerCidrs
+            ? 'at the addresses gateway.loadBalancerCidrs gives'
+            : 'at a public address only, never the private ranges of the cluster\'s pods, Services and API server: '
+              + 'a load balancer at a private address (on premises) is given in gateway.loadBalancerCidrs'),
+      },
+    );
+  }
+
   if (pg && pooler && instances && env.data.postgres) {
     const operator: OtherPods = { kind: 'other', name: 'the CloudNativePG operator', namespace: env.data.postgres.operatorNamespace };
     subjects.push({ name: pg.cluster, labelName: 'postgresql', pods: instances, types: both });
     subjects.push({ name: pg.pooler, labelName: 'pgbouncer', pods: pooler, types: both });
+    // Each migration Job's pods: PostgreSQL and name resolution, nothing else, and nothing reaches them.
+    const migrations = services.filter(([, s]) => s.migration && s.uses.includes('postgres'))
+      .map(([name]) => [name, own(env, migrationJobName(name))] as const);
+    for (const [, pods] of migrations) subjects.push({ name: pods.name, labelName: pods.name, pods, types: both });
     flows.push(
       { from: [pooler], to: [instances], ports: tcp(POSTGRES_PORT), why: 'PgBouncer forwards to the instances' },
       { from: [instances], to: [instances], ports: tcp(POSTGRES_PORT), why: 'streaming replication, and a new instance cloning the primary' },
       ...(dumpJob ? [{ from: [dumpJob], to: [instances], ports: tcp(POSTGRES_PORT), why: 'the nightly dump reads a standby' }] : []),
+      // Through the primary's Service (`<cluster>-rw`): the policy sees the instance behind it.
+      ...migrations.map(([service, pods]) => ({
+        from: [pods], to: [instances], ports: tcp(POSTGRES_PORT),
+        why: `${service}'s migration (a Sync hook Job) changes the schema on the primary, directly: `
+          + 'PgBouncer\'s transaction pooling breaks the session-level lock migration tools take',
+      })),
       { from: [operator], to: [instances, pooler], ports: tcp(INSTANCE_MANAGER_PORT), why: 'the operator polls every instance manager\'s status' },
       {
         from: [instances], to: [instances], ports: tcp(INSTANCE_MANAGER_PORT),

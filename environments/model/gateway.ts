@@ -15,3 +15,13 @@ export function gatewayProxyPodLabels(env: Environment): Record<string, string> 
     'gateway.envoyproxy.io/owning-gateway-namespace': env.app.namespace,
   };
 }
+
+/**
+ * The port the proxy pods listen on for a Gateway listener's port, which a NetworkPolicy sees when
+ * the load balancer's address is translated to the pods inside the cluster: Envoy Gateway shifts
+ * ports below 1024 by 10000, so that Envoy binds them without NET_BIND_SERVICE (envoyproxy/gateway
+ * internal/gatewayapi: servicePortToContainerPort, minEphemeralPort 1024, wellKnownPortShift 10000).
+ */
+export function gatewayProxyContainerPort(listenerPort: number): number {
+  return listenerPort < 1024 ? listenerPort + 10000 : listenerPort;
+}

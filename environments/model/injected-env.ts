@@ -1,7 +1,8 @@
 /**
  * The connection settings a service gets for each data component it `uses`: one table, from which
- * both the container's environment (charts/app/web-service.ts) and the configuration's rules
- * (a service may not set these itself; `$(NAME)` may refer to them) take the names.
+ * both the container's environment (charts/app/web-service.ts, and charts/app/migration-job.ts for
+ * its migration) and the configuration's rules (a service may not set these itself; `$(NAME)` may
+ * refer to them) take the names.
  */
 import type { DEPENDENCIES } from '../schema';
 import type { DataEndpoints } from './names';
@@ -16,7 +17,13 @@ export interface InjectedVariable {
   readonly secretKeyRef?: { readonly name: string; readonly key: string };
 }
 
-type Producer = (data: DataEndpoints) => Omit<InjectedVariable, 'name'>;
+/**
+ * Who the variables are for: a service's pods, or its migration Job, which gets the same names but
+ * connects to the primary directly (PostgresEndpoints.primaryService) instead of through PgBouncer.
+ */
+export type Consumer = 'service' | 'migration';
+
+type Producer = (data: DataEndpoints, consumer: Consumer) => Omit<InjectedVariable, 'name'>;
 
 /** The endpoints of a component a service uses (the schema refuses `uses` of one not configured). */
 function endpoints<K extends 'postgres' | 'redis' | 'uploads'>(data: DataEndpoints, component: K): NonNullable<DataEndpoints[K]> {
@@ -27,8 +34,9 @@ function endpoints<K extends 'postgres' | 'redis' | 'uploads'>(data: DataEndpoin
 
 const TABLE: Readonly<Record<Dependency, readonly (readonly [string, Producer])[]>> = {
   postgres: [
-    // Through PgBouncer: the pooler's Service has its name.
-    ['DATABASE_HOST', (data) => ({ value: endpoints(data, 'postgres').pooler })],
+    // Services through PgBouncer (the pooler's Service has its name); migrations to the primary,
+    // since transaction pooling breaks Flyway's session-level advisory lock and settings.
+    ['DATABASE_HOST', (data, consumer) => ({ value: consumer === 'migration' ? endpoints(data, 'postgres').primaryService : endpoints(data, 'postgres').pooler })],
     ['DATABASE_PORT', () => ({ value: String(POSTGRES_PORT) })],
     ['DATABASE_NAME', (data) => ({ value: endpoints(data, 'postgres').database })],
     // The owner role's Secret, which CloudNativePG creates and rotates.
@@ -54,7 +62,14 @@ export const INJECTED_ENV: Readonly<Record<Dependency, readonly string[]>> = {
 };
 
 /** The variables a service that uses these components gets, in the table's order. */
-export function injectedEnv(data: DataEndpoints, uses: readonly Dependency[]): InjectedVariable[] {
+export function injectedEnv(data: DataEndpoints, uses: readonly Dependency[], consumer: Consumer = 'service'): InjectedVariable[] {
   return (Object.keys(TABLE) as Dependency[]).filter((d) => uses.includes(d))
-    .flatMap((d) => TABLE[d].map(([name, produce]) => ({ name, ...produce(data) })));
+    .flatMap((d) => TABLE[d].map(([name, produce]) => ({ name, ...produce(data, consumer) })));
+}
+
+/** What a service's migration gets: PostgreSQL's variables only, the host being the primary's Service. */
+export const MIGRATION_USES: readonly Dependency[] = ['postgres'];
+
+export function migrationEnv(data: DataEndpoints): InjectedVariable[] {
+  return injectedEnv(data, MIGRATION_USES, 'migration');
 }

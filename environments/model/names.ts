@@ -18,6 +18,12 @@ export interface PostgresEndpoints {
   readonly cluster: string;
   /** PgBouncer Pooler the application connects through (its Service has the same name). */
   readonly pooler: string;
+  /**
+   * The operator's read-write Service (`<cluster>-rw`), always the current primary: what the
+   * migrations connect to, since session-level features (Flyway's advisory lock, its session
+   * settings) do not survive PgBouncer's transaction pooling.
+   */
+  readonly primaryService: string;
   readonly database: string;
   /** Secret the operator creates for the owner role (keys: username, password, uri, jdbc-uri …). */
   readonly appSecret: string;
@@ -146,6 +152,7 @@ export function dataEndpoints(env: Environment): DataEndpoints {
     postgres = {
       cluster,
       pooler,
+      primaryService: `${cluster}-rw`,
       database: pg.database,
       appSecret: `${cluster}-app`,
       caSecret: `${cluster}-ca`,
@@ -184,12 +191,14 @@ export function dataEndpoints(env: Environment): DataEndpoints {
   return { postgres, redis, uploads, backups };
 }
 
-/** Names of the fixed objects beside the services (NetworkPolicies, the redirect route). */
+/** Names of the fixed objects beside the services (NetworkPolicies, the redirect route, the smoke test). */
 export const FIXED_NAMES = {
   defaultDeny: 'default-deny',
   allowDns: 'allow-dns',
   allowAcmeSolver: 'allow-acme-http01-solver',
   httpsRedirect: 'https-redirect',
+  /** The PostSync smoke test: its Job, ServiceAccount, ConfigMap, NetworkPolicy and pods' `app.kubernetes.io/name`. */
+  smokeTest: 'smoke-test',
 } as const;
 
 /** Object names the data tier and the fixed objects take, which no service may also use. */
@@ -203,6 +212,14 @@ export function reservedNames(env: Environment): string[] {
       ...[backups.database, backups.uploads].flatMap((b) => (b ? [b.job] : []))] : []),
     ...Object.values(FIXED_NAMES),
   ];
+}
+
+/**
+ * The database migration of a service: its Job, the Job's ServiceAccount and NetworkPolicy, and the
+ * `app.kubernetes.io/name` of its pods.
+ */
+export function migrationJobName(service: string): string {
+  return `${service}-migrate`;
 }
 
 /** Volume name for a writable path: `/app/.next/cache` → `scratch-app-next-cache`. */

@@ -16,6 +16,10 @@ export const SENTINEL_PORT = 26379;
 /** redis_exporter's port (its default listen address is :9121). */
 export const REDIS_EXPORTER_PORT = 9121;
 
+/** Ports of the Gateway's listeners: plain HTTP (which only redirects) and HTTPS, as the public knows them. */
+export const GATEWAY_HTTP_PORT = 80;
+export const GATEWAY_HTTPS_PORT = 443;
+
 /** Port the cert-manager HTTP-01 solver pod listens on (fixed in cert-manager). */
 export const ACME_SOLVER_PORT = 8089;
 /** Label cert-manager puts on every HTTP-01 solver pod. */
@@ -32,11 +36,14 @@ export const PROMETHEUS_POD_LABELS = { 'app.kubernetes.io/name': 'prometheus' } 
 /** Ports of the Kubernetes API server, which operators' in-pod managers talk to. */
 export const KUBERNETES_API_PORTS = [443, 6443] as const;
 
+/** Link-local addresses (RFC 3927): the cloud metadata endpoint, never a server of ours. */
+export const LINK_LOCAL_RANGE = '169.254.0.0/16';
+
 /**
  * Address ranges that are never "the internet": private (RFC 1918), carrier-grade NAT (RFC 6598,
- * where some clusters put pods) and link-local (RFC 3927, the cloud metadata endpoint).
+ * where some clusters put pods) and link-local.
  */
-export const NON_PUBLIC_RANGES = ['10.0.0.0/8', '100.64.0.0/10', '169.254.0.0/16', '172.16.0.0/12', '192.168.0.0/16'];
+export const NON_PUBLIC_RANGES = ['10.0.0.0/8', '100.64.0.0/10', LINK_LOCAL_RANGE, '172.16.0.0/12', '192.168.0.0/16'];
 
 /** TCP port of the object storage endpoint: the URL's, or 443 (the configuration takes https only). */
 export function objectStoragePort(objectStorage: { readonly endpointURL: string }): number {

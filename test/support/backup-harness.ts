@@ -100,8 +100,10 @@ export function productionWithOnly(component: 'postgres' | 'uploads'): { env: En
   const other = component === 'postgres' ? 'uploads' : 'postgres';
   const env = variant(definition, {}, (c) => {
     delete c.data[other];
-    for (const s of Object.values(c.services) as { uses?: string[]; env?: Record<string, string> }[]) {
+    for (const s of Object.values(c.services) as { uses?: string[]; env?: Record<string, string>; migration?: unknown }[]) {
       s.uses = (s.uses ?? []).filter((u) => u !== other);
+      // A migration changes the database's schema: it goes with the database.
+      if (other === 'postgres') delete s.migration;
       // Settings built from the other component's variables go with it.
       for (const [name, value] of Object.entries(s.env ?? {})) {
         if (INJECTED_ENV[other].some((v) => value.includes(`$(${v})`))) delete s.env?.[name];

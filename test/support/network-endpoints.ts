@@ -6,7 +6,7 @@
  * unlabelled pod beside ours, one in another namespace, and pods in another namespace (dressed with
  * our namespace's labels) wearing each of our pods' labels. Only what the environment has is cast:
  * no CloudNativePG pods (nor operator) without data.postgres, no object storage address without
- * objectStorage.
+ * objectStorage, no load balancer address of its own without gateway.loadBalancerCidrs.
  */
 import { gatewayProxyPodLabels } from '../../environments/model/gateway';
 import { ACME_SOLVER_POD_LABELS, ACME_SOLVER_PORT, DNS_NAMESPACE, DNS_POD_LABELS, DNS_PORT, INSTANCE_MANAGER_PORT, PGBOUNCER_METRICS_PORT, POSTGRES_METRICS_PORT, POSTGRES_PORT, PROMETHEUS_POD_LABELS } from '../../environments/model/network';
@@ -161,9 +161,12 @@ export function networkCast(env: Environment, otherEnv: Environment, objects: re
   }
 
   // Addresses outside the pod network: the API server's real address (private, per cluster), the
-  // object storage (in its configured ranges, else public), the internet, the cloud metadata endpoint.
+  // object storage (in its configured ranges, else public), the Gateway's load balancer where its
+  // ranges are configured (else it is one of the internet's addresses), the internet, the cloud
+  // metadata endpoint.
   add('api-server', { ip: '172.18.0.2' });
   if (env.objectStorage) add('object-storage', { ip: env.objectStorage.cidrs ? env.objectStorage.cidrs[0].split('/')[0] : '52.219.170.10' });
+  if (env.gateway.loadBalancerCidrs) add('load-balancer', { ip: env.gateway.loadBalancerCidrs[0].split('/')[0] });
   add('internet', { ip: '93.184.216.34' });
   add('metadata-endpoint', { ip: '169.254.169.254' });
 
