@@ -397,6 +397,11 @@ function deliveryRules(env: Environment): Problem[] {
     ...duplicates('delivery.developerGroups', env.delivery.developerGroups),
     ...duplicates('delivery.releaseGroups', env.delivery.releaseGroups),
   ];
+  // Argo CD's notifications read the receivers' credentials through External Secrets (charts/gitops/notifications.ts).
+  const receivers = [env.alerting.slack ? 'alerting.slack' : '', env.alerting.pagerduty ? 'alerting.pagerduty' : ''].filter(Boolean);
+  if (receivers.length > 0 && !env.externalSecrets) {
+    out.push({ path: 'externalSecrets', message: `is required: Argo CD's notifications read the credentials of ${receivers.join(' and ')} from the secret manager` });
+  }
   if (env.delivery.namespace === env.app.namespace) {
     out.push({ path: 'delivery.namespace', message: `("${env.delivery.namespace}") is the application's namespace; Argo CD runs in its own` });
   }

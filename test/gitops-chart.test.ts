@@ -209,7 +209,7 @@ describe('projects allow what their Applications hold, and nothing more', () => 
     expect(platform.spec.clusterResourceWhitelist.filter((k: { kind: string }) => k.kind === '*' || k.kind === 'Namespace')).toEqual([]);
   });
 
-  test('the bootstrap project: this repository, Argo CD\'s namespace, Applications, projects, namespaces and the GatewayClass only', () => {
+  test('the bootstrap project: this repository, Argo CD\'s namespace, Applications, projects, the notifications\' ExternalSecret, namespaces and the GatewayClass only', () => {
     const bootstrap = only(projects, 'AppProject', 'bootstrap');
     expect(bootstrap.spec).toMatchObject({
       sourceRepos: ['https://git.shop.test/ops/shop-deploy.git'],
@@ -218,7 +218,9 @@ describe('projects allow what their Applications hold, and nothing more', () => 
         ...platformNamespaces.map((name) => ({ group: '', kind: 'Namespace', name })),
         { group: 'gateway.networking.k8s.io', kind: 'GatewayClass', name: 'test-gateway-class' },
       ],
-      namespaceResourceWhitelist: [{ group: 'argoproj.io', kind: 'AppProject' }, { group: 'argoproj.io', kind: 'Application' }],
+      namespaceResourceWhitelist: [
+        { group: 'argoproj.io', kind: 'AppProject' }, { group: 'argoproj.io', kind: 'Application' }, { group: 'external-secrets.io', kind: 'ExternalSecret' },
+      ],
     });
   });
 });

@@ -47,6 +47,11 @@ const CTX: PlatformValuesContext = {
   },
   argocdImageTag: 'v3.6.3-test',
   argocdHost: 'argocd.cluster-test.example',
+  // Every receiver and trigger in use, so every key the values can have is checked against values.yaml.
+  notifications: {
+    argocdUrl: 'https://argocd.cluster-test.example', environment: 'env-test',
+    routes: { 'on-sync-failed': ['pagerduty'], 'on-health-degraded': ['slack'], 'on-deployed': ['slack'] },
+  },
 };
 
 const NAMES = Object.keys(PLATFORM_RELEASES) as PlatformReleaseName[];
@@ -303,6 +308,19 @@ describe('the checks fail when they should', () => {
 });
 
 describe('production settings', () => {
+  test('argo-cd: notifications from the context, the Secret not the chart\'s, services, templates and triggers only for the routes used', () => {
+    const { notifications } = argoCdValues(CTX);
+    expect(notifications.argocdUrl).toBe('https://argocd.cluster-test.example');
+    expect(notifications.context).toEqual({ environment: 'env-test' });
+    expect(notifications.secret).toEqual({ create: false, name: 'argocd-notifications-secret' });
+    expect(Object.keys(notifications.notifiers).sort()).toEqual(['service.pagerdutyv2', 'service.webhook.slack-webhook']);
+    expect(Object.keys(notifications.triggers).sort()).toEqual(['trigger.on-deployed', 'trigger.on-health-degraded', 'trigger.on-sync-failed']);
+    const slackOnly = argoCdValues({ ...CTX, notifications: { ...CTX.notifications, routes: { ...CTX.notifications.routes, 'on-sync-failed': ['slack'] } } });
+    expect(Object.keys(slackOnly.notifications.notifiers)).toEqual(['service.webhook.slack-webhook']);
+    // The chart's default Secret name, which the controller reads.
+    expect(((chart('argo-cd').defaults.notifications as Json).secret as Json).name).toBe('argocd-notifications-secret');
+  });
+
   test('argo-cd: the image and host from the context, our argocd-cm entries, the chart\'s (older) CRDs not installed but kept, metrics scraped', () => {
     const values = argoCdValues(CTX);
     expect(values.global.image.tag).toBe('v3.6.3-test');

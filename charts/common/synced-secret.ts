@@ -40,7 +40,7 @@ export interface SyncedSecretProps {
  * does, its controller reads absent as the same): written out, so that an operator on either side of
  * that change stores the object Argo CD compares with, and a list item never differs forever.
  */
-const REMOTE_REF_DEFAULTS = { conversionStrategy: 'Default', decodingStrategy: 'None', metadataPolicy: 'None' } as const;
+export const REMOTE_REF_DEFAULTS = { conversionStrategy: 'Default', decodingStrategy: 'None', metadataPolicy: 'None' } as const;
 
 export class SyncedSecret extends Construct {
   constructor(scope: Construct, id: string, props: SyncedSecretProps) {

@@ -35,6 +35,8 @@ export interface GitFolderApplicationProps {
    * client-side diff would show those as drift forever. @default false
    */
   readonly serverSideDiff?: boolean;
+  /** More annotations (notification subscriptions). @default none */
+  readonly annotations?: Readonly<Record<string, string>>;
 }
 
 export class GitFolderApplication extends Construct {
@@ -43,6 +45,7 @@ export class GitFolderApplication extends Construct {
     const annotations: Record<string, string> = {
       ...(props.wave !== undefined ? { 'argocd.argoproj.io/sync-wave': String(props.wave) } : {}),
       ...(props.serverSideDiff ? { 'argocd.argoproj.io/compare-options': 'ServerSideDiff=true' } : {}),
+      ...props.annotations,
     };
     new ModelObject(this, 'Application', new Application({
       metadata: {

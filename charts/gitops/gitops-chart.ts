@@ -7,6 +7,9 @@ import { EnvoyGatewayClass } from './gateway-class';
 import { GitFolderApplication } from './git-folder-application';
 import { healthCustomizations, RESOURCE_TRACKING } from './health-checks';
 import { HelmApplication } from './helm-application';
+import {
+  notificationRoutes, NotificationsSecret, receiverEntries, subscriptionAnnotations, usedReceivers, type NotificationsConfig,
+} from './notifications';
 import { PlatformNamespace } from './platform-namespace';
 import { PLATFORM_RELEASES, releaseNamespace, type PlatformRelease, type PlatformReleaseName } from './platform-releases';
 import type { PlatformValuesContext } from './values/context';
@@ -17,10 +20,12 @@ export const ARGOCD_VERSION = 'v3.6.3';
 
 /**
  * Waves of the root Application, written down once: namespaces, then projects, then the operators
- * (each at its release's wave), then the application. Argo CD waits for a wave's Applications to
- * be healthy before the next (with the Application health check of charts/gitops/health/).
+ * (each at its release's wave), then the application, then the notifications' Secret. Argo CD waits
+ * for a wave's Applications to be healthy before the next (with the Application health check of
+ * charts/gitops/health/). The Secret's ExternalSecret is Degraded until the secret store, made by
+ * hand once External Secrets runs, exists: any earlier, it would fail the root's sync.
  */
-export const ROOT_WAVES = { namespaces: -30, projects: -20, application: 0 } as const;
+export const ROOT_WAVES = { namespaces: -30, projects: -20, application: 0, notifications: 1 } as const;
 
 export interface GitopsChartProps {
   readonly model: Model;
@@ -112,7 +117,11 @@ export class GitopsChart extends Chart {
         ...[...namespaces.keys()].map((name) => ({ group: '', kind: 'Namespace', name })),
         { group: 'gateway.networking.k8s.io', kind: 'GatewayClass', name: env.gateway.className },
       ],
-      namespacedKinds: [{ group: 'argoproj.io', kind: 'AppProject' }, { group: 'argoproj.io', kind: 'Application' }],
+      namespacedKinds: [
+        { group: 'argoproj.io', kind: 'AppProject' }, { group: 'argoproj.io', kind: 'Application' },
+        // argocd-notifications-secret.
+        { group: 'external-secrets.io', kind: 'ExternalSecret' },
+      ],
     });
     new EnvoyGatewayClass(this, 'gateway-class', {
       identity, name: env.gateway.className, wave: PLATFORM_RELEASES['envoy-gateway'].wave + 1,
@@ -142,6 +151,19 @@ export class GitopsChart extends Chart {
       syncFreezes: env.delivery.syncFreezes,
     });
 
+    const notifications: NotificationsConfig = {
+      argocdUrl: `https://${env.delivery.argocdHost}`, environment: env.name, routes: notificationRoutes(env.alerting),
+    };
+    const receivers = usedReceivers(notifications.routes);
+    if (receivers.length > 0) {
+      const store = env.externalSecrets;
+      if (store === undefined) throw new Error(`${env.name}: externalSecrets is required: Argo CD's notifications read the ${receivers.join(' and ')} credentials from the secret manager`);
+      new NotificationsSecret(this, 'notifications-secret', {
+        identity, namespace: argocdNamespace, store, wave: ROOT_WAVES.notifications,
+        entries: receiverEntries(env.alerting, store.keyPrefix, receivers),
+      });
+    }
+
     const context: PlatformValuesContext = {
       monitoringNamespace: env.monitoringNamespace,
       clusterDomain: env.clusterDomain,
@@ -154,6 +176,7 @@ export class GitopsChart extends Chart {
       argocdSettings: { ...RESOURCE_TRACKING, ...healthCustomizations() },
       argocdImageTag: ARGOCD_VERSION,
       argocdHost: env.delivery.argocdHost,
+      notifications,
     };
     for (const { name, release, namespace } of releases) {
       new HelmApplication(this, `platform-${name}`, {
@@ -171,6 +194,8 @@ export class GitopsChart extends Chart {
       path: delivery.distPath, namespace: identity.namespace, wave: ROOT_WAVES.application,
       // Admission webhooks default fields (CloudNativePG's of the Cluster and Pooler).
       serverSideDiff: true,
+      // Only these two notify: the platform's Applications are the operators', not the release's.
+      annotations: subscriptionAnnotations(notifications.routes),
     };
     new GitFolderApplication(this, 'app', {
       ...common, name: delivery.appApplication, ...(dataFolders.length > 0 ? { exclude: folderGlob(dataFolders) } : {}),

@@ -3,6 +3,7 @@
  * install. Chart defaults everywhere except what production needs: the image the advisories
  * require, our argocd-cm entries, CRDs kept, metrics scraped, and two replicas of what can run two.
  */
+import { NOTIFICATIONS_SECRET, notificationsSettings } from '../notifications';
 import { requests, type ResourceRequests } from './common';
 import type { PlatformValuesContext } from './context';
 
@@ -49,8 +50,27 @@ export interface ArgoCdValues {
   readonly server: ArgoCdReplicatedComponent;
   readonly repoServer: ArgoCdReplicatedComponent;
   readonly applicationSet: ArgoCdReplicatedComponent;
-  /** Notifications controller: on; its triggers and services are configured later. */
-  readonly notifications: { readonly enabled: boolean; readonly metrics: ArgoCdMetrics; readonly resources: ResourceRequests };
+  /**
+   * Notifications controller, and argocd-notifications-cm (templates/argocd-configs/argocd-notifications-cm.yaml:
+   * `context`, then the entries of `notifiers`, `templates` and `triggers` as they are). The Secret
+   * is an ExternalSecret of ours (charts/gitops/notifications.ts), so the chart makes none.
+   */
+  readonly notifications: {
+    readonly enabled: boolean;
+    readonly metrics: ArgoCdMetrics;
+    readonly resources: ResourceRequests;
+    /** `{{.context.argocdUrl}}` of the templates. */
+    readonly argocdUrl: string;
+    /** More of the templates' `.context`: the environment's name. */
+    readonly context: { readonly environment: string };
+    readonly secret: { readonly create: boolean; readonly name: string };
+    /** `service.<type>.<name>` entries. */
+    readonly notifiers: Readonly<Record<string, string>>;
+    /** `template.<name>` entries. */
+    readonly templates: Readonly<Record<string, string>>;
+    /** `trigger.<name>` entries. */
+    readonly triggers: Readonly<Record<string, string>>;
+  };
 }
 
 const METRICS: ArgoCdMetrics = { enabled: true, serviceMonitor: { enabled: true } };
@@ -70,6 +90,12 @@ export function argoCdValues(ctx: PlatformValuesContext): ArgoCdValues {
     applicationSet: { replicas: 2, pdb: PDB, metrics: METRICS, resources: requests('50m', '64Mi') },
     // Redis stays the chart's single instance: the redis-ha subchart (three Redis with Sentinel
     // and HAProxy, spread over three nodes) is a deployment of its own; Argo CD only caches there.
-    notifications: { enabled: true, metrics: METRICS, resources: requests('20m', '64Mi') },
+    notifications: {
+      enabled: true, metrics: METRICS, resources: requests('20m', '64Mi'),
+      argocdUrl: ctx.notifications.argocdUrl,
+      context: { environment: ctx.notifications.environment },
+      secret: { create: false, name: NOTIFICATIONS_SECRET },
+      ...notificationsSettings(ctx.notifications),
+    },
   };
 }

@@ -1,3 +1,5 @@
+import type { NotificationsConfig } from '../notifications';
+
 /**
  * What the platform charts' values are made from: facts of the cluster and the environment's
  * configuration, resolved once by the gitops chart. Each chart's values module takes this and
@@ -28,4 +30,6 @@ export interface PlatformValuesContext {
   readonly argocdImageTag: string;
   /** Host name Argo CD is reached at (`argocd-cm` `url`: SSO redirects, notification links). */
   readonly argocdHost: string;
+  /** Argo CD's notifications of the environment's Applications: the receivers each event goes to. */
+  readonly notifications: NotificationsConfig;
 }
