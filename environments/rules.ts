@@ -417,6 +417,46 @@ function deliveryRules(env: Environment): Problem[] {
   return out;
 }
 
+/** The load test's shortest and longest run: a minute gives a p(99) enough requests; an hour holds up the sync long enough. */
+export const LOAD_TEST_MIN_DURATION = '1m';
+export const LOAD_TEST_MAX_DURATION = '1h';
+
+/** Whether a route's prefix matches `path` (Gateway API PathPrefix: whole segments). */
+function underPrefix(path: string, prefix: string): boolean {
+  const p = prefix.replace(/\/$/, '');
+  return p === '' || path === p || path.startsWith(`${p}/`);
+}
+
+function loadTestRules(env: Environment): Problem[] {
+  const t = env.loadTest;
+  if (!t) return [];
+  if (env.production) {
+    return [{
+      path: 'loadTest',
+      message: 'is refused in production: the load test runs in staging, so that a release that misses the SLO stops there; '
+        + 'in production it would spend the error budget on synthetic traffic, in front of real users',
+    }];
+  }
+  const out: Problem[] = [];
+  const seconds = parseDuration(t.duration);
+  if (seconds < parseDuration(LOAD_TEST_MIN_DURATION) || seconds > parseDuration(LOAD_TEST_MAX_DURATION)) {
+    out.push({
+      path: 'loadTest.duration',
+      message: `("${t.duration}") must be between ${LOAD_TEST_MIN_DURATION} (fewer requests say nothing of a p(99)) and ${LOAD_TEST_MAX_DURATION} (the sync waits for it)`,
+    });
+  }
+  if (t.paths) {
+    out.push(...duplicates('loadTest.paths', t.paths));
+    for (const [i, path] of t.paths.entries()) {
+      const unrouted = env.hosts.filter((h) => !h.routes.some((r) => underPrefix(path, r.path))).map((h) => h.hostname);
+      if (unrouted.length > 0) {
+        out.push({ path: `loadTest.paths[${i}]`, message: `("${path}") is not routed on ${unrouted.join(', ')}: the Gateway's own 404 would be all it measured` });
+      }
+    }
+  }
+  return out;
+}
+
 export function crossFieldProblems(env: Environment, ctx: RuleContext = {}): Problem[] {
   return [
     ...Object.entries(env.services).flatMap(([name, s]) => serviceRules(name, s, env, ctx)),
@@ -425,5 +465,6 @@ export function crossFieldProblems(env: Environment, ctx: RuleContext = {}): Pro
     ...dataRules(env),
     ...backupRules(env),
     ...deliveryRules(env),
+    ...loadTestRules(env),
   ];
 }

@@ -386,6 +386,22 @@ const SloSchema = z.strictObject({
   latencyThresholdSeconds: z.number().gt(0).max(60),
 });
 
+/**
+ * The staging load test (charts/app/load-test-job.ts): a k6 run after every sync, at a constant
+ * arrival rate (what the expected users ask for, however fast the answers come), its thresholds
+ * the SLO's. Staging only: environments/rules.ts refuses it in production.
+ */
+const LoadTestSchema = z.strictObject({
+  /** Requests a second, all hosts and paths together (k6 constant-arrival-rate). */
+  requestsPerSecond: z.number().int().min(1).max(1000).default(10),
+  /** k6 VUs kept ready to send them: enough for the rate × the slowest acceptable answer. */
+  virtualUsers: z.number().int().min(1).max(200).default(20),
+  /** How long the rate is held (bounds: environments/rules.ts). */
+  duration: duration.default('5m'),
+  /** Paths asked on every host; by default each host's routed prefixes. */
+  paths: z.array(httpPath).min(1).max(16).optional(),
+});
+
 /** A git repository as Argo CD clones it: https or ssh, never with credentials in it. */
 const REPO_URL = /^(https:\/\/[A-Za-z0-9.-]+(:[0-9]+)?(\/[A-Za-z0-9._~%-]+)+|ssh:\/\/git@[A-Za-z0-9.-]+(:[0-9]+)?(\/[A-Za-z0-9._~%-]+)+|git@[A-Za-z0-9.-]+:[A-Za-z0-9._~%-]+(\/[A-Za-z0-9._~%-]+)*)$/;
 /** A git branch or tag name (git check-ref-format, the common subset). */
@@ -522,6 +538,8 @@ export const EnvironmentSchema = z.strictObject({
   externalSecrets: ExternalSecretsSchema.optional(),
   alerting: AlertingSchema,
   slo: SloSchema,
+  /** A load test after every sync, against the SLO (staging only). */
+  loadTest: LoadTestSchema.optional(),
   /** How Argo CD delivers the environment: the repository it reads, who may do what, when not. */
   delivery: DeliverySchema,
   /** The platform operators' settings that differ per cluster. */
@@ -564,3 +582,4 @@ export type Environment = z.output<typeof EnvironmentSchema>;
 export type ServiceConfig = Environment['services'][string];
 export type ImageConfig = z.output<typeof ImageSchema>;
 export type MigrationConfig = NonNullable<ServiceConfig['migration']>;
+export type LoadTestConfig = NonNullable<Environment['loadTest']>;

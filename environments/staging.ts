@@ -35,6 +35,10 @@ export const staging = defineEnvironment({
   alerting: {
     slack: { secretName: 'alertmanager-slack', channel: '#student-portal-staging' },
   },
+  // After every sync: the routed paths at 20 requests a second for 5 minutes, judged by the SLO
+  // (docs/admin-guide.md, "Sizing the staging load test": staging's share of registration day's
+  // peak, for its 2 to 4 replicas). 20 VUs keep the rate with answers as slow as 1 s, twice the SLO's 0.5 s.
+  loadTest: { requestsPerSecond: 20, virtualUsers: 20, duration: '5m' },
   // EXAMPLE host name: replace with the one staging's Argo CD is reached at.
   delivery: { argocdHost: 'argocd.staging.university.example' },
 });

@@ -52,7 +52,9 @@ export function modelObjects(model: Model): SynthObject[] {
   return buildCharts(model).flatMap((chart) => {
     for (const c of chart.node.findAll()) {
       if (!(c instanceof ApiObject)) continue;
-      for (const [key, value] of Object.entries(syncWaveAnnotation(c.kind))) c.metadata.addAnnotation(key, value);
+      // An object that names its wave (the load test, after the smoke test among PostSync hooks) keeps it.
+      const own = (c.metadata.toJson() as { annotations?: Record<string, string> }).annotations ?? {};
+      for (const [key, value] of Object.entries(syncWaveAnnotation(c.kind))) if (!(key in own)) c.metadata.addAnnotation(key, value);
     }
     return chart.toJson().map((object: K8sObject) => ({ chart: chart.node.id, object }));
   });

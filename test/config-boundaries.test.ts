@@ -109,6 +109,7 @@ const MAKERS: Record<string, (n: number, c: Config) => unknown> = {
   'services.<name>.description': (n) => 'x'.repeat(n),
   'backups.verifyTables': (n) => Array.from({ length: n }, (_, i) => `public.t${i}`),
   'objectStorage.cidrs': (n) => Array.from({ length: n }, (_, i) => `203.0.113.${i}/32`),
+  'loadTest.paths': (n) => Array.from({ length: n }, (_, i) => `/p${i}`),
   'gateway.loadBalancerCidrs': (n) => Array.from({ length: n }, (_, i) => `10.20.30.${i}/32`),
   'delivery.developerGroups[]': (n) => 'g'.repeat(n),
   'delivery.releaseGroups[]': (n) => 'g'.repeat(n),
@@ -162,6 +163,12 @@ const belowProductionReplicas = (path: string) => (env: EnvName, v: number) => (
 /** Connections the pooler may open (rules.ts keeps 20 of max_connections for replication, backups and administration). */
 const POOLER_CONNECTIONS = MAX_CONNECTIONS - 20;
 
+/** Production refuses a load test whatever its values (environments/rules.ts). */
+const loadTestInProduction = (env: EnvName) => (env === 'production'
+  ? ['production: loadTest is refused in production: the load test runs in staging, so that a release that misses the SLO stops there; '
+    + 'in production it would spend the error budget on synthetic traffic, in front of real users'] : []);
+const LOAD_TEST_BOUNDS = ['requestsPerSecond min', 'requestsPerSecond max', 'virtualUsers min', 'virtualUsers max', 'paths min', 'paths max'];
+
 const INTERACTIONS: Record<string, Interaction> = {
   // Production's rule: at least 2 replicas of every service.
   'services.<name>.autoscaling.minReplicas min': { atBound: belowProductionReplicas('services.api.autoscaling.minReplicas') },
@@ -193,6 +200,7 @@ const INTERACTIONS: Record<string, Interaction> = {
       `${env}: backups.maxSnapshotAgeHours (${v}) is not longer than the longest gap between two runs of backups.${field} ("${schedule}": ${hours} h): `
       + 'the restore test would call a backup stale between two good runs'),
   },
+  ...Object.fromEntries(LOAD_TEST_BOUNDS.map((b) => [`loadTest.${b}`, { atBound: loadTestInProduction }])),
   // Production is on the HSTS preload list, which needs a year of max-age.
   'hsts.maxAgeSeconds min': {
     atBound: (env, v) => (env === 'production' ? [`production: hsts.maxAgeSeconds (${v}) is below 31536000, the minimum the HSTS preload list accepts`] : []),

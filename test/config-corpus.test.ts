@@ -943,6 +943,24 @@ const cases: Case[] = [
     expected: ['production: alerting.pagerduty is required in production: critical alerts must page someone'],
   },
   {
+    name: 'a load test in production',
+    env: 'production',
+    overrides: { loadTest: { requestsPerSecond: 20 } },
+    expected: [
+      'production: loadTest is refused in production: the load test runs in staging, so that a release that misses the SLO stops there; '
+        + 'in production it would spend the error budget on synthetic traffic, in front of real users',
+    ],
+  },
+  {
+    name: 'a load test too short, and a path no host routes',
+    env: 'staging',
+    overrides: { loadTest: { duration: '30s', paths: ['/', '/api/x', '/api/x'] } },
+    expected: [
+      'staging: loadTest.duration ("30s") must be between 1m (fewer requests say nothing of a p(99)) and 1h (the sync waits for it)',
+      'staging: loadTest.paths[2] ("/api/x") is listed twice',
+    ],
+  },
+  {
     name: 'no alert receiver at all',
     env: 'staging',
     remove: ['alerting.slack'],

@@ -82,6 +82,14 @@ function referenceContract(env: Environment, c: Cast): CastFlow[] {
       from: ['smoke-test'], to: loadBalancer, ports: tcp(80, 443), egressOnly: true,
       why: 'the smoke test reaches the hosts\' load balancer: its configured ranges, else a public address',
     },
+    // The staging load test (a PostSync hook after the smoke test) asks the same way, over HTTPS only.
+    ...(env.loadTest ? [
+      { from: ['load-test'], to: ['gateway-proxy'], ports: tcp(10443), why: 'the load test reaches the hosts through the Gateway\'s proxies, HTTPS only' },
+      {
+        from: ['load-test'], to: loadBalancer, ports: tcp(443), egressOnly: true,
+        why: 'the load test reaches the hosts\' load balancer on 443: its configured ranges, else a public address',
+      },
+    ] : []),
     { from: ['web'], to: ['api'], ports: tcp(api), why: 'web calls api server-side (API_INTERNAL_URL)' },
     { from: ['prometheus'], to: ['api'], ports: tcp(api), why: 'api serves its metrics on its own port' },
     { from: ['api'], to: [pooler], ports: tcp(POSTGRES_PORT), why: 'api uses PostgreSQL through PgBouncer, and only through it' },
@@ -221,6 +229,21 @@ describe.each(cases)('%s', (_name, env, otherEnv) => {
       `egress smoke-test → kube-dns:${DNS_PORT}/TCP`, `egress smoke-test → kube-dns:${DNS_PORT}/UDP`,
     ].sort());
     expect(differencesReport(contractDifferences(c, derived).filter((d) => d.includes('smoke-test')))).toBe('');
+  });
+
+  test('the load test, where configured, sends to the Gateway\'s proxies on 10443, DNS and the load balancer on 443 only', () => {
+    const lines = connections(derived, c).filter((l) => l.startsWith('egress load-test →'));
+    if (!env.loadTest) {
+      expect(lines).toEqual([]);
+      return;
+    }
+    const balancer = env.gateway.loadBalancerCidrs ? ['load-balancer'] : ['internet', 'object-storage'];
+    expect(lines).toEqual([
+      ...balancer.map((to) => `egress load-test → ${to}:443/TCP`),
+      'egress load-test → gateway-proxy:10443/TCP',
+      `egress load-test → kube-dns:${DNS_PORT}/TCP`, `egress load-test → kube-dns:${DNS_PORT}/UDP`,
+    ].sort());
+    expect(differencesReport(contractDifferences(c, derived).filter((d) => d.includes('load-test')))).toBe('');
   });
 
   test('the api has no flow of its own to the instances: PostgreSQL only through PgBouncer', () => {

@@ -3,6 +3,7 @@ import type { Construct } from 'constructs';
 import { injectedEnv, migrationEnv } from '../../environments/model/injected-env';
 import type { Model } from '../../environments/model/model';
 import { FIXED_NAMES, gatewayName, migrationJobName } from '../../environments/model/names';
+import { LoadTestJob } from './load-test-job';
 import { MigrationJob } from './migration-job';
 import { PublicRoutes, securityHeaders } from './public-routes';
 import { expectedHeaders, SmokeTestJob } from './smoke-test-job';
@@ -58,6 +59,18 @@ export class AppChart extends Chart {
         hosts: env.hosts.map((h) => ({ hostname: h.hostname, paths: h.routes.map((r) => r.path) })),
         // What the routes set is what the smoke test expects: one statement of both.
         headers: expectedHeaders(securityHeaders(env.hsts)),
+        priorityClassName: props.model.priorityClasses.batch,
+      });
+    }
+    const load = env.loadTest;
+    if (load && env.hosts.length > 0) {
+      new LoadTestJob(this, 'load-test', {
+        identity,
+        name: FIXED_NAMES.loadTest,
+        // The configured paths on every host, or each host's routed prefixes.
+        hosts: env.hosts.map((h) => ({ hostname: h.hostname, paths: load.paths ?? h.routes.map((r) => r.path) })),
+        load,
+        slo: env.slo,
         priorityClassName: props.model.priorityClasses.batch,
       });
     }

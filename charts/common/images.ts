@@ -95,3 +95,21 @@ export const CURL_IMAGE =
 
 /** UID of curl_user in CURL_IMAGE (Alpine `adduser -S`: uid=100, gid=101, as public runs of `id` show). */
 export const CURL_IMAGE_UID = 100;
+
+/**
+ * k6 1.7.1, Grafana's official image (grafana/k6: Alpine, the static k6 binary at /usr/bin/k6,
+ * entrypoint `k6`). What the staging load test runs (charts/app/load-test-job.ts).
+ * Digest: the tag's multi-platform index (linux/amd64 and linux/arm64), pinned alike by at least
+ * three unrelated public projects: an API-gateway benchmark's load-test guide (with the
+ * `docker buildx imagetools inspect` command that refreshes it), MockServer's performance-test
+ * scripts, and a TypeScript load-profile runner's default image; no other digest of
+ * grafana/k6:1.7.1 appears. Confirm with `crane digest` when next upgrading.
+ */
+export const K6_IMAGE =
+  'docker.io/grafana/k6:1.7.1@sha256:4fd3a694926b064d3491d9b02b01cde886583c4931f1223816e3d9a7bdfa7e0f';
+
+/**
+ * UID of the k6 user in K6_IMAGE: grafana/k6's Dockerfile runs `adduser -D -u 12345 -g 12345 k6`
+ * and `USER k6` (BusyBox's -g is the GECOS field; the user's own group gets the same number).
+ */
+export const K6_IMAGE_UID = 12345;

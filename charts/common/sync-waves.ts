@@ -48,6 +48,14 @@ export const SYNC_WAVES: Readonly<Record<string, number>> = {
   HTTPRoute: 1,
 };
 
+/**
+ * Hooks of one phase run in waves too, each wave once the one before succeeded. The staging load test
+ * (charts/app/load-test-job.ts), a PostSync hook like the smoke test (a Job, so SYNC_WAVES.Job), runs
+ * in the wave after it: only hosts that passed the smoke test are loaded. An object that carries a
+ * wave of its own keeps it (pipeline/synth.ts); this is the only one.
+ */
+export const LOAD_TEST_WAVE = SYNC_WAVES.Job + 1;
+
 /** The sync-wave annotation of a kind, or nothing for the default wave 0. */
 export function syncWaveAnnotation(kind: string): Record<string, string> {
   const wave = SYNC_WAVES[kind];

@@ -159,6 +159,23 @@ export function networkModel(env: Environment, data: DataEndpoints): NetworkMode
     );
   }
 
+  // The staging load test (charts/app/load-test-job.ts): the same way to the hosts, HTTPS only.
+  if (env.loadTest && env.hosts.length > 0) {
+    const loadTest = own(env, FIXED_NAMES.loadTest);
+    subjects.push({ name: FIXED_NAMES.loadTest, labelName: FIXED_NAMES.loadTest, pods: loadTest, types: both });
+    flows.push(
+      {
+        from: [loadTest], to: [gateway], ports: tcp(gatewayProxyContainerPort(GATEWAY_HTTPS_PORT)),
+        why: 'the load test (a PostSync hook Job, staging) asks the public hosts over HTTPS, as the smoke test does: '
+          + 'through the Gateway\'s proxies where the cluster translates the load balancer\'s address',
+      },
+      {
+        from: [loadTest], to: [loadBalancer(env)], ports: tcp(GATEWAY_HTTPS_PORT),
+        why: 'the same requests where the load balancer is reached for real, at the same addresses as the smoke test\'s',
+      },
+    );
+  }
+
   if (pg && pooler && instances && env.data.postgres) {
     const operator: OtherPods = { kind: 'other', name: 'the CloudNativePG operator', namespace: env.data.postgres.operatorNamespace };
     subjects.push({ name: pg.cluster, labelName: 'postgresql', pods: instances, types: both });

@@ -199,6 +199,8 @@ export const FIXED_NAMES = {
   httpsRedirect: 'https-redirect',
   /** The PostSync smoke test: its Job, ServiceAccount, ConfigMap, NetworkPolicy and pods' `app.kubernetes.io/name`. */
   smokeTest: 'smoke-test',
+  /** The staging load test (a PostSync hook after the smoke test): its Job, ServiceAccount, ConfigMap, NetworkPolicy and pods' name. */
+  loadTest: 'load-test',
 } as const;
 
 /** Object names the data tier and the fixed objects take, which no service may also use. */
