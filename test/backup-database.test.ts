@@ -198,7 +198,12 @@ test('an unreachable store fails the job and stores nothing', () => {
 test('a damaged repository (every pack unreadable): the new snapshot does not read back, is removed, and the job fails', () => {
   // No `restic check` before storing (it would lock the repository exclusively every day; the
   // weekly restore test checks it): reading the new snapshot back is what refuses a bad backup.
-  const pod = podWithDump();
+  // The good snapshot's dump byte for byte, so the new snapshot is made of the damaged chunks (a
+  // fresh dump is one new chunk in about one repository of eight, which then reads back whole:
+  // see the next test).
+  const pod = newPod();
+  cpSync(dumpDir(first.pod), dumpDir(pod), { recursive: true });
+  giveToPostgres(dumpDir(pod));
   const repository = copyOfGoodRepository('damaged');
   for (const pack of packFiles(repository)) corrupt(pack.path);
   const stored = store(pod, repository);
