@@ -305,13 +305,26 @@ describe('configuration', () => {
     expect(sentinelId('store', 0)).not.toBe(ids[0]);
   });
 
+  test('a full resync streams to every other member at once: as many replicas as members less the master', () => {
+    const props = configProps(base);
+    const conf = redisSentinelConfigFiles(props)[REDIS_CONF];
+    expect(conf).toMatch(new RegExp(`^repl-diskless-sync-max-replicas ${props.members.length - 1}$`, 'm'));
+    expect(conf).toMatch(/^repl-diskless-sync yes$/m);
+  });
+
   test('the builder refuses what would break the set or the script', () => {
     const props = configProps(base);
     expect(() => redisSentinelConfigFiles({ ...props, members: props.members.slice(0, 2) })).toThrow(/at least 3 members/);
     expect(() => redisSentinelConfigFiles({ ...props, quorum: 4 })).toThrow(/quorum 4/);
+    expect(() => redisSentinelConfigFiles({ ...props, quorum: 0 })).toThrow(/quorum 0/);
+    // Every sentinel agreeing is a strict quorum, but a valid one.
+    expect(() => redisSentinelConfigFiles({ ...props, quorum: props.members.length })).not.toThrow();
     expect(() => redisSentinelConfigFiles({ ...props, members: [...props.members.slice(1), { host: "x'; rm -rf /", redisPort: 1, sentinelPort: 2 }] })).toThrow(/not a host name/);
     expect(() => redisSentinelConfigFiles({ ...props, masterSet: 'a b' })).toThrow(/not a plain name/);
     expect(() => redisSentinelConfigFiles({ ...props, paths: { ...props.paths, data: 'relative' } })).toThrow(/absolute path/);
+    // Anchored at both ends: nothing before the first '/', no shell word after a plain path.
+    expect(() => redisSentinelConfigFiles({ ...props, paths: { ...props.paths, data: 'x/data' } })).toThrow(/absolute path/);
+    expect(() => redisSentinelConfigFiles({ ...props, paths: { ...props.paths, data: '/data; rm -rf /' } })).toThrow(/absolute path/);
     // pre-stop must be able to wait for the replicas, then ask, within the pause.
     expect(() => redisSentinelConfigFiles({ ...props, downAfterMilliseconds: 1999 })).toThrow(/down-after-milliseconds 1999 leaves pre-stop less than 1 s/);
     expect(() => redisSentinelConfigFiles({ ...props, downAfterMilliseconds: 2000 })).not.toThrow();
