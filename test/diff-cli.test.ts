@@ -15,10 +15,10 @@ import { redisMaxmemory } from '../environments/model/redis-memory';
 import { resolveBase } from '../pipeline/git-tree';
 import { readTree } from '../pipeline/tree-diff';
 import { commandEnv } from './support/command';
-import { copyRepository } from './support/repository-copy';
+import { copyEditor, copyRepository } from './support/repository-copy';
 
 let work: string;
-const originals = new Map<string, string>();
+const { edit, restore } = copyEditor(() => work);
 
 /** The environment of git and of the command: commits by a test author, git finding only the copy's repository. */
 function gitEnv(): NodeJS.ProcessEnv {
@@ -57,13 +57,6 @@ const everything = () => ({
   flows: readFileSync(join(work, 'docs/network-flows.md'), 'utf8'),
 });
 
-function edit(file: string, from: string, to: string): void {
-  const path = join(work, file);
-  if (!originals.has(file)) originals.set(file, readFileSync(path, 'utf8'));
-  const text = readFileSync(path, 'utf8');
-  if (!text.includes(from)) throw new Error(`${file} no longer contains ${JSON.stringify(from)}: update this test`);
-  writeFileSync(path, text.replace(from, to));
-}
 
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
@@ -84,8 +77,7 @@ afterAll(() => {
 });
 
 afterEach(() => {
-  for (const [file, text] of originals) writeFileSync(join(work, file), text);
-  originals.clear();
+  restore();
   // Each test starts on main with nothing changed: a test that leaves a branch or a file behind fails here, not in the next one.
   expect(git('symbolic-ref', '--short', 'HEAD').trim()).toBe('main');
   expect(git('status', '--porcelain')).toBe('');

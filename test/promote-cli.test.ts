@@ -8,15 +8,15 @@
  * fail the gate (named against the real pin file).
  */
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { readTree } from '../pipeline/tree-diff';
 import { commandEnv } from './support/command';
-import { copyRepository } from './support/repository-copy';
+import { copyEditor, copyRepository } from './support/repository-copy';
 
 let work: string;
-const originals = new Map<string, string>();
+const { edit, restore } = copyEditor(() => work);
 
 const node = (args: readonly string[]): SpawnSyncReturns<string> =>
   spawnSync(process.execPath, args, { cwd: work, env: commandEnv(), encoding: 'utf8', timeout: 120_000 });
@@ -29,13 +29,6 @@ const everything = () => ({
   argocd: readTree(join(work, 'argocd')),
 });
 
-function edit(file: string, from: string | RegExp, to: string): void {
-  const path = join(work, file);
-  if (!originals.has(file)) originals.set(file, readFileSync(path, 'utf8'));
-  const text = readFileSync(path, 'utf8');
-  if (!text.match(from)) throw new Error(`${file} no longer contains ${String(from)}: update this test`);
-  writeFileSync(path, text.replace(from, to));
-}
 
 interface Pin { repository: string; tag: string; digest?: string }
 const pins = (env: string): Record<string, Pin> => (parse(readFileSync(join(work, `environments/images/${env}.yaml`), 'utf8')) as { services: Record<string, Pin> }).services;
@@ -52,8 +45,7 @@ afterAll(() => {
 });
 
 afterEach(() => {
-  for (const [file, text] of originals) writeFileSync(join(work, file), text);
-  originals.clear();
+  restore();
 });
 
 /** A refusal: exit 1, only the message on stderr, nothing written anywhere. */

@@ -8,10 +8,10 @@ import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readTree } from '../pipeline/tree-diff';
-import { copyRepository } from './support/repository-copy';
+import { copyEditor, copyRepository } from './support/repository-copy';
 
 let work: string;
-const originals = new Map<string, string>();
+const { edit, restore } = copyEditor(() => work);
 
 function synth(...args: string[]): SpawnSyncReturns<string> {
   const env = { ...process.env };
@@ -26,13 +26,6 @@ const outputs = () => ({
   flows: readFileSync(join(work, 'docs/network-flows.md'), 'utf8'),
 });
 
-function edit(file: string, from: string, to: string): void {
-  const path = join(work, file);
-  if (!originals.has(file)) originals.set(file, readFileSync(path, 'utf8'));
-  const text = readFileSync(path, 'utf8');
-  if (!text.includes(from)) throw new Error(`${file} no longer contains ${JSON.stringify(from)}: update this test`);
-  writeFileSync(path, text.replace(from, to));
-}
 
 /** Staging's Redis with another memory limit: its ConfigMap (maxmemory follows the limit) and StatefulSet change. */
 function redisMemoryLimit(limit: string): void {
@@ -50,9 +43,7 @@ afterAll(() => {
 });
 
 afterEach(() => {
-  if (originals.size === 0) return;
-  for (const [file, text] of originals) writeFileSync(join(work, file), text);
-  originals.clear();
+  if (!restore()) return;
   // Back to the committed state for the next test.
   const r = synth('--allow-immutable-change', 'staging/StatefulSet/student-portal-redis', '--allow-immutable-change', 'production/StatefulSet/student-portal-redis');
   if (r.status !== 0) throw new Error(r.stderr);

@@ -12,7 +12,7 @@ import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
 import type { AppIdentity } from '../../environments/model/identity';
 import { parseDuration } from '../../environments/quantity';
 import type { Environment } from '../../environments/schema';
-import { batchPodBasics } from '../common/batch-pod';
+import { batchPodBasics, IGNORE_DISRUPTION } from '../common/batch-pod';
 import { K6_IMAGE, K6_IMAGE_UID } from '../common/images';
 import { appMetadata, recommendedLabels } from '../common/labels';
 import { ModelObject } from '../common/model-object';
@@ -147,7 +147,7 @@ export class LoadTestJob extends Construct {
         backoffLimit: 0,
         activeDeadlineSeconds: loadTestDeadlineSeconds(props.load.duration),
         // As the smoke test's: BeforeHookCreation removes it, not a TTL (argoproj/argo-cd#21055).
-        podFailurePolicy: { rules: [{ action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }] }] },
+        podFailurePolicy: { rules: [IGNORE_DISRUPTION] },
         template: {
           metadata: { labels: recommendedLabels(identity, name, 'load-test') },
           spec: {

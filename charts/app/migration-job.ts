@@ -17,7 +17,7 @@ import type { AppIdentity } from '../../environments/model/identity';
 import type { InjectedVariable } from '../../environments/model/injected-env';
 import { scratchVolumeName } from '../../environments/model/names';
 import type { ImageConfig, ServiceConfig } from '../../environments/schema';
-import { batchPodBasics } from '../common/batch-pod';
+import { batchPodBasics, IGNORE_DISRUPTION } from '../common/batch-pod';
 import { appMetadata, recommendedLabels } from '../common/labels';
 import { ModelObject } from '../common/model-object';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../common/pod-security';
@@ -107,13 +107,7 @@ export class MigrationJob extends Construct {
         // No ttlSecondsAfterFinished: BeforeHookCreation removes the Job at the next sync, and a
         // Job deleted behind Argo CD's back while it waits on the hook leaves the sync stuck
         // (argoproj/argo-cd#21055); the failed run's pod is the evidence.
-        podFailurePolicy: {
-          rules: [
-            // A drained node or a preempted pod (batch priority preempts nothing, and goes first)
-            // is not the migration's failure: start again without using up a retry.
-            { action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }] },
-          ],
-        },
+        podFailurePolicy: { rules: [IGNORE_DISRUPTION] },
         template: {
           metadata: { labels },
           spec: {

@@ -12,7 +12,7 @@ import { Job } from 'kubernetes-models/batch/v1/Job';
 import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
 import type { AppIdentity } from '../../environments/model/identity';
-import { batchPodBasics } from '../common/batch-pod';
+import { batchPodBasics, IGNORE_DISRUPTION } from '../common/batch-pod';
 import { CURL_IMAGE, CURL_IMAGE_UID } from '../common/images';
 import { appMetadata, recommendedLabels } from '../common/labels';
 import { ModelObject } from '../common/model-object';
@@ -147,10 +147,7 @@ export class SmokeTestJob extends Construct {
         // No ttlSecondsAfterFinished: BeforeHookCreation removes the Job at the next sync, and a
         // Job deleted behind Argo CD's back while it waits on the hook leaves the sync stuck
         // (argoproj/argo-cd#21055); the failed run's pod holds the report.
-        podFailurePolicy: {
-          // A drained node or a preempted pod is not a failed check: start again.
-          rules: [{ action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }] }],
-        },
+        podFailurePolicy: { rules: [IGNORE_DISRUPTION] },
         template: {
           metadata: { labels: recommendedLabels(identity, name, 'smoke-test') },
           spec: {

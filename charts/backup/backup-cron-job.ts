@@ -8,7 +8,7 @@ import { CronJob } from 'kubernetes-models/batch/v1/CronJob';
 import type { IContainer, IPodSecurityContext, IVolume } from 'kubernetes-models/v1';
 import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
 import type { AppIdentity } from '../../environments/model/identity';
-import { batchPodBasics } from '../common/batch-pod';
+import { batchPodBasics, IGNORE_DISRUPTION } from '../common/batch-pod';
 import { appMetadata, recommendedLabels } from '../common/labels';
 import { ModelObject } from '../common/model-object';
 
@@ -86,9 +86,7 @@ export class BackupCronJob extends Construct {
             ttlSecondsAfterFinished: timing.ttlSecondsAfterFinished,
             podFailurePolicy: {
               rules: [
-                // A drained node or a preempted pod is not the job's failure: start again
-                // without using up a retry.
-                { action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }] },
+                IGNORE_DISRUPTION,
                 // Failures another pod would only repeat (bad settings, data that fails its
                 // checks, a missing repository, a wrong password): fail the Job now, loudly.
                 {

@@ -1,3 +1,5 @@
+import type { IPodFailurePolicyRule } from 'kubernetes-models/batch/v1/PodFailurePolicyRule';
+
 /**
  * What the pod of every run-to-completion Job here has (the backups, the migration, the smoke
  * test): its own ServiceAccount with no token mounted (none of them talks to the API server), no
@@ -13,3 +15,10 @@ export function batchPodBasics(serviceAccountName: string, priorityClassName?: s
     restartPolicy: 'Never' as const,
   };
 }
+
+/**
+ * The podFailurePolicy rule every such Job starts with: a pod lost to a drained node or to
+ * preemption (batch priority goes first) is not the job's failure, so it starts again without
+ * using up a retry.
+ */
+export const IGNORE_DISRUPTION: IPodFailurePolicyRule = { action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }] };

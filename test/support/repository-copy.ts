@@ -2,7 +2,7 @@
  * A throwaway copy of the repository's sources (node_modules linked), for tests that run the real
  * CLI without touching the working tree's dist/.
  */
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -33,4 +33,29 @@ export function readTree(dir: string): Map<string, Buffer> {
   };
   if (existsSync(dir)) walk(dir);
   return out;
+}
+
+/**
+ * Edits of files in a copy, each undone by `restore()` (for an afterEach): `edit` fails the test
+ * when the text to replace is no longer in the file, so a test never passes on an edit that did
+ * nothing.
+ */
+export function copyEditor(dir: () => string) {
+  const originals = new Map<string, string>();
+  return {
+    edit(file: string, from: string | RegExp, to: string): void {
+      const path = join(dir(), file);
+      const text = readFileSync(path, 'utf8');
+      if (!originals.has(file)) originals.set(file, text);
+      if (!text.match(from)) throw new Error(`${file} no longer contains ${String(from)}: update this test`);
+      writeFileSync(path, text.replace(from, to));
+    },
+    /** Puts every edited file back; whether there was anything to put back. */
+    restore(): boolean {
+      for (const [file, text] of originals) writeFileSync(join(dir(), file), text);
+      const edited = originals.size > 0;
+      originals.clear();
+      return edited;
+    },
+  };
 }
