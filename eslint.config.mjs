@@ -8,7 +8,7 @@ import importX from 'eslint-plugin-import-x';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'imports/', 'reports/', '.stryker-tmp*/', '.synth-cache.*', 'restore/', 'coverage/'] },
+  { ignores: ['node_modules/', 'dist/', 'imports/', 'reports/', '.stryker-tmp*/', '**/.*.bundle.*', 'restore/', 'coverage/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -5,9 +5,9 @@
  */
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
-import { copyRepository } from './support/repository-copy';
+import { copyRepository, readTree } from './support/repository-copy';
 
 /** Output folders that must be left exactly as they were by a failed run. */
 const OUTPUTS = ['dist', 'argocd'];
@@ -25,17 +25,8 @@ function run(command: string, args: string[]): SpawnSyncReturns<string> {
 const synth = () => run(process.execPath, ['scripts/synth.mjs']);
 
 /** Every file under the output folders, by path relative to the work tree, with its bytes. */
-function snapshot(): Map<string, Buffer> {
-  const files = new Map<string, Buffer>();
-  const walk = (dir: string) => {
-    for (const entry of readdirSync(dir, { withFileTypes: true })) {
-      const path = join(dir, entry.name);
-      if (entry.isDirectory()) walk(path);
-      else files.set(relative(work, path), readFileSync(path));
-    }
-  };
-  for (const out of OUTPUTS) if (existsSync(join(work, out))) walk(join(work, out));
-  return new Map([...files].sort(([a], [b]) => a.localeCompare(b)));
+function snapshot(): Map<string, string> {
+  return new Map(OUTPUTS.flatMap((out) => [...readTree(join(work, out))].map(([path, bytes]) => [`${out}/${path}`, bytes] as const)));
 }
 
 function edit(file: string, from: string, to: string): void {

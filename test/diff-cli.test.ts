@@ -35,7 +35,7 @@ function diff(...args: string[]): SpawnSyncReturns<string> {
   // NO_COLOR unset on purpose: output to a pipe has no colours either way.
   const env = gitEnv();
   delete env.NO_COLOR;
-  return spawnSync(process.execPath, ['--import', 'tsx', 'scripts/diff.ts', ...args], { cwd: work, env, encoding: 'utf8', timeout: 90_000 });
+  return spawnSync(process.execPath, ['scripts/run.mjs', 'scripts/diff.ts', ...args], { cwd: work, env, encoding: 'utf8', timeout: 90_000 });
 }
 
 function ok(command: string, ...args: string[]): string {
@@ -64,8 +64,6 @@ const STAGING_REDIS_LIMITS = "limits: { cpu: '500m', memory: '512Mi' } }";
 
 beforeAll(() => {
   work = copyRepository('shipshape-diff-cli-');
-  // node_modules is a link into the real repository: never part of the history.
-  writeFileSync(join(work, '.gitignore'), 'node_modules\n.synth-cache.*\n');
   git('init', '-q', '-b', 'main');
   synth();
   git('add', '-A');

@@ -20,7 +20,7 @@ const { edit, restore } = copyEditor(() => work);
 
 const node = (args: readonly string[]): SpawnSyncReturns<string> =>
   spawnSync(process.execPath, args, { cwd: work, env: commandEnv(), encoding: 'utf8', timeout: 120_000 });
-const promote = (...args: string[]) => node(['--import', 'tsx', 'scripts/promote.ts', ...args]);
+const promote = (...args: string[]) => node(['scripts/run.mjs', 'scripts/promote.ts', ...args]);
 
 /** Everything promotion may write: the pin files (and any scratch file beside them), dist/, argocd/. */
 const everything = () => ({

@@ -18,6 +18,7 @@ import { environments } from '../environments/index';
 import { resolveEnvironments } from '../environments/load';
 import { dataEndpoints } from '../environments/model/names';
 import { ref, type K8sObject } from '../pipeline/k8s-object';
+import { restorePlanCommand } from '../pipeline/restore-plan';
 import { policyProblems, schemaProblems, synthObjects } from '../pipeline/synth';
 import { commandEnv, runCommand, type CommandResult } from './support/command';
 import { copyRepository, readTree, REPO } from './support/repository-copy';
@@ -54,9 +55,13 @@ function restorePlanIn(cwd: string, ...args: string[]): Result {
   return { status: r.status, stdout: r.stdout, stderr: withoutNpmWarnings(r.stderr) };
 }
 
-/** The same, without waiting: the bad-input cases run side by side (each is a second of start-up). */
-async function restorePlanAsync(...args: string[]): Promise<Result> {
-  return restorePlanAsyncIn(work, ...args);
+/**
+ * What the command does, in this process on the copy (run from its top): for the many cases of
+ * bad input, each of which would otherwise cost a command's start-up. That the command line passes
+ * the arguments, exit status and output through is shown by the cases run as `npm run`.
+ */
+function restorePlanHere(...args: string[]): Promise<Result> {
+  return restorePlanCommand(args, { root: work, invocationDir: work });
 }
 
 async function restorePlanAsyncIn(cwd: string, ...args: string[]): Promise<Result> {
@@ -71,8 +76,8 @@ const DAY = 24 * HOUR;
 /** `202611220315` of an RFC 3339 UTC time. */
 const stampOf = (time: string) => new Date(time).toISOString().replace(/[-:T]/g, '').slice(0, 12);
 
-function outputs(): Map<string, Buffer> {
-  const all = new Map<string, Buffer>();
+function outputs(): Map<string, string> {
+  const all = new Map<string, string>();
   for (const dir of ['dist', 'restore', 'elsewhere']) for (const [k, v] of readTree(join(work, dir))) all.set(`${dir}/${k}`, v);
   return all;
 }
@@ -111,7 +116,7 @@ describe('on good input', () => {
   const name = recoveryName(to);
   const file = `restore/production-${stampOf(to)}.yaml`;
   let result: ReturnType<typeof restorePlan>;
-  let distBefore: Map<string, Buffer>;
+  let distBefore: Map<string, string>;
   let objects: K8sObject[];
   const named = (kind: string, n: string) => objects.find((o) => o.kind === kind && o.metadata.name === n);
 
@@ -265,15 +270,15 @@ describe('adopting the plan: its printed configuration, committed and synthesize
   let synthBefore: Result;
   /** Only when the plan was made. */
   let synthAfter: Result | undefined;
-  let before: Map<string, Buffer>;
-  let after: Map<string, Buffer>;
+  let before: Map<string, string>;
+  let after: Map<string, string>;
 
   const synth = (cwd: string): Result => {
     const r = spawnSync('npm', ['run', '--silent', 'synth'], { cwd, env: commandEnv(), encoding: 'utf8', timeout: 120_000 });
     return { status: r.status, stdout: r.stdout, stderr: withoutNpmWarnings(r.stderr) };
   };
   /** Files of dist/production by the object each holds (parsed), with their text. */
-  const byObject = (files: Map<string, Buffer>, names: readonly string[]) =>
+  const byObject = (files: Map<string, string>, names: readonly string[]) =>
     new Map(names.map((f) => [key(parse(files.get(f)?.toString() ?? '') as K8sObject), files.get(f)?.toString() ?? '']));
 
   beforeAll(() => {
@@ -385,10 +390,8 @@ describe('a target less than archive_timeout ago', () => {
     // Now, to the second (never in the future); an older target by a second more than the timeout.
     const recentTo = at(0);
     const olderTo = at(-(timeout + 1) * 1000);
-    const [r, o] = await Promise.all([
-      restorePlanAsync('--env', 'production', '--to', recentTo, '--out', 'elsewhere/recent.yaml'),
-      restorePlanAsync('--env', 'production', '--to', olderTo, '--out', 'elsewhere/older.yaml'),
-    ]);
+    const r = await restorePlanHere('--env', 'production', '--to', recentTo, '--out', 'elsewhere/recent.yaml');
+    const o = await restorePlanHere('--env', 'production', '--to', olderTo, '--out', 'elsewhere/older.yaml');
     recent = { to: recentTo, started, finished: Date.now(), result: r };
     older = { to: olderTo, result: o };
   }, 120_000);
@@ -420,7 +423,7 @@ describe('a target less than archive_timeout ago', () => {
 });
 
 describe('the plan goes through the gate synthesis uses', () => {
-  const script = 'scripts/restore-plan.ts';
+  const script = 'pipeline/restore-plan.ts';
   let original: string;
   beforeAll(() => { original = readFileSync(join(work, script), 'utf8'); });
   afterEach(() => writeFileSync(join(work, script), original));
@@ -490,23 +493,22 @@ describe('on bad input: the exact problem, exit 1, nothing written', () => {
   ];
 
   const results = new Map<string, Result>();
-  let before: Map<string, Buffer>;
-  let after: Map<string, Buffer>;
+  let before: Map<string, string>;
+  let after: Map<string, string>;
 
   beforeAll(async () => {
     mkdirSync(join(work, 'restore'), { recursive: true });
     writeFileSync(join(work, existing), '# a plan someone is reviewing\n');
     before = outputs();
     const queue = [...cases];
-    await Promise.all(Array.from({ length: 4 }, async () => {
-      for (let c = queue.shift(); c; c = queue.shift()) results.set(c[0], await restorePlanAsync(...c[1]));
-    }));
+    for (let c = queue.shift(); c; c = queue.shift()) results.set(c[0], await restorePlanHere(...c[1]));
+    // And as a user runs it: the command line hands over the arguments, the message and the exit status.
+    results.set(`${cases[0][0]}, by npm run`, restorePlan(...cases[0][1]));
     after = outputs();
   }, 120_000);
 
-  test('--help and -h say what it does and take, exit 0 and write nothing', () => {
-    for (const flag of ['--help', '-h']) {
-      const r = restorePlan(flag);
+  test('--help and -h say what it does and take, exit 0 and write nothing', async () => {
+    for (const r of [restorePlan('--help'), await restorePlanHere('-h')]) {
       expect(r.stderr).toBe('');
       expect(r.status).toBe(0);
       expect(r.stdout.startsWith(`${USAGE}\n\nPlans a point-in-time recovery`)).toBe(true);
@@ -523,7 +525,7 @@ describe('on bad input: the exact problem, exit 1, nothing written', () => {
     expect(readdirSync(join(work, 'restore')).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
 
-  test.each(cases)('%s', (what, _args, message) => {
+  test.each([...cases, [`${cases[0][0]}, by npm run`, cases[0][1], cases[0][2]] as const])('%s', (what, _args, message) => {
     const r = results.get(what);
     expect(r?.stderr).toBe(message);
     expect(r?.stdout).toBe('');

@@ -30,8 +30,6 @@ const outputTree = (rev: string) => ok('git', 'ls-tree', '-r', rev, '--', 'dist'
 
 beforeAll(() => {
   work = copyRepository('shipshape-revert-');
-  // node_modules is a link into the real repository: never part of the history.
-  writeFileSync(join(work, '.gitignore'), 'node_modules\n.synth-cache.*\n');
   ok('git', 'init', '-q', '-b', 'main');
   synth();
   ok('git', 'add', '-A');

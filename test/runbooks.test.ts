@@ -98,7 +98,7 @@ function references(line: string): Reference[] {
   return out;
 }
 
-/** How restore-plan names a recovery cluster, before its time stamp (scripts/restore-plan.ts). */
+/** How restore-plan names a recovery cluster, before its time stamp (pipeline/restore-plan.ts). */
 const recoveryPrefix = (app: string) => `${app}-db-restore-`;
 
 /** Where a name may come from, for objects the synthesis does not write itself. */
@@ -266,7 +266,7 @@ describe('each recovery runbook covers every object of its kind', () => {
 });
 
 test('restore-plan points at the point-in-time runbook, and the docs link every recovery runbook', () => {
-  expect(readFileSync(join(REPO, 'scripts/restore-plan.ts'), 'utf8')).toContain("'runbooks/restore-database-point-in-time.md'");
+  expect(readFileSync(join(REPO, 'pipeline/restore-plan.ts'), 'utf8')).toContain("'runbooks/restore-database-point-in-time.md'");
   const doc = readFileSync(join(REPO, 'docs/disaster-recovery.md'), 'utf8');
   for (const file of RECOVERY) expect(doc).toContain(`](../runbooks/${file})`);
   const links = [...doc.matchAll(/\]\(([^)#\s]+)(?:#[^)]*)?\)/g)].map((m) => m[1]).filter((l) => !/^[a-z]+:/.test(l));

@@ -2,27 +2,48 @@
  * A throwaway copy of the repository's sources (node_modules linked), for tests that run the real
  * CLI without touching the working tree's dist/.
  */
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-/** What synthesis reads; entries the repository does not have (yet) are skipped. */
-const SOURCES = ['main.ts', 'cdk8s.yaml', 'package.json', 'tsconfig.json', 'charts', 'pipeline', 'environments', 'imports', 'scripts', 'runbooks'];
+/**
+ * What synthesis reads, and .gitignore for the tests that make the copy a git repository (the
+ * node_modules link and the commands' bundles stay out of its history); entries the repository
+ * does not have (yet) are skipped.
+ */
+const SOURCES = ['.gitignore', 'main.ts', 'cdk8s.yaml', 'package.json', 'tsconfig.json', 'charts', 'pipeline', 'environments', 'imports', 'scripts', 'runbooks'];
 
 export function copyRepository(prefix = 'shipshape-copy-'): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   for (const entry of SOURCES) {
     if (existsSync(join(REPO, entry))) cpSync(join(REPO, entry), join(dir, entry), { recursive: true });
   }
+  // The commands' esbuild bundles (scripts/run.mjs), when built: each is checked against the hash
+  // of every input before it runs, so a copy never runs stale code, and a copy whose sources were
+  // not edited is spared rebuilding them.
+  for (const folder of ['.', 'scripts']) {
+    for (const entry of readdirSync(join(REPO, folder))) {
+      if (/^\.[\w-]+\.bundle\.([0-9a-f]+\.mjs|json)$/.test(entry)) cpSync(join(REPO, folder, entry), join(dir, folder, entry));
+    }
+  }
   symlinkSync(join(REPO, 'node_modules'), join(dir, 'node_modules'), 'dir');
   return dir;
 }
 
+/**
+ * Every file below `dir`, by path relative to it, sorted, with its bytes as a string of one
+ * character per byte (latin1): exact for any content, binary included, and compared by jest's
+ * toEqual in a millisecond, where Maps of Buffers take seconds (jest walks a Buffer byte by byte).
+ */
+export function readTree(dir: string): Map<string, string> {
+  return new Map([...readFiles(dir)].map(([path, bytes]) => [path, bytes.toString('latin1')]));
+}
+
 /** Every file below `dir`, by path relative to it, sorted, with its bytes. */
-export function readTree(dir: string): Map<string, Buffer> {
+function readFiles(dir: string): Map<string, Buffer> {
   const out = new Map<string, Buffer>();
   const walk = (d: string) => {
     for (const entry of readdirSync(d).sort()) {
@@ -57,5 +78,27 @@ export function copyEditor(dir: () => string) {
       originals.clear();
       return edited;
     },
+  };
+}
+
+/**
+ * The files at `paths` below `dir` (folders or single files) as they are now, and a function that
+ * puts exactly these back, removing what was added since: for an afterEach that must return a
+ * copy's output to a known state without running the command that wrote it.
+ */
+export function keepFiles(dir: string, paths: readonly string[]): () => void {
+  const saved = paths.map((path) => {
+    const full = join(dir, path);
+    return { full, files: statSync(full).isDirectory() ? readFiles(full) : new Map([['', readFileSync(full)]]) };
+  });
+  return () => {
+    for (const { full, files } of saved) {
+      rmSync(full, { recursive: true, force: true });
+      for (const [file, bytes] of files) {
+        const target = file === '' ? full : join(full, file);
+        mkdirSync(dirname(target), { recursive: true });
+        writeFileSync(target, bytes);
+      }
+    }
   };
 }
