@@ -107,27 +107,63 @@ const DAY_MS = 86_400_000;
 /** Where the search for runs starts: fixed, so the answer never depends on the day it is asked. */
 const EPOCH = Date.UTC(2025, 0, 1);
 
+/** The days searched for runs: four years from 2025, leap day included. */
+const SEARCHED_DAYS = Array.from({ length: Math.floor(4 * 365.25) }, (_, i) => EPOCH + i * DAY_MS);
+
+interface Schedule {
+  readonly minutes: readonly number[];
+  readonly hours: readonly number[];
+  /** Whether the expression runs on the day starting at `day` (UTC midnight, ms). */
+  readonly runsOn: (day: number) => boolean;
+}
+
+/**
+ * A valid 5-field expression as sorted minutes and hours and a test of days. Day of month and day
+ * of week combine as robfig/cron does: both restricted, either one matches; otherwise both must.
+ */
+function scheduleOf(expr: string): Schedule {
+  const parts = (DESCRIPTORS[expr] ?? expr).trim().split(/\s+/);
+  const [minute, hour, dom, month, dow] = parts.map((p, i) => values(p, FIELDS[i]));
+  return {
+    minutes: [...minute.set].sort((a, b) => a - b),
+    hours: [...hour.set].sort((a, b) => a - b),
+    runsOn: (day) => {
+      const d = new Date(day);
+      if (!month.set.has(d.getUTCMonth() + 1)) return false;
+      const domMatch = dom.set.has(d.getUTCDate());
+      const dowMatch = dow.set.has(d.getUTCDay());
+      return dom.star || dow.star ? domMatch && dowMatch : domMatch || dowMatch;
+    },
+  };
+}
+
+/** Whether a valid 5-field expression runs at all (not on the 30th of February only, say). */
+export function everRuns(expr: string): boolean {
+  const s = scheduleOf(expr);
+  return s.minutes.length > 0 && s.hours.length > 0 && SEARCHED_DAYS.some(s.runsOn);
+}
+
+/** Expressions already measured: the same schedules recur across environments and rules. */
+const gaps = new Map<string, number | undefined>();
+
 /**
  * The longest time, in minutes, between two runs of a valid 5-field expression over four years
  * from 2025 (leap day included, so a schedule that runs only on February 29 runs), evaluated in
  * UTC as Kubernetes CronJobs without a time zone are; undefined when it never runs at all (the
- * 30th of February). Day of month and day of week combine as robfig/cron does: both restricted,
- * either one matches; otherwise both must.
+ * 30th of February).
  */
 export function longestGapMinutes(expr: string): number | undefined {
-  const parts = (DESCRIPTORS[expr] ?? expr).trim().split(/\s+/);
-  const [minute, hour, dom, month, dow] = parts.map((p, i) => values(p, FIELDS[i]));
-  const minutes = [...minute.set].sort((a, b) => a - b);
-  const hours = [...hour.set].sort((a, b) => a - b);
+  if (!gaps.has(expr)) gaps.set(expr, measureLongestGap(expr));
+  return gaps.get(expr);
+}
+
+function measureLongestGap(expr: string): number | undefined {
+  const { minutes, hours, runsOn } = scheduleOf(expr);
   let previous: number | undefined;
   let first: number | undefined;
   let longest = 0;
-  for (let day = EPOCH; day < EPOCH + 4 * 365.25 * DAY_MS; day += DAY_MS) {
-    const d = new Date(day);
-    if (!month.set.has(d.getUTCMonth() + 1)) continue;
-    const domMatch = dom.set.has(d.getUTCDate());
-    const dowMatch = dow.set.has(d.getUTCDay());
-    if (!(dom.star || dow.star ? domMatch && dowMatch : domMatch || dowMatch)) continue;
+  for (const day of SEARCHED_DAYS) {
+    if (!runsOn(day)) continue;
     for (const h of hours) {
       for (const m of minutes) {
         const t = day + (h * 60 + m) * MINUTE_MS;

@@ -5,7 +5,7 @@
  */
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import { cronProblem, longestGapMinutes } from './cron';
+import { cronProblem, everRuns } from './cron';
 import { parseDuration, parseQuantity } from './quantity';
 import { parseRfc3339 } from './time';
 
@@ -67,12 +67,12 @@ const NEVER_RUNS = 'never runs: no month it names has a day it names (and no day
 const cron5 = z.string().superRefine((v, ctx) => {
   const problem = cronProblem(v, 5);
   if (problem) ctx.addIssue({ code: 'custom', input: v, message: `(${JSON.stringify(v)}) is not a valid cron expression: ${problem}` });
-  else if (longestGapMinutes(v) === undefined) ctx.addIssue({ code: 'custom', input: v, message: `(${JSON.stringify(v)}) ${NEVER_RUNS}` });
+  else if (!everRuns(v)) ctx.addIssue({ code: 'custom', input: v, message: `(${JSON.stringify(v)}) ${NEVER_RUNS}` });
 });
 const cron6 = z.string().superRefine((v, ctx) => {
   const problem = cronProblem(v, 6);
   if (problem) ctx.addIssue({ code: 'custom', input: v, message: `(${JSON.stringify(v)}) is not a valid 6-field cron expression (seconds first, as CloudNativePG takes it): ${problem}` });
-  else if (longestGapMinutes(v.trim().split(/\s+/).slice(1).join(' ')) === undefined) ctx.addIssue({ code: 'custom', input: v, message: `(${JSON.stringify(v)}) ${NEVER_RUNS}` });
+  else if (!everRuns(v.trim().split(/\s+/).slice(1).join(' '))) ctx.addIssue({ code: 'custom', input: v, message: `(${JSON.stringify(v)}) ${NEVER_RUNS}` });
 });
 const ratio = z.number().gt(0, { error: (i) => `(${String(i.input)}) must be between 0 and 1, exclusive` })
   .lt(1, { error: (i) => `(${String(i.input)}) must be between 0 and 1, exclusive` });
