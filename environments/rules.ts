@@ -8,6 +8,7 @@ import { INJECTED_ENV, MIGRATION_USES, type Dependency } from './model/injected-
 import { clusterName, dataEndpoints, migrationJobName, reservedNames, scratchVolumeName } from './model/names';
 import { MAX_CLUSTER_NAME, MAX_CONNECTIONS } from './model/postgres';
 import { maxmemoryFits, maxSafeMaxmemory } from './model/redis-memory';
+import { ENVOY_LATENCY_BUCKETS_MS, latencyThresholdMs } from './model/slo';
 import { parseDuration, parseQuantity } from './quantity';
 import type { Environment, ServiceConfig } from './schema';
 
@@ -457,8 +458,23 @@ function loadTestRules(env: Environment): Problem[] {
   return out;
 }
 
+/**
+ * The latency objective is read off the gateway's request-time histogram (environments/model/slo.ts):
+ * its threshold must be one of the histogram's bucket bounds.
+ */
+function sloRules(env: Environment): Problem[] {
+  const ms = latencyThresholdMs(env);
+  if (ENVOY_LATENCY_BUCKETS_MS.includes(ms)) return [];
+  const choices = ENVOY_LATENCY_BUCKETS_MS.filter((b) => b >= 5 && b <= 60000).map((b) => String(b / 1000)).join(', ');
+  return [{
+    path: 'slo.latencyThresholdSeconds',
+    message: `(${env.slo.latencyThresholdSeconds}) is not a bucket of the gateway's request-time histogram, which the latency objective is read from: one of ${choices} (seconds)`,
+  }];
+}
+
 export function crossFieldProblems(env: Environment, ctx: RuleContext = {}): Problem[] {
   return [
+    ...sloRules(env),
     ...Object.entries(env.services).flatMap(([name, s]) => serviceRules(name, s, env, ctx)),
     ...hostRules(env),
     ...platformRules(env),

@@ -34,6 +34,9 @@ function optionsFor(entry, bundle) {
     // resolves to its deprecated built-in (a DEP0040 warning on every run since Node 21) although
     // the package depends on the userland punycode: bundle that one.
     alias: { punycode: 'punycode/' },
+    // re2-wasm (kubernetes-models' validator of Go-style patterns) reads re2.wasm beside its own
+    // file through __dirname: bundled, that is the bundle's folder, where there is none.
+    external: ['re2-wasm'],
     logLevel: 'error',
     metafile: true,
     write: false,

@@ -11,6 +11,8 @@ declare -A TOOLS=(
   [redis-server]=redis-server
   [redis-sentinel]=redis-sentinel
   [/usr/lib/postgresql/15/bin/postgres]=postgresql-15
+  [promtool]=prometheus
+  [lua5.1]=lua5.1
 )
 
 missing=()

@@ -170,6 +170,11 @@ const loadTestInProduction = (env: EnvName) => (env === 'production'
 const LOAD_TEST_BOUNDS = ['requestsPerSecond min', 'requestsPerSecond max', 'virtualUsers min', 'virtualUsers max', 'paths min', 'paths max'];
 
 const INTERACTIONS: Record<string, Interaction> = {
+  // The latency objective is read off the gateway's histogram: only its bucket bounds are thresholds.
+  'slo.latencyThresholdSeconds min': {
+    atBound: (env, v) => [`${env}: slo.latencyThresholdSeconds (${v}) is not a bucket of the gateway's request-time histogram, which the latency objective `
+      + 'is read from: one of 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60 (seconds)'],
+  },
   // Production's rule: at least 2 replicas of every service.
   'services.<name>.autoscaling.minReplicas min': { atBound: belowProductionReplicas('services.api.autoscaling.minReplicas') },
   'services.<name>.autoscaling.maxReplicas min': {

@@ -815,6 +815,13 @@ const cases: Case[] = [
     overrides: { slo: { latency: 99 } },
     expected: ['staging: slo.latency (99) must be between 0 and 1, exclusive'],
   },
+  {
+    name: 'SLO latency threshold between two buckets of the gateway\'s histogram',
+    env: 'production',
+    overrides: { slo: { latencyThresholdSeconds: 0.3 } },
+    expected: ['production: slo.latencyThresholdSeconds (0.3) is not a bucket of the gateway\'s request-time histogram, which the latency objective is read from: '
+      + 'one of 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60 (seconds)'],
+  },
 
   // Cron
   {

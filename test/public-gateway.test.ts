@@ -7,7 +7,7 @@ import { PublicRoutes } from '../charts/app/public-routes';
 import { HostCertificate } from '../charts/platform/host-certificate';
 import { PlatformChart } from '../charts/platform/platform-chart';
 import { HTTP_LISTENER, PublicGateway } from '../charts/platform/public-gateway';
-import { gatewayProxyPodLabels } from '../environments/model/gateway';
+import { hostRoutes, gatewayProxyPodLabels } from '../environments/model/gateway';
 import { appIdentity } from '../environments/model/identity';
 import { gatewayName, tlsSecretName } from '../environments/model/names';
 import type { Environment } from '../environments/schema';
@@ -83,7 +83,7 @@ test('every listener takes only HTTPRoutes, only from the application\'s namespa
 
 test('every sectionName the routes use is a listener of the Gateway', () => {
   const routes = synthConstruct((scope) => new PublicRoutes(scope, 'routes', {
-    identity: appIdentity(twoHosts), gatewayName: gatewayName(twoHosts), hosts: twoHosts.hosts, hsts: twoHosts.hsts,
+    identity: appIdentity(twoHosts), gatewayName: gatewayName(twoHosts), hosts: hostRoutes(twoHosts), hsts: twoHosts.hsts,
   }));
   const gw = gateway(twoHosts);
   const listeners = new Set(gw.spec.listeners.map((l: K8sObject) => l.name));

@@ -7,6 +7,7 @@ import { SERVICE_PORT } from '../charts/app/web-service';
 import { HTTP_LISTENER } from '../charts/platform/public-gateway';
 import { environments } from '../environments/index';
 import { resolveEnvironments } from '../environments/load';
+import { hostRoutes } from '../environments/model/gateway';
 import { appIdentity } from '../environments/model/identity';
 import { gatewayName, httpsListenerName } from '../environments/model/names';
 import type { Environment } from '../environments/schema';
@@ -20,7 +21,7 @@ const [stagingEnv, productionEnv] = resolveEnvironments(environments, process.cw
 /** The routes of an environment, as its app chart makes them. */
 function synth(env: Environment): K8sObject[] {
   return synthConstruct((scope) => new PublicRoutes(scope, 'routes', {
-    identity: appIdentity(env), gatewayName: gatewayName(env), hosts: env.hosts, hsts: env.hsts,
+    identity: appIdentity(env), gatewayName: gatewayName(env), hosts: hostRoutes(env), hsts: env.hsts,
   }));
 }
 

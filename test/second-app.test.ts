@@ -14,6 +14,7 @@ import { mergeConfig } from '../environments/define';
 import { ConfigError } from '../environments/load';
 import { INJECTED_ENV } from '../environments/model/injected-env';
 import { buildModel } from '../environments/model/model';
+import { FIXED_NAMES } from '../environments/model/names';
 import type { Environment } from '../environments/schema';
 import { FLOWS_DOC, flowsDocument } from '../pipeline/flows-doc';
 import type { K8sObject } from '../pipeline/k8s-object';
@@ -113,9 +114,11 @@ test('with PostgreSQL only: no uploads volume, file backup, its flow or its docu
 test('without data: no database, pooler, backups, object storage, secrets or volumes; only the api, its edge, the smoke test and their policies', async () => {
   const env = boxDesignerWithoutData();
   const g = await throughTheGate(env);
-  for (const kind of ['Cluster', 'Pooler', 'ObjectStore', 'ScheduledBackup', 'PodMonitor', 'ExternalSecret', 'CronJob', 'PersistentVolumeClaim', 'StatefulSet']) {
+  for (const kind of ['Cluster', 'Pooler', 'ObjectStore', 'ScheduledBackup', 'ExternalSecret', 'CronJob', 'PersistentVolumeClaim', 'StatefulSet']) {
     expect({ kind, names: names(g.objects, kind) }).toEqual({ kind, names: [] });
   }
+  // The one PodMonitor left is the gateway's proxies' (its objectives are measured there).
+  expect(names(g.objects, 'PodMonitor')).toEqual([FIXED_NAMES.gatewayProxyMonitor]);
   // The smoke test's script and check list: the one ConfigMap left.
   expect(names(g.objects, 'ConfigMap')).toEqual(['smoke-test']);
   expect([...g.files.keys()].filter((f) => f.startsWith('data/') || f.startsWith('backup/'))).toEqual([]);

@@ -1,5 +1,6 @@
 import { Chart } from 'cdk8s';
 import type { Construct } from 'constructs';
+import { hostRoutes } from '../../environments/model/gateway';
 import { injectedEnv, migrationEnv } from '../../environments/model/injected-env';
 import type { Model } from '../../environments/model/model';
 import { FIXED_NAMES, gatewayName, migrationJobName } from '../../environments/model/names';
@@ -50,7 +51,7 @@ export class AppChart extends Chart {
         });
       }
     }
-    new PublicRoutes(this, 'routes', { identity, gatewayName: gatewayName(env), hosts: env.hosts, hsts: env.hsts });
+    new PublicRoutes(this, 'routes', { identity, gatewayName: gatewayName(env), hosts: hostRoutes(env), hsts: env.hsts });
     // The schema asks for a host; without one there would be nothing to check (nor a flow for it).
     if (env.hosts.length > 0) {
       new SmokeTestJob(this, 'smoke-test', {

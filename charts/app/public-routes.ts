@@ -1,21 +1,22 @@
 import { HTTPRoute } from '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/HTTPRoute';
 import type { IHTTPRouteFilter } from '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/HTTPRouteFilter';
 import { Construct } from 'constructs';
+import type { HostRoute } from '../../environments/model/gateway';
 import type { AppIdentity } from '../../environments/model/identity';
 import { FIXED_NAMES, httpsListenerName } from '../../environments/model/names';
 import type { Environment } from '../../environments/schema';
 import { appMetadata } from '../common/labels';
 import { ModelObject } from '../common/model-object';
 import { HTTP_LISTENER } from '../platform/public-gateway';
-import { byCodepoint, SERVICE_PORT } from './web-service';
+import { SERVICE_PORT } from './web-service';
 
 export interface PublicRoutesProps {
   /** The application in its environment: namespace and labels. */
   readonly identity: AppIdentity;
   /** The Gateway to attach to. */
   readonly gatewayName: string;
-  /** Hosts and the paths each routes to a service. */
-  readonly hosts: Environment['hosts'];
+  /** Every host's route and its rules (environments/model/gateway.ts). */
+  readonly hosts: readonly HostRoute[];
   /** Strict-Transport-Security of every HTTPS response. */
   readonly hsts: Environment['hsts'];
 }
@@ -73,14 +74,12 @@ export class PublicRoutes extends Construct {
     }));
 
     for (const host of hosts) {
-      // Longest prefix first reads as the gateway decides (Gateway API prefers the longest match).
-      const routes = [...host.routes].sort((a, b) => b.path.length - a.path.length || byCodepoint(a.path, b.path));
       new ModelObject(this, host.hostname, new HTTPRoute({
-        metadata: appMetadata(identity, { name: host.hostname.replaceAll('.', '-'), labelName: 'gateway', component: 'gateway' }),
+        metadata: appMetadata(identity, { name: host.name, labelName: 'gateway', component: 'gateway' }),
         spec: {
           parentRefs: [{ ...gateway, sectionName: httpsListenerName(host.hostname) }],
           hostnames: [host.hostname],
-          rules: routes.map((r) => ({
+          rules: host.rules.map((r) => ({
             matches: [{ path: { type: 'PathPrefix' as const, value: r.path } }],
             filters: [securityHeaders(props.hsts)],
             // weight 1: the CRD's default, written out (test/crd-defaults.test.ts).

@@ -25,3 +25,41 @@ export function gatewayProxyPodLabels(env: Environment): Record<string, string> 
 export function gatewayProxyContainerPort(listenerPort: number): number {
   return listenerPort < 1024 ? listenerPort + 10000 : listenerPort;
 }
+
+/** One rule of a host's HTTPRoute: a path prefix to a service. */
+export interface RouteRule {
+  readonly path: string;
+  readonly service: string;
+  /** Its position in the route's rules, which Envoy Gateway's names for it carry. */
+  readonly index: number;
+  /**
+   * The Envoy cluster Envoy Gateway makes for the rule, `httproute/<namespace>/<route>/rule/<index>`
+   * (envoyproxy/gateway internal/gatewayapi route translation; its proxy-metric task greps
+   * `envoy_cluster_name="httproute/default/backend/rule/0"`): the `envoy_cluster_name` label of
+   * the proxy's per-rule request metrics.
+   */
+  readonly envoyCluster: string;
+}
+
+/** A host's HTTPRoute: its name and its rules in the order they are written. */
+export interface HostRoute {
+  readonly hostname: string;
+  readonly name: string;
+  readonly rules: readonly RouteRule[];
+}
+
+/**
+ * The HTTPRoute of every host. Rules longest prefix first, as the gateway decides (Gateway API
+ * prefers the longest match), so the order reads as the routing does.
+ */
+export function hostRoutes(env: Environment): HostRoute[] {
+  return env.hosts.map((host) => {
+    const name = host.hostname.replaceAll('.', '-');
+    const sorted = [...host.routes].sort((a, b) => b.path.length - a.path.length || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    return {
+      hostname: host.hostname,
+      name,
+      rules: sorted.map((r, index) => ({ path: r.path, service: r.service, index, envoyCluster: `httproute/${env.app.namespace}/${name}/rule/${index}` })),
+    };
+  });
+}

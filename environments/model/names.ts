@@ -201,6 +201,8 @@ export const FIXED_NAMES = {
   smokeTest: 'smoke-test',
   /** The staging load test (a PostSync hook after the smoke test): its Job, ServiceAccount, ConfigMap, NetworkPolicy and pods' name. */
   loadTest: 'load-test',
+  /** The PodMonitor of the environment's Gateway proxies (charts/observability). */
+  gatewayProxyMonitor: 'gateway-proxy',
 } as const;
 
 /** Object names the data tier and the fixed objects take, which no service may also use. */

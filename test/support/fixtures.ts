@@ -136,7 +136,7 @@ export const boxDesigner: EnvironmentDefinition = {
     objectStorage: { endpointURL: 'https://objects.boxes.test', bucket: 'box-designer-backups', region: 'test-1' },
     externalSecrets: { store: 'test-store', storeKind: 'ClusterSecretStore', refreshInterval: '1h', keyPrefix: 'box-designer' },
     alerting: { email: { secretName: 'smtp', to: 'oncall@boxes.test' } },
-    slo: { availability: 0.995, latency: 0.99, latencyThresholdSeconds: 0.8 },
+    slo: { availability: 0.995, latency: 0.99, latencyThresholdSeconds: 1 },
     delivery: { repoURL: 'git@git.boxes.test:ops/box-designer-deploy.git', targetRevision: 'release', argocdHost: 'argocd.boxes.test' },
     platform: { prometheus: { retention: '10d', retentionSize: '18GB', storage: { size: '20Gi', storageClass: 'fast' } } },
   },

@@ -1,0 +1,66 @@
+/**
+ * Every alert has its runbook: each alert of every environment's PrometheusRules links
+ * `runbooks/<AlertName>.md` of this repository at the revision Argo CD syncs, the page exists and
+ * says what the alert means, how to confirm it and how to mitigate it; and every alert-named page
+ * (`runbooks/<CapitalizedName>.md`) belongs to an alert the output has, so none is left behind
+ * when an alert goes. The commands of these pages name the objects of the output, as the recovery
+ * runbooks' do (test/runbooks.test.ts).
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { repositoryFilesUrl, runbookUrl } from '../charts/observability/runbooks';
+import { environments } from '../environments/index';
+import { resolveEnvironments } from '../environments/load';
+import type { K8sObject } from '../pipeline/k8s-object';
+import { synthObjects } from '../pipeline/synth';
+import { REPO } from './support/repository-copy';
+
+const RUNBOOKS = join(REPO, 'runbooks');
+const envs = resolveEnvironments(environments, REPO);
+
+/** Every alerting rule of an environment's output. */
+const alertsOf = (objects: readonly K8sObject[]) => objects.filter((o) => o.kind === 'PrometheusRule')
+  .flatMap((r) => (r.spec.groups as K8sObject[]).flatMap((g) => (g.rules as K8sObject[]).filter((x) => x.alert)));
+
+describe.each(envs.map((e) => [e.name, e] as const))('%s', (_name, env) => {
+  const alerts = alertsOf(synthObjects(env).map((o) => o.object));
+
+  test('has alerts, each with a severity, a summary and a description', () => {
+    expect(alerts.length).toBeGreaterThan(0);
+    for (const a of alerts) {
+      expect(['critical', 'warning', 'info']).toContain(a.labels?.severity);
+      expect(a.annotations?.summary).toEqual(expect.any(String));
+      expect(a.annotations?.description).toEqual(expect.any(String));
+    }
+  });
+
+  test('every alert links its own runbook page at the synced revision, and the page exists', () => {
+    const files = repositoryFilesUrl(env.delivery.repoURL, env.delivery.targetRevision);
+    for (const a of alerts) {
+      expect(a.annotations?.runbook_url).toBe(runbookUrl(files, a.alert));
+      expect(existsSync(join(RUNBOOKS, `${a.alert}.md`))).toBe(true);
+    }
+  });
+});
+
+const alertNames = new Set(envs.flatMap((env) => alertsOf(synthObjects(env).map((o) => o.object)).map((a) => a.alert as string)));
+const alertPages = readdirSync(RUNBOOKS).filter((f) => /^[A-Z][A-Za-z0-9]*\.md$/.test(f));
+
+test('every alert-named page belongs to an alert of the output (no orphan pages)', () => {
+  expect(alertPages.length).toBeGreaterThan(0);
+  expect(alertPages.filter((f) => !alertNames.has(f.replace(/\.md$/, '')))).toEqual([]);
+});
+
+test.each(alertPages)('runbooks/%s says what it means, how to confirm it and how to mitigate it', (file) => {
+  const text = readFileSync(join(RUNBOOKS, file), 'utf8');
+  expect(text.startsWith(`# ${file.replace(/\.md$/, '')}\n`)).toBe(true);
+  expect(text).toMatch(/\*\*What it means\.\*\*/);
+  expect(text).toMatch(/^## \d+\. Confirm$/m);
+  expect(text).toMatch(/^## \d+\. Mitigate$/m);
+});
+
+test('the runbook address is the repository\'s web page of the file, for https and ssh clone URLs', () => {
+  expect(repositoryFilesUrl('https://git.example.org/team/deploy.git', 'main')).toBe('https://git.example.org/team/deploy/blob/main');
+  expect(repositoryFilesUrl('git@git.example.org:team/deploy.git', 'v2')).toBe('https://git.example.org/team/deploy/blob/v2');
+  expect(repositoryFilesUrl('ssh://git@git.example.org:2222/team/deploy.git', 'main')).toBe('https://git.example.org/team/deploy/blob/main');
+});

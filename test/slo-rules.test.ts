@@ -1,0 +1,171 @@
+/**
+ * The SLO rules (charts/observability/slo-rules.ts) as synthesized for each environment, run by
+ * promtool: they load, and at burn rates that must page, must only ticket and must stay silent, the
+ * alert fires with the expected labels and annotations or does not. The request counters are the
+ * gateway's per-rule metrics under the Envoy cluster names the routes get (environments/model).
+ */
+import { BURN_ALERT } from '../charts/observability/slo-rules';
+import { environments } from '../environments/index';
+import { resolveEnvironments } from '../environments/load';
+import { hostRoutes } from '../environments/model/gateway';
+import type { Environment } from '../environments/schema';
+import type { K8sObject } from '../pipeline/k8s-object';
+import { synthObjects } from '../pipeline/synth';
+import { promtool } from './support/promtool';
+
+const envs = resolveEnvironments(environments, process.cwd());
+const production = envs.find((e) => e.name === 'production') as Environment;
+const rulesOf = (env: Environment) => synthObjects(env).map((o) => o.object).filter((o) => o.kind === 'PrometheusRule' && o.metadata.name.endsWith('-slo'));
+
+/** The Envoy clusters of a service's route rules. */
+const clustersOf = (env: Environment, service: string) =>
+  hostRoutes(env).flatMap((h) => h.rules.filter((r) => r.service === service).map((r) => r.envoyCluster));
+
+/** A promtool rules unit test of `rules` (their groups) with `tests`. */
+function unitTest(rules: readonly K8sObject[], tests: unknown[]) {
+  const files: Record<string, unknown> = {};
+  rules.forEach((r, i) => { files[`rules-${i}.yaml`] = r.spec; });
+  files['test.yaml'] = { rule_files: Object.keys(files), evaluation_interval: '30s', tests };
+  return promtool(['test', 'rules', 'test.yaml'], files);
+}
+
+/** Per-minute counter series: `perMinute` more every minute for `minutes` minutes. */
+const counter = (perMinute: number, minutes: number) => `0+${perMinute}x${minutes}`;
+
+describe.each(envs.map((e) => [e.name, e] as const))('%s', (_name, env) => {
+  test('one rule object per routed service, and promtool check rules accepts each', () => {
+    const rules = rulesOf(env);
+    const routed = [...new Set(hostRoutes(env).flatMap((h) => h.rules.map((r) => r.service)))].sort();
+    expect(rules.map((r) => r.metadata.name).sort()).toEqual(routed.map((s) => `${s}-slo`));
+    for (const r of rules) {
+      const check = promtool(['check', 'rules', 'rules.yaml'], { 'rules.yaml': r.spec });
+      expect(check.output).toMatch(/SUCCESS/);
+      expect(check.status).toBe(0);
+    }
+  });
+});
+
+test.each(envs.map((e) => [e.name, e] as const))('%s: the Envoy cluster of each rule names the rule of the synthesized HTTPRoute that routes it', (_name, env) => {
+  const routes = synthObjects(env).map((o) => o.object).filter((o) => o.kind === 'HTTPRoute');
+  for (const host of hostRoutes(env)) {
+    const route = routes.find((r) => r.metadata.name === host.name);
+    expect(route?.spec.hostnames).toEqual([host.hostname]);
+    for (const rule of host.rules) {
+      const synthesized = route?.spec.rules[rule.index];
+      expect(synthesized.matches[0].path.value).toBe(rule.path);
+      expect(synthesized.backendRefs[0].name).toBe(rule.service);
+      expect(rule.envoyCluster).toBe(`httproute/${route?.metadata.namespace}/${route?.metadata.name}/rule/${rule.index}`);
+    }
+  }
+});
+
+describe('production', () => {
+  const rules = rulesOf(production);
+  const api = clustersOf(production, 'api');
+  const web = clustersOf(production, 'web');
+  const description = (service: string, promise: string, bad: string, left: string) =>
+    `${service} promises ${promise} over 30 days; ${bad} of requests were bad over the alert's longer window, ${left} of the budget is left.`;
+
+  test('the routes give every routed service at least one Envoy cluster', () => {
+    expect(api.length).toBeGreaterThan(0);
+    expect(web.length).toBeGreaterThan(0);
+  });
+
+  test('availability: 5 % server errors (50 × the budget of 99.9 %) pages within five minutes; 0.05 % stays silent', () => {
+    const series = (errorsPerMinute: number, okPerMinute: number, minutes: number) => [
+      { series: `envoy_cluster_upstream_rq_xx{envoy_cluster_name="${api[0]}",envoy_response_code_class="5"}`, values: counter(errorsPerMinute, minutes) },
+      { series: `envoy_cluster_upstream_rq_xx{envoy_cluster_name="${api[0]}",envoy_response_code_class="2"}`, values: counter(okPerMinute, minutes) },
+    ];
+    const r = unitTest(rules, [
+      {
+        interval: '1m',
+        input_series: series(3, 57, 30),
+        alert_rule_test: [
+          // Burning from the start: the 5m window is over the rate after a minute, then `for: 2m`.
+          { eval_time: '1m', alertname: BURN_ALERT, exp_alerts: [] },
+          {
+            eval_time: '5m',
+            alertname: BURN_ALERT,
+            exp_alerts: [{
+              exp_labels: { severity: 'critical', service: 'api', slo: 'availability' },
+              exp_annotations: {
+                summary: 'api: the availability error budget would be gone in days at this rate',
+                description: description('api', '99.9% of requests answered without a server error', '5%', '-4900%'),
+                runbook_url: expect.any(String),
+              },
+            }],
+          },
+        ],
+      },
+      { interval: '1m', input_series: series(3, 5997, 60), alert_rule_test: [{ eval_time: '60m', alertname: BURN_ALERT, exp_alerts: [] }] },
+    ].map(withRunbook));
+    expect(r.output).toMatch(/SUCCESS/);
+    expect(r.status).toBe(0);
+  });
+
+  test('availability: 0.5 % server errors (5 × the budget) tickets after its 15 minutes, and never pages', () => {
+    const ticket = {
+      exp_labels: { severity: 'warning', service: 'api', slo: 'availability' },
+      exp_annotations: {
+        summary: 'api: the availability error budget would be gone in weeks at this rate',
+        description: description('api', '99.9% of requests answered without a server error', '0.5%', '-400%'),
+        runbook_url: expect.any(String),
+      },
+    };
+    const r = unitTest(rules, [{
+      interval: '5m',
+      input_series: [
+        { series: `envoy_cluster_upstream_rq_xx{envoy_cluster_name="${api[0]}",envoy_response_code_class="5"}`, values: counter(5, 12 * 4) },
+        { series: `envoy_cluster_upstream_rq_xx{envoy_cluster_name="${api[0]}",envoy_response_code_class="2"}`, values: counter(995, 12 * 4) },
+      ],
+      // 3 × over a day and two hours holds from the start (each window averages the data there
+      // is); 14.4 × and 6 × are never reached.
+      alert_rule_test: [
+        { eval_time: '10m', alertname: BURN_ALERT, exp_alerts: [] },
+        { eval_time: '30m', alertname: BURN_ALERT, exp_alerts: [ticket] },
+        { eval_time: '4h', alertname: BURN_ALERT, exp_alerts: [ticket] },
+      ],
+    }].map(withRunbook));
+    expect(r.output).toMatch(/SUCCESS/);
+    expect(r.status).toBe(0);
+  });
+
+  test(`latency: a fifth of web's requests slower than ${production.slo.latencyThresholdSeconds} s (20 × the budget of 99 %) pages`, () => {
+    const le = String(production.slo.latencyThresholdSeconds * 1000);
+    const r = unitTest(rules, [{
+      interval: '1m',
+      input_series: [
+        { series: `envoy_cluster_upstream_rq_time_bucket{envoy_cluster_name="${web[0]}",le="${le}"}`, values: counter(48, 30) },
+        { series: `envoy_cluster_upstream_rq_time_bucket{envoy_cluster_name="${web[0]}",le="+Inf"}`, values: counter(60, 30) },
+        { series: `envoy_cluster_upstream_rq_time_count{envoy_cluster_name="${web[0]}"}`, values: counter(60, 30) },
+      ],
+      alert_rule_test: [{
+        eval_time: '10m',
+        alertname: BURN_ALERT,
+        exp_alerts: [{
+          exp_labels: { severity: 'critical', service: 'web', slo: 'latency' },
+          exp_annotations: {
+            summary: 'web: the latency error budget would be gone in days at this rate',
+            description: description('web', '99% of requests answered in time', '20%', '-1900%'),
+            runbook_url: expect.any(String),
+          },
+        }],
+      }],
+    }].map(withRunbook));
+    expect(r.output).toMatch(/SUCCESS/);
+    expect(r.status).toBe(0);
+  });
+
+  /** The runbook URL the rules carry, in place of the matcher used above. */
+  function withRunbook(t: unknown): unknown {
+    return JSON.parse(JSON.stringify(t, (_k, v: unknown) => (isAsymmetric(v) ? runbookOf() : v)));
+  }
+  function runbookOf(): string {
+    return rules[0].spec.groups[1].rules[0].annotations.runbook_url as string;
+  }
+});
+
+function isAsymmetric(v: unknown): boolean {
+  return typeof v === 'object' && v !== null && '$$typeof' in v;
+}
+
