@@ -9,7 +9,7 @@
  * (checked by hash, not by timestamp, so a checkout or a copy never runs stale code).
  */
 import { createHash } from 'node:crypto';
-import { readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { enableCompileCache } from 'node:module';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -84,17 +84,38 @@ function cached(dir, recorded) {
 }
 
 /**
- * What a bundle depends on: the project's own files, and for the hundreds of files it takes from
- * node_modules the record of what npm installed there (rewritten by every npm ci and npm install),
- * which is one file to hash at each start instead of ~900.
+ * What a bundle depends on: the project's own files and the settings esbuild read (tsconfig.json,
+ * package.json), and for the hundreds of files it takes from node_modules the record of what npm
+ * installed there (rewritten by every npm ci and npm install), one file to hash at each start
+ * instead of ~900. Without that record (another package manager) each of them is hashed.
  */
 function inputsOf(metafile) {
-  const own = Object.keys(metafile.inputs).filter((p) => !p.startsWith('node_modules/'));
-  const installed = own.length < Object.keys(metafile.inputs).length ? [NPM_INSTALLED] : [];
-  return [...own, ...installed].sort();
+  const all = Object.keys(metafile.inputs);
+  const own = all.filter((p) => !p.startsWith('node_modules/'));
+  const settings = ['tsconfig.json', 'package.json'].filter((p) => existsSync(resolve(root, p)));
+  const installed = own.length === all.length ? [] : existsSync(resolve(root, NPM_INSTALLED)) ? [NPM_INSTALLED] : all.filter((p) => p.startsWith('node_modules/'));
+  return [...new Set([...own, ...settings, ...installed])].sort();
 }
 
 const NPM_INSTALLED = 'node_modules/.package-lock.json';
+
+/**
+ * Bundle files of this entry that no kept build names, left by builds with other options or by a
+ * run that failed; only those older than a few minutes, which no run still starting can be about
+ * to import.
+ */
+function removeOrphans(stem, kept) {
+  const dir = dirname(stem);
+  const prefix = `${basename(stem)}.`;
+  const keep = new Set(kept.map((b) => b.file));
+  for (const file of readdirSync(dir)) {
+    if (!file.startsWith(prefix) || !file.endsWith('.mjs') || keep.has(file)) continue;
+    const stat = statSync(join(dir, file), { throwIfNoEntry: false });
+    if (stat && Date.now() - stat.mtimeMs > ORPHAN_AGE_MS) rmSync(join(dir, file), { force: true });
+  }
+}
+
+const ORPHAN_AGE_MS = 10 * 60_000;
 
 async function rebuild(options, stem, manifest, key, recorded) {
   const result = await build(options);
@@ -113,7 +134,7 @@ async function rebuild(options, stem, manifest, key, recorded) {
   const tmpManifest = `${manifest}.${process.pid}`;
   writeFileSync(tmpManifest, `${JSON.stringify({ key, builds: kept }, null, 1)}\n`);
   renameSync(tmpManifest, manifest);
-  for (const b of recorded) if (!kept.some((k) => k.file === b.file)) rmSync(join(dir, b.file), { force: true });
+  removeOrphans(stem, kept);
   return kept[0];
 }
 
@@ -123,7 +144,8 @@ export async function runBundled(entry) {
   const stem = join(dirname(source), `.${basename(source).replace(/\.[cm]?ts$/, '')}.bundle`);
   const manifest = `${stem}.json`;
   const options = optionsFor(source, `${stem}.mjs`);
-  const key = JSON.stringify({ esbuild: version, options: { ...options, entryPoints: [relative(root, source)], absWorkingDir: '.', outfile: '.' } });
+  // `inputs`: what a build records (inputsOf); a change to it makes the builds before it unusable.
+  const key = JSON.stringify({ esbuild: version, inputs: 2, options: { ...options, entryPoints: [relative(root, source)], absWorkingDir: '.', outfile: '.' } });
   // V8's code for the bundle, kept by Node in the temporary directory and checked against the
   // bundle's content: compiling a few megabytes of JavaScript was a sixth of a synthesis.
   enableCompileCache();
@@ -134,7 +156,6 @@ export async function runBundled(entry) {
   } catch (e) {
     // esbuild has already printed compile errors with their file and line.
     if (!e?.errors) process.stderr.write(`shipshape: internal error: ${e?.message ?? String(e)}\n`);
-    rmSync(manifest, { force: true });
     process.exitCode = 2;
   }
 }

@@ -61,6 +61,7 @@ test.each(envs.map((e) => [e.name, e] as const))('%s: the Envoy cluster of each 
 
 describe('production', () => {
   const rules = rulesOf(production);
+  const NS = production.app.namespace;
   const api = clustersOf(production, 'api');
   const web = clustersOf(production, 'web');
   const description = (service: string, promise: string, bad: string, left: string) =>
@@ -87,7 +88,7 @@ describe('production', () => {
             eval_time: '5m',
             alertname: BURN_ALERT,
             exp_alerts: [{
-              exp_labels: { severity: 'critical', service: 'api', slo: 'availability' },
+              exp_labels: { severity: 'critical', namespace: NS, service: 'api', slo: 'availability' },
               exp_annotations: {
                 summary: 'api: the availability error budget would be gone in days at this rate',
                 description: description('api', '99.9% of requests answered without a server error', '5%', '-4900%'),
@@ -105,7 +106,7 @@ describe('production', () => {
 
   test('availability: 0.5 % server errors (5 × the budget) tickets after its 15 minutes, and never pages', () => {
     const ticket = {
-      exp_labels: { severity: 'warning', service: 'api', slo: 'availability' },
+      exp_labels: { severity: 'warning', namespace: NS, service: 'api', slo: 'availability' },
       exp_annotations: {
         summary: 'api: the availability error budget would be gone in weeks at this rate',
         description: description('api', '99.9% of requests answered without a server error', '0.5%', '-400%'),
@@ -143,7 +144,7 @@ describe('production', () => {
         eval_time: '10m',
         alertname: BURN_ALERT,
         exp_alerts: [{
-          exp_labels: { severity: 'critical', service: 'web', slo: 'latency' },
+          exp_labels: { severity: 'critical', namespace: NS, service: 'web', slo: 'latency' },
           exp_annotations: {
             summary: 'web: the latency error budget would be gone in days at this rate',
             description: description('web', '99% of requests answered in time', '20%', '-1900%'),
@@ -156,12 +157,68 @@ describe('production', () => {
     expect(r.status).toBe(0);
   });
 
+  /**
+   * A counter that grows by `perMinute` for `minutes` minutes, segment after segment, from 0: in
+   * promtool's expanding notation, each segment starting where the last one ended.
+   */
+  function piecewise(segments: ReadonlyArray<readonly [perMinute: number, minutes: number]>): string {
+    let total = 0;
+    return segments.filter(([, minutes]) => minutes > 0).map(([perMinute, minutes], i) => {
+      const start = i === 0 ? 0 : total + perMinute;
+      const text = i === 0 ? `0+${perMinute}x${minutes}` : `${start}+${perMinute}x${minutes - 1}`;
+      total += perMinute * minutes;
+      return text;
+    }).join(' ');
+  }
+
+  /** How many ErrorBudgetBurn alerts of each severity fire, by eval time. */
+  function firing(at: string, severities: Record<string, number>) {
+    return {
+      expr: `count by (severity) (ALERTS{alertname="${BURN_ALERT}",alertstate="firing",service="api"})`,
+      eval_time: at,
+      exp_samples: Object.entries(severities).map(([severity, value]) => ({ labels: `{severity="${severity}"}`, value })),
+    };
+  }
+
+  test('availability, after 6 h at no errors: a burst at 15 × the budget pages once its hour has burnt 14.4 ×, about an hour in; '
+    + '13 × never pages; the page ends within minutes of the burst', () => {
+    // 1000 requests a minute; the budget of 99.9 % is 1 a minute. With 6 h of clean history the
+    // 6 h window stays under 6 × for the first hours of a burst, so only the 1 h / 5 m pair can page:
+    // at 15 ×, the hour's ratio passes 14.4 × after 57.6 minutes, the 5 minutes' at once; with
+    // `for: 2m` the page comes at about 60 minutes. The ticket's 3 d / 6 h pair (1 ×; the 3 d window
+    // is the 6 h of history here) fires after about 26 minutes and its 15.
+    const history = 360;
+    const series = (errorsPerMinute: number, burst: number, after: number) => [
+      { series: `envoy_cluster_upstream_rq_xx{envoy_cluster_name="${api[0]}",envoy_response_code_class="5"}`,
+        values: piecewise([[0, history], [errorsPerMinute, burst], [0, after]]) },
+      { series: `envoy_cluster_upstream_rq_xx{envoy_cluster_name="${api[0]}",envoy_response_code_class="2"}`,
+        values: piecewise([[1000, history], [1000 - errorsPerMinute, burst], [1000, after]]) },
+    ];
+    const at = (minutes: number) => `${history + minutes}m`;
+    const r = unitTest(rules, [
+      {
+        interval: '1m',
+        input_series: series(15, 70, 30),
+        promql_expr_test: [
+          firing(at(20), {}),
+          firing(at(55), { warning: 1 }),
+          firing(at(62), { critical: 1, warning: 1 }),
+          // Ten minutes after the burst: the 5-minute window is clean, the page is over.
+          firing(at(80), { warning: 1 }),
+        ],
+      },
+      { interval: '1m', input_series: series(13, 100, 0), promql_expr_test: [firing(at(99), { warning: 1 })] },
+    ]);
+    expect(r.output).toMatch(/SUCCESS/);
+    expect(r.status).toBe(0);
+  }, 60_000);
+
   /** The runbook URL the rules carry, in place of the matcher used above. */
   function withRunbook(t: unknown): unknown {
     return JSON.parse(JSON.stringify(t, (_k, v: unknown) => (isAsymmetric(v) ? runbookOf() : v)));
   }
   function runbookOf(): string {
-    return rules[0].spec.groups[1].rules[0].annotations.runbook_url as string;
+    return (rules[0].spec.groups as K8sObject[]).find((g) => g.name.endsWith('.alerts'))?.rules[0].annotations.runbook_url as string;
   }
 });
 

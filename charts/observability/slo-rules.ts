@@ -2,7 +2,7 @@ import { PrometheusRule } from '@kubernetes-models/prometheus-operator/monitorin
 import type { IRule } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/Rule';
 import { Construct } from 'constructs';
 import type { AppIdentity } from '../../environments/model/identity';
-import { BURN_RATE_ALERTS, SLO_WINDOWS, type ServiceObjective, type SloWindow } from '../../environments/model/slo';
+import { BURN_RATE_ALERTS, LONG_SLO_WINDOWS, SLO_WINDOWS, type ServiceObjective, type SloWindow } from '../../environments/model/slo';
 import { appMetadata } from '../common/labels';
 import { ModelObject } from '../common/model-object';
 import { runbookUrl } from './runbooks';
@@ -36,20 +36,21 @@ export class SloRules extends Construct {
   constructor(scope: Construct, id: string, props: SloRulesProps) {
     super(scope, id);
     const { identity, service, objectives } = props;
-    const labelsOf = (o: ServiceObjective) => ({ service: o.service, slo: o.slo });
-    const selector = (o: ServiceObjective) => `service="${o.service}",slo="${o.slo}"`;
+    // The application's namespace too: every application's rules load into the one Prometheus, and
+    // two of them may each have an `api` (an AlertmanagerConfig of a namespace also matches only
+    // alerts that carry its namespace).
+    const labelsOf = (o: ServiceObjective) => ({ namespace: identity.namespace, service: o.service, slo: o.slo });
+    const selector = (o: ServiceObjective) => `namespace="${identity.namespace}",service="${o.service}",slo="${o.slo}"`;
 
-    const records: IRule[] = objectives.flatMap((o) => [
-      ...SLO_WINDOWS.map((w) => ({
-        record: errorRatioRecord(w),
-        expr: `${o.badRate.replaceAll('$window', w)}\n/\n${o.totalRate.replaceAll('$window', w)}`,
-        labels: labelsOf(o),
-      })),
-      {
-        record: BUDGET_REMAINING_RECORD,
-        expr: `1 - ${errorRatioRecord('30d')}{${selector(o)}} / ${budget(o)}`,
-        labels: labelsOf(o),
-      },
+    const ratio = (o: ServiceObjective, w: SloWindow): IRule => ({
+      record: errorRatioRecord(w),
+      expr: `${o.badRate.replaceAll('$window', w)}\n/\n${o.totalRate.replaceAll('$window', w)}`,
+      labels: labelsOf(o),
+    });
+    const shortRecords = objectives.flatMap((o) => SLO_WINDOWS.filter((w) => !LONG_SLO_WINDOWS.includes(w)).map((w) => ratio(o, w)));
+    const longRecords = objectives.flatMap((o) => [
+      ...LONG_SLO_WINDOWS.map((w) => ratio(o, w)),
+      { record: BUDGET_REMAINING_RECORD, expr: `1 - ${errorRatioRecord('30d')}{${selector(o)}} / ${budget(o)}`, labels: labelsOf(o) },
     ]);
 
     const alerts: IRule[] = objectives.flatMap((o) => (['critical', 'warning'] as const).map((severity) => {
@@ -79,8 +80,9 @@ export class SloRules extends Construct {
       metadata: appMetadata(identity, { name: `${service}-slo`, labelName: service, component: 'monitoring' }),
       spec: {
         groups: [
-          // Recording rules every 30 s like the rest; the 30-day ratio costs a scan of a month.
-          { name: `${service}-slo.records`, interval: '30s', rules: records },
+          { name: `${service}-slo.records`, interval: '30s', rules: shortRecords },
+          // Days of samples a window: every 5 minutes, apart from the short windows (environments/model/slo.ts).
+          { name: `${service}-slo.records-long`, interval: '5m', rules: longRecords },
           { name: `${service}-slo.alerts`, interval: '30s', rules: alerts },
         ],
       },

@@ -18,12 +18,17 @@ export const ENVOY_LATENCY_BUCKETS_MS: readonly number[] = [
 
 /** The windows error ratios are recorded over. */
 export const SLO_WINDOWS = ['5m', '30m', '1h', '2h', '6h', '1d', '3d', '30d'] as const;
+/**
+ * The windows recorded every 5 minutes rather than every 30 s: each scans days of raw samples, and
+ * an evaluation that overruns its interval would delay the short windows the pages depend on.
+ */
+export const LONG_SLO_WINDOWS: readonly SloWindow[] = ['1d', '3d', '30d'];
 export type SloWindow = (typeof SLO_WINDOWS)[number];
 
 /**
  * When an alert fires: both windows burn the error budget faster than `factor` times the rate that
- * spends it exactly in 30 days. Pages for 2 % of the budget in an hour or 5 % in six hours; tickets
- * for 10 % in three days and 10 % in three days at the steady rate (workbook, table 5-8).
+ * spends it exactly in 30 days. Pages for 2 % of the budget spent in an hour or 5 % in six hours;
+ * tickets for 10 % in a day or 10 % in three days (workbook, table 5-8).
  */
 export interface BurnRateAlert {
   readonly severity: 'critical' | 'warning';
@@ -73,7 +78,9 @@ export function serviceObjectives(env: Environment): ServiceObjective[] {
     return [
       {
         service, slo: 'availability' as const, objective: env.slo.availability,
-        badRate: `sum(rate(envoy_cluster_upstream_rq_xx{${selector},envoy_response_code_class="5"}[$window]))`,
+        // Envoy creates a class's counter at its first response of the class: until the first 5xx
+        // there is no such series, and the ratio is 0, not absent.
+        badRate: `(sum(rate(envoy_cluster_upstream_rq_xx{${selector},envoy_response_code_class="5"}[$window])) or 0 * sum(rate(envoy_cluster_upstream_rq_xx{${selector}}[$window])))`,
         totalRate: `sum(rate(envoy_cluster_upstream_rq_xx{${selector}}[$window]))`,
       },
       {

@@ -21,12 +21,19 @@ export function copyRepository(prefix = 'shipshape-copy-'): string {
   for (const entry of SOURCES) {
     if (existsSync(join(REPO, entry))) cpSync(join(REPO, entry), join(dir, entry), { recursive: true });
   }
-  // The commands' esbuild bundles (scripts/run.mjs), when built: each is checked against the hash
-  // of every input before it runs, so a copy never runs stale code, and a copy whose sources were
-  // not edited is spared rebuilding them.
+  // The commands' esbuild bundles (scripts/run.mjs) the manifests name, when built: each is
+  // checked against the hash of every input before it runs, so a copy never runs stale code, and a
+  // copy whose sources were not edited is spared rebuilding them. A bundle another run has just
+  // replaced may be gone: the copy then builds its own.
   for (const folder of ['.', 'scripts']) {
-    for (const entry of readdirSync(join(REPO, folder))) {
-      if (/^\.[\w-]+\.bundle\.([0-9a-f]+\.mjs|json)$/.test(entry)) cpSync(join(REPO, folder, entry), join(dir, folder, entry));
+    for (const manifest of readdirSync(join(REPO, folder)).filter((f) => /^\.[\w-]+\.bundle\.json$/.test(f))) {
+      try {
+        const { builds } = JSON.parse(readFileSync(join(REPO, folder, manifest), 'utf8')) as { builds?: { file: string }[] };
+        for (const b of builds ?? []) cpSync(join(REPO, folder, b.file), join(dir, folder, b.file));
+        cpSync(join(REPO, folder, manifest), join(dir, folder, manifest));
+      } catch {
+        // Built again in the copy.
+      }
     }
   }
   symlinkSync(join(REPO, 'node_modules'), join(dir, 'node_modules'), 'dir');
