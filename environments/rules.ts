@@ -8,7 +8,7 @@ import { INJECTED_ENV, MIGRATION_USES, type Dependency } from './model/injected-
 import { clusterName, dataEndpoints, migrationJobName, reservedNames, scratchVolumeName } from './model/names';
 import { MAX_CLUSTER_NAME, MAX_CONNECTIONS } from './model/postgres';
 import { maxmemoryFits, maxSafeMaxmemory } from './model/redis-memory';
-import { ENVOY_LATENCY_BUCKETS_MS, latencyThresholdMs } from './model/slo';
+import { ENVOY_LATENCY_BUCKETS_MS, latencyThresholdMs, SLO_PERIOD_DAYS } from './model/slo';
 import { parseDuration, parseQuantity } from './quantity';
 import type { Environment, ServiceConfig } from './schema';
 
@@ -406,7 +406,13 @@ function deliveryRules(env: Environment): Problem[] {
   if (env.delivery.namespace === env.app.namespace) {
     out.push({ path: 'delivery.namespace', message: `("${env.delivery.namespace}") is the application's namespace; Argo CD runs in its own` });
   }
-  const { retentionSize, storage } = env.platform.prometheus;
+  const { retention, retentionSize, storage } = env.platform.prometheus;
+  if (promDurationDays(retention) < SLO_PERIOD_DAYS) {
+    out.push({
+      path: 'platform.prometheus.retention',
+      message: `("${retention}") is shorter than the ${SLO_PERIOD_DAYS} days the service level objectives are measured over: their error budget would be reckoned on what is left`,
+    });
+  }
   const [, amount, unit] = /^([0-9]+)([A-Z]+)$/.exec(retentionSize) ?? [];
   const limit = parseQuantity(storage.size) * PROM_RETENTION_SHARE;
   if (amount !== undefined && Number(amount) * PROM_UNITS[unit] > limit) {
@@ -416,6 +422,12 @@ function deliveryRules(env: Environment): Problem[] {
     });
   }
   return out;
+}
+
+/** A Prometheus duration (`30d`, `4w`, `1y`, `720h`; the schema checked its form) in days. */
+function promDurationDays(d: string): number {
+  const days = { y: 365, w: 7, d: 1, h: 1 / 24, m: 1 / 1440 } as const;
+  return [...d.matchAll(/([0-9]+)([ywdhm])/g)].reduce((sum, [, n, u]) => sum + Number(n) * days[u as keyof typeof days], 0);
 }
 
 /** The load test's shortest and longest run: a minute gives a p(99) enough requests; an hour holds up the sync long enough. */

@@ -127,6 +127,7 @@ export const shared: DeepPartial<EnvironmentInput> = {
     releaseGroups: ['student-portal-release-managers'],
   },
   platform: {
-    prometheus: { retention: '15d', retentionSize: '40GB', storage: { size: '50Gi', storageClass: 'ssd' } },
+    // 30 days: the period the SLOs' error budget is reckoned over (charts/observability).
+    prometheus: { retention: '30d', retentionSize: '40GB', storage: { size: '50Gi', storageClass: 'ssd' } },
   },
 };

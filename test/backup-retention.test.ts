@@ -249,7 +249,12 @@ test('35 days of hourly files snapshots: the repository keeps exactly 24 hourly,
   expect(times.length).toBeGreaterThanOrEqual(35 * 24);
   const expected = documentedSet(DOCUMENTED.files, times);
   expect(iso(kept.map((s) => new Date(s.time)))).toEqual(iso(expected));
-  // Every hour of the last day is there to go back to.
+  // Every hour of the last day is there to go back to: a snapshot in each of the 24 UTC hours up to
+  // the newest's. (Counting the snapshots of the last 24 hours instead would also count yesterday's
+  // daily one when the newest is taken between 23:00 and the schedule's :40.)
   const newest = Date.parse(kept.at(-1)?.time ?? '');
-  expect(kept.filter((s) => Date.parse(s.time) > newest - DAY)).toHaveLength(DOCUMENTED.files.hourly);
+  const hourOf = (t: number) => new Date(t).toISOString().slice(0, 13);
+  const keptHours = new Set(kept.map((s) => hourOf(Date.parse(s.time))));
+  const lastDay = Array.from({ length: DOCUMENTED.files.hourly }, (_, i) => hourOf(newest - i * HOUR));
+  expect(lastDay.filter((h) => !keptHours.has(h))).toEqual([]);
 }, 120_000);

@@ -1048,6 +1048,19 @@ const cases: Case[] = [
     expected: ['production: platform.prometheus.retentionSize ("100GB") leaves too little of the 100Gi volume: at most 90 % of it (90GB), since the write-ahead log and the newest block need the rest'],
   },
   {
+    name: 'Prometheus retention shorter than the SLOs\' 30 days (in weeks and hours: 4w23h)',
+    env: 'staging',
+    overrides: { platform: { prometheus: { retention: '4w23h' } } },
+    expected: ['staging: platform.prometheus.retention ("4w23h") is shorter than the 30 days the service level objectives are measured over: '
+      + 'their error budget would be reckoned on what is left'],
+  },
+  {
+    name: 'Prometheus retention of 30 days written as 720h',
+    env: 'staging',
+    overrides: { platform: { prometheus: { retention: '720h' } } },
+    expected: [],
+  },
+  {
     name: 'Prometheus retention and size in Kubernetes units',
     env: 'staging',
     overrides: { platform: { prometheus: { retention: '2w3x', retentionSize: '40Gi' } } },

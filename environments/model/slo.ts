@@ -16,6 +16,9 @@ export const ENVOY_LATENCY_BUCKETS_MS: readonly number[] = [
   0.5, 1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 300000, 600000, 1800000, 3600000,
 ];
 
+/** The period the objectives hold over, in days: the longest window, and the error budget's. */
+export const SLO_PERIOD_DAYS = 30;
+
 /** The windows error ratios are recorded over. */
 export const SLO_WINDOWS = ['5m', '30m', '1h', '2h', '6h', '1d', '3d', '30d'] as const;
 /**

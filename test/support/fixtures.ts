@@ -86,7 +86,7 @@ export const shop: EnvironmentDefinition = {
     alerting: { slack: { secretName: 'slack-webhook', channel: '#shop-alerts' } },
     slo: { availability: 0.99, latency: 0.95, latencyThresholdSeconds: 1 },
     delivery: { repoURL: 'https://git.shop.test/ops/shop-deploy.git', argocdHost: 'argocd.shop.test' },
-    platform: { prometheus: { retention: '7d', retentionSize: '8GB', storage: { size: '10Gi', storageClass: 'standard' } } },
+    platform: { prometheus: { retention: '31d', retentionSize: '8GB', storage: { size: '10Gi', storageClass: 'standard' } } },
   },
 };
 
@@ -138,7 +138,7 @@ export const boxDesigner: EnvironmentDefinition = {
     alerting: { email: { secretName: 'smtp', to: 'oncall@boxes.test' } },
     slo: { availability: 0.995, latency: 0.99, latencyThresholdSeconds: 1 },
     delivery: { repoURL: 'git@git.boxes.test:ops/box-designer-deploy.git', targetRevision: 'release', argocdHost: 'argocd.boxes.test' },
-    platform: { prometheus: { retention: '10d', retentionSize: '18GB', storage: { size: '20Gi', storageClass: 'fast' } } },
+    platform: { prometheus: { retention: '5w', retentionSize: '18GB', storage: { size: '20Gi', storageClass: 'fast' } } },
   },
 };
 
