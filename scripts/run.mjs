@@ -148,7 +148,8 @@ export async function runBundled(entry) {
   const key = JSON.stringify({ esbuild: version, inputs: 2, options: { ...options, entryPoints: [relative(root, source)], absWorkingDir: '.', outfile: '.' } });
   // V8's code for the bundle, kept by Node in the temporary directory and checked against the
   // bundle's content: compiling a few megabytes of JavaScript was a sixth of a synthesis.
-  enableCompileCache();
+  // (Node 22.1 and later; on 22.0 the bundle is compiled at every start.)
+  enableCompileCache?.();
   try {
     const recorded = builds(manifest, key);
     const current = cached(dirname(stem), recorded) ?? await rebuild(options, stem, manifest, key, recorded);

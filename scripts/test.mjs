@@ -55,6 +55,7 @@ const jest = new Promise((resolve) => {
   const child = spawn(process.execPath, [
     '--experimental-vm-modules', '--no-warnings=ExperimentalWarning', 'node_modules/jest/bin/jest.js', ...process.argv.slice(2),
   ], { cwd: root, stdio: 'inherit' });
+  child.on('error', (e) => { process.stderr.write(`npm test: jest did not start: ${e.message}\n`); resolve(1); });
   child.on('close', (status, signal) => resolve(status ?? (signal ? 1 : 0)));
 });
 
