@@ -10,7 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { enableCompileCache } from 'node:module';
+import * as nodeModule from 'node:module';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build, version } from 'esbuild';
@@ -149,7 +149,7 @@ export async function runBundled(entry) {
   // V8's code for the bundle, kept by Node in the temporary directory and checked against the
   // bundle's content: compiling a few megabytes of JavaScript was a sixth of a synthesis.
   // (Node 22.1 and later; on 22.0 the bundle is compiled at every start.)
-  enableCompileCache?.();
+  nodeModule.enableCompileCache?.();
   try {
     const recorded = builds(manifest, key);
     const current = cached(dirname(stem), recorded) ?? await rebuild(options, stem, manifest, key, recorded);
