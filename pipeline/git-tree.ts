@@ -4,6 +4,7 @@
  * the files on disk, which `npm run synth` has usually made equal to the synthesis already.
  */
 import { spawnSync } from 'node:child_process';
+import { byCodepoint } from '../environments/order';
 
 /** Bad input rather than a bug: no git, no repository, no such revision. The message says which. */
 export class GitBaseError extends Error {}
@@ -97,6 +98,6 @@ export function committedFiles(root: string, commit: string, paths: readonly str
       at = eol + 1 + size + 1;
     }
   }
-  const sorted = [...blobs].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const sorted = [...blobs].sort(([a], [b]) => byCodepoint(a, b));
   return new Map(sorted.map(([path, id]) => [path, contents.get(id) as string]));
 }

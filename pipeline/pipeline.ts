@@ -9,6 +9,7 @@ import type { EnvironmentDefinition } from '../environments/define';
 import { ConfigError, resolveEnvironments } from '../environments/load';
 import { ARGOCD_DIR, DIST_DIR } from '../environments/model/delivery';
 import { buildModel } from '../environments/model/model';
+import { byCodepoint } from '../environments/order';
 import { FLOWS_DOC, flowsDocument } from './flows-doc';
 import { refusedChanges, type RefusedChange } from './immutable-fields';
 import type { K8sObject } from './k8s-object';
@@ -68,7 +69,7 @@ export async function synthesizeAll(defs: readonly EnvironmentDefinition[], root
 export function nextTree(committed: ReadonlyMap<string, string>, synthesis: Synthesis, partial: boolean, tree: 'dist' | 'argocd' = 'dist'): Map<string, string> {
   const kept = partial ? [...committed].filter(([path]) => !synthesis.objects.has(path.split('/')[0])) : [];
   const files = tree === 'dist' ? synthesis.files : synthesis.argocd;
-  return new Map([...kept, ...files].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  return new Map([...kept, ...files].sort(([a], [b]) => byCodepoint(a, b)));
 }
 
 /**

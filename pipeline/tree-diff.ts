@@ -4,6 +4,7 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { byCodepoint } from '../environments/order';
 
 /** Every file below `dir`, by path relative to it with forward slashes, sorted; empty when `dir` is absent. */
 export function readTree(dir: string): Map<string, string> {
@@ -16,7 +17,7 @@ export function readTree(dir: string): Map<string, string> {
     }
   };
   if (existsSync(dir)) walk('');
-  return new Map([...out].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  return new Map([...out].sort(([a], [b]) => byCodepoint(a, b)));
 }
 
 export interface TreeChanges {
@@ -27,7 +28,7 @@ export interface TreeChanges {
 
 /** Paths (sorted) that `after` adds to, changes in and removes from `before`. */
 export function treeChanges(before: ReadonlyMap<string, string>, after: ReadonlyMap<string, string>): TreeChanges {
-  const sorted = (paths: string[]) => paths.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const sorted = (paths: string[]) => paths.sort(byCodepoint);
   return {
     added: sorted([...after.keys()].filter((p) => !before.has(p))),
     changed: sorted([...after.keys()].filter((p) => before.has(p) && before.get(p) !== after.get(p))),

@@ -16,6 +16,7 @@ import type { AppIdentity } from '../../environments/model/identity';
 import { selectorLabels } from '../../environments/model/identity';
 import type { InjectedVariable } from '../../environments/model/injected-env';
 import { scratchVolumeName } from '../../environments/model/names';
+import { byCodepoint } from '../../environments/order';
 import type { ImageConfig, ServiceConfig } from '../../environments/schema';
 import { appMetadata, recommendedLabels } from '../common/labels';
 import { ModelObject } from '../common/model-object';
@@ -66,10 +67,6 @@ export function containerEnv(vars: readonly InjectedVariable[]): IEnvVar[] {
   return vars.map(({ name, value, secretKeyRef }) => (secretKeyRef ? { name, valueFrom: { secretKeyRef: { ...secretKeyRef } } } : { name, value }));
 }
 
-/** Codepoint order: `localeCompare` follows the machine's locale, and the output must not. */
-export function byCodepoint(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
 
 /**
  * The service's own variables in an order the kubelet can expand: it resolves `$(NAME)` only

@@ -1,4 +1,5 @@
 /** The environment's Gateway as the rest of the model sees it: its name and its proxy pods. */
+import { byCodepoint } from '../order';
 import type { Environment } from '../schema';
 import { gatewayName } from './names';
 
@@ -55,7 +56,7 @@ export interface HostRoute {
 export function hostRoutes(env: Environment): HostRoute[] {
   return env.hosts.map((host) => {
     const name = host.hostname.replaceAll('.', '-');
-    const sorted = [...host.routes].sort((a, b) => b.path.length - a.path.length || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    const sorted = [...host.routes].sort((a, b) => b.path.length - a.path.length || byCodepoint(a.path, b.path));
     return {
       hostname: host.hostname,
       name,

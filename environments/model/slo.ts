@@ -4,6 +4,7 @@
  * can be measured, at the gateway, and the multiwindow, multi-burn-rate alerting of the Google SRE
  * workbook (chapter 5, "Alerting on SLOs"), over a 30-day window.
  */
+import { byCodepoint } from '../order';
 import type { Environment } from '../schema';
 import { hostRoutes } from './gateway';
 
@@ -76,7 +77,7 @@ export function serviceObjectives(env: Environment): ServiceObjective[] {
   }
   // Envoy prints a bucket's bound in `le` as a plain number of milliseconds: 500, 0.5.
   const le = String(latencyThresholdMs(env));
-  return [...clusters].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).flatMap(([service, names]) => {
+  return [...clusters].sort(([a], [b]) => byCodepoint(a, b)).flatMap(([service, names]) => {
     const selector = `envoy_cluster_name=~"${names.join('|')}"`;
     return [
       {
