@@ -4,11 +4,12 @@
  */
 import { longestGapMinutes } from './cron';
 import { envReferences } from './env-references';
+import { hostRoutes } from './model/gateway';
 import { INJECTED_ENV, MIGRATION_USES, type Dependency } from './model/injected-env';
 import { clusterName, dataEndpoints, migrationJobName, reservedNames, scratchVolumeName } from './model/names';
 import { MAX_CLUSTER_NAME, MAX_CONNECTIONS } from './model/postgres';
 import { maxmemoryFits, maxSafeMaxmemory } from './model/redis-memory';
-import { ENVOY_LATENCY_BUCKETS_MS, latencyThresholdMs, SLO_PERIOD_DAYS } from './model/slo';
+import { ENVOY_LATENCY_BUCKETS_MS, latencyThresholdMs, SLI_ENV_NAMES, SLO_PERIOD_DAYS } from './model/slo';
 import { parseDuration, parseQuantity } from './quantity';
 import type { Environment, ServiceConfig } from './schema';
 
@@ -201,6 +202,12 @@ function serviceRules(name: string, s: ServiceConfig, env: Environment, ctx: Rul
   for (const dep of new Set(s.uses)) {
     for (const v of INJECTED_ENV[dep]) {
       if (Object.hasOwn(s.env, v)) out.push({ path: `${at}.env.${v}`, message: `is injected by uses: ${dep}; remove it from env` });
+    }
+  }
+  if (s.sli === 'spring-boot') {
+    if (!s.metrics) out.push({ path: `${at}.sli`, message: '("spring-boot") reads the objectives off the service\'s own metrics: set metrics (Spring Boot Actuator\'s Prometheus endpoint, such as /actuator/prometheus)' });
+    for (const v of SLI_ENV_NAMES) {
+      if (Object.hasOwn(s.env, v)) out.push({ path: `${at}.env.${v}`, message: 'is injected by sli: spring-boot (the latency objective needs its bucket); remove it from env' });
     }
   }
   out.push(...envReferenceRules(at, s.env, s.uses));
@@ -476,7 +483,8 @@ function loadTestRules(env: Environment): Problem[] {
  */
 function sloRules(env: Environment): Problem[] {
   const ms = latencyThresholdMs(env);
-  if (ENVOY_LATENCY_BUCKETS_MS.includes(ms)) return [];
+  const atGateway = hostRoutes(env).some((h) => h.rules.some((r) => env.services[r.service]?.sli === 'gateway'));
+  if (!atGateway || ENVOY_LATENCY_BUCKETS_MS.includes(ms)) return [];
   const choices = ENVOY_LATENCY_BUCKETS_MS.filter((b) => b >= 5 && b <= 60000).map((b) => String(b / 1000)).join(', ');
   return [{
     path: 'slo.latencyThresholdSeconds',

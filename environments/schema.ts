@@ -150,6 +150,9 @@ const ShutdownSchema = z.strictObject({
 
 export const DEPENDENCIES = ['postgres', 'redis', 'uploads'] as const;
 
+/** Where a service's objectives can be measured (ServiceSchema.sli). */
+export const SLI_SOURCES = ['gateway', 'spring-boot'] as const;
+
 const envName = z.string().regex(ENV_NAME, {
   error: (i) => `(${JSON.stringify(i.input)}) is not a valid environment variable name: letters, digits and '_', not starting with a digit`,
 });
@@ -192,6 +195,18 @@ const ServiceSchema = z.strictObject({
   health: HealthSchema,
   /** Prometheus scrape endpoint on the service port; no ServiceMonitor when absent. */
   metrics: z.strictObject({ path: httpPath, interval: duration.default('30s') }).optional(),
+  /**
+   * Where the service's objectives (`slo`) are measured, if a host routes to it:
+   * - `gateway`: the gateway's per-route request metrics (Envoy), for any service, including one
+   *   that exports none, such as a Next.js frontend; the users' view, gateway errors included.
+   * - `spring-boot`: the service's own Micrometer timer `http_server_requests_seconds` (needs
+   *   `metrics`, Spring Boot Actuator's Prometheus endpoint): per endpoint, and not blind to what
+   *   the gateway cannot see. The service gets the settings that publish its histogram with a
+   *   bucket at the latency threshold (environments/model/slo.ts, sliEnv); requests to the
+   *   Actuator (probes, scrapes) are not counted. A pod that does not answer at all is not in its
+   *   own metrics: TargetDown and the uptime probe see that.
+   */
+  sli: z.enum(SLI_SOURCES).default('gateway'),
   resources: ResourcesSchema,
   /** Fixed replica count; mutually exclusive with autoscaling. */
   replicas: z.number().int().min(1).optional(),

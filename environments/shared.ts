@@ -43,6 +43,8 @@ export const shared: DeepPartial<EnvironmentInput> = {
         startup: { periodSeconds: 5, timeoutSeconds: 2, failureThreshold: 36 },
       },
       metrics: { path: '/actuator/prometheus', interval: '30s' },
+      // Its objectives from its own timer: per endpoint, and its latency without the gateway's.
+      sli: 'spring-boot',
       // The JVM keeps the heap it has grown to, so memory is requested in full (request = limit) and
       // the heap capped at 60% of it: heap plus metaspace, threads and buffers stay near 75% of the
       // request, under the HPA's memory target, and the HPA can still scale the api back in.

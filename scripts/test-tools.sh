@@ -12,6 +12,11 @@ declare -A TOOLS=(
   [redis-sentinel]=redis-sentinel
   [/usr/lib/postgresql/15/bin/postgres]=postgresql-15
   [promtool]=prometheus
+  [prometheus]=prometheus
+  [amtool]=prometheus-alertmanager
+  [prometheus-alertmanager]=prometheus-alertmanager
+  [prometheus-blackbox-exporter]=prometheus-blackbox-exporter
+  [prometheus-redis-exporter]=prometheus-redis-exporter
   [lua5.1]=lua5.1
 )
 

@@ -822,6 +822,27 @@ const cases: Case[] = [
     expected: ['production: slo.latencyThresholdSeconds (0.3) is not a bucket of the gateway\'s request-time histogram, which the latency objective is read from: '
       + 'one of 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60 (seconds)'],
   },
+  {
+    name: 'SLO latency threshold off the gateway\'s buckets, with every routed service measured by its own timer',
+    env: 'production',
+    overrides: { slo: { latencyThresholdSeconds: 0.3 }, services: { web: { sli: 'spring-boot', metrics: { path: '/actuator/prometheus' } } } },
+    expected: [],
+  },
+  {
+    name: 'spring-boot SLI without metrics, and a service setting what it injects',
+    env: 'production',
+    overrides: { services: { web: { sli: 'spring-boot', env: { MANAGEMENT_METRICS_DISTRIBUTION_SLO_HTTP_SERVER_REQUESTS: '1s' } } } },
+    expected: [
+      'production: services.web.env.MANAGEMENT_METRICS_DISTRIBUTION_SLO_HTTP_SERVER_REQUESTS is injected by sli: spring-boot (the latency objective needs its bucket); remove it from env',
+      'production: services.web.sli ("spring-boot") reads the objectives off the service\'s own metrics: set metrics (Spring Boot Actuator\'s Prometheus endpoint, such as /actuator/prometheus)',
+    ],
+  },
+  {
+    name: 'SLI not a known source',
+    env: 'staging',
+    overrides: { services: { web: { sli: 'nextjs' } } },
+    expected: ['staging: services.web.sli ("nextjs") must be one of "gateway", "spring-boot"'],
+  },
 
   // Cron
   {

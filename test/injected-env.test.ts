@@ -16,7 +16,7 @@ import { DEPENDENCIES, type Environment } from '../environments/schema';
 import type { K8sObject } from '../pipeline/k8s-object';
 import { podTemplate } from '../pipeline/policy';
 import { synthObjects } from '../pipeline/synth';
-import { boxDesigner, boxDesignerPostgresOnly, boxDesignerWithoutData, shop, variant } from './support/fixtures';
+import { boxDesigner, boxDesignerPostgresOnly, boxDesignerWithoutData, shop, variant, variantModel } from './support/fixtures';
 import { only } from './support/synth-construct';
 
 const shopEnv = variant(shop);
@@ -151,6 +151,27 @@ describe('what the app chart renders: each service gets the variables of what it
     const envOf = (name: string) => names(only(deployments, 'Deployment', name).spec.template.spec.containers[0].env);
     expect(envOf('api')).toEqual([...Object.values(INJECTED_ENV).flat(), 'DB_URL']);
     expect(envOf('web')).toEqual(['API_URL']);
+  });
+});
+
+describe('a service measured by its own timer (sli: spring-boot) gets the settings of its histogram', () => {
+  const deploymentEnv = (threshold: number) => {
+    const model = variantModel(shop, { slo: { latencyThresholdSeconds: threshold }, services: { api: { sli: 'spring-boot', metrics: { path: '/actuator/prometheus' } } } });
+    const deployments = Testing.synth(new AppChart(Testing.app({ outdir: 'unused' }), 'app', { model }));
+    return (name: string) => only(deployments, 'Deployment', name).spec.template.spec.containers[0].env as K8sObject[];
+  };
+
+  test('after the data components\' variables and before its own; a bucket exactly at the threshold; web gets none', () => {
+    const envOf = deploymentEnv(0.5);
+    const sli = ['MANAGEMENT_METRICS_DISTRIBUTION_PERCENTILESHISTOGRAM_HTTP_SERVER_REQUESTS', 'MANAGEMENT_METRICS_DISTRIBUTION_SLO_HTTP_SERVER_REQUESTS'];
+    expect(names(envOf('api'))).toEqual([...Object.values(INJECTED_ENV).flat(), ...sli, 'DB_URL']);
+    expect(envOf('api').filter((v) => sli.includes(v.name)).map((v) => v.value)).toEqual(['true', '500ms']);
+    expect(names(envOf('web'))).toEqual(['API_URL']);
+  });
+
+  test.each([[1, '1s'], [2.5, '2500ms'], [0.0005, '500us'], [0.025, '25ms']])('a threshold of %s s is the Spring Boot duration %s', (threshold, text) => {
+    const boundary = deploymentEnv(threshold)('api').find((v) => v.name === 'MANAGEMENT_METRICS_DISTRIBUTION_SLO_HTTP_SERVER_REQUESTS');
+    expect(boundary?.value).toBe(text);
   });
 });
 

@@ -9,6 +9,7 @@ import { BURN_ALERT } from '../charts/observability/slo-rules';
 import { environments } from '../environments/index';
 import { resolveEnvironments } from '../environments/load';
 import { hostRoutes } from '../environments/model/gateway';
+import { ENVOY_LATENCY_BUCKETS_MS, prometheusFloat } from '../environments/model/slo';
 import type { Environment } from '../environments/schema';
 import type { K8sObject } from '../pipeline/k8s-object';
 import { synthObjects } from '../pipeline/synth';
@@ -70,16 +71,28 @@ describe('production', () => {
   const description = (service: string, promise: string, bad: string, left: string) =>
     `${service} promises ${promise} over 30 days; ${bad} of requests were bad over the alert's longer window, ${left} of the budget is left.`;
 
-  test('the routes give every routed service at least one Envoy cluster', () => {
-    expect(api.length).toBeGreaterThan(0);
+  /**
+   * api's requests as its Micrometer timer counts them (it is measured `sli: 'spring-boot'`), and
+   * the Actuator's health endpoint failing as many times as the users' requests succeed: the
+   * probes are not the users', and counting them would page in every case below.
+   */
+  const apiTimer = (labels: string) => `http_server_requests_seconds_count{namespace="${NS}",service="api",method="GET",${labels}}`;
+  const apiRequests = (errors: string, ok: string) => [
+    { series: apiTimer('uri="/courses/{id}",status="503",outcome="SERVER_ERROR"'), values: errors },
+    { series: apiTimer('uri="/courses/{id}",status="200",outcome="SUCCESS"'), values: ok },
+    { series: apiTimer('uri="/actuator/health/{*path}",status="503",outcome="SERVER_ERROR"'), values: ok },
+  ];
+
+  test('api is measured by its own timer, web at the gateway, through at least one Envoy cluster', () => {
+    expect(production.services.api.sli).toBe('spring-boot');
+    expect(production.services.web.sli).toBe('gateway');
     expect(web.length).toBeGreaterThan(0);
+    expect(api.length).toBeGreaterThan(0);
   });
 
   test('availability: 5 % server errors from the first request (50 × the budget of 99.9 %; each window averages what there is) pages within five minutes; 0.05 % stays silent', () => {
-    const series = (errorsPerMinute: number, okPerMinute: number, minutes: number) => [
-      { series: `envoy_cluster_upstream_rq_xx{envoy_cluster_name="${api[0]}",envoy_response_code_class="5"}`, values: counter(errorsPerMinute, minutes) },
-      { series: `envoy_cluster_upstream_rq_xx{envoy_cluster_name="${api[0]}",envoy_response_code_class="2"}`, values: counter(okPerMinute, minutes) },
-    ];
+    const series = (errorsPerMinute: number, okPerMinute: number, minutes: number) =>
+      apiRequests(counter(errorsPerMinute, minutes), counter(okPerMinute, minutes));
     const r = unitTest(rules, [
       {
         interval: '1m',
@@ -118,10 +131,7 @@ describe('production', () => {
     };
     const r = unitTest(rules, [{
       interval: '5m',
-      input_series: [
-        { series: `envoy_cluster_upstream_rq_xx{envoy_cluster_name="${api[0]}",envoy_response_code_class="5"}`, values: counter(5, 12) },
-        { series: `envoy_cluster_upstream_rq_xx{envoy_cluster_name="${api[0]}",envoy_response_code_class="2"}`, values: counter(995, 12) },
-      ],
+      input_series: apiRequests(counter(5, 12), counter(995, 12)),
       // 3 × over a day and two hours holds from the start (each window averages the data there
       // is); 14.4 × and 6 × are never reached.
       alert_rule_test: [
@@ -132,10 +142,7 @@ describe('production', () => {
     }, {
       // 1.2 ×: over the 3 d and 6 h pair's 1 ×, under the 1 d and 2 h pair's 3 ×: a ticket all the same.
       interval: '5m',
-      input_series: [
-        { series: `envoy_cluster_upstream_rq_xx{envoy_cluster_name="${api[0]}",envoy_response_code_class="5"}`, values: counter(6, 12) },
-        { series: `envoy_cluster_upstream_rq_xx{envoy_cluster_name="${api[0]}",envoy_response_code_class="2"}`, values: counter(4994, 12) },
-      ],
+      input_series: apiRequests(counter(6, 12), counter(4994, 12)),
       promql_expr_test: [firing('10m', {}), firing('30m', { warning: 1 })],
     }]);
     expect(r.output).toMatch(/SUCCESS/);
@@ -143,7 +150,9 @@ describe('production', () => {
   });
 
   test(`latency: a fifth of web's requests slower than ${production.slo.latencyThresholdSeconds} s (20 × the budget of 99 %) pages`, () => {
-    const le = String(production.slo.latencyThresholdSeconds * 1000);
+    // The bucket as Prometheus 3 stores Envoy's `le="500"` (prometheusFloat).
+    expect(production.slo.latencyThresholdSeconds).toBe(0.5);
+    const le = '500.0';
     const r = unitTest(rules, [{
       interval: '1m',
       input_series: [
@@ -164,6 +173,60 @@ describe('production', () => {
         }],
       }],
     }]);
+    expect(r.output).toMatch(/SUCCESS/);
+    expect(r.status).toBe(0);
+  });
+
+  test('availability at the gateway: 5 % of web\'s requests answered 5xx by Envoy pages; 0.05 % stays silent', () => {
+    const series = (errorsPerMinute: number, okPerMinute: number, minutes: number) => [
+      { series: `envoy_cluster_upstream_rq_xx{envoy_cluster_name="${web[0]}",envoy_response_code_class="5"}`, values: counter(errorsPerMinute, minutes) },
+      { series: `envoy_cluster_upstream_rq_xx{envoy_cluster_name="${web[0]}",envoy_response_code_class="2"}`, values: counter(okPerMinute, minutes) },
+    ];
+    const r = unitTest(rules, [
+      {
+        interval: '1m',
+        input_series: series(3, 57, 30),
+        alert_rule_test: [{
+          eval_time: '5m',
+          alertname: BURN_ALERT,
+          exp_alerts: [{
+            exp_labels: { severity: 'critical', namespace: NS, service: 'web', slo: 'availability' },
+            exp_annotations: {
+              summary: 'web: the availability error budget would be gone in days at this rate',
+              description: description('web', '99.9% of requests answered without a server error', '5%', '-4900%'),
+              runbook_url: RUNBOOK,
+            },
+          }],
+        }],
+      },
+      { interval: '1m', input_series: series(3, 5997, 60), alert_rule_test: [{ eval_time: '60m', alertname: BURN_ALERT, exp_alerts: [] }] },
+    ]);
+    expect(r.output).toMatch(/SUCCESS/);
+    expect(r.status).toBe(0);
+  });
+
+  test(`latency from api's own timer: a fifth of its requests slower than ${production.slo.latencyThresholdSeconds} s pages; 0.5 % stays silent`, () => {
+    // Micrometer's bucket at the injected boundary, in seconds, as Prometheus 3 stores it.
+    const timer = (labels: string) => `http_server_requests_seconds_bucket{namespace="${NS}",service="api",method="GET",uri="/courses/{id}",status="200",outcome="SUCCESS",${labels}}`;
+    const series = (fastPerMinute: number, allPerMinute: number) => [
+      { series: timer('le="0.5"'), values: counter(fastPerMinute, 30) },
+      { series: timer('le="+Inf"'), values: counter(allPerMinute, 30) },
+      { series: apiTimer('uri="/courses/{id}",status="200",outcome="SUCCESS"'), values: counter(allPerMinute, 30) },
+      // The Actuator's requests all fast: counted, they would dilute the slow share.
+      { series: apiTimer('uri="/actuator/prometheus",status="200",outcome="SUCCESS"'), values: counter(1000, 30) },
+    ];
+    const page = {
+      exp_labels: { severity: 'critical', namespace: NS, service: 'api', slo: 'latency' },
+      exp_annotations: {
+        summary: 'api: the latency error budget would be gone in days at this rate',
+        description: description('api', '99% of requests answered in time', '20%', '-1900%'),
+        runbook_url: RUNBOOK,
+      },
+    };
+    const r = unitTest(rules, [
+      { interval: '1m', input_series: series(48, 60), alert_rule_test: [{ eval_time: '10m', alertname: BURN_ALERT, exp_alerts: [page] }] },
+      { interval: '1m', input_series: series(995, 1000), alert_rule_test: [{ eval_time: '30m', alertname: BURN_ALERT, exp_alerts: [] }] },
+    ]);
     expect(r.output).toMatch(/SUCCESS/);
     expect(r.status).toBe(0);
   });
@@ -199,12 +262,11 @@ describe('production', () => {
     // with `for: 2m` the page comes at about 60. The tickets (3 × over 1 d and 2 h, 1 × over 3 d and
     // 6 h, each window here the data there is) fire within 25 minutes and their 15.
     const history = 120;
-    const series = (errorsPerMinute: number, burst: number, after: number) => [
-      { series: `envoy_cluster_upstream_rq_xx{envoy_cluster_name="${api[0]}",envoy_response_code_class="5"}`,
-        values: piecewise([[0, history], [errorsPerMinute, burst], [0, after]]) },
-      { series: `envoy_cluster_upstream_rq_xx{envoy_cluster_name="${api[0]}",envoy_response_code_class="2"}`,
-        values: piecewise([[1000, history], [1000 - errorsPerMinute, burst], [1000, after]]) },
-    ];
+    const series = (errorsPerMinute: number, burst: number, after: number) =>
+      apiRequests(
+        piecewise([[0, history], [errorsPerMinute, burst], [0, after]]),
+        piecewise([[1000, history], [1000 - errorsPerMinute, burst], [1000, after]]),
+      );
     const at = (minutes: number) => `${history + minutes}m`;
     const r = unitTest(rules, [
       {
@@ -226,3 +288,15 @@ describe('production', () => {
   }, 60_000);
 });
 
+
+test('bucket bounds are matched as Prometheus 3 stores them: Go\'s shortest %g, `.0` on a whole number', () => {
+  // Expected strings are Go's strconv.FormatFloat(f, 'g', -1, 64) plus FormatOpenMetricsFloat's `.0`.
+  const cases: Array<[number, string]> = [
+    [1, '1.0'], [0, '0.0'], [0.5, '0.5'], [5, '5.0'], [500, '500.0'], [2500, '2500.0'], [300000, '300000.0'],
+    [600000, '600000.0'], [1800000, '1.8e+06'], [3600000, '3.6e+06'], [1e6, '1e+06'], [0.0001, '0.0001'], [0.00005, '5e-05'],
+    [Infinity, '+Inf'], [-2, '-2.0'],
+  ];
+  for (const [f, text] of cases) expect([f, prometheusFloat(f)]).toEqual([f, text]);
+  // Every bound a threshold may be is written without rounding noise.
+  for (const ms of ENVOY_LATENCY_BUCKETS_MS) expect(Number(prometheusFloat(ms))).toBe(ms);
+});

@@ -4,6 +4,7 @@ import { hostRoutes } from '../../environments/model/gateway';
 import { injectedEnv, migrationEnv } from '../../environments/model/injected-env';
 import type { Model } from '../../environments/model/model';
 import { FIXED_NAMES, gatewayName, migrationJobName } from '../../environments/model/names';
+import { sliEnv } from '../../environments/model/slo';
 import { LoadTestJob } from './load-test-job';
 import { MigrationJob } from './migration-job';
 import { PublicRoutes, securityHeaders } from './public-routes';
@@ -26,7 +27,7 @@ export class AppChart extends Chart {
         identity,
         name,
         service,
-        injectedEnv: injectedEnv(data, service.uses),
+        injectedEnv: [...injectedEnv(data, service.uses), ...sliEnv(env, name)],
         zoneSpread: env.zoneSpread,
         priorityClassName: props.model.priorityClasses.serving,
         uploads: service.uses.includes('uploads') && data.uploads ? { claimName: data.uploads.claim, mountPath: data.uploads.mountPath } : undefined,
