@@ -34,8 +34,17 @@ export const production = defineEnvironment({
   alerting: {
     pagerduty: { secretName: 'alertmanager-pagerduty' },
     slack: { secretName: 'alertmanager-slack', channel: '#student-portal-alerts' },
-    // EXAMPLE address: replace with the on-call team's list.
-    email: { secretName: 'alertmanager-smtp', to: 'portal-oncall@university.example' },
+    // EXAMPLE addresses, mail server and user: replace with the on-call team's list and your mail
+    // relay's. The password is the entry's `password` property in the secret manager.
+    email: {
+      to: 'portal-oncall@university.example',
+      from: 'alertmanager@university.example',
+      smarthost: 'smtp.university.example:587',
+      username: 'student-portal-alerts',
+      secretName: 'alertmanager-smtp',
+    },
+    // The URL the Watchdog calls (a dead man's switch service), in the entry's `url` property.
+    deadMansSwitch: { secretName: 'alertmanager-dead-mans-switch' },
   },
   delivery: {
     // EXAMPLE dates: replace with the university's examination calendar. Nothing reaches production

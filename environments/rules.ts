@@ -293,6 +293,33 @@ function platformRules(env: Environment): Problem[] {
   if (!env.alerting.pagerduty && !env.alerting.slack && !env.alerting.email) {
     out.push({ path: 'alerting', message: 'names no receiver: alerts would go nowhere' });
   }
+  return [...out, ...alertingRules(env)];
+}
+
+/**
+ * Who hears what (charts/gitops/alertmanager-config.ts): only production pages, and PagerDuty gets
+ * nothing but critical alerts, so warnings and info need Slack or email there too. Production's
+ * alerting pipeline is itself watched from outside: without a dead man's switch, a Prometheus or
+ * Alertmanager that stopped would take every page with it, unnoticed.
+ */
+function alertingRules(env: Environment): Problem[] {
+  const { pagerduty, slack, email, deadMansSwitch } = env.alerting;
+  const out: Problem[] = [];
+  if (!env.production && pagerduty) {
+    out.push({
+      path: 'alerting.pagerduty',
+      message: 'is refused outside production: only production pages; this environment\'s critical alerts and failed syncs go to Slack (or email)',
+    });
+  }
+  if (env.production && pagerduty && !slack && !email) {
+    out.push({ path: 'alerting', message: 'needs slack or email besides pagerduty in production: PagerDuty gets critical alerts only, and warnings and info alerts would go nowhere' });
+  }
+  if (env.production && !deadMansSwitch) {
+    out.push({
+      path: 'alerting.deadMansSwitch',
+      message: 'is required in production: if Prometheus or Alertmanager stops, no alert is sent, not even that one; only an outside service that misses the Watchdog notices',
+    });
+  }
   return out;
 }
 
@@ -405,10 +432,15 @@ function deliveryRules(env: Environment): Problem[] {
     ...duplicates('delivery.developerGroups', env.delivery.developerGroups),
     ...duplicates('delivery.releaseGroups', env.delivery.releaseGroups),
   ];
-  // Argo CD's notifications read the receivers' credentials through External Secrets (charts/gitops/notifications.ts).
-  const receivers = [env.alerting.slack ? 'alerting.slack' : '', env.alerting.pagerduty ? 'alerting.pagerduty' : ''].filter(Boolean);
+  // Alertmanager's receivers (charts/gitops/alertmanager-config.ts) and Argo CD's notifications
+  // (charts/gitops/notifications.ts) read the receivers' credentials through External Secrets.
+  const { pagerduty, slack, email, deadMansSwitch } = env.alerting;
+  const receivers = [
+    slack ? 'alerting.slack' : '', pagerduty ? 'alerting.pagerduty' : '', email?.secretName ? 'alerting.email' : '', deadMansSwitch ? 'alerting.deadMansSwitch' : '',
+  ].filter(Boolean);
   if (receivers.length > 0 && !env.externalSecrets) {
-    out.push({ path: 'externalSecrets', message: `is required: Argo CD's notifications read the credentials of ${receivers.join(' and ')} from the secret manager` });
+    const readers = slack || pagerduty ? 'Alertmanager and Argo CD\'s notifications read' : 'Alertmanager reads';
+    out.push({ path: 'externalSecrets', message: `is required: ${readers} the credentials of ${receivers.join(', ').replace(/, ([^,]*)$/, ' and $1')} from the secret manager` });
   }
   if (env.delivery.namespace === env.app.namespace) {
     out.push({ path: 'delivery.namespace', message: `("${env.delivery.namespace}") is the application's namespace; Argo CD runs in its own` });

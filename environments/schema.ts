@@ -384,13 +384,48 @@ const ExternalSecretsSchema = z.strictObject({
   refreshInterval: duration.default('1h'),
 });
 
+const emailAddress = z.string().regex(EMAIL, { error: (i) => `(${JSON.stringify(i.input)}) is not an email address` });
+/** A mail server as Alertmanager's `smarthost` takes it: a DNS name or IPv4 address, and a port (Go's net.SplitHostPort). */
+const smarthost = z.string().refine((v) => {
+  const [, host, port] = /^([^:]+):([0-9]{1,5})$/.exec(v) ?? [];
+  return (HOSTNAME.test(host ?? '') || isIP(host ?? '') === 4) && Number(port) >= 1 && Number(port) <= 65535;
+}, { error: (i) => `(${JSON.stringify(i.input)}) is not a mail server as host:port, such as smtp.university.example:587` });
+
+/**
+ * Where alerts go (charts/gitops/alertmanager-config.ts routes them by severity). Every credential
+ * is an entry of the secret manager, `<externalSecrets.keyPrefix>/<secretName>`, that External
+ * Secrets copies into the monitoring namespace; Alertmanager reads it from a file.
+ */
 const AlertingSchema = z.strictObject({
-  /** Secret (synced by External Secrets) holding the PagerDuty routing key; critical alerts page. */
+  /** Secret (synced by External Secrets) holding the PagerDuty routing key; critical alerts page. Production only. */
   pagerduty: z.strictObject({ secretName: dnsLabel }).optional(),
-  /** Secret holding the Slack webhook URL; warnings go to the channel. */
+  /** Secret holding the Slack webhook URL; critical alerts and warnings go to the channel. */
   slack: z.strictObject({ secretName: dnsLabel, channel: z.string().regex(/^#[a-z0-9_-]{1,80}$/, { error: (i) => `(${JSON.stringify(i.input)}) is not a Slack channel such as #portal-alerts` }) }).optional(),
-  /** Secret holding SMTP credentials; the address gets a copy of everything. */
-  email: z.strictObject({ secretName: dnsLabel, to: z.string().regex(EMAIL, { error: (i) => `(${JSON.stringify(i.input)}) is not an email address` }) }).optional(),
+  /** Info alerts by mail, through the organisation's mail server. */
+  email: z.strictObject({
+    to: emailAddress,
+    /** The sender's address. */
+    from: emailAddress,
+    /** The mail server: STARTTLS is required (Alertmanager's default); port 465 speaks TLS from the start. */
+    smarthost,
+    /** SMTP user name; absent: the server takes mail without authentication (and secretName is not used). */
+    username: z.string().regex(/^[!-~]{1,254}$/, { error: (i) => `(${JSON.stringify(i.input)}) is not an SMTP user name: 1 to 254 printable characters, no spaces` }).optional(),
+    /** Secret holding the SMTP password of username. */
+    secretName: dnsLabel.optional(),
+  }).superRefine((email, ctx) => {
+    if (email.username !== undefined && email.secretName === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['secretName'], input: undefined, message: 'is required with username: the SMTP password is read from this secret' });
+    }
+    if (email.username === undefined && email.secretName !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['username'], input: undefined, message: 'is required with secretName: a password is only sent with a user name (leave both out for a server without authentication)' });
+    }
+  }).optional(),
+  /**
+   * Secret holding the URL of a dead man's switch (a service that raises the alarm when it stops
+   * being called): the Watchdog alert, always firing, calls it every minute or two, so an
+   * alerting pipeline that died is noticed outside it. Required in production.
+   */
+  deadMansSwitch: z.strictObject({ secretName: dnsLabel }).optional(),
 });
 
 const SloSchema = z.strictObject({

@@ -32,6 +32,8 @@ export const staging = defineEnvironment({
   // EXAMPLE endpoint and bucket: replace with the object storage of your backups.
   objectStorage: { endpointURL: 'https://s3.university.example', bucket: 'student-portal-backups-staging', region: 'eu-central-1' },
   externalSecrets: { keyPrefix: 'student-portal/staging' },
+  // Staging never pages (PagerDuty is refused outside production): every alert goes to its channel.
+  // No dead man's switch: a stopped staging pipeline waits for someone to look.
   alerting: {
     slack: { secretName: 'alertmanager-slack', channel: '#student-portal-staging' },
   },

@@ -75,6 +75,7 @@ const REGISTRY: Record<string, Loader | CrdSchema> = {
   'monitoring.coreos.com/v1/ServiceMonitor': () => import('@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor').then((m) => m.ServiceMonitor),
   'monitoring.coreos.com/v1/PodMonitor': () => import('@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PodMonitor').then((m) => m.PodMonitor),
   'monitoring.coreos.com/v1/PrometheusRule': () => import('@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule').then((m) => m.PrometheusRule),
+  'monitoring.coreos.com/v1/Probe': () => import('@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/Probe').then((m) => m.Probe),
   'external-secrets.io/v1/ExternalSecret': () => import('@kubernetes-models/external-secrets/external-secrets.io/v1/ExternalSecret').then((m) => m.ExternalSecret),
   // Argo CD's CRDs, not @kubernetes-models/argo-cd's schemas, which lost every `description` field
   // (an AppProject's, a role's, a sync window's) and would refuse them.

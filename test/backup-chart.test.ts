@@ -407,8 +407,9 @@ describe('only the backups an application\'s data calls for', () => {
     expect(chart(buildModel(e))).toEqual([]);
     const all = synthObjects(e).map((o) => o.object);
     expect(all.filter((o) => o.metadata.labels?.['app.kubernetes.io/component'] === 'backup')).toEqual([]);
-    // (The smoke test's ConfigMap is the services', not a backup's.)
-    expect(all.filter((o) => ['CronJob', 'ExternalSecret', 'ConfigMap'].includes(o.kind) && o.metadata.labels?.['app.kubernetes.io/component'] !== 'smoke-test')).toEqual([]);
+    // (The smoke test's ConfigMap is the services', the dashboards' and the uptime checks' are the monitoring's, not a backup's.)
+    const others = ['smoke-test', 'monitoring'];
+    expect(all.filter((o) => ['CronJob', 'ExternalSecret', 'ConfigMap'].includes(o.kind) && !others.includes(o.metadata.labels?.['app.kubernetes.io/component']))).toEqual([]);
     expect(all.filter((o) => JOBS.some((j) => o.metadata.name === j) || o.metadata.name === 'backup-scripts')).toEqual([]);
   });
 

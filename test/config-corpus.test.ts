@@ -1000,6 +1000,74 @@ const cases: Case[] = [
     overrides: { alerting: { slack: { channel: 'student-portal-staging' } } },
     expected: ['staging: alerting.slack.channel ("student-portal-staging") is not a Slack channel such as #portal-alerts'],
   },
+  {
+    name: 'staging with PagerDuty: only production pages',
+    env: 'staging',
+    overrides: { alerting: { pagerduty: { secretName: 'alertmanager-pagerduty' } } },
+    expected: [
+      'staging: alerting.pagerduty is refused outside production: only production pages; this environment\'s critical alerts and failed syncs go to Slack (or email)',
+    ],
+  },
+  {
+    name: 'production without a dead man\'s switch',
+    env: 'production',
+    remove: ['alerting.deadMansSwitch'],
+    expected: [
+      'production: alerting.deadMansSwitch is required in production: if Prometheus or Alertmanager stops, no alert is sent, not even that one; '
+        + 'only an outside service that misses the Watchdog notices',
+    ],
+  },
+  {
+    name: 'production with PagerDuty alone: warnings and info would go nowhere',
+    env: 'production',
+    remove: ['alerting.slack', 'alerting.email'],
+    expected: [
+      'production: alerting needs slack or email besides pagerduty in production: PagerDuty gets critical alerts only, and warnings and info alerts would go nowhere',
+    ],
+  },
+  {
+    name: 'production with PagerDuty and email, no Slack, passes',
+    env: 'production',
+    remove: ['alerting.slack'],
+    expected: [],
+  },
+  {
+    name: 'email: a mail server without a port, a sender that is no address, a user name with a space',
+    env: 'production',
+    overrides: { alerting: { email: { smarthost: 'smtp.university.example', from: 'Alertmanager <am@university.example>', username: 'student portal' } } },
+    expected: [
+      'production: alerting.email.from ("Alertmanager <am@university.example>") is not an email address',
+      'production: alerting.email.smarthost ("smtp.university.example") is not a mail server as host:port, such as smtp.university.example:587',
+      'production: alerting.email.username ("student portal") is not an SMTP user name: 1 to 254 printable characters, no spaces',
+    ],
+  },
+  {
+    name: 'email: a user name without the secret of its password',
+    env: 'production',
+    remove: ['alerting.email.secretName'],
+    expected: ['production: alerting.email.secretName is required with username: the SMTP password is read from this secret'],
+  },
+  {
+    name: 'email: a password secret without a user name',
+    env: 'production',
+    remove: ['alerting.email.username'],
+    expected: [
+      'production: alerting.email.username is required with secretName: a password is only sent with a user name (leave both out for a server without authentication)',
+    ],
+  },
+  {
+    name: 'email without authentication, to a server by IPv4 address on port 25, passes',
+    env: 'production',
+    overrides: { alerting: { email: { smarthost: '192.0.2.25:25' } } },
+    remove: ['alerting.email.username', 'alerting.email.secretName'],
+    expected: [],
+  },
+  {
+    name: 'a mail server on a port above 65535',
+    env: 'production',
+    overrides: { alerting: { email: { smarthost: 'smtp.university.example:65536' } } },
+    expected: ['production: alerting.email.smarthost ("smtp.university.example:65536") is not a mail server as host:port, such as smtp.university.example:587'],
+  },
 
   // Data
   {

@@ -9,7 +9,7 @@ import { type Flow, type NetworkModel, type Party } from '../environments/model/
 import { selectorLabels } from '../environments/model/identity';
 import { buildModel } from '../environments/model/model';
 import {
-  ACME_SOLVER_PORT, DNS_PORT, INSTANCE_MANAGER_PORT, NON_PUBLIC_RANGES, PGBOUNCER_METRICS_PORT, POSTGRES_METRICS_PORT, POSTGRES_PORT,
+  ACME_SOLVER_PORT, BLACKBOX_EXPORTER_PORT, DNS_PORT, INSTANCE_MANAGER_PORT, NON_PUBLIC_RANGES, PGBOUNCER_METRICS_PORT, POSTGRES_METRICS_PORT, POSTGRES_PORT,
   REDIS_EXPORTER_PORT, REDIS_PORT, SENTINEL_PORT,
 } from '../environments/model/network';
 import type { Environment } from '../environments/schema';
@@ -115,7 +115,7 @@ test('the box designer: its api uses PostgreSQL through PgBouncer; the data tier
   // The box designer's api has no metrics: Prometheus scrapes only the data tier.
   expect(flows.filter((f) => f.startsWith('Prometheus → api'))).toEqual([]);
   expect(m.subjects.map((s) => s.name).sort())
-    .toEqual(['allow-acme-http01-solver', 'allow-dns', 'api', 'backup-database', 'backup-files', 'backup-verify', pg.cluster, pg.pooler, 'smoke-test'].sort());
+    .toEqual(['allow-acme-http01-solver', 'allow-dns', 'api', 'backup-database', 'backup-files', 'backup-verify', 'blackbox-exporter', pg.cluster, pg.pooler, 'smoke-test'].sort());
 });
 
 test('a migration: one flow from its Job\'s pods to the instances on 5432, one subject, both directions; only for the service that has one', () => {
@@ -155,9 +155,13 @@ test('without data: no data flows at all, only name resolution, the Gateway to t
     `the Gateway's proxies → api ${noData.services.api.port}/TCP`,
     'smoke-test → the Gateway\'s proxies 10080/TCP,10443/TCP',
     'smoke-test → the public hosts\' load balancer, at any public address 80/TCP,443/TCP',
+    `Prometheus → the blackbox exporter's probers (blackbox-exporter-0, blackbox-exporter-1) ${BLACKBOX_EXPORTER_PORT}/TCP`,
+    'the blackbox exporter\'s probers (blackbox-exporter-0, blackbox-exporter-1) → the Gateway\'s proxies 10443/TCP',
+    'the blackbox exporter\'s probers (blackbox-exporter-0, blackbox-exporter-1) → the public hosts\' load balancer, at any public address 443/TCP',
   ]);
-  expect(m.subjects.map((s) => s.name)).toEqual(['allow-dns', 'allow-acme-http01-solver', 'api', 'smoke-test']);
-  expect(parties(m).filter((p) => p.kind === 'addresses').map((p) => p.name)).toEqual(['the public hosts\' load balancer, at any public address']);
+  expect(m.subjects.map((s) => s.name)).toEqual(['allow-dns', 'allow-acme-http01-solver', 'api', 'smoke-test', 'blackbox-exporter']);
+  // The smoke test's and the probers' way to the hosts: one kind of address, public.
+  expect([...new Set(parties(m).filter((p) => p.kind === 'addresses').map((p) => p.name))]).toEqual(['the public hosts\' load balancer, at any public address']);
 });
 
 test('the smoke test\'s load balancer: the configured gateway.loadBalancerCidrs on 80 and 443, else public addresses only', () => {

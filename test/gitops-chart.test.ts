@@ -209,11 +209,12 @@ describe('projects allow what their Applications hold, and nothing more', () => 
     expect(platform.spec.clusterResourceWhitelist.filter((k: { kind: string }) => k.kind === '*' || k.kind === 'Namespace')).toEqual([]);
   });
 
-  test('the bootstrap project: this repository, Argo CD\'s namespace, Applications, projects, the notifications\' ExternalSecret, namespaces and the GatewayClass only', () => {
+  test('the bootstrap project: this repository, Argo CD\'s and the monitoring namespace, Applications, projects, the ExternalSecrets, namespaces and the GatewayClass only', () => {
     const bootstrap = only(projects, 'AppProject', 'bootstrap');
     expect(bootstrap.spec).toMatchObject({
       sourceRepos: ['https://git.shop.test/ops/shop-deploy.git'],
-      destinations: [{ server: 'https://kubernetes.default.svc', namespace: 'argocd' }],
+      // The monitoring namespace for Alertmanager's receivers' ExternalSecret.
+      destinations: [{ server: 'https://kubernetes.default.svc', namespace: 'argocd' }, { server: 'https://kubernetes.default.svc', namespace: 'monitoring' }],
       clusterResourceWhitelist: [
         ...platformNamespaces.map((name) => ({ group: '', kind: 'Namespace', name })),
         { group: 'gateway.networking.k8s.io', kind: 'GatewayClass', name: 'test-gateway-class' },
@@ -267,7 +268,7 @@ test('Argo CD\'s namespace comes from configuration', () => {
   const m = variantModel(shop, { delivery: { namespace: 'gitops' } });
   const argo = argocdObjects(m, synthesized);
   for (const o of argo.filter((x) => ['Application', 'AppProject'].includes(x.kind))) expect(o.metadata.namespace).toBe('gitops');
-  expect(only(argo, 'AppProject', 'bootstrap').spec.destinations).toEqual([{ server: 'https://kubernetes.default.svc', namespace: 'gitops' }]);
+  expect(only(argo, 'AppProject', 'bootstrap').spec.destinations.map((d: { namespace: string }) => d.namespace)).toEqual(['gitops', 'monitoring']);
   // Argo CD's own release goes there too, and the namespace is made with the others.
   expect(only(argo, 'Application', 'argo-cd').spec.destination.namespace).toBe('gitops');
   expect(argo.filter((o) => o.kind === 'Namespace').map((n) => n.metadata.name)).toContain('gitops');

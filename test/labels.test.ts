@@ -75,7 +75,11 @@ describe.each(outputs)('%s output', (_, env) => {
       if (o.kind === 'Service') selectors.push([at, o.spec.selector]);
       if (['Deployment', 'StatefulSet', 'PodDisruptionBudget'].includes(o.kind)) selectors.push([at, o.spec.selector.matchLabels]);
       if (o.kind === 'ServiceMonitor') selectors.push([at, o.spec.selector.matchLabels]);
-      for (const t of podTemplate(o)?.spec.topologySpreadConstraints ?? []) selectors.push([`${at} spread`, t.labelSelector.matchLabels]);
+      // A spread over several of our workloads (the uptime probers) names them in a set: `app.kubernetes.io/name In (…)`.
+      for (const t of podTemplate(o)?.spec.topologySpreadConstraints ?? []) {
+        const names = (t.labelSelector.matchExpressions ?? []).filter((e: K8sObject) => e.key === 'app.kubernetes.io/name' && e.operator === 'In');
+        selectors.push([`${at} spread`, { ...t.labelSelector.matchLabels, ...(names.length === 1 ? { 'app.kubernetes.io/name': names[0].values.join(',') } : {}) }]);
+      }
     }
     expect(selectors.length).toBeGreaterThan(0);
     const mutable = ['component', 'part-of', 'managed-by'].map((l) => `app.kubernetes.io/${l}`);

@@ -170,7 +170,10 @@ describe('restic repositories', () => {
 describe('reserved names', () => {
   // The order carries no meaning; every name does (a service taking one would collide with it).
   const sorted = (names: readonly string[]) => [...names].sort();
-  const FIXED = ['default-deny', 'allow-dns', 'allow-acme-http01-solver', 'https-redirect', 'smoke-test', 'load-test', 'gateway-proxy'];
+  const FIXED = [
+    'default-deny', 'allow-dns', 'allow-acme-http01-solver', 'https-redirect', 'smoke-test', 'load-test', 'gateway-proxy',
+    'blackbox-exporter', 'blackbox-exporter-0', 'blackbox-exporter-1',
+  ];
 
   test('with every component: each data object, the component names postgresql and redis, every backup object, the fixed objects', () => {
     expect(sorted(reservedNames(variant(shop)))).toEqual(sorted([

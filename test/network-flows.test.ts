@@ -67,6 +67,7 @@ function referenceContract(env: Environment, c: Cast): CastFlow[] {
   // (52.219.170.10, or the configured 203.0.113.0/24): with no ranges of its own, the load
   // balancer may be at any of them.
   const loadBalancer = env.gateway.loadBalancerCidrs ? ['load-balancer'] : ['internet', 'object-storage'];
+  const probers = ['blackbox-exporter-0', 'blackbox-exporter-1'];
   return [
     { from: c.own, to: ['kube-dns'], ports: [{ port: DNS_PORT, protocol: 'UDP' }, { port: DNS_PORT, protocol: 'TCP' }], why: 'every pod resolves names through cluster DNS' },
     { from: ['gateway-proxy'], to: ['web'], ports: tcp(web), why: 'the Gateway routes / to web, on its container port' },
@@ -90,6 +91,14 @@ function referenceContract(env: Environment, c: Cast): CastFlow[] {
         why: 'the load test reaches the hosts\' load balancer on 443: its configured ranges, else a public address',
       },
     ] : []),
+    // The uptime checks: Prometheus has the blackbox exporter's two probers (9115) ask the hosts
+    // over HTTPS, the smoke test's ways.
+    { from: ['prometheus'], to: probers, ports: tcp(9115), why: 'Prometheus asks the blackbox exporter for the uptime checks' },
+    { from: probers, to: ['gateway-proxy'], ports: tcp(10443), why: 'the uptime checks reach the hosts through the Gateway\'s proxies, HTTPS only' },
+    {
+      from: probers, to: loadBalancer, ports: tcp(443), egressOnly: true,
+      why: 'the uptime checks reach the hosts\' load balancer on 443: its configured ranges, else a public address',
+    },
     { from: ['web'], to: ['api'], ports: tcp(api), why: 'web calls api server-side (API_INTERNAL_URL)' },
     { from: ['prometheus'], to: ['api'], ports: tcp(api), why: 'api serves its metrics on its own port' },
     { from: ['api'], to: [pooler], ports: tcp(POSTGRES_PORT), why: 'api uses PostgreSQL through PgBouncer, and only through it' },

@@ -275,11 +275,11 @@ test('a service no route or service points at accepts nothing but what else name
   expect(allowed(local, p.web, p.api, apiPort)).toBe(false);
 });
 
-test('one policy per group of pods: default deny, DNS, the solver, each service, the database, the pooler, Redis, each backup job, the smoke test', () => {
+test('one policy per group of pods: default deny, DNS, the solver, each service, the database, the pooler, Redis, each backup job, the smoke test, the uptime prober', () => {
   const b = model.data.backups!;
   expect(policies.map((x) => x.metadata.name).sort()).toEqual([
     'allow-acme-http01-solver', 'allow-dns', 'api', b.database!.job, b.uploads!.job, b.verifyJob, 'default-deny',
-    pg.cluster, pg.pooler, model.data.redis!.name, 'web', 'smoke-test',
+    pg.cluster, pg.pooler, model.data.redis!.name, 'web', 'smoke-test', 'blackbox-exporter',
   ].sort());
   expect(new Set(policies.map((x) => x.metadata.namespace))).toEqual(new Set([env.app.namespace]));
 });
@@ -297,6 +297,7 @@ test('each policy is labelled as a network policy of what it guards, so `kubectl
     'default-deny': 'default-deny', 'allow-dns': 'allow-dns', 'allow-acme-http01-solver': 'acme-http01-solver', api: 'api', web: 'web',
     [pg.cluster]: 'postgresql', [pg.pooler]: 'pgbouncer', [model.data.redis!.name]: 'redis',
     [b.database!.job]: b.database!.job, [b.uploads!.job]: b.uploads!.job, [b.verifyJob]: b.verifyJob, 'smoke-test': 'smoke-test',
+    'blackbox-exporter': 'blackbox-exporter',
   };
   expect(Object.keys(guards).sort()).toEqual(policies.map((x) => x.metadata.name).sort());
   for (const [policy, name] of Object.entries(guards)) {

@@ -14,7 +14,7 @@ import { buildModel, type Model } from '../environments/model/model';
 import type { K8sObject } from '../pipeline/k8s-object';
 import { validateObject } from '../pipeline/schema-validation';
 import { argocdObjects, modelObjects } from '../pipeline/synth';
-import { boxDesigner, variant, variantModel } from './support/fixtures';
+import { AS_PRODUCTION, boxDesigner, variant, variantModel } from './support/fixtures';
 import { only } from './support/synth-construct';
 
 type Json = Record<string, any>;
@@ -207,7 +207,8 @@ test('production: a failed sync pages through PagerDuty (critical), degraded and
 });
 
 test('PagerDuty without Slack: a failed sync pages, nothing else is sent (a deployment never pages)', () => {
-  const r = read(variantModel(boxDesigner, { alerting: { email: null, pagerduty: { secretName: 'pd' } } }, (c) => { delete c.alerting.email; }));
+  // Production (only production pages), with email beside PagerDuty, as production requires.
+  const r = read(variantModel(boxDesigner, { ...AS_PRODUCTION, alerting: { ...AS_PRODUCTION.alerting, pagerduty: { secretName: 'pd' } } }));
   expect(r.subscriptions.get(r.model.delivery.appApplication)).toEqual({ 'on-sync-failed.pagerdutyv2': PAGERDUTY_RECIPIENT });
   expect(Object.keys(r.values.triggers as Json)).toEqual(['trigger.on-sync-failed']);
   expect(Object.keys(r.values.notifiers as Json)).toEqual(['service.pagerdutyv2']);
@@ -234,5 +235,5 @@ test('a receiver without the secret manager is a configuration error naming the 
     if (!(e instanceof ConfigError)) throw e;
     message = e.problems.join('\n');
   }
-  expect(message).toBe('box-designer: externalSecrets is required: Argo CD\'s notifications read the credentials of alerting.slack from the secret manager');
+  expect(message).toBe('box-designer: externalSecrets is required: Alertmanager and Argo CD\'s notifications read the credentials of alerting.slack from the secret manager');
 });

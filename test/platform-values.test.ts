@@ -14,6 +14,7 @@ import Ajv2020 from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { parse } from 'yaml';
 import { repositoryRoot } from '../charts/common/shipped-files';
+import { ALERTMANAGER_SECRET, alertmanagerConfig } from '../charts/gitops/alertmanager-config';
 import { PLATFORM_RELEASES, type PlatformReleaseName } from '../charts/gitops/platform-releases';
 import { alloyConfig, alloyValues, lokiPushURL } from '../charts/gitops/values/alloy';
 import { argoCdValues } from '../charts/gitops/values/argo-cd';
@@ -31,6 +32,7 @@ import { LOKI_GATEWAY_PORT, LOKI_RETENTION_PERIOD, lokiValues } from '../charts/
 import { platformValues, PLATFORM_VALUES } from '../charts/gitops/values/platform-values';
 import { BARMAN_CLOUD_PLUGIN_VERSION, pluginBarmanCloudValues } from '../charts/gitops/values/plugin-barman-cloud';
 import { trivyOperatorValues } from '../charts/gitops/values/trivy-operator';
+import { coalesce } from './support/helm-values';
 
 const SHARED = process.env.SHARED_DIR ?? resolve(repositoryRoot(), '..', 'shared');
 const CHARTS = join(SHARED, 'charts');
@@ -52,6 +54,14 @@ const CTX: PlatformValuesContext = {
     argocdUrl: 'https://argocd.cluster-test.example', environment: 'env-test',
     routes: { 'on-sync-failed': ['pagerduty'], 'on-health-degraded': ['slack'], 'on-deployed': ['slack'] },
   },
+  // Every receiver, email with authentication, so every key Alertmanager's configuration can have is checked.
+  alerting: {
+    pagerduty: { secretName: 'pd-test' },
+    slack: { secretName: 'slack-test', channel: '#test-alerts' },
+    email: { to: 'oncall@cluster-test.example', from: 'am@cluster-test.example', smarthost: 'mail.cluster-test.example:587', username: 'am-test', secretName: 'smtp-test' },
+    deadMansSwitch: { secretName: 'dms-test' },
+  },
+  appNamespaces: ['app-test'],
 };
 
 const NAMES = Object.keys(PLATFORM_RELEASES) as PlatformReleaseName[];
@@ -100,16 +110,6 @@ function checkedPaths(values: Json, upstream: Json, freeForm: readonly Path[], p
   });
 }
 
-/** Helm's coalescing of user values over a chart's defaults: maps merge, anything else replaces, null deletes. */
-function coalesce(defaults: unknown, values: unknown): unknown {
-  if (!isMap(defaults) || !isMap(values)) return values;
-  const out: Json = { ...defaults };
-  for (const [key, value] of Object.entries(values)) {
-    if (value === null) delete out[key];
-    else out[key] = coalesce(defaults[key], value);
-  }
-  return out;
-}
 
 /** A deep copy sharing no object (structuredClone keeps shared ones shared, and values share constants). */
 const copyOf = (values: object) => JSON.parse(JSON.stringify(values)) as Json;
@@ -418,11 +418,39 @@ describe('production settings', () => {
       expect(defaultClass.prometheus.prometheusSpec.storageSpec.volumeClaimTemplate.spec.resources.requests.storage).toBe('3Gi');
     });
 
-    test('Alertmanager on, with AlertmanagerConfigs from every namespace and its configuration left to the chart', () => {
+    test('Alertmanager on, with AlertmanagerConfigs from every namespace, its configuration from the context\'s alerting', () => {
       expect(values.alertmanager.enabled).toBe(true);
       expect(values.alertmanager.alertmanagerSpec.alertmanagerConfigSelector).toEqual({});
       expect(values.alertmanager.alertmanagerSpec.alertmanagerConfigNamespaceSelector).toEqual({});
-      expect(values.alertmanager).not.toHaveProperty('config');
+      expect(values.alertmanager.config).toEqual(alertmanagerConfig(CTX.alerting));
+      // Helm merges maps over the chart's default configuration: every key of its default is ours,
+      // at the top and in the route, so nothing of the default's routing survives.
+      const defaults = (chart('kube-prometheus-stack').defaults.alertmanager as Json).config as Json;
+      expect(Object.keys(values.alertmanager.config).sort()).toEqual(expect.arrayContaining(Object.keys(defaults).sort()));
+      expect(Object.keys(values.alertmanager.config.route)).toEqual(expect.arrayContaining(Object.keys(defaults.route as Json)));
+      expect(Object.keys(values.alertmanager.config.global)).toEqual(expect.arrayContaining(Object.keys(defaults.global as Json)));
+      expect(coalesce(defaults, values.alertmanager.config)).toEqual(JSON.parse(JSON.stringify(values.alertmanager.config)));
+    });
+
+    test('Alertmanager mounts the receivers\' Secret as optional, where the operator would mount spec.secrets; none without credentials', () => {
+      const spec = values.alertmanager.alertmanagerSpec;
+      expect(spec.volumes).toEqual([{ name: ALERTMANAGER_SECRET, secret: { secretName: ALERTMANAGER_SECRET, optional: true } }]);
+      expect(spec.volumeMounts).toEqual([{ name: ALERTMANAGER_SECRET, mountPath: `/etc/alertmanager/secrets/${ALERTMANAGER_SECRET}`, readOnly: true }]);
+      expect(spec).not.toHaveProperty('secrets');
+      const noCredentials = kubePrometheusStackValues({ ...CTX, alerting: { email: { to: 'a@b.example', from: 'c@b.example', smarthost: 'mail.b.example:25' } } });
+      expect(noCredentials.alertmanager.alertmanagerSpec).not.toHaveProperty('volumes');
+      expect(noCredentials.alertmanager.alertmanagerSpec).not.toHaveProperty('volumeMounts');
+    });
+
+    test('default rules: the application\'s namespaces left out, the chart\'s Watchdog, TargetDown and InfoInhibitor off', () => {
+      expect(values.defaultRules.appNamespacesOperator).toBe('!~');
+      expect(values.defaultRules.appNamespacesTarget).toBe('app-test');
+      expect(kubePrometheusStackValues({ ...CTX, appNamespaces: ['a', 'b-2'] }).defaultRules.appNamespacesTarget).toBe('a|b-2');
+      expect(() => kubePrometheusStackValues({ ...CTX, appNamespaces: ['a.*'] })).toThrow(/not a namespace name/);
+      expect(values.defaultRules.disabled).toEqual({ Watchdog: true, TargetDown: true, InfoInhibitor: true });
+      // The chart's defaults that these replace.
+      const defaults = chart('kube-prometheus-stack').defaults.defaultRules as Json;
+      expect([defaults.appNamespacesOperator, defaults.appNamespacesTarget, defaults.disabled]).toEqual(['=~', '.*', {}]);
     });
 
     test('Grafana on with the dashboard sidecar', () => {

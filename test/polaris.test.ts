@@ -14,6 +14,7 @@ import Ajv2019 from 'ajv/dist/2019.js';
 import { parse } from 'yaml';
 import { environments } from '../environments/index';
 import { resolveEnvironments } from '../environments/load';
+import { UPTIME_PROBERS } from '../environments/model/names';
 import { ref, type K8sObject } from '../pipeline/k8s-object';
 import { synthObjects } from '../pipeline/synth';
 import { boxDesigner, boxDesignerPostgresOnly, variant } from './support/fixtures';
@@ -116,9 +117,10 @@ test.each(outputs)('%s: no danger', (_name, objects) => {
 const ACCEPTED_WARNINGS: Record<string, (finding: string, objects: readonly K8sObject[]) => boolean> = {
   // Every image is pinned by digest in production: IfNotPresent cannot run another image.
   pullPolicyNotAlways: () => true,
-  // A Deployment whose replicas its HorizontalPodAutoscaler owns.
+  // A Deployment whose replicas its HorizontalPodAutoscaler owns; an uptime prober, one pod of a pair.
   deploymentMissingReplicas: (f, objects) => objects.some((o) => o.kind === 'HorizontalPodAutoscaler'
-    && f.startsWith(`deploymentMissingReplicas Deployment ${o.metadata.namespace}/${o.spec.scaleTargetRef.name}`)),
+    && f.startsWith(`deploymentMissingReplicas Deployment ${o.metadata.namespace}/${o.spec.scaleTargetRef.name}`))
+    || UPTIME_PROBERS.some((p) => new RegExp(`^deploymentMissingReplicas Deployment [a-z0-9-]+/${p}$`).test(f)),
   // PgBouncer's probes are CloudNativePG's to set.
   readinessProbeMissing: (f) => /^readinessProbeMissing Pooler /.test(f),
   livenessProbeMissing: (f) => /^livenessProbeMissing Pooler /.test(f),
@@ -141,7 +143,8 @@ test('the pod spec is found where Polaris finds it: in workloads and in a Pooler
   const [, production] = outputs[1];
   const audited = production.filter((o) => podSpecOf(o)).map((o) => `${o.kind} ${o.metadata.name}`).sort();
   expect(audited).toEqual([
-    'CronJob backup-database', 'CronJob backup-files', 'CronJob backup-verify', 'Deployment api', 'Deployment web', 'Job api-migrate', 'Job smoke-test',
+    'CronJob backup-database', 'CronJob backup-files', 'CronJob backup-verify', 'Deployment api', ...UPTIME_PROBERS.map((p) => `Deployment ${p}`),
+    'Deployment web', 'Job api-migrate', 'Job smoke-test',
     'Pooler student-portal-db-pooler', 'StatefulSet student-portal-redis',
   ]);
 });

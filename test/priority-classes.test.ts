@@ -33,6 +33,9 @@ test('the services, PostgreSQL, PgBouncer and Redis serve; the backup jobs and t
   expect(Object.fromEntries(running.map((o) => [`${o.kind} ${o.metadata.name}`, classOf(o)]))).toEqual({
     'Deployment web': 'shop-serving',
     'Deployment api': 'shop-serving',
+    // The uptime checks' probers: a page depends on them.
+    'Deployment blackbox-exporter-0': 'shop-serving',
+    'Deployment blackbox-exporter-1': 'shop-serving',
     'Cluster shop-db': 'shop-serving',
     'Pooler shop-db-pooler': 'shop-serving',
     'StatefulSet shop-redis': 'shop-serving',

@@ -396,7 +396,14 @@ describe('Service, budget, monitoring, secret', () => {
     const sm = only(objects, 'ServiceMonitor');
     const svc = only(objects, 'Service');
     for (const [k, v] of Object.entries(sm.spec.selector.matchLabels)) expect(svc.metadata.labels[k]).toBe(v);
-    expect(sm.spec.endpoints).toEqual([{ port: 'metrics', path: '/metrics', interval: '30s', scheme: 'http' }]);
+    expect(sm.spec.endpoints).toEqual([
+      { port: 'metrics', path: '/metrics', interval: '30s', scheme: 'http' },
+      // The pod's sentinel, through the exporter's /scrape, its series told apart by their endpoint label.
+      {
+        port: 'metrics', path: '/scrape', params: { target: ['redis://localhost:26379'] }, interval: '30s', scheme: 'http',
+        relabelings: [{ action: 'replace', targetLabel: 'endpoint', replacement: 'sentinel' }],
+      },
+    ]);
   });
 
   test('the password is an ExternalSecret of <prefix>/redis, property password, from the configured store', () => {

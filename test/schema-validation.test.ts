@@ -48,7 +48,12 @@ const KIND_MAPS: Record<string, RegExp> = {
   Pooler: /^\/spec\/pgbouncer\/parameters$/,
   ExternalSecret: /^\/spec\/target\/template\/data$/,
 };
-const isMap = (o: K8sObject, path: string) => MAPS.test(path) || FREE_FORM.test(path) || (KIND_MAPS[o.kind]?.test(path) ?? false);
+/** Maps whose values are lists of strings (a ServiceMonitor endpoint's URL parameters): a key added holds a list. */
+const LIST_MAPS: Record<string, RegExp> = {
+  ServiceMonitor: /^\/spec\/endpoints\/\d+\/params$/,
+};
+const isListMap = (o: K8sObject, path: string) => LIST_MAPS[o.kind]?.test(path) ?? false;
+const isMap = (o: K8sObject, path: string) => MAPS.test(path) || FREE_FORM.test(path) || (KIND_MAPS[o.kind]?.test(path) ?? false) || isListMap(o, path);
 const nodes = (value: unknown, path: string): string[] => {
   if (value === null || typeof value !== 'object') return [];
   const own = Array.isArray(value) ? [] : [path];
@@ -61,7 +66,7 @@ async function misjudgedInjections(o: K8sObject): Promise<string[]> {
   const wrong: string[] = [];
   for (const path of nodes(o, '')) {
     const copy = structuredClone(o);
-    at(copy, path).zzUnknownField = '1'; // valid as a label, an annotation and a quantity
+    at(copy, path).zzUnknownField = isListMap(o, path) ? ['1'] : '1'; // valid as a label, an annotation and a quantity
     const expected = isMap(o, path) ? [] : [`${path}/zzUnknownField is not a field of ${o.apiVersion} ${o.kind}`];
     const actual = await validateObject(copy);
     if (JSON.stringify(actual) !== JSON.stringify(expected)) wrong.push(`${path || '/'}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`);

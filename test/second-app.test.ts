@@ -111,21 +111,23 @@ test('with PostgreSQL only: no uploads volume, file backup, its flow or its docu
   expect(names(g.objects, 'Cluster')).toEqual([buildModel(env).data.postgres!.cluster]);
 });
 
-test('without data: no database, pooler, backups, object storage, secrets or volumes; only the api, its edge, the smoke test and their policies', async () => {
+test('without data: no database, pooler, backups, object storage, secrets or volumes; only the api, its edge, the smoke test, the uptime checks and their policies', async () => {
   const env = boxDesignerWithoutData();
   const g = await throughTheGate(env);
   for (const kind of ['Cluster', 'Pooler', 'ObjectStore', 'ScheduledBackup', 'ExternalSecret', 'CronJob', 'PersistentVolumeClaim', 'StatefulSet']) {
     expect({ kind, names: names(g.objects, kind) }).toEqual({ kind, names: [] });
   }
-  // The one PodMonitor left is the gateway's proxies' (its objectives are measured there).
-  expect(names(g.objects, 'PodMonitor')).toEqual([FIXED_NAMES.gatewayProxyMonitor]);
-  // The smoke test's script and check list: the one ConfigMap left.
-  expect(names(g.objects, 'ConfigMap')).toEqual(['smoke-test']);
+  // The PodMonitors left are the gateway's: its proxies' (the objectives are measured there) and its controller's.
+  expect(names(g.objects, 'PodMonitor')).toEqual(['envoy-gateway-controller', FIXED_NAMES.gatewayProxyMonitor]);
+  // The smoke test's script and check list, the uptime checks' module, the dashboards of what
+  // there is (services, their objectives, capacity): the ConfigMaps left.
+  expect(names(g.objects, 'ConfigMap')).toEqual(['blackbox-exporter', 'grafana-dashboard-capacity', 'grafana-dashboard-services', 'grafana-dashboard-slo', 'smoke-test']);
   expect([...g.files.keys()].filter((f) => f.startsWith('data/') || f.startsWith('backup/'))).toEqual([]);
-  expect(names(g.objects, 'NetworkPolicy')).toEqual(['allow-acme-http01-solver', 'allow-dns', 'api', 'default-deny', 'smoke-test']);
+  expect(names(g.objects, 'NetworkPolicy')).toEqual(['allow-acme-http01-solver', 'allow-dns', 'api', 'blackbox-exporter', 'default-deny', 'smoke-test']);
   expect(apiEnv(g).filter((v) => Object.values(INJECTED_ENV).flat().includes(v))).toEqual([]);
-  // Five rows: name resolution, the solver, the api, the smoke test to the Gateway's proxies and to the load balancer.
-  expect(g.document.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| from |'))).toHaveLength(5);
+  // Eight rows: name resolution, the solver, the api, the smoke test to the Gateway's proxies and to the load balancer,
+  // Prometheus to the uptime probers and they to the Gateway's proxies and to the load balancer.
+  expect(g.document.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| from |'))).toHaveLength(8);
   expect(g.document).not.toMatch(/PostgreSQL|PgBouncer|object storage|backup/);
 });
 

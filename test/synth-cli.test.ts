@@ -147,10 +147,13 @@ describe('--env', () => {
     const r = synth('--env', 'staging');
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
-    expect(r.stdout).toMatch(/^shipshape: dist\/production: unchanged \(\d+ files\)\nshipshape: dist\/staging: 0 added, 2 changed, 0 removed/);
+    expect(r.stdout).toMatch(/^shipshape: dist\/production: unchanged \(\d+ files\)\nshipshape: dist\/staging: 0 added, 3 changed, 0 removed/);
     const after = outputs();
     const differing = [...after.dist.keys()].filter((p) => after.dist.get(p) !== before.dist.get(p));
-    expect(differing).toEqual(['staging/data/configmap-student-portal-redis.yaml', 'staging/data/statefulset-student-portal-redis.yaml']);
+    // The eviction policy is in the Redis memory alert's description too.
+    expect(differing).toEqual([
+      'staging/data/configmap-student-portal-redis.yaml', 'staging/data/statefulset-student-portal-redis.yaml', 'staging/observability/prometheusrule-redis-alerts.yaml',
+    ]);
     expect([...after.dist.keys()]).toEqual([...before.dist.keys()]);
     // Production is stale now, and --check says so.
     expect(synth('--check').stderr).toMatch(/differs {2}dist\/production\/data\/configmap-student-portal-redis\.yaml/);

@@ -113,3 +113,21 @@ export const K6_IMAGE =
  * and `USER k6` (BusyBox's -g is the GECOS field; the user's own group gets the same number).
  */
 export const K6_IMAGE_UID = 12345;
+
+/**
+ * blackbox_exporter v0.28.0 (2025-12-04), the newest release (prometheus/blackbox_exporter tag
+ * v0.28.0, commit 5a059bee; nothing released after it to the repository's July 2026 snapshot), the
+ * Prometheus project's own image: the static binary at /bin/blackbox_exporter on
+ * quay.io/prometheus/busybox, which carries Debian's CA bundle at /etc/ssl/certs/ca-certificates.crt
+ * (prometheus/busybox uclibc/Dockerfile), the system CAs the uptime checks verify against. The
+ * Dockerfile sets no USER: the pod runs it as nobody (65534), which HTTP probes need nothing beyond.
+ * What the uptime checks run (charts/observability/blackbox-exporter.ts).
+ * Digest: the tag's multi-platform index, pinned alike under quay.io/prometheus/blackbox-exporter
+ * and docker.io/prom/blackbox-exporter (the project pushes the same index to both) by some nine
+ * unrelated public projects: a cluster's post-install verification script asserting the running
+ * Deployment's image, a platform team's supply-chain record of the chart's image digest, image
+ * policy checks in Python and Node test suites, Compose stacks and a Flux image automation log; no
+ * other digest of v0.28.0 appears. Confirm with `crane digest` when next upgrading.
+ */
+export const BLACKBOX_EXPORTER_IMAGE =
+  'quay.io/prometheus/blackbox-exporter:v0.28.0@sha256:e753ff9f3fc458d02cca5eddab5a77e1c175eee484a8925ac7d524f04366c2fc';

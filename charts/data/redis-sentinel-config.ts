@@ -21,6 +21,12 @@ import { readScript } from '../common/shipped-files';
 /** Sentinels that must agree a master is down before a failover: a majority of three. */
 export const SENTINEL_QUORUM = 2;
 
+/**
+ * Replicas a master needs connected (and at most min-replicas-max-lag behind) to take writes: one,
+ * so a master cut off from every replica stops taking writes (the Redis alerts page on it too).
+ */
+export const MIN_REPLICAS_TO_WRITE = 1;
+
 /** One member of the set: a redis-server and a sentinel, addressed as the other members see them. */
 export interface RedisMember {
   /** Stable address: the pod's DNS name under the headless Service (never its IP, which changes). */
@@ -175,7 +181,7 @@ maxmemory-policy ${p.maxmemoryPolicy}
 # what a partitioned old master can accept and lose once Sentinel has promoted another member.
 replica-read-only yes
 replica-serve-stale-data yes
-min-replicas-to-write 1
+min-replicas-to-write ${MIN_REPLICAS_TO_WRITE}
 min-replicas-max-lag 10
 # Full syncs stream the RDB over the socket. They start after a second, or at once when every
 # replica of the set is waiting, not after the default 5 s kept for sets with many replicas.

@@ -32,6 +32,11 @@ import {
 export const REDIS_PORT_NAME = 'redis';
 export const SENTINEL_PORT_NAME = 'sentinel';
 export const METRICS_PORT_NAME = 'metrics';
+/**
+ * The `endpoint` label of the sentinels' series: the exporter serves them on the metrics port too,
+ * and this tells them from redis-server's (whose `endpoint` is the port's name).
+ */
+export const SENTINEL_METRICS_ENDPOINT = 'sentinel';
 
 /** The sentinel and the exporter are small and steady; Redis itself is sized in the configuration. */
 const SENTINEL_RESOURCES = { requests: { cpu: '50m', memory: '32Mi' }, limits: { cpu: '200m', memory: '64Mi' } };
@@ -267,7 +272,16 @@ export class RedisSentinel extends Construct {
       metadata: appMetadata(identity, { name, labelName: 'redis', component: 'monitoring' }),
       spec: {
         selector: { matchLabels: selector },
-        endpoints: [{ port: METRICS_PORT_NAME, path: '/metrics', interval: '30s', scheme: 'http' }],
+        endpoints: [
+          { port: METRICS_PORT_NAME, path: '/metrics', interval: '30s', scheme: 'http' },
+          // The exporter scrapes redis-server (REDIS_ADDR); its /scrape endpoint scrapes the pod's
+          // sentinel on each request, with the same password: whether the sentinels see a master and
+          // a quorum. Relabelled so its series (redis_up too) do not collide with redis-server's.
+          {
+            port: METRICS_PORT_NAME, path: '/scrape', params: { target: [`redis://localhost:${SENTINEL_PORT}`] }, interval: '30s', scheme: 'http',
+            relabelings: [{ action: 'replace', targetLabel: 'endpoint', replacement: SENTINEL_METRICS_ENDPOINT }],
+          },
+        ],
       },
     }));
   }

@@ -2,6 +2,7 @@ import { Chart } from 'cdk8s';
 import type { Construct } from 'constructs';
 import type { Model } from '../../environments/model/model';
 import type { K8sObject } from '../../pipeline/k8s-object';
+import { AlertmanagerSecret, credentialReceivers } from './alertmanager-config';
 import { ArgoProject, type GroupKind } from './argo-project';
 import { EnvoyGatewayClass } from './gateway-class';
 import { GitFolderApplication } from './git-folder-application';
@@ -20,12 +21,14 @@ export const ARGOCD_VERSION = 'v3.6.3';
 
 /**
  * Waves of the root Application, written down once: namespaces, then projects, then the operators
- * (each at its release's wave), then the application, then the notifications' Secret. Argo CD waits
- * for a wave's Applications to be healthy before the next (with the Application health check of
- * charts/gitops/health/). The Secret's ExternalSecret is Degraded until the secret store, made by
- * hand once External Secrets runs, exists: any earlier, it would fail the root's sync.
+ * (each at its release's wave), then the application, then the notifications' Secret and
+ * Alertmanager's receivers' Secret. Argo CD waits for a wave's Applications to be healthy before
+ * the next (with the Application health check of charts/gitops/health/). Those ExternalSecrets are
+ * Degraded until the secret store, made by hand once External Secrets runs, exists: any earlier,
+ * they would fail the root's sync (Alertmanager, in wave -8, starts without its Secret: it mounts
+ * it as optional).
  */
-export const ROOT_WAVES = { namespaces: -30, projects: -20, application: 0, notifications: 1 } as const;
+export const ROOT_WAVES = { namespaces: -30, projects: -20, application: 0, notifications: 1, alertReceivers: 1 } as const;
 
 export interface GitopsChartProps {
   readonly model: Model;
@@ -108,18 +111,20 @@ export class GitopsChart extends Chart {
       new PlatformNamespace(this, `namespace-${ns}`, { identity, name: ns, podSecurity, kubernetesVersion: env.kubernetesVersion, wave: ROOT_WAVES.namespaces });
     }
 
+    const alertReceivers = credentialReceivers(env.alerting).length > 0;
     new ArgoProject(this, 'project-bootstrap', {
       // The root Application: Argo CD's projects and Applications, and the platform namespaces.
       identity, name: delivery.bootstrapProject, argocdNamespace, wave: ROOT_WAVES.projects,
       sourceRepos: [delivery.repoURL],
-      namespaces: [argocdNamespace],
+      // Alertmanager's receivers' ExternalSecret goes to the monitoring namespace.
+      namespaces: [argocdNamespace, ...(alertReceivers ? [env.monitoringNamespace] : [])],
       clusterKinds: [
         ...[...namespaces.keys()].map((name) => ({ group: '', kind: 'Namespace', name })),
         { group: 'gateway.networking.k8s.io', kind: 'GatewayClass', name: env.gateway.className },
       ],
       namespacedKinds: [
         { group: 'argoproj.io', kind: 'AppProject' }, { group: 'argoproj.io', kind: 'Application' },
-        // argocd-notifications-secret.
+        // argocd-notifications-secret and alertmanager-receivers.
         { group: 'external-secrets.io', kind: 'ExternalSecret' },
       ],
     });
@@ -163,6 +168,13 @@ export class GitopsChart extends Chart {
         entries: receiverEntries(env.alerting, store.keyPrefix, receivers),
       });
     }
+    if (alertReceivers) {
+      const store = env.externalSecrets;
+      if (store === undefined) throw new Error(`${env.name}: externalSecrets is required: Alertmanager's receivers read their credentials from the secret manager`);
+      new AlertmanagerSecret(this, 'alertmanager-secret', {
+        identity, namespace: env.monitoringNamespace, store, alerting: env.alerting, wave: ROOT_WAVES.alertReceivers,
+      });
+    }
 
     const context: PlatformValuesContext = {
       monitoringNamespace: env.monitoringNamespace,
@@ -177,6 +189,8 @@ export class GitopsChart extends Chart {
       argocdImageTag: ARGOCD_VERSION,
       argocdHost: env.delivery.argocdHost,
       notifications,
+      alerting: env.alerting,
+      appNamespaces: [identity.namespace],
     };
     for (const { name, release, namespace } of releases) {
       new HelmApplication(this, `platform-${name}`, {

@@ -7,9 +7,9 @@
 import type { Environment } from '../schema';
 import { gatewayProxyContainerPort, gatewayProxyPodLabels } from './gateway';
 import { appIdentity, selectorLabels } from './identity';
-import { FIXED_NAMES, migrationJobName, requiredSection, type DataEndpoints, type LabelSelector } from './names';
+import { FIXED_NAMES, migrationJobName, requiredSection, UPTIME_PROBERS, type DataEndpoints, type LabelSelector } from './names';
 import {
-  ACME_SOLVER_POD_LABELS, ACME_SOLVER_PORT, DNS_NAMESPACE, DNS_POD_LABELS, DNS_PORT, GATEWAY_HTTP_PORT, GATEWAY_HTTPS_PORT,
+  ACME_SOLVER_POD_LABELS, ACME_SOLVER_PORT, BLACKBOX_EXPORTER_PORT, DNS_NAMESPACE, DNS_POD_LABELS, DNS_PORT, GATEWAY_HTTP_PORT, GATEWAY_HTTPS_PORT,
   INSTANCE_MANAGER_PORT, KUBERNETES_API_PORTS, NON_PUBLIC_RANGES, objectStoragePort, PGBOUNCER_METRICS_PORT, POSTGRES_METRICS_PORT, POSTGRES_PORT,
   PROMETHEUS_POD_LABELS, REDIS_EXPORTER_PORT, REDIS_PORT, SENTINEL_PORT,
 } from './network';
@@ -171,6 +171,31 @@ export function networkModel(env: Environment, data: DataEndpoints): NetworkMode
       },
       {
         from: [loadTest], to: [loadBalancer(env)], ports: tcp(GATEWAY_HTTPS_PORT),
+        why: 'the same requests where the load balancer is reached for real, at the same addresses as the smoke test\'s',
+      },
+    );
+  }
+
+  // The uptime checks (charts/observability/blackbox-exporter.ts): Prometheus has the blackbox
+  // exporter ask every public host over HTTPS, the way a visitor's request goes.
+  if (env.hosts.length > 0) {
+    const exporter: OwnPods = {
+      kind: 'own',
+      name: `the blackbox exporter's probers (${UPTIME_PROBERS.join(', ')})`,
+      selector: {
+        matchLabels: { 'app.kubernetes.io/instance': appIdentity(env).instance },
+        matchExpressions: [{ key: 'app.kubernetes.io/name', operator: 'In', values: [...UPTIME_PROBERS] }],
+      },
+    };
+    subjects.push({ name: FIXED_NAMES.blackboxExporter, labelName: FIXED_NAMES.blackboxExporter, pods: exporter, types: both });
+    flows.push(
+      { from: [prometheus], to: [exporter], ports: tcp(BLACKBOX_EXPORTER_PORT), why: 'Prometheus has the blackbox exporter probe the public hosts (the uptime checks) and scrapes the results' },
+      {
+        from: [exporter], to: [gateway], ports: tcp(gatewayProxyContainerPort(GATEWAY_HTTPS_PORT)),
+        why: 'the uptime checks ask the public hosts over HTTPS, as the smoke test does: through the Gateway\'s proxies where the cluster translates the load balancer\'s address',
+      },
+      {
+        from: [exporter], to: [loadBalancer(env)], ports: tcp(GATEWAY_HTTPS_PORT),
         why: 'the same requests where the load balancer is reached for real, at the same addresses as the smoke test\'s',
       },
     );

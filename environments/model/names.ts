@@ -203,7 +203,18 @@ export const FIXED_NAMES = {
   loadTest: 'load-test',
   /** The PodMonitor of the environment's Gateway proxies (charts/observability). */
   gatewayProxyMonitor: 'gateway-proxy',
+  /**
+   * The uptime checks' blackbox exporter (charts/observability/blackbox-exporter.ts): the ConfigMap,
+   * ServiceAccount and NetworkPolicy its probers share (UPTIME_PROBERS).
+   */
+  blackboxExporter: 'blackbox-exporter',
 } as const;
+
+/**
+ * The uptime checks' probers, each a Deployment of one blackbox exporter pod with a Service of its
+ * own, by which its Probes reach it: the pods' `app.kubernetes.io/name` and the series' `prober`.
+ */
+export const UPTIME_PROBERS = [`${FIXED_NAMES.blackboxExporter}-0`, `${FIXED_NAMES.blackboxExporter}-1`] as const;
 
 /** Object names the data tier and the fixed objects take, which no service may also use. */
 export function reservedNames(env: Environment): string[] {
@@ -215,6 +226,7 @@ export function reservedNames(env: Environment): string[] {
     ...(backups ? [backups.objectStorageSecret, backups.resticSecret, backups.verifyJob, backups.scriptsConfigMap,
       ...[backups.database, backups.uploads].flatMap((b) => (b ? [b.job] : []))] : []),
     ...Object.values(FIXED_NAMES),
+    ...UPTIME_PROBERS,
   ];
 }
 

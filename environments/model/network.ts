@@ -16,6 +16,9 @@ export const SENTINEL_PORT = 26379;
 /** redis_exporter's port (its default listen address is :9121). */
 export const REDIS_EXPORTER_PORT = 9121;
 
+/** The blackbox exporter's port (its default listen address is :9115), where Prometheus asks for the uptime checks. */
+export const BLACKBOX_EXPORTER_PORT = 9115;
+
 /** Ports of the Gateway's listeners: plain HTTP (which only redirects) and HTTPS, as the public knows them. */
 export const GATEWAY_HTTP_PORT = 80;
 export const GATEWAY_HTTPS_PORT = 443;

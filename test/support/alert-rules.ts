@@ -22,6 +22,9 @@ export interface RuleTest {
   readonly external_labels?: Record<string, string>;
 }
 
+/** Every rule of a PrometheusRule, its groups' in order. */
+export const rulesOf = (rule: K8sObject): K8sObject[] => (rule.spec.groups as K8sObject[]).flatMap((g) => g.rules as K8sObject[]);
+
 /** The alert names of PrometheusRule objects. */
 export function alertNames(rules: readonly K8sObject[]): string[] {
   const alerts = rules.flatMap((r) => (r.spec.groups as K8sObject[]).flatMap((g) => (g.rules as K8sObject[]).filter((x) => x.alert)));

@@ -135,7 +135,7 @@ export const boxDesigner: EnvironmentDefinition = {
     },
     objectStorage: { endpointURL: 'https://objects.boxes.test', bucket: 'box-designer-backups', region: 'test-1' },
     externalSecrets: { store: 'test-store', storeKind: 'ClusterSecretStore', refreshInterval: '1h', keyPrefix: 'box-designer' },
-    alerting: { email: { secretName: 'smtp', to: 'oncall@boxes.test' } },
+    alerting: { email: { to: 'oncall@boxes.test', from: 'alerts@boxes.test', smarthost: 'mail.boxes.test:25' } },
     slo: { availability: 0.995, latency: 0.99, latencyThresholdSeconds: 1 },
     delivery: { repoURL: 'git@git.boxes.test:ops/box-designer-deploy.git', targetRevision: 'release', argocdHost: 'argocd.boxes.test' },
     platform: { prometheus: { retention: '5w', retentionSize: '18GB', storage: { size: '20Gi', storageClass: 'fast' } } },
@@ -146,7 +146,7 @@ export const boxDesigner: EnvironmentDefinition = {
 export const AS_PRODUCTION = {
   production: true,
   tls: { issuer: 'letsencrypt-production' },
-  alerting: { pagerduty: { secretName: 'pagerduty' } },
+  alerting: { pagerduty: { secretName: 'pagerduty' }, deadMansSwitch: { secretName: 'dead-mans-switch' } },
   data: { postgres: { instances: 3 } },
 } as const;
 

@@ -1,3 +1,4 @@
+import type { Alerting } from '../alertmanager-config';
 import type { NotificationsConfig } from '../notifications';
 
 /**
@@ -32,4 +33,8 @@ export interface PlatformValuesContext {
   readonly argocdHost: string;
   /** Argo CD's notifications of the environment's Applications: the receivers each event goes to. */
   readonly notifications: NotificationsConfig;
+  /** Where alerts go: Alertmanager's receivers and routes are made from it. */
+  readonly alerting: Alerting;
+  /** The application's namespaces, which its own alerts watch (the chart's default rules leave them out). */
+  readonly appNamespaces: readonly string[];
 }

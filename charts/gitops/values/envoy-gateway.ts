@@ -2,7 +2,9 @@
  * Values of Envoy Gateway's gateway-helm chart (v1.9.0), kept close to its defaults: the chart
  * already requests resources for the controller and installs the Envoy Gateway and Gateway API
  * CRDs. What production adds is a second controller replica with a disruption budget, and the
- * cluster's real DNS domain.
+ * cluster's real DNS domain. The chart has no ServiceMonitor or PodMonitor of its own: the
+ * observability chart scrapes the controller's pods (charts/observability/envoy-gateway-monitor.ts)
+ * and the proxies (gateway-proxy-monitor.ts).
  */
 import type { PlatformValuesContext } from './context';
 

@@ -1,7 +1,8 @@
 /**
  * Values of the falcosidekick chart (0.14.0), its own release beside Falco (Falco 9.1.0's
  * dependency is falcosidekick 0.12.*, older): receives Falco's events over HTTP and forwards those
- * of priority warning and above to Alertmanager, where they are routed like every other alert.
+ * of priority warning and above to Alertmanager as warnings, with Falco's output; the page for
+ * critical and above is FalcoCriticalEvent's, from falcosidekick's metrics.
  */
 import { requests, serviceHost, type ResourceRequests } from './common';
 import type { PlatformValuesContext } from './context';
@@ -21,6 +22,14 @@ export function alertmanagerURL(ctx: PlatformValuesContext): string {
   return `http://${serviceHost(ALERTMANAGER_SERVICE, ctx.monitoringNamespace, ctx.clusterDomain)}:${ALERTMANAGER_PORT}`;
 }
 
+/** The priorities FalcoCriticalEvent pages for (charts/observability/platform-alerts.ts). */
+export const PAGED_PRIORITIES: readonly FalcoPriority[] = ['emergency', 'alert', 'critical'];
+
+/** falcosidekick's `customseveritymap`: each of these priorities to `severity`. */
+export function severityMap(priorities: readonly FalcoPriority[], severity: 'warning' | 'info'): string {
+  return priorities.map((p) => `${p}:${severity}`).join(',');
+}
+
 export interface FalcosidekickValues {
   readonly fullnameOverride: string;
   readonly replicaCount: number;
@@ -35,6 +44,14 @@ export interface FalcosidekickValues {
       readonly endpoint: '/api/v2/alerts';
       /** Events below this are not sent (notice and below would drown the alerts). */
       readonly minimumpriority: FalcoPriority;
+      /**
+       * The `severity` label of the events it posts, by priority (`priority:severity,…`; those not
+       * listed keep outputs/alertmanager.go's defaults: error and warning → warning). Critical and
+       * above would be `critical` and page a second time, without a runbook, a `namespace` or a
+       * `service`: the page is FalcoCriticalEvent's (charts/observability/platform-alerts.ts), and
+       * these carry Falco's output, the details, to the warnings' receiver.
+       */
+      readonly customseveritymap: string;
     };
   };
   readonly serviceMonitor: { readonly enabled: boolean };
@@ -46,7 +63,11 @@ export function falcosidekickValues(ctx: PlatformValuesContext): FalcosidekickVa
   return {
     fullnameOverride: FALCOSIDEKICK_NAME,
     replicaCount: 2,
-    config: { alertmanager: { hostport: alertmanagerURL(ctx), endpoint: '/api/v2/alerts', minimumpriority: 'warning' } },
+    config: {
+      alertmanager: {
+        hostport: alertmanagerURL(ctx), endpoint: '/api/v2/alerts', minimumpriority: 'warning', customseveritymap: severityMap(PAGED_PRIORITIES, 'warning'),
+      },
+    },
     serviceMonitor: { enabled: true },
     resources: requests('20m', '64Mi'),
   };

@@ -4,6 +4,7 @@
  * every ServiceMonitor, PodMonitor, PrometheusRule, Probe and ScrapeConfig in every namespace,
  * with or without this release's `release` label: ours and the other platform charts' carry none.
  */
+import { alertmanagerConfig, alertmanagerSecretMount, type AlertmanagerConfig, type AlertmanagerSecretMount } from '../alertmanager-config';
 import { requests, type ResourceRequests } from './common';
 import type { PlatformValuesContext } from './context';
 
@@ -41,6 +42,27 @@ export interface KubePrometheusStackValues {
       /** Only recordings over `node_cpu_seconds_total` and node network counters. */
       readonly kubePrometheusNodeRecording: boolean;
     };
+    /**
+     * The application's namespaces are left out of the groups that take a namespace selector
+     * (templates/prometheus/rules-1.14/kubernetes-apps.yaml and kubernetes-storage.yaml at the
+     * chart's commit: `namespace<operator>"<target>"` in every expression, KubePersistentVolumeErrors
+     * aside, PersistentVolumes having no namespace): our own alerts watch those namespaces, with
+     * runbooks in this repository, and two alerts of one failure would page twice. The platform's
+     * namespaces keep the chart's alerts.
+     */
+    readonly appNamespacesOperator: '!~';
+    /** A regular expression of the application's namespaces (Prometheus anchors it). */
+    readonly appNamespacesTarget: string;
+    /**
+     * Alerts of the chart turned off (templates/prometheus/rules-1.14/general.rules.yaml):
+     * - Watchdog and TargetDown: our own replace them (the Watchdog, routed to the dead man's
+     *   switch; TargetDown, with its runbook here).
+     * - InfoInhibitor: it fires while a namespace has info alerts and no warning or critical, to
+     *   hold those info alerts back through an inhibit rule of the chart's default configuration,
+     *   which ours replaces. Info alerts go to email here, read later, so there is nothing to hold
+     *   back; left on, it would be a severity "none" alert always firing to the default receiver.
+     */
+    readonly disabled: { readonly Watchdog: true; readonly TargetDown: true; readonly InfoInhibitor: true };
   };
   /**
    * Node exporter: off. It needs hostNetwork, hostPID and hostPath mounts, which Pod Security
@@ -82,17 +104,22 @@ export interface KubePrometheusStackValues {
     };
   };
   /**
-   * Alertmanager with the chart's default configuration (routing is configured later), taking
-   * AlertmanagerConfig objects from every namespace: an empty selector selects all of them, where
-   * a nil namespace selector means Alertmanager's own namespace only (values.yaml: "If nil, only
-   * check own namespace").
+   * Alertmanager with our configuration (charts/gitops/alertmanager-config.ts), its receivers'
+   * credentials mounted from the Secret External Secrets makes, taking AlertmanagerConfig objects
+   * from every namespace: an empty selector selects all of them, where a nil namespace selector
+   * means Alertmanager's own namespace only (values.yaml: "If nil, only check own namespace").
    */
   readonly alertmanager: {
     readonly enabled: boolean;
+    /** Alertmanager's configuration file, written whole into its Secret by the chart. */
+    readonly config: AlertmanagerConfig;
     readonly alertmanagerSpec: {
       readonly alertmanagerConfigSelector: SelectEverything;
       readonly alertmanagerConfigNamespaceSelector: SelectEverything;
       readonly resources: ResourceRequests;
+      /** The receivers' Secret, optional (alertmanagerSecretMount says why); absent without credentials. */
+      readonly volumes?: AlertmanagerSecretMount['volumes'];
+      readonly volumeMounts?: AlertmanagerSecretMount['volumeMounts'];
     };
   };
   /**
@@ -113,10 +140,16 @@ export function kubePrometheusStackValues(ctx: PlatformValuesContext): KubeProme
   // The chart renders a `{}` selector, or with *NilUsesHelmValues `release: <release>`, which
   // would leave out every monitor and rule not made by this release.
   const everything: SelectEverything = {};
+  const secretMount = alertmanagerSecretMount(ctx.alerting);
   return {
     fullnameOverride: KUBE_PROMETHEUS_STACK_NAME,
     crds: { enabled: true },
-    defaultRules: { rules: { nodeExporterAlerting: false, nodeExporterRecording: false, network: false, kubePrometheusNodeRecording: false } },
+    defaultRules: {
+      rules: { nodeExporterAlerting: false, nodeExporterRecording: false, network: false, kubePrometheusNodeRecording: false },
+      appNamespacesOperator: '!~',
+      appNamespacesTarget: appNamespacesRegex(ctx.appNamespaces),
+      disabled: { Watchdog: true, TargetDown: true, InfoInhibitor: true },
+    },
     nodeExporter: { enabled: false },
     prometheusOperator: { resources: requests('50m', '128Mi') },
     prometheus: {
@@ -147,10 +180,12 @@ export function kubePrometheusStackValues(ctx: PlatformValuesContext): KubeProme
     },
     alertmanager: {
       enabled: true,
+      config: alertmanagerConfig(ctx.alerting),
       alertmanagerSpec: {
         alertmanagerConfigSelector: everything,
         alertmanagerConfigNamespaceSelector: everything,
         resources: requests('10m', '64Mi'),
+        ...(secretMount ?? {}),
       },
     },
     grafana: {
@@ -158,4 +193,16 @@ export function kubePrometheusStackValues(ctx: PlatformValuesContext): KubeProme
       sidecar: { dashboards: { enabled: true, searchNamespace: 'ALL' } },
     },
   };
+}
+
+/**
+ * The namespaces as one regular expression: namespace names are DNS labels (lowercase letters,
+ * digits and '-'), with no character a regular expression treats specially, so each stands for itself.
+ */
+export function appNamespacesRegex(namespaces: readonly string[]): string {
+  if (namespaces.length === 0) throw new Error('kube-prometheus-stack: no application namespace to leave out of the default rules');
+  for (const ns of namespaces) {
+    if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(ns)) throw new Error(`kube-prometheus-stack: "${ns}" is not a namespace name`);
+  }
+  return namespaces.join('|');
 }

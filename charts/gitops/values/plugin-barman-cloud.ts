@@ -2,6 +2,10 @@
  * Values of the plugin-barman-cloud chart (0.7.0): the Barman Cloud CNPG-I plugin beside the
  * operator, in its namespace. Its gRPC endpoints use TLS certificates from cert-manager (a
  * self-signed Issuer the chart creates in the namespace), so cert-manager must be running first.
+ * Nothing of this release is scraped: the plugin's own metrics endpoint is off (`--metrics-bind-address`
+ * defaults to 0, and the chart gives it neither a port nor a monitor), and what matters of it, the
+ * backups' timestamps (`barman_cloud_cloudnative_pg_io_*`), is served by its sidecar through each
+ * PostgreSQL instance's exporter, which the data chart's PodMonitor of the Cluster scrapes.
  */
 import { requests, type ResourceRequests } from './common';
 import type { PlatformValuesContext } from './context';

@@ -25,7 +25,12 @@ export interface TrivyOperatorValues {
      */
     readonly metricsFindingsEnabled: boolean;
   };
-  readonly serviceMonitor: { readonly enabled: boolean };
+  /**
+   * The operator's Service `trivy-operator`, port `metrics` (templates/monitor/). `honorLabels`:
+   * the chart's default, written out because the alerts rely on it (charts/observability/
+   * platform-alerts.ts): a report's `namespace` label stays `namespace`, not `exported_namespace`.
+   */
+  readonly serviceMonitor: { readonly enabled: boolean; readonly honorLabels: boolean };
   /** The operator's own container (scan jobs have their own requests, `trivy.resources`). */
   readonly resources: ResourceRequests;
 }
@@ -38,7 +43,7 @@ export function trivyOperatorValues(_ctx: PlatformValuesContext): TrivyOperatorV
       infraAssessmentScannerEnabled: false,
       metricsFindingsEnabled: true,
     },
-    serviceMonitor: { enabled: true },
+    serviceMonitor: { enabled: true, honorLabels: true },
     resources: requests('100m', '256Mi'),
   };
 }
