@@ -1,5 +1,5 @@
 /**
- * Every metric name a rule selects exists in what the deployed exporters expose: each name is in
+ * Every metric name a rule or a dashboard selects exists in what the deployed exporters expose: each name is in
  * the list of one exporter at its deployed version (test/fixtures/metrics/<exporter>.txt, each
  * saying where its names come from), or is recorded by a rule of the same output. A renamed
  * metric (an exporter upgrade, a typo) would otherwise give a rule that silently never fires.
@@ -7,6 +7,8 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { DASHBOARD_LABEL } from '../charts/observability/dashboards/grafana-dashboard';
+import { asSentToPrometheus } from '../charts/observability/dashboards/kit';
 import { environments } from '../environments/index';
 import { resolveEnvironments } from '../environments/load';
 import type { K8sObject } from '../pipeline/k8s-object';
@@ -29,6 +31,17 @@ const known = new Set(lists.flatMap((l) => l.names));
 
 const envs = resolveEnvironments(environments, REPO);
 
+/** Every panel query of the synthesized dashboards (the sidecar's ConfigMaps), as Prometheus receives it. */
+function dashboardQueries(objects: readonly K8sObject[]): { at: string; expr: string }[] {
+  const panels = (list: K8sObject[]): K8sObject[] => list.flatMap((p) => (p.type === 'row' ? panels(p.panels ?? []) : [p]));
+  return objects.filter((o) => o.kind === 'ConfigMap' && o.metadata.labels?.[DASHBOARD_LABEL.key] === DASHBOARD_LABEL.value)
+    .flatMap((cm) => Object.values(cm.data as Record<string, string>).flatMap((json) => {
+      const dashboard = JSON.parse(json) as K8sObject;
+      return panels(dashboard.panels ?? []).flatMap((p) => (p.targets ?? []).filter((t: K8sObject) => t.expr)
+        .map((t: K8sObject) => ({ at: `${dashboard.title}/${p.title}`, expr: asSentToPrometheus(t.expr as string) })));
+    }));
+}
+
 /** Every rule of the PrometheusRules of an environment, with where it is. */
 function rulesOf(objects: readonly K8sObject[]) {
   return objects.filter((o) => o.kind === 'PrometheusRule').flatMap((r) => (r.spec.groups as K8sObject[])
@@ -44,12 +57,21 @@ test.each(lists.map((l) => [l.file, l] as const))('%s says which exporter at whi
 });
 
 describe.each(envs.map((e) => [e.name, e] as const))('%s', (_name, env) => {
-  const rules = rulesOf(synthObjects(env).map((o) => o.object));
+  const objects = synthObjects(env).map((o) => o.object);
+  const rules = rulesOf(objects);
   const recorded = new Set(rules.map((r) => r.rule.record).filter((r): r is string => typeof r === 'string'));
+  const queries = dashboardQueries(objects);
 
   test('every rule\'s expression parses', () => {
     expect(rules.length).toBeGreaterThan(0);
     expect(rules.map((r) => [r.at, parsePromql(r.rule.expr as string).errors]).filter(([, e]) => e.length > 0)).toEqual([]);
+  });
+
+  test('every dashboard query parses, and every metric it selects is exposed by a deployed exporter or recorded by a rule', () => {
+    expect(queries.length).toBeGreaterThan(20);
+    expect(queries.map((q) => [q.at, parsePromql(q.expr).errors]).filter(([, e]) => e.length > 0)).toEqual([]);
+    const unknown = queries.flatMap((q) => parsePromql(q.expr).metricNames.filter((n) => !known.has(n) && !recorded.has(n)).map((n) => `${q.at}: ${n}`));
+    expect(unknown).toEqual([]);
   });
 
   test('every metric a rule selects is exposed by a deployed exporter or recorded by a rule', () => {
