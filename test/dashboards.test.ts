@@ -101,8 +101,8 @@ describe.each(envs.map((e) => [e.name, e] as const))('%s', (_name, env) => {
     expect(sidecar.searchNamespace).toBe('ALL');
     expect(sidecar.label).toBe(DASHBOARD_LABEL.key);
     expect(String(sidecar.labelValue)).toBe(DASHBOARD_LABEL.value);
-    // Unset, the sidecar reads its default annotation; set, it would read another one.
-    expect(sidecar.folderAnnotation ?? FOLDER_ANNOTATION).toBe(FOLDER_ANNOTATION);
+    // Unset, the sidecar reads its default annotation (FOLDER_ANNOTATION); set, it would read another one.
+    expect(sidecar.folderAnnotation).toBeUndefined();
   });
 
   test('Grafana accepts the dashboards: UIDs and titles unique, panel ids and titles unique, the data source only from the variable', () => {

@@ -462,6 +462,7 @@ describe('production settings', () => {
       expect(values.nodeExporter.enabled).toBe(false);
       expect(values.defaultRules.rules).toEqual({
         nodeExporterAlerting: false, nodeExporterRecording: false, network: false, kubePrometheusNodeRecording: false,
+        kubeControllerManager: false, kubeSchedulerAlerting: false, kubeSchedulerRecording: false, etcd: false, kubeProxy: false,
       });
       expect(PLATFORM_RELEASES['kube-prometheus-stack'].podSecurity).toBe('baseline');
       const kubelet = chart('kube-prometheus-stack').defaults.kubelet as Json;
@@ -469,6 +470,16 @@ describe('production settings', () => {
       expect(kubelet.serviceMonitor).toMatchObject({ enabled: true, kubelet: true });
       expect(values).not.toHaveProperty('kubelet');
       expect((chart('kube-prometheus-stack').defaults.defaultRules as Json).rules).toMatchObject({ kubernetesStorage: true });
+    });
+
+    test('the control plane neither scraped nor alerted on: its targets are unreachable on managed and kubeadm clusters, and its absence would page', () => {
+      for (const component of ['kubeControllerManager', 'kubeScheduler', 'kubeEtcd', 'kubeProxy'] as const) {
+        expect([component, values[component].enabled]).toEqual([component, false]);
+        expect([component, (chart('kube-prometheus-stack').defaults[component] as Json).enabled]).toEqual([component, true]);
+      }
+      // The API server and the kubelets are reachable everywhere, and stay.
+      expect(values).not.toHaveProperty('kubeApiServer');
+      expect((chart('kube-prometheus-stack').defaults.kubeApiServer as Json).enabled).toBe(true);
     });
 
     test('CRDs installed, the fullname pinned, Alertmanager\'s port the chart\'s', () => {

@@ -28,6 +28,7 @@ import { ModelObject } from '../common/model-object';
 import { REMOTE_REF_DEFAULTS, type SecretStoreConfig } from '../common/synced-secret';
 // Every severity an alert of ours can have has its route (a Record over it: one added there needs one here).
 import type { Severity } from '../observability/alert-rules';
+import { WATCHDOG } from '../observability/general-alerts';
 import { RECEIVERS } from './notifications';
 
 export type Alerting = Environment['alerting'];
@@ -72,7 +73,7 @@ export const RECEIVER_NAMES = {
  * The alert that always fires while Prometheus and Alertmanager work: charts/observability/general-alerts.ts
  * (test/alertmanager-config.test.ts finds it by this name in the synthesized rules).
  */
-export const WATCHDOG_ALERT = 'Watchdog';
+export const WATCHDOG_ALERT = WATCHDOG;
 
 /** Labels an alert group shares: one notification per alert, namespace and watched component. */
 export const GROUP_BY = ['alertname', 'namespace', 'service'] as const;

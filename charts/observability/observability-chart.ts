@@ -38,7 +38,8 @@ export class ObservabilityChart extends Chart {
     new GatewayProxyMonitor(this, FIXED_NAMES.gatewayProxyMonitor, {
       identity, name: FIXED_NAMES.gatewayProxyMonitor, proxyNamespace: env.gateway.proxyNamespace, proxyPodLabels: gatewayProxyPodLabels(env),
     });
-    // Grafana's dashboards sidecar reads them from any namespace; one folder per application and environment.
+    // Grafana's dashboards sidecar reads them from any namespace, each application's into its own
+    // directory (a Grafana folder once the provider's foldersFromFilesStructure is on; until then, General).
     for (const { name, dashboard } of environmentDashboards(props.model)) {
       new GrafanaDashboard(this, name, { identity, name, dashboard, folder: identity.instance });
     }

@@ -41,6 +41,12 @@ export interface KubePrometheusStackValues {
       readonly network: boolean;
       /** Only recordings over `node_cpu_seconds_total` and node network counters. */
       readonly kubePrometheusNodeRecording: boolean;
+      /** The control plane's groups, off with its scraping (CONTROL_PLANE_SCRAPING_OFF). */
+      readonly kubeControllerManager: boolean;
+      readonly kubeSchedulerAlerting: boolean;
+      readonly kubeSchedulerRecording: boolean;
+      readonly etcd: boolean;
+      readonly kubeProxy: boolean;
     };
     /**
      * The application's namespaces are left out of the groups that take a namespace selector
@@ -73,6 +79,11 @@ export interface KubePrometheusStackValues {
    * hardware are left to the provider's node monitoring.
    */
   readonly nodeExporter: { readonly enabled: boolean };
+  /** Off: see CONTROL_PLANE_SCRAPING_OFF. */
+  readonly kubeControllerManager: { readonly enabled: boolean };
+  readonly kubeScheduler: { readonly enabled: boolean };
+  readonly kubeEtcd: { readonly enabled: boolean };
+  readonly kubeProxy: { readonly enabled: boolean };
   readonly prometheusOperator: { readonly resources: ResourceRequests };
   readonly prometheus: {
     readonly prometheusSpec: {
@@ -135,6 +146,25 @@ export interface KubePrometheusStackValues {
   };
 }
 
+/**
+ * The control plane's components are not scraped, and their rules are off. On a managed cluster
+ * (EKS, GKE, AKS) there is no target for them at all, and kubeadm binds the scheduler, the
+ * controller manager, etcd's metrics and kube-proxy's to 127.0.0.1: either way the chart's
+ * `KubeSchedulerDown` and `KubeControllerManagerDown` (`absent(up{job=…} == 1)`, critical) would
+ * page forever once critical alerts reach PagerDuty. The control plane is the provider's to watch
+ * (or the cluster operator's, with listen addresses opened and these switched on).
+ * The API server and the kubelets stay scraped: both are reachable on every kind of cluster.
+ */
+const CONTROL_PLANE_SCRAPING_OFF = {
+  kubeControllerManager: { enabled: false },
+  kubeScheduler: { enabled: false },
+  kubeEtcd: { enabled: false },
+  kubeProxy: { enabled: false },
+} as const;
+const CONTROL_PLANE_RULES_OFF = {
+  kubeControllerManager: false, kubeSchedulerAlerting: false, kubeSchedulerRecording: false, etcd: false, kubeProxy: false,
+} as const;
+
 export function kubePrometheusStackValues(ctx: PlatformValuesContext): KubePrometheusStackValues {
   const { retention, retentionSize, storage } = ctx.prometheus;
   // The chart renders a `{}` selector, or with *NilUsesHelmValues `release: <release>`, which
@@ -145,12 +175,16 @@ export function kubePrometheusStackValues(ctx: PlatformValuesContext): KubeProme
     fullnameOverride: KUBE_PROMETHEUS_STACK_NAME,
     crds: { enabled: true },
     defaultRules: {
-      rules: { nodeExporterAlerting: false, nodeExporterRecording: false, network: false, kubePrometheusNodeRecording: false },
+      rules: {
+        nodeExporterAlerting: false, nodeExporterRecording: false, network: false, kubePrometheusNodeRecording: false,
+        ...CONTROL_PLANE_RULES_OFF,
+      },
       appNamespacesOperator: '!~',
       appNamespacesTarget: appNamespacesRegex(ctx.appNamespaces),
       disabled: { Watchdog: true, TargetDown: true, InfoInhibitor: true },
     },
     nodeExporter: { enabled: false },
+    ...CONTROL_PLANE_SCRAPING_OFF,
     prometheusOperator: { resources: requests('50m', '128Mi') },
     prometheus: {
       prometheusSpec: {
