@@ -13,6 +13,7 @@ import { ENVOY_LATENCY_BUCKETS_MS, prometheusFloat } from '../environments/model
 import type { Environment } from '../environments/schema';
 import type { K8sObject } from '../pipeline/k8s-object';
 import { synthObjects } from '../pipeline/synth';
+import { parsePromql } from './support/promql';
 import { promtool } from './support/promtool';
 
 const envs = resolveEnvironments(environments, process.cwd());
@@ -45,6 +46,18 @@ describe.each(envs.map((e) => [e.name, e] as const))('%s', (_name, env) => {
       expect(check.status).toBe(0);
     }
   });
+});
+
+test.each(envs.map((e) => [e.name, e] as const))('%s: the 1d, 3d and 30d windows read only recorded 5-minute rates, never the raw series '
+  + '(30 days of a timer\'s series per endpoint, status and pod would exceed the samples a query may load)', (_name, env) => {
+  for (const rule of rulesOf(env)) {
+    const long = (rule.spec.groups as K8sObject[]).filter((g) => g.name.endsWith('.records-long')).flatMap((g) => g.rules as K8sObject[]);
+    expect(long.length).toBeGreaterThan(0);
+    for (const r of long) {
+      const selected = parsePromql(r.expr as string).metricNames;
+      expect([r.record, selected.every((n) => n.startsWith('shipshape:'))]).toEqual([r.record, true]);
+    }
+  }
 });
 
 test.each(envs.map((e) => [e.name, e] as const))('%s: the Envoy cluster of each rule names the rule of the synthesized HTTPRoute that routes it', (_name, env) => {

@@ -77,14 +77,18 @@ describe.each(envs.map((e) => [e.name, e] as const))('%s', (_name, env) => {
     }
   });
 
-  test('each check is labelled with the HTTPRoute of its host and the prober that asks', () => {
+  test('each check is labelled with the HTTPRoute of its host, a service of its own (not the route\'s or the Certificate\'s name) and the prober that asks', () => {
     // The routes to the services; not the redirect of plain HTTP, which names every host too.
     const routes = objects.filter((o) => o.kind === 'HTTPRoute' && (o.spec.rules as K8sObject[]).some((r) => r.backendRefs));
     for (const p of probes) {
       const host = new URL(p.spec.targets.staticConfig.static[0] as string).hostname;
       const route = routes.filter((r) => (r.spec.hostnames as string[]).includes(host));
       expect(route).toHaveLength(1);
-      expect(p.spec.targets.staticConfig.labels).toEqual({ service: route[0].metadata.name, prober: expect.stringMatching(/^blackbox-exporter-[01]$/) });
+      expect(p.spec.targets.staticConfig.labels).toEqual({
+        service: `uptime-${route[0].metadata.name}`, route: route[0].metadata.name, prober: expect.stringMatching(/^blackbox-exporter-[01]$/),
+      });
+      // A critical holds back the warnings of its service: the host's being down must not hold back the certificate's alerts.
+      expect(objects.filter((o) => o.kind === 'Certificate').map((c) => c.metadata.name)).not.toContain(p.spec.targets.staticConfig.labels.service);
       expect(UPTIME_PROBERS).toContain(p.spec.targets.staticConfig.labels.prober);
     }
   });
@@ -149,8 +153,8 @@ describe('production alerts, run by promtool', () => {
     }).map(([k, v]) => `${k}="${v as string}"`).join(',')}}`,
     values,
   });
-  const route = first.spec.targets.staticConfig.labels.service as string;
-  const hostLabels = { namespace: NS, service: route, instance: `https://${host}/` };
+  const route = first.spec.targets.staticConfig.labels.route as string;
+  const hostLabels = { namespace: NS, service: first.spec.targets.staticConfig.labels.service as string, route, instance: `https://${host}/` };
   const DAY = 86400;
 
   const probeFailed: RuleTest[] = [

@@ -20,6 +20,9 @@ export interface SloRulesProps {
 
 /** The recorded share of bad requests over a window. */
 export const errorRatioRecord = (window: SloWindow) => `shipshape:slo_errors:ratio_rate${window}`;
+/** An objective's requests and bad requests a second over the last 5 minutes. */
+export const REQUESTS_RECORD = 'shipshape:slo_requests:rate5m';
+export const BAD_REQUESTS_RECORD = 'shipshape:slo_bad_requests:rate5m';
 /** The recorded share of the 30-day error budget that is left. */
 export const BUDGET_REMAINING_RECORD = 'shipshape:slo_error_budget_remaining:ratio';
 /** The one alert of every objective: how fast its error budget burns. */
@@ -47,9 +50,21 @@ export class SloRules extends Construct {
       expr: `${o.badRate.replaceAll('$window', w)}\n/\n${o.totalRate.replaceAll('$window', w)}`,
       labels: labelsOf(o),
     });
-    const shortRecords = objectives.flatMap((o) => SLO_WINDOWS.filter((w) => !LONG_SLO_WINDOWS.includes(w)).map((w) => ratio(o, w)));
+    // The long windows are read off the 5-minute rates recorded every 30 s, not off the raw series:
+    // a Spring Boot timer has a series per endpoint, status, method and pod, and 30 days of them
+    // would load far more samples than a query may (Prometheus' --query.max-samples, 50 million).
+    const rates = objectives.flatMap((o): IRule[] => [
+      { record: BAD_REQUESTS_RECORD, expr: o.badRate.replaceAll('$window', '5m'), labels: labelsOf(o) },
+      { record: REQUESTS_RECORD, expr: o.totalRate.replaceAll('$window', '5m'), labels: labelsOf(o) },
+    ]);
+    const fromRates = (o: ServiceObjective, w: SloWindow): IRule => ({
+      record: errorRatioRecord(w),
+      expr: `sum_over_time(${BAD_REQUESTS_RECORD}{${selector(o)}}[${w}])\n/\nsum_over_time(${REQUESTS_RECORD}{${selector(o)}}[${w}])`,
+      labels: labelsOf(o),
+    });
+    const shortRecords = [...rates, ...objectives.flatMap((o) => SLO_WINDOWS.filter((w) => !LONG_SLO_WINDOWS.includes(w)).map((w) => ratio(o, w)))];
     const longRecords = objectives.flatMap((o) => [
-      ...LONG_SLO_WINDOWS.map((w) => ratio(o, w)),
+      ...LONG_SLO_WINDOWS.map((w) => fromRates(o, w)),
       { record: BUDGET_REMAINING_RECORD, expr: `1 - ${errorRatioRecord('30d')}{${selector(o)}} / ${budget(o)}`, labels: labelsOf(o) },
     ]);
 

@@ -8,7 +8,7 @@
  *
  * One Probe per host and prober, `uptime-<route>-<n>` (the host's HTTPRoute name, the prober's
  * ordinal), all under the job label `uptime`. Each series carries `namespace` (the operator adds
- * the Probe's), `service` (the host's HTTPRoute), `prober` (the prober that asked) and `instance`
+ * the Probe's), `service` (`uptime-<route>`, uptimeService), `route` (the host's HTTPRoute), `prober` (the prober that asked) and `instance`
  * (the URL asked).
  */
 import { Probe } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/Probe';
@@ -47,7 +47,7 @@ export const PUBLICLY_TRUSTED_ISSUER: Readonly<Record<Environment['tls']['issuer
 /** A public host and the HTTPRoute that serves it (environments/model/gateway.ts, hostRoutes). */
 export interface UptimeHost {
   readonly hostname: string;
-  /** The host's HTTPRoute: the `service` label of its checks and alerts. */
+  /** The host's HTTPRoute: the `route` label of its checks and alerts. */
   readonly route: string;
 }
 
@@ -94,10 +94,18 @@ export interface UptimeChecksProps {
   readonly priorityClassName?: string;
 }
 
+/**
+ * The `service` of a host's checks and their alerts: `uptime-<route>`, the check itself, not the
+ * HTTPRoute or the Certificate (both named after the host). Alertmanager holds back the warnings of
+ * the same `service` while a critical fires: a host that is down must not silence the certificate
+ * alert that says why. The HTTPRoute is the label `route`.
+ */
+export const uptimeService = (route: string) => `uptime-${route}`;
+
 /** The alerts on the checks of one namespace's hosts. */
 export function uptimeAlerts(namespace: string, verifyCertificate: boolean, renewBefore: string, exporterName: string): Alert[] {
   const selector = `namespace="${namespace}",job="${UPTIME_JOB}"`;
-  const byHost = 'namespace, service, instance';
+  const byHost = 'namespace, service, route, instance';
   const warning = certificateWarningSeconds(renewBefore);
   const status = `{{ with printf "max(probe_http_status_code{${selector.replaceAll('"', '\'')},instance='%s'})" $labels.instance | query }}`
     + '{{ . | first | value }}{{ end }}';
@@ -113,7 +121,7 @@ export function uptimeAlerts(namespace: string, verifyCertificate: boolean, rene
       severity: 'critical',
       summary: '{{ $labels.instance }} is down: no prober gets a good answer',
       description: 'Every prober has failed to get a 2xx or 3xx answer over HTTPS'
-        + `${verifyCertificate ? ' with a valid certificate' : ''} from {{ $labels.instance }} (HTTPRoute {{ $labels.service }}) for 2 minutes. `
+        + `${verifyCertificate ? ' with a valid certificate' : ''} from {{ $labels.instance }} (HTTPRoute {{ $labels.route }}) for 2 minutes. `
         + `The last HTTP status was ${status} (0: no HTTP answer at all, so DNS, the connection or TLS failed).`,
     },
     {
@@ -124,7 +132,7 @@ export function uptimeAlerts(namespace: string, verifyCertificate: boolean, rene
       expr: `min by (${byHost}) (min_over_time(probe_ssl_earliest_cert_expiry{${selector}}[1h])) - time() < ${warning}`,
       severity: 'warning',
       summary: 'The certificate {{ $labels.instance }} serves expires in {{ $value | humanizeDuration }}',
-      description: '{{ $labels.instance }} (HTTPRoute {{ $labels.service }}) served a certificate in the last hour that expires in '
+      description: '{{ $labels.instance }} (HTTPRoute {{ $labels.route }}) served a certificate in the last hour that expires in '
         + `{{ $value | humanizeDuration }}. cert-manager renews ${renewBefore} before expiry: the renewal has failed, or the renewed `
         + 'certificate has not reached the Gateway.',
     },
@@ -175,7 +183,7 @@ export class UptimeChecks extends Construct {
             targets: {
               staticConfig: {
                 static: [uptimeTarget(host.hostname)],
-                labels: { service: host.route, prober: prober.name },
+                labels: { service: uptimeService(host.route), route: host.route, prober: prober.name },
               },
             },
           },

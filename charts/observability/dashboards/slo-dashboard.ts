@@ -7,7 +7,7 @@
  */
 import type { Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
 import { BURN_RATE_ALERTS, SLO_WINDOWS, type ServiceObjective } from '../../../environments/model/slo';
-import { BUDGET_REMAINING_RECORD, errorRatioRecord } from '../slo-rules';
+import { BAD_REQUESTS_RECORD, BUDGET_REMAINING_RECORD, errorRatioRecord, REQUESTS_RECORD } from '../slo-rules';
 import { buildDashboard, dashboardMeta, percent, stat, timeseries, type DashboardContext, type Section } from './kit';
 
 export interface SloDashboardProps {
@@ -61,6 +61,15 @@ export function sloDashboard(props: SloDashboardProps): Dashboard {
           unit: 'percentunit', width: 8,
           thresholds: { base: 'red', steps: [[0, 'orange'], [0.25, 'green']] },
           queries: [{ expr: `${BUDGET_REMAINING_RECORD}{${selector}}`, legend: 'budget left' }],
+        }),
+        timeseries({
+          title: `${o.service} ${o.slo}: requests and bad requests`,
+          description: 'Requests a second the objective counts, and the bad ones, over 5 minutes: with little traffic, a few bad requests are a high ratio.',
+          unit: 'reqps', width: 24, min: 0,
+          queries: [
+            { expr: `${REQUESTS_RECORD}{${selector}}`, legend: 'requests' },
+            { expr: `${BAD_REQUESTS_RECORD}{${selector}}`, legend: 'bad' },
+          ],
         }),
       ],
     };
