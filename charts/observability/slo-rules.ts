@@ -5,6 +5,7 @@ import type { AppIdentity } from '../../environments/model/identity';
 import { BURN_RATE_ALERTS, LONG_SLO_WINDOWS, SLO_WINDOWS, type ServiceObjective, type SloWindow } from '../../environments/model/slo';
 import { appMetadata } from '../common/labels';
 import { ModelObject } from '../common/model-object';
+import { ALERT_EVALUATION_INTERVAL } from './alert-rules';
 import { runbookUrl } from './runbooks';
 
 export interface SloRulesProps {
@@ -95,10 +96,10 @@ export class SloRules extends Construct {
       metadata: appMetadata(identity, { name: `${service}-slo`, labelName: service, component: 'monitoring' }),
       spec: {
         groups: [
-          { name: `${service}-slo.records`, interval: '30s', rules: shortRecords },
+          { name: `${service}-slo.records`, interval: ALERT_EVALUATION_INTERVAL, rules: shortRecords },
           // Days of samples a window: every 5 minutes, apart from the short windows (environments/model/slo.ts).
           { name: `${service}-slo.records-long`, interval: '5m', rules: longRecords },
-          { name: `${service}-slo.alerts`, interval: '30s', rules: alerts },
+          { name: `${service}-slo.alerts`, interval: ALERT_EVALUATION_INTERVAL, rules: alerts },
         ],
       },
     }));
