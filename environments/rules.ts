@@ -524,6 +524,50 @@ function sloRules(env: Environment): Problem[] {
   }];
 }
 
+/** Loki's index period (the schema's `period` of charts/gitops/values/loki.ts): retention is whole tables of it. */
+export const LOG_INDEX_PERIOD = '24h';
+/** Shortest retention of application logs: a day, one index table. */
+export const MIN_APPLICATION_LOG_RETENTION = '24h';
+/**
+ * Shortest retention of the audit stream in production: a year. FERPA (34 CFR 99.32) requires the
+ * record of disclosures of a student's records to be kept as long as the records themselves, and
+ * institutions commonly keep access logs a year or more; a shorter audit trail cannot answer for a year.
+ */
+export const MIN_PRODUCTION_AUDIT_LOG_RETENTION = '8760h';
+
+/**
+ * Loki's retention per tenant (charts/gitops/values/loki.ts): whole days, since the compactor
+ * deletes a day's index table at a time; the audit trail at least a year in production. Production
+ * keeps the logs in object storage, and Loki reads its credentials through External Secrets.
+ */
+function loggingRules(env: Environment): Problem[] {
+  const out: Problem[] = [];
+  const { application, audit } = env.logging.retention;
+  const day = parseDuration(LOG_INDEX_PERIOD);
+  for (const [tenant, value] of [['application', application], ['audit', audit]] as const) {
+    if (parseDuration(value) % day !== 0) {
+      out.push({ path: `logging.retention.${tenant}`, message: `("${value}") is not a whole number of days (a multiple of ${LOG_INDEX_PERIOD}): Loki's compactor deletes logs a day's index at a time` });
+    }
+  }
+  if (parseDuration(application) < parseDuration(MIN_APPLICATION_LOG_RETENTION)) {
+    out.push({ path: 'logging.retention.application', message: `("${application}") is shorter than ${MIN_APPLICATION_LOG_RETENTION}: Loki keeps at least a day of logs` });
+  }
+  if (env.production && parseDuration(audit) < parseDuration(MIN_PRODUCTION_AUDIT_LOG_RETENTION)) {
+    out.push({
+      path: 'logging.retention.audit',
+      message: `("${audit}") is shorter than a year (${MIN_PRODUCTION_AUDIT_LOG_RETENTION}): production keeps the audit trail of who read or changed student records at least that long (FERPA records of access are commonly kept a year or more)`,
+    });
+  }
+  if (env.production && !env.objectStorage) {
+    out.push({ path: 'objectStorage', message: 'is required in production: Loki keeps the logs and the audit trail there (on its own volume, one lost disk would lose them all)' });
+  }
+  // With a data component the schema already requires externalSecrets.
+  if (env.objectStorage && !env.externalSecrets) {
+    out.push({ path: 'externalSecrets', message: 'is required: Loki reads the objectStorage credentials from the secret manager' });
+  }
+  return out;
+}
+
 export function crossFieldProblems(env: Environment, ctx: RuleContext = {}): Problem[] {
   return [
     ...sloRules(env),
@@ -534,5 +578,6 @@ export function crossFieldProblems(env: Environment, ctx: RuleContext = {}): Pro
     ...backupRules(env),
     ...deliveryRules(env),
     ...loadTestRules(env),
+    ...loggingRules(env),
   ];
 }

@@ -525,6 +525,20 @@ const PlatformSchema = z.strictObject({
   }),
 });
 
+/**
+ * Centralized logging (charts/gitops/values/loki.ts): how long Loki keeps each tenant's logs, the
+ * compactor deleting what is older. Loki keeps them in objectStorage (under their own prefix), or,
+ * outside production and without objectStorage, on its own volume.
+ */
+const LoggingSchema = z.strictObject({
+  retention: z.strictObject({
+    /** Application logs (the `application` tenant): whole days, at least one. */
+    application: duration.default('720h'),
+    /** The audit stream (the `audit` tenant): whole days; at least a year in production. */
+    audit: duration.default('9600h'),
+  }).default({ application: '720h', audit: '9600h' }),
+});
+
 export const EnvironmentSchema = z.strictObject({
   /** Environment name: the folder under dist/ and the Argo CD Application. */
   name: dnsLabel,
@@ -582,7 +596,7 @@ export const EnvironmentSchema = z.strictObject({
   data: DataSchema.default({}),
   /** Required with data.postgres or data.uploads: logical backups of both (and a restore test). */
   backups: BackupSchema.optional(),
-  /** Required with data.postgres or data.uploads: where every backup goes. */
+  /** Required with data.postgres or data.uploads, and in production: where every backup goes, and Loki's logs. */
   objectStorage: ObjectStorageSchema.optional(),
   /** Required with any data component: its credentials come from the secret manager. */
   externalSecrets: ExternalSecretsSchema.optional(),
@@ -594,6 +608,8 @@ export const EnvironmentSchema = z.strictObject({
   delivery: DeliverySchema,
   /** The platform operators' settings that differ per cluster. */
   platform: PlatformSchema,
+  /** Loki: how long it keeps application logs and the audit stream. */
+  logging: LoggingSchema.default({ retention: { application: '720h', audit: '9600h' } }),
 }).superRefine((env, ctx) => {
   // Which sections the configured data components need, and which settings belong to a component
   // the environment does not have (silently ignored, they would hide a mistake).
@@ -607,7 +623,7 @@ export const EnvironmentSchema = z.strictObject({
     if (!env.backups) missing(['backups'], `is required: ${backedUp} ${backedUp.includes(' and ') ? 'are' : 'is'} backed up on its schedules`);
   } else {
     if (env.backups) stray(['backups'], 'postgres or data.uploads');
-    if (env.objectStorage) stray(['objectStorage'], 'postgres or data.uploads');
+    // objectStorage without a data component is Loki's alone (charts/gitops/values/loki.ts).
   }
   const secrets = [postgres ? 'data.postgres' : '', redis ? 'data.redis' : '', uploads ? 'data.uploads' : ''].filter(Boolean);
   if (secrets.length > 0 && !env.externalSecrets) missing(['externalSecrets'], `is required: the credentials of ${secrets.join(', ')} come from the secret manager`);
@@ -633,3 +649,4 @@ export type ServiceConfig = Environment['services'][string];
 export type ImageConfig = z.output<typeof ImageSchema>;
 export type MigrationConfig = NonNullable<ServiceConfig['migration']>;
 export type LoadTestConfig = NonNullable<Environment['loadTest']>;
+export type LoggingConfig = Environment['logging'];

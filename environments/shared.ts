@@ -132,4 +132,7 @@ export const shared: DeepPartial<EnvironmentInput> = {
     // 30 days: the period the SLOs' error budget is reckoned over (charts/observability).
     prometheus: { retention: '30d', retentionSize: '40GB', storage: { size: '50Gi', storageClass: 'ssd' } },
   },
+  // Loki: 30 days of application logs; the audit trail of who read or changed student records for
+  // 400 days, a year (what production must keep at least) and a margin to answer for it.
+  logging: { retention: { application: '720h', audit: '9600h' } },
 };

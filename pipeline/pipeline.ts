@@ -5,6 +5,7 @@
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parse } from 'yaml';
+import { auditPolicyFiles } from '../charts/logging/audit-policy';
 import type { EnvironmentDefinition } from '../environments/define';
 import { ConfigError, resolveEnvironments } from '../environments/load';
 import { ARGOCD_DIR, DIST_DIR } from '../environments/model/delivery';
@@ -48,6 +49,7 @@ export async function synthesizeAll(defs: readonly EnvironmentDefinition[], root
   const results = await Promise.all(selected.map(synthesizeEnvironment));
   const problems = results.flatMap((r) => r.problems);
   if (problems.length > 0) throw new ConfigError(problems);
+  const models = envs.map(buildModel);
   const files = new Map<string, string>();
   const argocd = new Map<string, string>();
   for (const r of results) {
@@ -57,7 +59,7 @@ export async function synthesizeAll(defs: readonly EnvironmentDefinition[], root
   return {
     files,
     argocd,
-    documents: new Map([[FLOWS_DOC, flowsDocument(envs.map(buildModel))]]),
+    documents: new Map([[FLOWS_DOC, flowsDocument(models)], ...auditPolicyFiles(models)]),
     objects: new Map(results.map((r) => [r.env.name, r.objects])),
   };
 }

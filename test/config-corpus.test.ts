@@ -625,10 +625,8 @@ const cases: Case[] = [
     env: 'staging',
     overrides: { services: { api: { uses: ['redis'] } } },
     remove: ['data.postgres', 'data.uploads'],
-    expected: [
-      'staging: backups is set, but data.postgres or data.uploads is not configured',
-      'staging: objectStorage is set, but data.postgres or data.uploads is not configured',
-    ],
+    // objectStorage stays: Loki keeps its logs there.
+    expected: ['staging: backups is set, but data.postgres or data.uploads is not configured'],
   },
   {
     name: 'backup settings of one missing component',
@@ -1156,6 +1154,71 @@ const cases: Case[] = [
     expected: [
       'staging: platform.prometheus.retention ("2w3x") is not a Prometheus duration such as 15d',
       'staging: platform.prometheus.retentionSize ("40Gi") is not a Prometheus size such as 45GB',
+    ],
+  },
+  // Logging (Loki): retention per tenant, where the logs are kept
+  {
+    name: 'production keeps the audit trail at least a year',
+    env: 'production',
+    overrides: { logging: { retention: { audit: '720h' } } },
+    expected: [
+      'production: logging.retention.audit ("720h") is shorter than a year (8760h): production keeps the audit trail of who read or changed student records '
+        + 'at least that long (FERPA records of access are commonly kept a year or more)',
+    ],
+  },
+  {
+    name: 'outside production the audit trail may be kept shorter',
+    env: 'staging',
+    overrides: { logging: { retention: { audit: '720h' } } },
+    expected: [],
+  },
+  {
+    name: 'exactly a year of audit trail, a day of application logs: accepted in production',
+    env: 'production',
+    overrides: { logging: { retention: { application: '24h', audit: '8760h' } } },
+    expected: [],
+  },
+  {
+    name: 'application logs shorter than a day, and not whole days',
+    env: 'staging',
+    overrides: { logging: { retention: { application: '12h' } } },
+    expected: [
+      'staging: logging.retention.application ("12h") is not a whole number of days (a multiple of 24h): Loki\'s compactor deletes logs a day\'s index at a time',
+      'staging: logging.retention.application ("12h") is shorter than 24h: Loki keeps at least a day of logs',
+    ],
+  },
+  {
+    name: 'retention that is not whole days',
+    env: 'production',
+    overrides: { logging: { retention: { audit: '8761h' } } },
+    expected: [
+      'production: logging.retention.audit ("8761h") is not a whole number of days (a multiple of 24h): Loki\'s compactor deletes logs a day\'s index at a time',
+    ],
+  },
+  {
+    name: 'retention in days, which the duration format does not take, and a misspelt section',
+    env: 'staging',
+    overrides: { logging: { retention: { application: '30d' }, retension: { audit: '9600h' } } },
+    expected: [
+      'staging: logging.retension is not a known field (did you mean retention?)',
+      'staging: logging.retention.application ("30d") is not a duration such as 720h or 90m',
+    ],
+  },
+  {
+    name: 'production without data still needs objectStorage: Loki keeps the logs there',
+    env: 'production',
+    overrides: { services: { api: { uses: [] } } },
+    remove: ['data', 'backups', 'objectStorage', 'services.api.migration', 'services.api.env'],
+    expected: ['production: objectStorage is required in production: Loki keeps the logs and the audit trail there (on its own volume, one lost disk would lose them all)'],
+  },
+  {
+    name: 'objectStorage without data needs externalSecrets: Loki reads the bucket\'s credentials from it',
+    env: 'staging',
+    overrides: { services: { api: { uses: [] } } },
+    remove: ['data', 'backups', 'externalSecrets', 'services.api.migration', 'services.api.env'],
+    expected: [
+      'staging: externalSecrets is required: Alertmanager and Argo CD\'s notifications read the credentials of alerting.slack from the secret manager',
+      'staging: externalSecrets is required: Loki reads the objectStorage credentials from the secret manager',
     ],
   },
   // Many at once

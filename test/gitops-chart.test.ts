@@ -213,8 +213,11 @@ describe('projects allow what their Applications hold, and nothing more', () => 
     const bootstrap = only(projects, 'AppProject', 'bootstrap');
     expect(bootstrap.spec).toMatchObject({
       sourceRepos: ['https://git.shop.test/ops/shop-deploy.git'],
-      // The monitoring namespace for Alertmanager's receivers' ExternalSecret.
-      destinations: [{ server: 'https://kubernetes.default.svc', namespace: 'argocd' }, { server: 'https://kubernetes.default.svc', namespace: 'monitoring' }],
+      // The monitoring namespace for Alertmanager's receivers' ExternalSecret, Loki's for its bucket's credentials.
+      destinations: [
+        { server: 'https://kubernetes.default.svc', namespace: 'argocd' }, { server: 'https://kubernetes.default.svc', namespace: 'logging' },
+        { server: 'https://kubernetes.default.svc', namespace: 'monitoring' },
+      ],
       clusterResourceWhitelist: [
         ...platformNamespaces.map((name) => ({ group: '', kind: 'Namespace', name })),
         { group: 'gateway.networking.k8s.io', kind: 'GatewayClass', name: 'test-gateway-class' },
@@ -268,7 +271,7 @@ test('Argo CD\'s namespace comes from configuration', () => {
   const m = variantModel(shop, { delivery: { namespace: 'gitops' } });
   const argo = argocdObjects(m, synthesized);
   for (const o of argo.filter((x) => ['Application', 'AppProject'].includes(x.kind))) expect(o.metadata.namespace).toBe('gitops');
-  expect(only(argo, 'AppProject', 'bootstrap').spec.destinations.map((d: { namespace: string }) => d.namespace)).toEqual(['gitops', 'monitoring']);
+  expect(only(argo, 'AppProject', 'bootstrap').spec.destinations.map((d: { namespace: string }) => d.namespace)).toEqual(['gitops', 'logging', 'monitoring']);
   // Argo CD's own release goes there too, and the namespace is made with the others.
   expect(only(argo, 'Application', 'argo-cd').spec.destination.namespace).toBe('gitops');
   expect(argo.filter((o) => o.kind === 'Namespace').map((n) => n.metadata.name)).toContain('gitops');

@@ -8,6 +8,7 @@
 import { parse } from 'yaml';
 import { ROOT_WAVES } from '../charts/gitops/gitops-chart';
 import { EVENTS, NOTIFICATIONS_SECRET, PAGERDUTY_RECIPIENT, RECEIVERS } from '../charts/gitops/notifications';
+import { LOKI_STORAGE_SECRET } from '../charts/gitops/values/loki';
 import { environments } from '../environments/index';
 import { ConfigError, resolveEnvironments } from '../environments/load';
 import { buildModel, type Model } from '../environments/model/model';
@@ -218,7 +219,8 @@ test('email only: no notifications, no Secret (Argo CD reads an absent one as em
   const r = read(buildModel(variantModel(boxDesigner).env));
   expect(r.model.env.alerting).toEqual({ email: expect.anything() });
   for (const subs of r.subscriptions.values()) expect(subs).toEqual({});
-  expect(r.objects.filter((o) => o.kind === 'ExternalSecret')).toEqual([]);
+  // Loki's bucket credentials are the only ExternalSecret left (the box designer has objectStorage).
+  expect(r.objects.filter((o) => o.kind === 'ExternalSecret').map((o) => o.metadata.name)).toEqual([LOKI_STORAGE_SECRET]);
   expect([r.values.notifiers, r.values.templates, r.values.triggers]).toEqual([{}, {}, {}]);
 });
 

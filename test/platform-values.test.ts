@@ -28,7 +28,7 @@ import { FALCOSIDEKICK_PORT, falcosidekickValues } from '../charts/gitops/values
 import {
   ALERTMANAGER_PORT, KUBE_PROMETHEUS_STACK_NAME, kubePrometheusStackValues,
 } from '../charts/gitops/values/kube-prometheus-stack';
-import { LOKI_GATEWAY_PORT, LOKI_RETENTION_PERIOD, lokiValues } from '../charts/gitops/values/loki';
+import { LOKI_GATEWAY_PORT, LOKI_STORAGE_SECRET, LOKI_TENANTS, lokiValues } from '../charts/gitops/values/loki';
 import { platformValues, PLATFORM_VALUES } from '../charts/gitops/values/platform-values';
 import { BARMAN_CLOUD_PLUGIN_VERSION, pluginBarmanCloudValues } from '../charts/gitops/values/plugin-barman-cloud';
 import { trivyOperatorValues } from '../charts/gitops/values/trivy-operator';
@@ -62,6 +62,11 @@ const CTX: PlatformValuesContext = {
     deadMansSwitch: { secretName: 'dms-test' },
   },
   appNamespaces: ['app-test'],
+  // Object storage, so that every key Loki's values can have is checked.
+  logging: {
+    retention: { application: '48h', audit: '120h' },
+    objectStorage: { endpointURL: 'https://objects.cluster-test.example:9000', bucket: 'bucket-test', region: 'region-test' },
+  },
 };
 
 const NAMES = Object.keys(PLATFORM_RELEASES) as PlatformReleaseName[];
@@ -81,7 +86,14 @@ const show = (path: Path) => path.map((k, i) => (k.includes('.') ? `[${JSON.stri
  */
 const FREE_FORM: Partial<Record<PlatformReleaseName, readonly { readonly path: Path; readonly why: string }[]>> = {
   'argo-cd': [{ path: ['configs', 'cm'], why: 'templates/_helpers.tpl `argo-cd.config.cm` writes every key but create and annotations into argocd-cm' }],
-  loki: [{ path: ['loki', 'limits_config'], why: 'values.yaml marks it `@schema skipProperties:true;additionalProperties:true`; rendered whole into Loki\'s limits_config' }],
+  loki: [
+    { path: ['loki', 'limits_config'], why: 'values.yaml marks it `@schema skipProperties:true;additionalProperties:true`; rendered whole into Loki\'s limits_config' },
+    {
+      path: ['loki', 'storage'],
+      why: 'values.yaml marks it `@schema skipProperties:true;additionalProperties:true` and documents bucketNames only in a comment, which '
+        + 'templates/_helpers.tpl reads (`loki.storage.bucketNames.chunks`); the keys beside it are checked in test/loki-values.test.ts',
+    },
+  ],
 };
 const freeFormOf = (name: PlatformReleaseName): Path[] => (FREE_FORM[name] ?? []).map((f) => f.path);
 
@@ -237,7 +249,8 @@ describe('platformValues', () => {
   function secretMaterial(values: unknown, path: Path = []): string[] {
     if (Array.isArray(values)) return values.flatMap((v, i) => secretMaterial(v, [...path, String(i)]));
     if (isMap(values)) return Object.entries(values).flatMap(([k, v]) => secretMaterial(v, [...path, k]));
-    if (typeof values !== 'string' || values === '') return [];
+    // A whole `${VAR}` is a reference the program expands from its environment (Loki's -config.expand-env), not the secret.
+    if (typeof values !== 'string' || values === '' || /^\$\{[A-Z_][A-Z0-9_]*\}$/.test(values)) return [];
     const key = path[path.length - 1] ?? '';
     return SECRET_KEY.test(key) || SECRET_VALUE.test(values) ? [show(path)] : [];
   }
@@ -252,8 +265,10 @@ describe('platformValues', () => {
       admin: { password: 'hunter2' },
       tls: { key: '-----BEGIN RSA PRIVATE KEY-----\nMII\n' },
       admin2: { existingSecret: 'grafana-admin' },
+      s3: { secret_access_key: 'wJalrXUtnFEMI', access_key_id: '${S3_KEY_ID}' },
+      s3ref: { secret_access_key: '${S3_SECRET}', also: { secret_access_key: 'prefix-${S3_SECRET}' } },
     };
-    expect(secretMaterial(leaky)).toEqual(['config.slack.webhookurl', 'admin.password', 'tls.key']);
+    expect(secretMaterial(leaky)).toEqual(['config.slack.webhookurl', 'admin.password', 'tls.key', 's3.secret_access_key', 's3ref.also.secret_access_key']);
   });
 });
 
@@ -491,16 +506,17 @@ describe('production settings', () => {
     });
   });
 
-  test('loki: single binary on the filesystem, retention by the compactor, no simple-scalable targets beside it', () => {
+  test('loki: single binary on object storage, tenants, retention per tenant by the compactor, no simple-scalable targets beside it', () => {
     const values = lokiValues(CTX);
     expect(values.deploymentMode).toBe('Monolithic');
-    expect(values.loki.storage.type).toBe('filesystem');
-    expect(values.loki.compactor).toEqual({ retention_enabled: true, delete_request_store: 'filesystem' });
-    expect(values.loki.limits_config.retention_period).toBe(LOKI_RETENTION_PERIOD);
-    expect(values.loki.schemaConfig.configs.map((c) => c.object_store)).toEqual(['filesystem']);
-    // templates/validate.yaml: one single binary at most without object storage, and no read,
-    // write or backend replicas beside it outside the migration modes.
-    expect(values.singleBinary.replicas).toBe(1);
+    expect(values.loki.storage.type).toBe('s3');
+    expect(values.loki.compactor).toEqual({ retention_enabled: true, delete_request_store: 's3' });
+    expect(values.loki.auth_enabled).toBe(true);
+    expect(values.loki.runtimeConfig.overrides).toEqual({ [LOKI_TENANTS.application]: { retention_period: '48h' }, [LOKI_TENANTS.audit]: { retention_period: '120h' } });
+    expect(values.loki.schemaConfig.configs.map((c) => [c.store, c.schema, c.object_store, c.index.period])).toEqual([['tsdb', 'v13', 's3', '24h']]);
+    expect(values.singleBinary.extraEnv.map((e) => e.valueFrom.secretKeyRef.name)).toEqual([LOKI_STORAGE_SECRET, LOKI_STORAGE_SECRET]);
+    // templates/validate.yaml: no read, write or backend replicas beside it outside the migration modes.
+    expect(values.singleBinary.replicas).toBe(values.loki.commonConfig.replication_factor);
     expect([values.backend.replicas, values.read.replicas, values.write.replicas]).toEqual([0, 0, 0]);
     // ... and the Helm test only with the canary.
     expect(values.test.enabled && !values.lokiCanary.enabled).toBe(false);
@@ -514,7 +530,9 @@ describe('production settings', () => {
     const config = values.alloy.configMap.content;
     expect(config).toContain('loki.source.kubernetes "pods"');
     expect(config).not.toMatch(/loki\.source\.file|\/var\/log/);
-    expect(config).toContain(`url = "http://loki-gateway.${PLATFORM_RELEASES.loki.namespace}.svc.cluster.test:80/loki/api/v1/push"`);
+    expect(config).toContain(`url       = "http://loki-gateway.${PLATFORM_RELEASES.loki.namespace}.svc.cluster.test:80/loki/api/v1/push"`);
+    // Loki refuses a push that names no tenant (auth_enabled): the application logs' tenant.
+    expect(config).toContain(`tenant_id = "${LOKI_TENANTS.application}"`);
     expect(lokiPushURL('cluster.test')).toBe(`http://loki-gateway.${PLATFORM_RELEASES.loki.namespace}.svc.cluster.test:80/loki/api/v1/push`);
     expect(config).toBe(alloyConfig(lokiPushURL('cluster.test')));
     // Balanced blocks: a missing brace would stop Alloy at startup.

@@ -1,6 +1,7 @@
 import { Chart } from 'cdk8s';
 import type { Construct } from 'constructs';
 import type { Model } from '../../environments/model/model';
+import { secretManagerKey } from '../../environments/model/names';
 import type { K8sObject } from '../../pipeline/k8s-object';
 import { AlertmanagerSecret, credentialReceivers } from './alertmanager-config';
 import { ArgoProject, type GroupKind } from './argo-project';
@@ -8,6 +9,7 @@ import { EnvoyGatewayClass } from './gateway-class';
 import { GitFolderApplication } from './git-folder-application';
 import { healthCustomizations, RESOURCE_TRACKING } from './health-checks';
 import { HelmApplication } from './helm-application';
+import { LokiStorageSecret } from './loki-storage-secret';
 import {
   notificationRoutes, NotificationsSecret, receiverEntries, subscriptionAnnotations, usedReceivers, type NotificationsConfig,
 } from './notifications';
@@ -26,9 +28,13 @@ export const ARGOCD_VERSION = 'v3.6.3';
  * the next (with the Application health check of charts/gitops/health/). Those ExternalSecrets are
  * Degraded until the secret store, made by hand once External Secrets runs, exists: any earlier,
  * they would fail the root's sync (Alertmanager, in wave -8, starts without its Secret: it mounts
- * it as optional).
+ * it as optional). Loki's bucket credentials come before Loki, whose pods read them at start: after
+ * External Secrets (charts/gitops/loki-storage-secret.ts).
  */
-export const ROOT_WAVES = { namespaces: -30, projects: -20, application: 0, notifications: 1, alertReceivers: 1 } as const;
+export const ROOT_WAVES = {
+  namespaces: -30, projects: -20, application: 0, notifications: 1, alertReceivers: 1,
+  lokiStorage: PLATFORM_RELEASES['external-secrets'].wave + 1,
+} as const;
 
 export interface GitopsChartProps {
   readonly model: Model;
@@ -112,12 +118,15 @@ export class GitopsChart extends Chart {
     }
 
     const alertReceivers = credentialReceivers(env.alerting).length > 0;
+    const lokiNamespace = PLATFORM_RELEASES.loki.namespace;
+    const lokiStorage = env.objectStorage !== undefined;
     new ArgoProject(this, 'project-bootstrap', {
       // The root Application: Argo CD's projects and Applications, and the platform namespaces.
       identity, name: delivery.bootstrapProject, argocdNamespace, wave: ROOT_WAVES.projects,
       sourceRepos: [delivery.repoURL],
       // Alertmanager's receivers' ExternalSecret goes to the monitoring namespace.
-      namespaces: [argocdNamespace, ...(alertReceivers ? [env.monitoringNamespace] : [])],
+      // Loki's bucket credentials' ExternalSecret goes to Loki's namespace.
+      namespaces: [argocdNamespace, ...(alertReceivers ? [env.monitoringNamespace] : []), ...(lokiStorage ? [lokiNamespace] : [])],
       clusterKinds: [
         ...[...namespaces.keys()].map((name) => ({ group: '', kind: 'Namespace', name })),
         { group: 'gateway.networking.k8s.io', kind: 'GatewayClass', name: env.gateway.className },
@@ -176,6 +185,14 @@ export class GitopsChart extends Chart {
       });
     }
 
+    if (lokiStorage) {
+      const store = env.externalSecrets;
+      if (store === undefined) throw new Error(`${env.name}: externalSecrets is required: Loki reads the objectStorage credentials from the secret manager`);
+      new LokiStorageSecret(this, 'loki-storage-secret', {
+        identity, namespace: lokiNamespace, store, remoteKey: secretManagerKey(env, 'object-storage'), wave: ROOT_WAVES.lokiStorage,
+      });
+    }
+
     const context: PlatformValuesContext = {
       monitoringNamespace: env.monitoringNamespace,
       clusterDomain: env.clusterDomain,
@@ -191,6 +208,12 @@ export class GitopsChart extends Chart {
       notifications,
       alerting: env.alerting,
       appNamespaces: [identity.namespace],
+      logging: {
+        retention: env.logging.retention,
+        ...(env.objectStorage
+          ? { objectStorage: { endpointURL: env.objectStorage.endpointURL, bucket: env.objectStorage.bucket, region: env.objectStorage.region } }
+          : {}),
+      },
     };
     for (const { name, release, namespace } of releases) {
       new HelmApplication(this, `platform-${name}`, {

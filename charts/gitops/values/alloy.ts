@@ -8,7 +8,7 @@
 import { PLATFORM_RELEASES } from '../platform-releases';
 import { requests, serviceHost, type ResourceRequests } from './common';
 import type { PlatformValuesContext } from './context';
-import { LOKI_GATEWAY_PORT, LOKI_GATEWAY_SERVICE } from './loki';
+import { LOKI_GATEWAY_PORT, LOKI_GATEWAY_SERVICE, LOKI_TENANTS } from './loki';
 
 /** Loki's push endpoint, through its gateway Service in the logging namespace. */
 export function lokiPushURL(clusterDomain: string): string {
@@ -19,6 +19,9 @@ export function lokiPushURL(clusterDomain: string): string {
 /**
  * The collector's configuration, in Alloy's syntax. The relabelled `namespace`, `pod` and
  * `container` labels are what clustering shards on, and the labels log lines are stored under.
+ * Loki runs with authentication on: every push names its tenant (`tenant_id`, Alloy's loki.write
+ * endpoint block), the application logs' for now; the audit stream's routing comes with the
+ * collector's parsing.
  */
 export function alloyConfig(pushURL: string): string {
   return `discovery.kubernetes "pods" {
@@ -57,7 +60,8 @@ loki.source.kubernetes "pods" {
 
 loki.write "loki" {
   endpoint {
-    url = ${JSON.stringify(pushURL)}
+    url       = ${JSON.stringify(pushURL)}
+    tenant_id = ${JSON.stringify(LOKI_TENANTS.application)}
   }
 }
 `;

@@ -37,4 +37,14 @@ export interface PlatformValuesContext {
   readonly alerting: Alerting;
   /** The application's namespaces, which its own alerts watch (the chart's default rules leave them out). */
   readonly appNamespaces: readonly string[];
+  /** Loki: how long each tenant's logs are kept, and where. */
+  readonly logging: {
+    /** Durations as the configuration spells them (`720h`), whole days. */
+    readonly retention: { readonly application: string; readonly audit: string };
+    /**
+     * The environment's bucket; absent (outside production only): Loki keeps the logs on its
+     * volume. Its credentials are the Secret LOKI_STORAGE_SECRET in Loki's namespace.
+     */
+    readonly objectStorage?: { readonly endpointURL: string; readonly bucket: string; readonly region: string };
+  };
 }

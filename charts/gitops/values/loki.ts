@@ -1,11 +1,20 @@
 /**
- * Values of the loki chart (grafana-community 18.11.0, Loki 3.7.6): minimal but real. One
- * Monolithic (single binary) Loki on a persistent volume, the mode values.yaml recommends for
- * small installs ("up to a few tens of GB/day") and the only one that runs without object
- * storage; retention enforced by the compactor; single tenant; metrics through a ServiceMonitor.
- * The logging issue sizes it and may move it to object storage.
+ * Values of the loki chart (grafana-community 18.11.0, Loki 3.7.6). Monolithic (single binary), the
+ * mode values.yaml recommends up to a few tens of GB a day (Simple Scalable goes away in Loki 4).
+ *
+ * - Chunks and the TSDB index (schema v13, 24h index period) in the environment's objectStorage,
+ *   under a prefix of their own beside the backups, read with the credentials of the Secret
+ *   LOKI_STORAGE_SECRET (synced by External Secrets: charts/gitops/loki-storage-secret.ts), never
+ *   written into the values: Loki expands `${VAR}` in its configuration from its environment.
+ *   Three replicas, each stream written to all three: one pod or node may go.
+ * - Without objectStorage (outside production only: environments/rules.ts) one replica keeps them on
+ *   its volume: the chart runs no more without object storage (templates/validate.yaml).
+ * - Authentication on, one tenant per kind of log (LOKI_TENANTS): the collector says which with
+ *   `X-Scope-OrgID`, and Grafana reads each through a data source of its own.
+ * - Retention per tenant from `logging.retention`, enforced by the compactor.
  */
-import { requests, type ResourceRequests } from './common';
+import { OBJECT_STORAGE_KEYS } from '../../../environments/model/names';
+import { parseDuration } from '../../../environments/quantity';
 import type { PlatformValuesContext } from './context';
 
 /** The release's fullname, pinned so that the log collector can name its gateway Service. */
@@ -17,17 +26,71 @@ export const LOKI_GATEWAY_SERVICE = `${LOKI_NAME}-gateway`;
 /** The gateway Service's port: `gateway.service.port` in the chart's values.yaml. */
 export const LOKI_GATEWAY_PORT = 80;
 
-/** How long log lines are kept before the compactor deletes them (31 days). */
-export const LOKI_RETENTION_PERIOD = '744h';
+/**
+ * Loki's tenants (the `X-Scope-OrgID` a push or query names): application logs, and the audit
+ * stream, kept longer and readable only by auditors. The collector and Grafana import these.
+ */
+export const LOKI_TENANTS = { application: 'application', audit: 'audit' } as const;
+/** A tenant's ID. */
+export type LokiTenant = (typeof LOKI_TENANTS)[keyof typeof LOKI_TENANTS];
+
+/** The Secret in Loki's namespace with the bucket's credentials (keys: OBJECT_STORAGE_KEYS). */
+export const LOKI_STORAGE_SECRET = 'loki-object-storage';
+
+/**
+ * Prefix of every object Loki writes to the bucket, beside the backups' `postgresql/` and `restic/`.
+ * Loki's storage_prefix may hold only letters and digits.
+ */
+export const LOKI_STORAGE_PREFIX = 'loki';
+
+/** Variables the bucket's credentials reach Loki in, expanded into its configuration (`-config.expand-env`). */
+export const LOKI_CREDENTIAL_ENV = { accessKeyId: 'LOKI_S3_ACCESS_KEY_ID', secretAccessKey: 'LOKI_S3_SECRET_ACCESS_KEY' } as const;
+
+/** Single binaries with object storage: each stream is written to all of them, and a write needs two. */
+export const LOKI_REPLICAS = 3;
+
+/** A configured duration (`720h`, whole days) as Loki's retention takes it: whole hours. */
+export function lokiRetention(duration: string): string {
+  return `${parseDuration(duration) / 3600}h`;
+}
+
+type ObjectStore = 's3' | 'filesystem';
 
 /** One period of Loki's schema: where chunks and the TSDB index of a time range live. */
 export interface LokiSchemaPeriod {
   /** First day of the period. Never change it once logs are written: it addresses stored data. */
   readonly from: string;
   readonly store: 'tsdb';
-  readonly object_store: 'filesystem';
+  readonly object_store: ObjectStore;
   readonly schema: 'v13';
   readonly index: { readonly prefix: string; readonly period: '24h' };
+}
+
+/** Object storage through Loki's Thanos clients, the only ones with a storage_prefix in this chart. */
+export interface LokiObjectStorage {
+  /** The chart's object-storage switch (templates/_helpers.tpl `loki.isUsingObjectStorage`). */
+  readonly type: 's3';
+  readonly use_thanos_objstore: true;
+  /** Read by templates/_helpers.tpl (`loki.storage.bucketNames.chunks`, `.ruler`); a comment in values.yaml. */
+  readonly bucketNames: { readonly chunks: string; readonly ruler: string };
+  readonly object_store: {
+    readonly type: 's3';
+    readonly storage_prefix: string;
+    readonly s3: {
+      /** host[:port], without scheme: https unless `insecure`. */
+      readonly endpoint: string;
+      readonly region: string;
+      /** `${VAR}` references, expanded by Loki from its environment: never the keys themselves. */
+      readonly access_key_id: string;
+      readonly secret_access_key: string;
+      readonly insecure: false;
+    };
+  };
+}
+
+interface LokiEnv {
+  readonly name: string;
+  readonly valueFrom: { readonly secretKeyRef: { readonly name: string; readonly key: string } };
 }
 
 export interface LokiValues {
@@ -36,25 +99,37 @@ export interface LokiValues {
   /** The cluster's DNS domain, in the memberlist join address and the gateway's upstreams. */
   readonly global: { readonly clusterDomain: string };
   readonly loki: {
-    /** Single tenant: the collector pushes without an `X-Scope-OrgID` header. */
-    readonly auth_enabled: boolean;
-    /** One copy of each stream: there is one Loki. */
+    /** Multi-tenant: every push and query names its tenant (LOKI_TENANTS) in `X-Scope-OrgID`. */
+    readonly auth_enabled: true;
+    /** Copies of each stream: every replica's. */
     readonly commonConfig: { readonly replication_factor: number };
-    /** Chunks and index on the single binary's volume. */
-    readonly storage: { readonly type: 'filesystem' };
+    readonly storage: LokiObjectStorage | { readonly type: 'filesystem' };
     /** Required: the chart fails without one (templates/validate.yaml). Free-form upstream (`{}`). */
     readonly schemaConfig: { readonly configs: readonly LokiSchemaPeriod[] };
     /**
-     * The compactor deletes what is older than the retention period. Loki 3 refuses retention
+     * The compactor deletes what is older than each tenant's retention. Loki 3 refuses retention
      * without a store for delete requests. Free-form upstream (`compactor: {}`).
      */
-    readonly compactor: { readonly retention_enabled: boolean; readonly delete_request_store: 'filesystem' };
-    /** Free-form upstream (values.yaml marks it `@schema ... additionalProperties:true`). */
+    readonly compactor: { readonly retention_enabled: true; readonly delete_request_store: ObjectStore };
+    /** Free-form upstream. The default retention: a tenant without an override gets the application logs'. */
     readonly limits_config: { readonly retention_period: string };
+    /** Per-tenant limits (templates/runtime-configmap.yaml, Loki's runtime_config). Free-form upstream (`{}`). */
+    readonly runtimeConfig: { readonly overrides: Readonly<Record<LokiTenant, { readonly retention_period: string }>> };
     /** No usage reports to grafana.com from inside the cluster. Free-form upstream (`analytics: {}`). */
     readonly analytics: { readonly reporting_enabled: boolean };
   };
-  readonly singleBinary: { readonly replicas: number; readonly resources: ResourceRequests };
+  readonly singleBinary: {
+    readonly replicas: number;
+    readonly resources: { readonly requests: { readonly cpu: string; readonly memory: string }; readonly limits: { readonly memory: string } };
+    /** With object storage: `${VAR}` in the configuration expanded from the environment. */
+    readonly extraArgs: readonly string[];
+    readonly extraEnv: readonly LokiEnv[];
+    /**
+     * One replica at a time may be evicted: two of three still take every write. Without a bound
+     * the chart renders no budget at all (templates/_pdb.tpl renders one only with a bound).
+     */
+    readonly podDisruptionBudget: { readonly enabled: boolean; readonly maxUnavailable: number | null };
+  };
   /**
    * The Simple Scalable targets default to 3 replicas each; with any of them above zero beside a
    * single binary the chart fails ("more than zero replicas configured for both the monolithic
@@ -75,25 +150,65 @@ export interface LokiValues {
   readonly monitoring: { readonly serviceMonitor: { readonly enabled: boolean } };
 }
 
+/** The bucket through the Thanos S3 client, its credentials as `${VAR}` references. */
+function objectStorage(bucket: NonNullable<PlatformValuesContext['logging']['objectStorage']>): LokiObjectStorage {
+  return {
+    type: 's3',
+    use_thanos_objstore: true,
+    // The ruler's rules are Loki's too: under the same prefix.
+    bucketNames: { chunks: bucket.bucket, ruler: bucket.bucket },
+    object_store: {
+      type: 's3',
+      storage_prefix: LOKI_STORAGE_PREFIX,
+      s3: {
+        // URL.host drops the default port 443, as the endpoint is written without it.
+        endpoint: new URL(bucket.endpointURL).host,
+        region: bucket.region,
+        access_key_id: `\${${LOKI_CREDENTIAL_ENV.accessKeyId}}`,
+        secret_access_key: `\${${LOKI_CREDENTIAL_ENV.secretAccessKey}}`,
+        insecure: false,
+      },
+    },
+  };
+}
+
 export function lokiValues(ctx: PlatformValuesContext): LokiValues {
+  const { retention, objectStorage: bucket } = ctx.logging;
+  const store: ObjectStore = bucket ? 's3' : 'filesystem';
+  const replicas = bucket ? LOKI_REPLICAS : 1;
+  const fromSecret = (name: string, key: string): LokiEnv => ({ name, valueFrom: { secretKeyRef: { name: LOKI_STORAGE_SECRET, key } } });
   return {
     fullnameOverride: LOKI_NAME,
     deploymentMode: 'Monolithic',
     global: { clusterDomain: ctx.clusterDomain },
     loki: {
-      auth_enabled: false,
-      commonConfig: { replication_factor: 1 },
-      storage: { type: 'filesystem' },
+      auth_enabled: true,
+      commonConfig: { replication_factor: replicas },
+      storage: bucket ? objectStorage(bucket) : { type: 'filesystem' },
       schemaConfig: {
-        configs: [{ from: '2024-04-01', store: 'tsdb', object_store: 'filesystem', schema: 'v13', index: { prefix: 'index_', period: '24h' } }],
+        configs: [{ from: '2024-04-01', store: 'tsdb', object_store: store, schema: 'v13', index: { prefix: 'index_', period: '24h' } }],
       },
-      compactor: { retention_enabled: true, delete_request_store: 'filesystem' },
-      limits_config: { retention_period: LOKI_RETENTION_PERIOD },
+      compactor: { retention_enabled: true, delete_request_store: store },
+      limits_config: { retention_period: lokiRetention(retention.application) },
+      runtimeConfig: {
+        overrides: {
+          [LOKI_TENANTS.application]: { retention_period: lokiRetention(retention.application) },
+          [LOKI_TENANTS.audit]: { retention_period: lokiRetention(retention.audit) },
+        },
+      },
       analytics: { reporting_enabled: false },
     },
-    // With filesystem storage the chart runs exactly one single binary whatever this says
-    // (`loki.monolithicReplicas`); 1 says so, where the default 0 would read as "none".
-    singleBinary: { replicas: 1, resources: requests('200m', '512Mi') },
+    singleBinary: {
+      replicas,
+      // The chart sets GOMEMLIMIT to 85 % of the memory limit: Go collects before the kernel kills.
+      resources: { requests: { cpu: '500m', memory: '1Gi' }, limits: { memory: '2Gi' } },
+      extraArgs: bucket ? ['-config.expand-env=true'] : [],
+      extraEnv: bucket ? [
+        fromSecret(LOKI_CREDENTIAL_ENV.accessKeyId, OBJECT_STORAGE_KEYS.accessKeyId),
+        fromSecret(LOKI_CREDENTIAL_ENV.secretAccessKey, OBJECT_STORAGE_KEYS.secretAccessKey),
+      ] : [],
+      podDisruptionBudget: bucket ? { enabled: true, maxUnavailable: 1 } : { enabled: false, maxUnavailable: null },
+    },
     backend: { replicas: 0 },
     read: { replicas: 0 },
     write: { replicas: 0 },
