@@ -44,9 +44,14 @@ afterAll(async () => {
   if (server) await new Promise((resolve) => { server?.closeAllConnections(); server?.close(resolve); });
 });
 
-/** The exposition at `t` seconds: every counter at its rate × t. */
+/**
+ * The exposition at `t` seconds: every counter at its rate × the whole seconds passed, so that any
+ * two scrapes differ by whole seconds' worth of every counter and the ratios are exact however the
+ * scrapes fall (rounding each counter on its own could make one grow without another on a loaded
+ * machine, and a short window's ratio wrong).
+ */
 function exposition(t: number): string {
-  const n = (perSecond: number) => Math.round(perSecond * t);
+  const n = (perSecond: number) => perSecond * Math.floor(t);
   const envoy = `envoy_cluster_name="${webCluster}"`;
   const api = (labels: string) => `method="GET",${labels},exception="none",error="none"`;
   const courses = api('uri="/courses/{id}"');

@@ -17,6 +17,7 @@ import { ConfigError } from '../environments/load';
 import { gatewayProxyPodLabels } from '../environments/model/gateway';
 import { buildModel } from '../environments/model/model';
 import { FIXED_NAMES, reservedNames } from '../environments/model/names';
+import { PUBLICLY_TRUSTED_ISSUER } from '../environments/model/tls';
 import type { Environment } from '../environments/schema';
 import type { K8sObject } from '../pipeline/k8s-object';
 import { checkPolicy, parseImage } from '../pipeline/policy';
@@ -112,7 +113,10 @@ describe('its pod', () => {
       { name: 'SMOKE_TEST_ATTEMPTS', value: '12' },
       { name: 'SMOKE_TEST_PAUSE_SECONDS', value: '10' },
       { name: 'SMOKE_TEST_TIMEOUT_SECONDS', value: '10' },
+      // The fixture's issuer is Let's Encrypt's staging, whose roots no trust store holds.
+      { name: 'SMOKE_TEST_VERIFY_CERTIFICATES', value: String(PUBLICLY_TRUSTED_ISSUER[model.env.tls.issuer]) },
     ]);
+    expect(model.env.tls.issuer).toBe('letsencrypt-staging');
     // Production connects to the real hosts and trusts the image's CA bundle.
     const names = (container.env as K8sObject[]).map((e) => e.name);
     expect(names).not.toContain('SMOKE_TEST_CONNECT_TO');
@@ -178,7 +182,7 @@ describe('its ConfigMap', () => {
 
   test('the construct alone makes exactly a ConfigMap, a ServiceAccount and a Job, without a priority unless given', () => {
     const made = synthConstruct((s) => new SmokeTestJob(s, 'smoke', {
-      identity: model.identity, name: 'x-smoke', hosts: [{ hostname: 'a.test', paths: ['/'] }], headers: { equals: [], includes: [] },
+      identity: model.identity, name: 'x-smoke', hosts: [{ hostname: 'a.test', paths: ['/'] }], headers: { equals: [], includes: [] }, verifyCertificates: true,
     }));
     expect(made.map((o) => `${o.kind} ${o.metadata.name}`)).toEqual(['ConfigMap x-smoke', 'ServiceAccount x-smoke', 'Job x-smoke']);
     expect(only(made, 'Job').spec.template.spec).not.toHaveProperty('priorityClassName');

@@ -43,7 +43,8 @@ function synthesized(env: Environment) {
   return { objects, container, mountPath: mount.mountPath as string, files: configMap.data as Record<string, string> };
 }
 
-const env = variant(shop);
+// A publicly trusted issuer, so the Job verifies certificates (the shop's own is Let's Encrypt's staging).
+const env = variant(shop, { tls: { issuer: 'letsencrypt-production' } });
 const hostnames = env.hosts.map((h) => h.hostname);
 const { objects, container, mountPath, files } = synthesized(env);
 const settings: Record<string, string> = Object.fromEntries((container.env as K8sObject[]).map((e) => [e.name, e.value as string]));
@@ -363,6 +364,16 @@ describe('each wrong answer fails the sync', () => {
     expect(fails).toHaveLength(urls.length * (1 + headerNames.length));
   });
 
+  test('where the issuer is one no trust store holds (Let\'s Encrypt staging), the Job does not verify certificates, and a self-signed one passes', async () => {
+    const verify = (issuer: 'letsencrypt-staging' | 'letsencrypt-production') => (synthesized(variant(shop, { tls: { issuer } })).container.env as K8sObject[])
+      .find((e) => e.name === 'SMOKE_TEST_VERIFY_CERTIFICATES')?.value;
+    expect([verify('letsencrypt-staging'), verify('letsencrypt-production')]).toEqual(['false', 'true']);
+    https.setSecureContext(certificates['self-signed']);
+    const r = await smokeTest({ SMOKE_TEST_VERIFY_CERTIFICATES: 'false' });
+    expect(lines(r, 'FAIL')).toEqual([]);
+    expect(r.status).toBe(0);
+  });
+
   test.each([
     ['served over plain HTTP', { status: 200 }, 'got 200 to none'],
     ['redirected temporarily', { status: 302, location: 'https://shop.test/' }, 'got 302 to "https://shop.test/"'],
@@ -393,6 +404,7 @@ describe('a configuration it cannot run is refused before any request (EX_CONFIG
     ['attempts that are not a number', { SMOKE_TEST_ATTEMPTS: 'many' }, 'FAILED: SMOKE_TEST_ATTEMPTS must be a whole number of at least 1, not "many"'],
     ['no attempt at all', { SMOKE_TEST_ATTEMPTS: '0' }, 'FAILED: SMOKE_TEST_ATTEMPTS must be a whole number of at least 1, not "0"'],
     ['no timeout', { SMOKE_TEST_TIMEOUT_SECONDS: '' }, 'FAILED: SMOKE_TEST_TIMEOUT_SECONDS must be a whole number of at least 1, not ""'],
+    ['certificate verification neither true nor false', { SMOKE_TEST_VERIFY_CERTIFICATES: 'yes' }, 'FAILED: SMOKE_TEST_VERIFY_CERTIFICATES must be true or false, not "yes"'],
   ])('%s', async (_, overrides, message) => {
     const before = { ...seen };
     const r = await smokeTest(overrides);

@@ -14,12 +14,13 @@ import { parse } from 'yaml';
 import { BLACKBOX_CONFIG_FILE, HTTPS_MODULE, HTTPS_UNVERIFIED_MODULE, PROBE_TIMEOUT_SECONDS } from '../charts/observability/blackbox-exporter';
 import { repositoryFilesUrl, runbookUrl } from '../charts/observability/runbooks';
 import {
-  CERTIFICATE_EXPIRING_ALERT, certificateWarningSeconds, PROBE_FAILED_ALERT, PROBER_DOWN_ALERT, PUBLICLY_TRUSTED_ISSUER, UPTIME_JOB, UPTIME_LABEL_NAME,
+  CERTIFICATE_EXPIRING_ALERT, certificateWarningSeconds, PROBE_FAILED_ALERT, PROBER_DOWN_ALERT, UPTIME_JOB, UPTIME_LABEL_NAME,
 } from '../charts/observability/uptime-checks';
 import { environments } from '../environments/index';
 import { resolveEnvironments } from '../environments/load';
 import { hostRoutes } from '../environments/model/gateway';
 import { FIXED_NAMES, UPTIME_PROBERS } from '../environments/model/names';
+import { PUBLICLY_TRUSTED_ISSUER } from '../environments/model/tls';
 import { parseDuration } from '../environments/quantity';
 import type { Environment } from '../environments/schema';
 import type { K8sObject } from '../pipeline/k8s-object';

@@ -5,6 +5,7 @@ import { injectedEnv, migrationEnv } from '../../environments/model/injected-env
 import type { Model } from '../../environments/model/model';
 import { FIXED_NAMES, gatewayName, migrationJobName } from '../../environments/model/names';
 import { sliEnv } from '../../environments/model/slo';
+import { PUBLICLY_TRUSTED_ISSUER } from '../../environments/model/tls';
 import { LoadTestJob } from './load-test-job';
 import { MigrationJob } from './migration-job';
 import { PublicRoutes, securityHeaders } from './public-routes';
@@ -61,6 +62,7 @@ export class AppChart extends Chart {
         hosts: env.hosts.map((h) => ({ hostname: h.hostname, paths: h.routes.map((r) => r.path) })),
         // What the routes set is what the smoke test expects: one statement of both.
         headers: expectedHeaders(securityHeaders(env.hsts)),
+        verifyCertificates: PUBLICLY_TRUSTED_ISSUER[env.tls.issuer],
         priorityClassName: props.model.priorityClasses.batch,
       });
     }

@@ -118,6 +118,12 @@ export interface SmokeTestJobProps {
   readonly hosts: readonly SmokeTestHost[];
   /** The headers every HTTPS answer must carry (expectedHeaders of the routes' filter). */
   readonly headers: ExpectedHeaders;
+  /**
+   * Whether the hosts' certificates are verified: only where their issuer is publicly trusted
+   * (environments/model/tls.ts). A Let's Encrypt staging certificate would fail every check, and
+   * so every sync, although the release is fine.
+   */
+  readonly verifyCertificates: boolean;
   /** PriorityClass of the pod. @default none (the cluster's default priority) */
   readonly priorityClassName?: string;
 }
@@ -166,6 +172,7 @@ export class SmokeTestJob extends Construct {
                 { name: 'SMOKE_TEST_ATTEMPTS', value: String(attempts) },
                 { name: 'SMOKE_TEST_PAUSE_SECONDS', value: String(pauseSeconds) },
                 { name: 'SMOKE_TEST_TIMEOUT_SECONDS', value: String(requestTimeoutSeconds) },
+                { name: 'SMOKE_TEST_VERIFY_CERTIFICATES', value: String(props.verifyCertificates) },
               ],
               resources: { requests: { cpu: '10m', memory: '32Mi' }, limits: { cpu: '100m', memory: '64Mi' } },
               securityContext: restrictedContainerSecurityContext(),

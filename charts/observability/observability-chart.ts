@@ -4,6 +4,7 @@ import { gatewayProxyPodLabels, hostRoutes } from '../../environments/model/gate
 import type { Model } from '../../environments/model/model';
 import { FIXED_NAMES, UPTIME_PROBERS } from '../../environments/model/names';
 import { serviceObjectives } from '../../environments/model/slo';
+import { PUBLICLY_TRUSTED_ISSUER } from '../../environments/model/tls';
 import { BackupAlerts, watchedBackupJobs } from './backup-alerts';
 import { environmentDashboards } from './dashboards/environment-dashboards';
 import { GrafanaDashboard } from './dashboards/grafana-dashboard';
@@ -16,7 +17,7 @@ import { PostgresAlerts, postgresAlertsProps } from './postgres-alerts';
 import { RedisAlerts, redisAlertsProps } from './redis-alerts';
 import { repositoryFilesUrl } from './runbooks';
 import { SloRules } from './slo-rules';
-import { PUBLICLY_TRUSTED_ISSUER, UptimeChecks } from './uptime-checks';
+import { UptimeChecks } from './uptime-checks';
 import { watchedVolumes, WorkloadAlerts } from './workload-alerts';
 
 export interface ObservabilityChartProps {

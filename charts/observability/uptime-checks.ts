@@ -15,7 +15,6 @@ import { Probe } from '@kubernetes-models/prometheus-operator/monitoring.coreos.
 import { Construct } from 'constructs';
 import type { AppIdentity } from '../../environments/model/identity';
 import { parseDuration } from '../../environments/quantity';
-import type { Environment } from '../../environments/schema';
 import { appMetadata } from '../common/labels';
 import { ModelObject } from '../common/model-object';
 import { AlertRules, type Alert } from './alert-rules';
@@ -35,14 +34,6 @@ export const PROBER_DOWN_ALERT = 'UptimeProberDown';
 /** The most warning a served certificate's expiry gives: two weeks to find why renewal did not reach the users. */
 export const CERTIFICATE_WARNING_SECONDS = 14 * 86400;
 
-/**
- * Whether a ClusterIssuer's certificates are trusted by visitors' clients, and so by the checks:
- * Let's Encrypt's staging environment signs with roots no trust store holds.
- */
-export const PUBLICLY_TRUSTED_ISSUER: Readonly<Record<Environment['tls']['issuer'], boolean>> = {
-  'letsencrypt-production': true,
-  'letsencrypt-staging': false,
-};
 
 /** A public host and the HTTPRoute that serves it (environments/model/gateway.ts, hostRoutes). */
 export interface UptimeHost {
