@@ -19,7 +19,7 @@ import { parseDuration } from '../environments/quantity';
 import type { Environment } from '../environments/schema';
 import type { K8sObject } from '../pipeline/k8s-object';
 import { synthObjects } from '../pipeline/synth';
-import { alertNames, checkRules, rulesOf, testRules, untestedAlerts, type AlertRuleTest, type RuleTest } from './support/alert-rules';
+import { alertNames, checkRules, rulesOf, testRules, testsOf, untestedAlerts, type AlertRuleTest, type RuleTest } from './support/alert-rules';
 import { only } from './support/synth-construct';
 
 const envs = resolveEnvironments(environments, process.cwd());
@@ -402,8 +402,7 @@ describe('production, by promtool', () => {
   });
 
   test.each(alertNames([rule]))('%s fires and stays silent as expected', (alert) => {
-    const tests = TESTS.filter((t) => (t.alert_rule_test ?? []).some((e) => e.alertname === alert));
-    const r = testRules([rule], tests);
+    const r = testRules([rule], testsOf(alert, TESTS));
     expect(r.output).toMatch(/SUCCESS/);
     expect(r.status).toBe(0);
   });

@@ -31,7 +31,7 @@ import { parseDuration, parseRedisMemory } from '../environments/quantity';
 import type { Environment } from '../environments/schema';
 import type { K8sObject } from '../pipeline/k8s-object';
 import { buildCharts, synthObjects } from '../pipeline/synth';
-import { alertNames, checkRules, rulesOf, testRules, untestedAlerts, type AlertRuleTest, type RuleTest } from './support/alert-rules';
+import { alertNames, checkRules, rulesOf, testRules, testsOf, untestedAlerts, type AlertRuleTest, type RuleTest } from './support/alert-rules';
 import { parseExposition, seriesName, type Sample } from './support/exposition';
 import { ADDRESS_IN_USE, listenPorts } from './support/ports';
 import { only } from './support/synth-construct';
@@ -276,8 +276,7 @@ describe('production, by promtool', () => {
   });
 
   test.each(alertNames([rule]))('%s fires and stays silent as expected', (alert) => {
-    const tests = TESTS.filter((t) => (t.alert_rule_test ?? []).some((e) => e.alertname === alert));
-    const r = testRules([rule], tests);
+    const r = testRules([rule], testsOf(alert, TESTS));
     expect(r.output).toMatch(/SUCCESS/);
     expect(r.status).toBe(0);
   });

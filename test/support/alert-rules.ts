@@ -39,6 +39,11 @@ export function testRules(rules: readonly K8sObject[], tests: readonly RuleTest[
   return promtool(['test', 'rules', 'test.yaml'], files);
 }
 
+/** The tests that expect something of `alert` (to fire or to stay silent): one alert's cases, run alone. */
+export function testsOf(alert: string, tests: readonly RuleTest[]): RuleTest[] {
+  return tests.filter((t) => (t.alert_rule_test ?? []).some((e) => e.alertname === alert));
+}
+
 /** `promtool check rules` of one PrometheusRule's groups. */
 export function checkRules(rule: K8sObject): ToolResult {
   return promtool(['check', 'rules', 'rules.yaml'], { 'rules.yaml': rule.spec });
