@@ -537,6 +537,37 @@ const LoggingSchema = z.strictObject({
     /** The audit stream (the `audit` tenant): whole days; at least a year in production. */
     audit: duration.default('9600h'),
   }).default({ application: '720h', audit: '9600h' }),
+  /**
+   * The audit trail's alerts (Loki ruler rules on the audit tenant, charts/logging) and who reads
+   * it in Grafana.
+   */
+  audit: z.strictObject({
+    /** A burst of failed sign-ins: password guessing or credential stuffing. */
+    failedLogins: z.strictObject({
+      /** Failed `login` events from one source address within `window` that alert. */
+      count: z.number().int().min(2).default(20),
+      window: duration.default('5m'),
+    }).default({ count: 20, window: '5m' }),
+    /**
+     * One actor reading many distinct records of these types in a short time: a bulk export or a
+     * stolen account being used to scrape. Without it, no such alert.
+     */
+    bulkAccess: z.strictObject({
+      /** The audit events' `resource_type` values that are protected records (`student`). */
+      resourceTypes: z.array(z.string().regex(/^[a-z][a-z0-9_]*$/, { error: (i) => `(${JSON.stringify(i.input)}) is not a resource type such as student or enrollment (lowercase letters, digits and _)` }))
+        .min(1, { error: 'must name at least one resource type' }),
+      /** Distinct records of one actor within `window` that alert. */
+      records: z.number().int().min(2).default(100),
+      window: duration.default('10m'),
+    }).optional(),
+    /** No application audit event for this long: the audit trail is broken somewhere. */
+    silentAfter: duration.default('6h'),
+    /**
+     * Id of the Grafana organization the auditors belong to, where the audit tenant's data source is
+     * provisioned (docs/logging.md: create it first). Without it, Grafana gets no audit data source.
+     */
+    grafanaOrgId: z.number().int().min(2).optional(),
+  }).default({ failedLogins: { count: 20, window: '5m' }, silentAfter: '6h' }),
 });
 
 export const EnvironmentSchema = z.strictObject({
@@ -609,7 +640,7 @@ export const EnvironmentSchema = z.strictObject({
   /** The platform operators' settings that differ per cluster. */
   platform: PlatformSchema,
   /** Loki: how long it keeps application logs and the audit stream. */
-  logging: LoggingSchema.default({ retention: { application: '720h', audit: '9600h' } }),
+  logging: LoggingSchema.default({ retention: { application: '720h', audit: '9600h' }, audit: { failedLogins: { count: 20, window: '5m' }, silentAfter: '6h' } }),
 }).superRefine((env, ctx) => {
   // Which sections the configured data components need, and which settings belong to a component
   // the environment does not have (silently ignored, they would hide a mistake).

@@ -134,5 +134,10 @@ export const shared: DeepPartial<EnvironmentInput> = {
   },
   // Loki: 30 days of application logs; the audit trail of who read or changed student records for
   // 400 days, a year (what production must keep at least) and a margin to answer for it.
-  logging: { retention: { application: '720h', audit: '9600h' } },
+  logging: {
+    retention: { application: '720h', audit: '9600h' },
+    // The api's audit events name a student's record `student` (docs/audit-events.md): one account
+    // reading a hundred students' records in ten minutes is a scrape or an export to look at.
+    audit: { failedLogins: { count: 20, window: '5m' }, bulkAccess: { resourceTypes: ['student'], records: 100, window: '10m' }, silentAfter: '6h' },
+  },
 };

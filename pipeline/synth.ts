@@ -10,6 +10,7 @@ import { BackupChart } from '../charts/backup/backup-chart';
 import { syncWaveAnnotation } from '../charts/common/sync-waves';
 import { DataChart } from '../charts/data/data-chart';
 import { GitopsChart } from '../charts/gitops/gitops-chart';
+import { LoggingChart } from '../charts/logging/logging-chart';
 import { ObservabilityChart } from '../charts/observability/observability-chart';
 import { PlatformChart } from '../charts/platform/platform-chart';
 import { SecurityChart } from '../charts/security/security-chart';
@@ -20,7 +21,7 @@ import { checkPolicy } from './policy';
 import { validateObject } from './schema-validation';
 
 /** The folders of dist/<env>/, one per chart. */
-export const CHART_FOLDERS = { platform: 'platform', security: 'security', data: 'data', backup: 'backup', app: 'app', observability: 'observability' } as const;
+export const CHART_FOLDERS = { platform: 'platform', security: 'security', data: 'data', backup: 'backup', app: 'app', observability: 'observability', logging: 'logging' } as const;
 
 /** The folders the data tier's own Argo CD Application syncs; the rest is the application's. */
 export const DATA_TIER_FOLDERS: readonly string[] = [CHART_FOLDERS.data, CHART_FOLDERS.backup];
@@ -35,6 +36,7 @@ export function buildCharts(model: Model): Chart[] {
     new BackupChart(app, CHART_FOLDERS.backup, { model }),
     new AppChart(app, CHART_FOLDERS.app, { model }),
     new ObservabilityChart(app, CHART_FOLDERS.observability, { model }),
+    new LoggingChart(app, CHART_FOLDERS.logging, { model }),
   ];
 }
 
