@@ -7,6 +7,7 @@
  * holds is checked key by key.
  */
 import { ROOT_WAVES } from '../charts/gitops/gitops-chart';
+import { LOG_TYPES } from '../charts/logging/log-streams';
 import { PLATFORM_RELEASES } from '../charts/gitops/platform-releases';
 import {
   LOKI_CREDENTIAL_ENV, LOKI_STORAGE_PREFIX, LOKI_STORAGE_SECRET, LOKI_TENANTS, lokiRetention, type LokiObjectStorage, type LokiValues,
@@ -40,7 +41,22 @@ describe('tenants and retention from logging.retention', () => {
     expect(shopModel.env.logging.retention).toEqual({ application: '720h', audit: '9600h' });
     expect(LOKI_TENANTS).toEqual({ application: 'application', audit: 'audit' });
     expect(shopLoki.loki.auth_enabled).toBe(true);
-    expect(shopLoki.loki.runtimeConfig).toEqual({ overrides: { application: { retention_period: '720h' }, audit: { retention_period: '9600h' } } });
+    const stream = (type: string, period: string) => ({ selector: `{log_type="${type}"}`, priority: 1, period });
+    expect(shopLoki.loki.runtimeConfig).toEqual({
+      overrides: {
+        application: { retention_period: '720h', retention_stream: [stream('application', '720h'), stream('access', '720h')] },
+        audit: {
+          retention_period: '9600h',
+          retention_stream: ['audit', 'delivery', 'security', 'kubernetes_audit'].map((type) => stream(type, '9600h')),
+        },
+      },
+    });
+    // Every log type's streams are kept for its own tenant's retention: none falls to the default.
+    for (const [type, { tenant }] of Object.entries(LOG_TYPES)) {
+      expect(shopLoki.loki.runtimeConfig.overrides[tenant].retention_stream.map((r) => r.selector)).toContain(`{log_type="${type}"}`);
+    }
+    // Loki 3 would add a service_name label the collector does not set.
+    expect(shopLoki.loki.limits_config.discover_service_name).toEqual([]);
     // A tenant without an override (none should exist) gets the shorter retention, not the audit trail's.
     expect(shopLoki.loki.limits_config.retention_period).toBe('720h');
     expect(shopLoki.loki.compactor).toEqual({ retention_enabled: true, delete_request_store: 's3' });
@@ -48,10 +64,12 @@ describe('tenants and retention from logging.retention', () => {
 
   test('a change of the configuration reaches each tenant, and only its own', () => {
     const loki = lokiOf(argo(variantModel(shop, { logging: { retention: { application: '168h', audit: '17520h' } } })));
-    expect(loki.loki.runtimeConfig.overrides).toEqual({ [LOKI_TENANTS.application]: { retention_period: '168h' }, [LOKI_TENANTS.audit]: { retention_period: '17520h' } });
+    const periods = (values: LokiValues) => Object.fromEntries(Object.entries(values.loki.runtimeConfig.overrides)
+      .map(([tenant, limits]) => [tenant, [...new Set([limits.retention_period, ...limits.retention_stream.map((r) => r.period)])]]));
+    expect(periods(loki)).toEqual({ [LOKI_TENANTS.application]: ['168h'], [LOKI_TENANTS.audit]: ['17520h'] });
     expect(loki.loki.limits_config.retention_period).toBe('168h');
     const auditOnly = lokiOf(argo(variantModel(shop, { logging: { retention: { audit: '8760h' } } })));
-    expect(auditOnly.loki.runtimeConfig.overrides).toEqual({ application: { retention_period: '720h' }, audit: { retention_period: '8760h' } });
+    expect(periods(auditOnly)).toEqual({ application: ['720h'], audit: ['8760h'] });
   });
 
   test('Loki\'s hours from the configuration\'s duration', () => {

@@ -512,7 +512,9 @@ describe('production settings', () => {
     expect(values.loki.storage.type).toBe('s3');
     expect(values.loki.compactor).toEqual({ retention_enabled: true, delete_request_store: 's3' });
     expect(values.loki.auth_enabled).toBe(true);
-    expect(values.loki.runtimeConfig.overrides).toEqual({ [LOKI_TENANTS.application]: { retention_period: '48h' }, [LOKI_TENANTS.audit]: { retention_period: '120h' } });
+    expect(values.loki.runtimeConfig.overrides[LOKI_TENANTS.application].retention_period).toBe('48h');
+    expect(values.loki.runtimeConfig.overrides[LOKI_TENANTS.audit].retention_period).toBe('120h');
+    expect(values.loki.runtimeConfig.overrides[LOKI_TENANTS.audit].retention_stream.map((r) => r.period)).toEqual(['120h', '120h', '120h', '120h']);
     expect(values.loki.schemaConfig.configs.map((c) => [c.store, c.schema, c.object_store, c.index.period])).toEqual([['tsdb', 'v13', 's3', '24h']]);
     expect(values.singleBinary.extraEnv.map((e) => e.valueFrom.secretKeyRef.name)).toEqual([LOKI_STORAGE_SECRET, LOKI_STORAGE_SECRET]);
     // templates/validate.yaml: no read, write or backend replicas beside it outside the migration modes.

@@ -4,7 +4,14 @@
  * (charts/gitops/values/loki.ts), the ruler's rules, the dashboards' queries and docs/logging.md
  * all read. A query may use only a label named here, and the collector sets exactly these.
  */
-import { LOKI_TENANTS, type LokiTenant } from '../gitops/values/loki';
+
+/**
+ * Loki's tenants (the `X-Scope-OrgID` a push or query names): application logs, and the audit
+ * stream, kept longer and readable only by auditors.
+ */
+export const LOKI_TENANTS = { application: 'application', audit: 'audit' } as const;
+/** A tenant's ID. */
+export type LokiTenant = (typeof LOKI_TENANTS)[keyof typeof LOKI_TENANTS];
 
 /**
  * The stream labels: few, each with a handful of values, as Loki's label best practices ask

@@ -15,6 +15,8 @@
  */
 import { OBJECT_STORAGE_KEYS } from '../../../environments/model/names';
 import { parseDuration } from '../../../environments/quantity';
+import { LOKI_TENANTS, logTypesOf, type LokiTenant } from '../../logging/log-streams';
+import { streamSelector } from '../../logging/logql';
 import type { PlatformValuesContext } from './context';
 
 /** The release's fullname, pinned so that the log collector can name its gateway Service. */
@@ -26,13 +28,8 @@ export const LOKI_GATEWAY_SERVICE = `${LOKI_NAME}-gateway`;
 /** The gateway Service's port: `gateway.service.port` in the chart's values.yaml. */
 export const LOKI_GATEWAY_PORT = 80;
 
-/**
- * Loki's tenants (the `X-Scope-OrgID` a push or query names): application logs, and the audit
- * stream, kept longer and readable only by auditors. The collector and Grafana import these.
- */
-export const LOKI_TENANTS = { application: 'application', audit: 'audit' } as const;
-/** A tenant's ID. */
-export type LokiTenant = (typeof LOKI_TENANTS)[keyof typeof LOKI_TENANTS];
+// The tenants are part of the one definition of where each kind of log goes.
+export { LOKI_TENANTS, type LokiTenant } from '../../logging/log-streams';
 
 /** The Secret in Loki's namespace with the bucket's credentials (keys: OBJECT_STORAGE_KEYS). */
 export const LOKI_STORAGE_SECRET = 'loki-object-storage';
@@ -88,6 +85,16 @@ export interface LokiObjectStorage {
   };
 }
 
+/**
+ * One tenant's retention: its own period, and each of its log types' (`retention_stream`, which
+ * the compactor applies per stream, the highest priority first) so that a stream's retention is
+ * written beside the kind of log it is. Loki's limits (pkg/validation/limits.go, `StreamRetention`).
+ */
+export interface LokiTenantLimits {
+  readonly retention_period: string;
+  readonly retention_stream: readonly { readonly selector: string; readonly priority: number; readonly period: string }[];
+}
+
 interface LokiEnv {
   readonly name: string;
   readonly valueFrom: { readonly secretKeyRef: { readonly name: string; readonly key: string } };
@@ -111,10 +118,15 @@ export interface LokiValues {
      * without a store for delete requests. Free-form upstream (`compactor: {}`).
      */
     readonly compactor: { readonly retention_enabled: true; readonly delete_request_store: ObjectStore };
-    /** Free-form upstream. The default retention: a tenant without an override gets the application logs'. */
-    readonly limits_config: { readonly retention_period: string };
+    /**
+     * Free-form upstream. The default retention: a tenant without an override gets the application
+     * logs'. `discover_service_name` empty: Loki 3 would otherwise add a `service_name` label to
+     * every stream (from `app`, among others), a label the collector does not set
+     * (charts/logging/log-streams.ts is the one list of labels).
+     */
+    readonly limits_config: { readonly retention_period: string; readonly discover_service_name: readonly string[] };
     /** Per-tenant limits (templates/runtime-configmap.yaml, Loki's runtime_config). Free-form upstream (`{}`). */
-    readonly runtimeConfig: { readonly overrides: Readonly<Record<LokiTenant, { readonly retention_period: string }>> };
+    readonly runtimeConfig: { readonly overrides: Readonly<Record<LokiTenant, LokiTenantLimits>> };
     /** No usage reports to grafana.com from inside the cluster. Free-form upstream (`analytics: {}`). */
     readonly analytics: { readonly reporting_enabled: boolean };
   };
@@ -172,6 +184,18 @@ function objectStorage(bucket: NonNullable<PlatformValuesContext['logging']['obj
   };
 }
 
+/** Each tenant's retention, and its log types' (charts/logging/log-streams.ts), from `logging.retention`. */
+export function tenantLimits(retention: PlatformValuesContext['logging']['retention']): Record<LokiTenant, LokiTenantLimits> {
+  const limits = (tenant: LokiTenant): LokiTenantLimits => {
+    const period = lokiRetention(retention[tenant]);
+    return {
+      retention_period: period,
+      retention_stream: logTypesOf(tenant).map((type) => ({ selector: streamSelector({ logType: type }), priority: 1, period })),
+    };
+  };
+  return { [LOKI_TENANTS.application]: limits(LOKI_TENANTS.application), [LOKI_TENANTS.audit]: limits(LOKI_TENANTS.audit) };
+}
+
 export function lokiValues(ctx: PlatformValuesContext): LokiValues {
   const { retention, objectStorage: bucket } = ctx.logging;
   const store: ObjectStore = bucket ? 's3' : 'filesystem';
@@ -189,13 +213,8 @@ export function lokiValues(ctx: PlatformValuesContext): LokiValues {
         configs: [{ from: '2024-04-01', store: 'tsdb', object_store: store, schema: 'v13', index: { prefix: 'index_', period: '24h' } }],
       },
       compactor: { retention_enabled: true, delete_request_store: store },
-      limits_config: { retention_period: lokiRetention(retention.application) },
-      runtimeConfig: {
-        overrides: {
-          [LOKI_TENANTS.application]: { retention_period: lokiRetention(retention.application) },
-          [LOKI_TENANTS.audit]: { retention_period: lokiRetention(retention.audit) },
-        },
-      },
+      limits_config: { retention_period: lokiRetention(retention.application), discover_service_name: [] },
+      runtimeConfig: { overrides: tenantLimits(retention) },
       analytics: { reporting_enabled: false },
     },
     singleBinary: {
