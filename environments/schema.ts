@@ -555,19 +555,22 @@ const LoggingSchema = z.strictObject({
     bulkAccess: z.strictObject({
       /** The audit events' `resource_type` values that are protected records (`student`). */
       resourceTypes: z.array(z.string().regex(/^[a-z][a-z0-9_]*$/, { error: (i) => `(${JSON.stringify(i.input)}) is not a resource type such as student or enrollment (lowercase letters, digits and _)` }))
-        .min(1, { error: 'must name at least one resource type' }),
+        .min(1, { error: 'must name at least 1 resource type (an empty list alerts on nothing: leave bulkAccess out instead)' }),
       /** Distinct records of one actor within `window` that alert. */
       records: z.number().int().min(2).default(100),
       window: duration.default('10m'),
     }).optional(),
-    /** No application audit event for this long: the audit trail is broken somewhere. */
-    silentAfter: duration.default('6h'),
+    /**
+     * No application audit event for this long: the audit trail is broken somewhere. Only for an
+     * application that writes audit events: without it, no such alert.
+     */
+    silentAfter: duration.optional(),
     /**
      * Id of the Grafana organization the auditors belong to, where the audit tenant's data source is
      * provisioned (docs/logging.md: create it first). Without it, Grafana gets no audit data source.
      */
     grafanaOrgId: z.number().int().min(2).optional(),
-  }).default({ failedLogins: { count: 20, window: '5m' }, silentAfter: '6h' }),
+  }).default({ failedLogins: { count: 20, window: '5m' } }),
 });
 
 export const EnvironmentSchema = z.strictObject({
@@ -640,7 +643,7 @@ export const EnvironmentSchema = z.strictObject({
   /** The platform operators' settings that differ per cluster. */
   platform: PlatformSchema,
   /** Loki: how long it keeps application logs and the audit stream. */
-  logging: LoggingSchema.default({ retention: { application: '720h', audit: '9600h' }, audit: { failedLogins: { count: 20, window: '5m' }, silentAfter: '6h' } }),
+  logging: LoggingSchema.default({ retention: { application: '720h', audit: '9600h' }, audit: { failedLogins: { count: 20, window: '5m' } } }),
 }).superRefine((env, ctx) => {
   // Which sections the configured data components need, and which settings belong to a component
   // the environment does not have (silently ignored, they would hide a mistake).

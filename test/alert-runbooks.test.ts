@@ -1,5 +1,5 @@
 /**
- * Every alert has its runbook: each alert of every environment's PrometheusRules links
+ * Every alert has its runbook: each alert of every environment's PrometheusRules and Loki rule files links
  * `runbooks/<AlertName>.md` of this repository at the revision Argo CD syncs, the page exists and
  * says what the alert means, how to confirm it and how to mitigate it; and every alert-named page
  * (`runbooks/<CapitalizedName>.md`) belongs to an alert the output has, so none is left behind
@@ -8,6 +8,8 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parse } from 'yaml';
+import { LOKI_RULES_SIDECAR } from '../charts/gitops/values/loki';
 import { repositoryFilesUrl, runbookUrl } from '../charts/observability/runbooks';
 import { environments } from '../environments/index';
 import { resolveEnvironments } from '../environments/load';
@@ -18,9 +20,17 @@ import { REPO } from './support/repository-copy';
 const RUNBOOKS = join(REPO, 'runbooks');
 const envs = resolveEnvironments(environments, REPO);
 
-/** Every alerting rule of an environment's output. */
-const alertsOf = (objects: readonly K8sObject[]) => objects.filter((o) => o.kind === 'PrometheusRule')
-  .flatMap((r) => (r.spec.groups as K8sObject[]).flatMap((g) => (g.rules as K8sObject[]).filter((x) => x.alert)));
+const alertsOfGroups = (groups: readonly K8sObject[]) => groups.flatMap((g) => (g.rules as K8sObject[]).filter((x) => x.alert));
+
+/**
+ * Every alerting rule of an environment's output: its PrometheusRules', and those of the rule files
+ * of the ConfigMaps Loki's rules sidecar loads for the ruler (charts/gitops/values/loki.ts).
+ */
+const alertsOf = (objects: readonly K8sObject[]) => [
+  ...objects.filter((o) => o.kind === 'PrometheusRule').flatMap((r) => alertsOfGroups(r.spec.groups)),
+  ...objects.filter((o) => o.kind === 'ConfigMap' && o.metadata.labels?.[LOKI_RULES_SIDECAR.label] !== undefined)
+    .flatMap((c) => Object.values(c.data as Record<string, string>).flatMap((file) => alertsOfGroups((parse(file) as K8sObject).groups))),
+];
 
 describe.each(envs.map((e) => [e.name, e] as const))('%s', (_name, env) => {
   const alerts = alertsOf(synthObjects(env).map((o) => o.object));

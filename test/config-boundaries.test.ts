@@ -113,6 +113,7 @@ const MAKERS: Record<string, (n: number, c: Config) => unknown> = {
   'gateway.loadBalancerCidrs': (n) => Array.from({ length: n }, (_, i) => `10.20.30.${i}/32`),
   'delivery.developerGroups[]': (n) => 'g'.repeat(n),
   'delivery.releaseGroups[]': (n) => 'g'.repeat(n),
+  'logging.audit.bulkAccess.resourceTypes': (n) => Array.from({ length: n }, (_, i) => `record_type_${i}`),
   // A whole freeze, so that only its description is at the bound.
   'delivery.syncFreezes[].description': (n, c) => {
     (c.delivery as Config).syncFreezes = [{ description: '', schedule: '0 0 1 1 *', duration: '24h', timeZone: 'UTC' }];
@@ -135,6 +136,7 @@ const WORDED: Record<string, (value: number, bound: number) => string> = {
   'slo.availability max': (v, b) => `(${v}) must be between 0 and ${b}, exclusive`,
   'slo.latency min': (v, b) => `(${v}) must be between ${b} and 1, exclusive`,
   'slo.latency max': (v, b) => `(${v}) must be between 0 and ${b}, exclusive`,
+  'logging.audit.bulkAccess.resourceTypes min': (_v, b) => `must name at least ${b} resource type (an empty list alerts on nothing: leave bulkAccess out instead)`,
 };
 
 const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;

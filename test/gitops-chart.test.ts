@@ -136,7 +136,7 @@ test('waves: namespaces, then projects, then operators in dependency order, then
   expect(w('argo-cd')).toBe(Math.min(...releaseNames.map(w)));
 });
 
-test('platform namespaces: restricted or baseline enforced, always audited and warned at restricted; Falco alone privileged', () => {
+test('platform namespaces: restricted or baseline enforced, always audited and warned at restricted; only the node agents\' namespaces privileged', () => {
   const namespaces = objects.filter((o) => o.kind === 'Namespace');
   for (const ns of namespaces) {
     const labels = ns.metadata.labels;
@@ -146,7 +146,9 @@ test('platform namespaces: restricted or baseline enforced, always audited and w
     expect(ns.metadata.annotations['argocd.argoproj.io/sync-options']).toBe('Prune=false,Delete=false');
   }
   const privileged = namespaces.filter((n) => n.metadata.labels['pod-security.kubernetes.io/enforce'] === 'privileged').map((n) => n.metadata.name);
-  expect(privileged).toEqual(['falco']);
+  // Falco reads the kernel's events; the log collector the nodes' log files (hostPath), in a namespace without Loki.
+  expect(privileged.sort()).toEqual(['falco', 'log-collector']);
+  expect(PLATFORM_RELEASES.alloy.namespace).not.toBe(PLATFORM_RELEASES.loki.namespace);
 });
 
 describe('projects allow what their Applications hold, and nothing more', () => {
@@ -209,11 +211,11 @@ describe('projects allow what their Applications hold, and nothing more', () => 
     expect(platform.spec.clusterResourceWhitelist.filter((k: { kind: string }) => k.kind === '*' || k.kind === 'Namespace')).toEqual([]);
   });
 
-  test('the bootstrap project: this repository, Argo CD\'s and the monitoring namespace, Applications, projects, the ExternalSecrets, namespaces and the GatewayClass only', () => {
+  test('the bootstrap project: this repository, Argo CD\'s, Loki\'s and the monitoring namespace, Applications, projects, the ExternalSecrets, Loki\'s NetworkPolicies, namespaces and the GatewayClass only', () => {
     const bootstrap = only(projects, 'AppProject', 'bootstrap');
     expect(bootstrap.spec).toMatchObject({
       sourceRepos: ['https://git.shop.test/ops/shop-deploy.git'],
-      // The monitoring namespace for Alertmanager's receivers' ExternalSecret, Loki's for its bucket's credentials.
+      // The monitoring namespace for Alertmanager's receivers' ExternalSecret, Loki's for its bucket's credentials and who may reach it.
       destinations: [
         { server: 'https://kubernetes.default.svc', namespace: 'argocd' }, { server: 'https://kubernetes.default.svc', namespace: 'logging' },
         { server: 'https://kubernetes.default.svc', namespace: 'monitoring' },
@@ -224,6 +226,7 @@ describe('projects allow what their Applications hold, and nothing more', () => 
       ],
       namespaceResourceWhitelist: [
         { group: 'argoproj.io', kind: 'AppProject' }, { group: 'argoproj.io', kind: 'Application' }, { group: 'external-secrets.io', kind: 'ExternalSecret' },
+        { group: 'networking.k8s.io', kind: 'NetworkPolicy' },
       ],
     });
   });

@@ -4,14 +4,19 @@
  * prefix of their own, and the bucket's credentials reach it only from the Secret that External
  * Secrets syncs into Loki's namespace, before Loki starts. Every key is checked against the pinned
  * chart's values.yaml by test/platform-values.test.ts; here what `loki.storage`, free-form upstream,
- * holds is checked key by key.
+ * holds is checked key by key. The ruler reads the rule files its sidecar brings from the
+ * application's namespaces, with or without object storage, and posts alerts to Alertmanager.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { ROOT_WAVES } from '../charts/gitops/gitops-chart';
-import { LOG_TYPES } from '../charts/logging/log-streams';
 import { PLATFORM_RELEASES } from '../charts/gitops/platform-releases';
+import { ALERTMANAGER_PORT, ALERTMANAGER_SERVICE } from '../charts/gitops/values/kube-prometheus-stack';
 import {
-  LOKI_CREDENTIAL_ENV, LOKI_STORAGE_PREFIX, LOKI_STORAGE_SECRET, LOKI_TENANTS, lokiRetention, type LokiObjectStorage, type LokiValues,
+  LOKI_CREDENTIAL_ENV, LOKI_RULES_SIDECAR, LOKI_STORAGE_PREFIX, LOKI_STORAGE_SECRET, LOKI_TENANTS, lokiRetention, type LokiObjectStorage, type LokiValues,
 } from '../charts/gitops/values/loki';
+import { LOG_TYPES } from '../charts/logging/log-streams';
+import { ALERT_EVALUATION_INTERVAL } from '../charts/observability/alert-rules';
 import { environments } from '../environments/index';
 import { resolveEnvironment } from '../environments/load';
 import { buildModel, type Model } from '../environments/model/model';
@@ -20,7 +25,7 @@ import type { Environment } from '../environments/schema';
 import type { K8sObject } from '../pipeline/k8s-object';
 import { argocdObjects, modelObjects } from '../pipeline/synth';
 import { boxDesignerWithoutData, REPOSITORY_ROOT, shop, variantModel } from './support/fixtures';
-import { chartDefaults } from './support/helm-values';
+import { CHARTS_DIR, chartDefaults } from './support/helm-values';
 import { only } from './support/synth-construct';
 
 const LOKI_NAMESPACE = PLATFORM_RELEASES.loki.namespace;
@@ -134,7 +139,8 @@ describe('storage', () => {
     expect([loki.singleBinary.replicas, loki.loki.commonConfig.replication_factor]).toEqual([1, 1]);
     expect([loki.singleBinary.extraArgs, loki.singleBinary.extraEnv]).toEqual([[], []]);
     expect(objects.filter((o) => o.kind === 'ExternalSecret' && o.metadata.namespace === LOKI_NAMESPACE)).toEqual([]);
-    expect(only(objects, 'AppProject', 'bootstrap').spec.destinations.map((d: { namespace: string }) => d.namespace)).not.toContain(LOKI_NAMESPACE);
+    // The bootstrap project still reaches Loki's namespace: for its NetworkPolicies, which every environment has.
+    expect(objects.filter((o) => o.metadata.namespace === LOKI_NAMESPACE).map((o) => o.kind)).toEqual(['NetworkPolicy', 'NetworkPolicy', 'NetworkPolicy']);
     // Tenants and retention do not depend on where the logs are.
     expect(loki.loki.runtimeConfig).toEqual(shopLoki.loki.runtimeConfig);
   });
@@ -185,6 +191,68 @@ describe('the bucket\'s credentials come from the secret manager, never from the
     const credentialFields = [...text.matchAll(/"(access_key_id|secret_access_key|accessKeyId|secretAccessKey)":"([^"]*)"/g)].map((m) => m[2]);
     expect(credentialFields.length).toBeGreaterThan(0);
     for (const value of credentialFields) expect(value).toMatch(/^\$\{[A-Z_][A-Z0-9_]*\}$/);
+  });
+});
+
+describe('the ruler: rules from the sidecar\'s folder, alerts to Alertmanager', () => {
+  const upstream = chartDefaults('loki') as Record<string, any>;
+  const { chart, version } = PLATFORM_RELEASES.loki;
+  const valuesText = readFileSync(join(CHARTS_DIR, `${chart}-${version}`, 'values.yaml'), 'utf8');
+  const withoutBucket = lokiOf(argo(buildModel(boxDesignerWithoutData())));
+  const local = { directory: LOKI_RULES_SIDECAR.folder };
+
+  test('the chart runs the ruler and the rules sidecar in the single binary, and may read ConfigMaps in every namespace', () => {
+    // Left at the chart's defaults: the ruler's configuration is rendered only with the ruler on,
+    // the sidecar runs only in a component whose `sidecar` is true, and the ClusterRole (not a
+    // Role in Loki's namespace) exists only while RBAC is not namespaced.
+    const { ruler, singleBinary, sidecar, rbac } = upstream;
+    expect([ruler.enabled, singleBinary.sidecar, sidecar.rules.enabled, rbac.namespaced]).toEqual([true, true, true, false]);
+    for (const values of [shopLoki, withoutBucket] as unknown as Record<string, any>[]) {
+      expect(values.ruler).toBeUndefined();
+      expect(values.rbac).toBeUndefined();
+      expect(values.singleBinary.sidecar).toBeUndefined();
+    }
+  });
+
+  test('the sidecar reads the application\'s namespaces, ConfigMaps only, with the label and folder annotation of the rules ConfigMaps', () => {
+    expect(shopLoki.sidecar.rules).toEqual({
+      label: 'loki_rule', labelValue: '1', folder: '/rules', folderAnnotation: 'k8s-sidecar-target-directory', searchNamespace: 'shop-test', resource: 'configmap',
+    });
+    // The chart's own label and folder: written out, not changed.
+    expect([upstream.sidecar.rules.label, upstream.sidecar.rules.folder]).toEqual([LOKI_RULES_SIDECAR.label, LOKI_RULES_SIDECAR.folder]);
+  });
+
+  test('with object storage, Loki reads ruler_storage: the sidecar\'s folder, set over the bucket the chart renders there', () => {
+    expect(storageOf(shopLoki).use_thanos_objstore).toBe(true);
+    // values.yaml's configuration template writes ruler_storage with the bucket whenever the
+    // Thanos clients are on and the ruler runs; structuredConfig is merged over it.
+    expect(valuesText).toContain('{{- if and .Values.loki.storage.use_thanos_objstore .Values.ruler.enabled}}\n    ruler_storage:');
+    expect(shopLoki.loki.structuredConfig).toEqual({ ruler_storage: { backend: 'local', local } });
+    expect(shopLoki.loki.rulerConfig.storage).toEqual({ type: 'local', local });
+  });
+
+  test('without object storage, Loki reads ruler.storage, local at the sidecar\'s folder; no ruler_storage', () => {
+    expect(withoutBucket.loki.storage).not.toHaveProperty('use_thanos_objstore');
+    expect(upstream.loki.storage.use_thanos_objstore).toBe(false);
+    expect(withoutBucket.loki.structuredConfig).toEqual({});
+    expect(withoutBucket.loki.rulerConfig.storage).toEqual({ type: 'local', local });
+  });
+
+  test('alerts go to kube-prometheus-stack\'s Alertmanager, in the configured monitoring namespace and cluster domain', () => {
+    expect(shopLoki.loki.rulerConfig.alertmanager_url).toBe('http://kube-prometheus-stack-alertmanager.monitoring.svc.cluster.local:9093');
+    const elsewhere = lokiOf(argo(variantModel(shop, { monitoringNamespace: 'observability', clusterDomain: 'k8s.example' })));
+    expect(elsewhere.loki.rulerConfig.alertmanager_url).toBe('http://kube-prometheus-stack-alertmanager.observability.svc.k8s.example:9093');
+    // The Service those name: kube-prometheus-stack's, at its chart's port.
+    const kps = only(shopObjects, 'Application', 'kube-prometheus-stack').spec.source.helm.valuesObject;
+    expect(`${kps.fullnameOverride}-alertmanager`).toBe(ALERTMANAGER_SERVICE);
+    expect((chartDefaults('kube-prometheus-stack') as Record<string, any>).alertmanager.service.port).toBe(ALERTMANAGER_PORT);
+  });
+
+  test('the API on, groups without an interval every 30 s as Prometheus\' rules, one replica evaluating each group', () => {
+    expect(shopLoki.loki.rulerConfig).toMatchObject({ enable_api: true, evaluation_interval: ALERT_EVALUATION_INTERVAL, enable_sharding: true });
+    expect(ALERT_EVALUATION_INTERVAL).toBe('30s');
+    // A single replica has nobody to share with.
+    expect(withoutBucket.loki.rulerConfig.enable_sharding).toBe(false);
   });
 });
 

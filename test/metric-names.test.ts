@@ -31,13 +31,16 @@ const known = new Set(lists.flatMap((l) => l.names));
 
 const envs = resolveEnvironments(environments, REPO);
 
-/** Every panel query of the synthesized dashboards (the sidecar's ConfigMaps), as Prometheus receives it. */
+/**
+ * Every Prometheus panel query of the synthesized dashboards (the sidecar's ConfigMaps), as Prometheus
+ * receives it. The logs dashboards' LogQL (Loki data sources) is checked by test/log-searches.test.ts.
+ */
 function dashboardQueries(objects: readonly K8sObject[]): { at: string; expr: string }[] {
   const panels = (list: K8sObject[]): K8sObject[] => list.flatMap((p) => (p.type === 'row' ? panels(p.panels ?? []) : [p]));
   return objects.filter((o) => o.kind === 'ConfigMap' && o.metadata.labels?.[DASHBOARD_LABEL.key] === DASHBOARD_LABEL.value)
     .flatMap((cm) => Object.values(cm.data as Record<string, string>).flatMap((json) => {
       const dashboard = JSON.parse(json) as K8sObject;
-      return panels(dashboard.panels ?? []).flatMap((p) => (p.targets ?? []).filter((t: K8sObject) => t.expr)
+      return panels(dashboard.panels ?? []).flatMap((p) => (p.targets ?? []).filter((t: K8sObject) => t.expr && t.datasource?.type !== 'loki')
         .map((t: K8sObject) => ({ at: `${dashboard.title}/${p.title}`, expr: asSentToPrometheus(t.expr as string) })));
     }));
 }

@@ -121,7 +121,10 @@ test('without data: no database, pooler, backups, object storage, secrets or vol
   expect(names(g.objects, 'PodMonitor')).toEqual(['envoy-gateway-controller', FIXED_NAMES.gatewayProxyMonitor]);
   // The smoke test's script and check list, the uptime checks' module, the dashboards of what
   // there is (services, their objectives, capacity): the ConfigMaps left.
-  expect(names(g.objects, 'ConfigMap')).toEqual(['blackbox-exporter', 'grafana-dashboard-capacity', 'grafana-dashboard-services', 'grafana-dashboard-slo', 'smoke-test']);
+  // And the logs dashboard and the audit trail's Loki rules (its sign-ins and the delivery audit), as every application has.
+  expect(names(g.objects, 'ConfigMap')).toEqual([
+    'blackbox-exporter', 'grafana-dashboard-capacity', 'grafana-dashboard-logs', 'grafana-dashboard-services', 'grafana-dashboard-slo', 'loki-rules-audit', 'smoke-test',
+  ]);
   expect([...g.files.keys()].filter((f) => f.startsWith('data/') || f.startsWith('backup/'))).toEqual([]);
   expect(names(g.objects, 'NetworkPolicy')).toEqual(['allow-acme-http01-solver', 'allow-dns', 'api', 'blackbox-exporter', 'default-deny', 'smoke-test']);
   expect(apiEnv(g).filter((v) => Object.values(INJECTED_ENV).flat().includes(v))).toEqual([]);

@@ -9,6 +9,7 @@ import { EnvoyGatewayClass } from './gateway-class';
 import { GitFolderApplication } from './git-folder-application';
 import { healthCustomizations, RESOURCE_TRACKING } from './health-checks';
 import { HelmApplication } from './helm-application';
+import { LOKI_PORTS, LokiNetworkPolicies, POD_APP_NAMES } from './loki-network-policies';
 import { LokiStorageSecret } from './loki-storage-secret';
 import {
   notificationRoutes, NotificationsSecret, receiverEntries, subscriptionAnnotations, usedReceivers, type NotificationsConfig,
@@ -34,6 +35,7 @@ export const ARGOCD_VERSION = 'v3.6.3';
 export const ROOT_WAVES = {
   namespaces: -30, projects: -20, application: 0, notifications: 1, alertReceivers: 1,
   lokiStorage: PLATFORM_RELEASES['external-secrets'].wave + 1,
+  lokiAccess: PLATFORM_RELEASES.loki.wave - 1,
 } as const;
 
 export interface GitopsChartProps {
@@ -125,8 +127,8 @@ export class GitopsChart extends Chart {
       identity, name: delivery.bootstrapProject, argocdNamespace, wave: ROOT_WAVES.projects,
       sourceRepos: [delivery.repoURL],
       // Alertmanager's receivers' ExternalSecret goes to the monitoring namespace.
-      // Loki's bucket credentials' ExternalSecret goes to Loki's namespace.
-      namespaces: [argocdNamespace, ...(alertReceivers ? [env.monitoringNamespace] : []), ...(lokiStorage ? [lokiNamespace] : [])],
+      // Loki's NetworkPolicies, and its bucket credentials' ExternalSecret, go to Loki's namespace.
+      namespaces: [argocdNamespace, ...(alertReceivers ? [env.monitoringNamespace] : []), lokiNamespace],
       clusterKinds: [
         ...[...namespaces.keys()].map((name) => ({ group: '', kind: 'Namespace', name })),
         { group: 'gateway.networking.k8s.io', kind: 'GatewayClass', name: env.gateway.className },
@@ -135,7 +137,19 @@ export class GitopsChart extends Chart {
         { group: 'argoproj.io', kind: 'AppProject' }, { group: 'argoproj.io', kind: 'Application' },
         // argocd-notifications-secret and alertmanager-receivers.
         { group: 'external-secrets.io', kind: 'ExternalSecret' },
+        // Who may reach Loki.
+        { group: 'networking.k8s.io', kind: 'NetworkPolicy' },
       ],
+    });
+    // Before Loki runs: the audit tenant is never open to the whole cluster, not even at the first sync.
+    new LokiNetworkPolicies(this, 'loki-network-policies', {
+      identity, namespace: lokiNamespace, lokiApp: POD_APP_NAMES.loki, gatewayPort: LOKI_PORTS.gateway, metricsPort: LOKI_PORTS.http,
+      gatewayClients: [
+        { namespace: PLATFORM_RELEASES.alloy.namespace, app: POD_APP_NAMES.alloy },
+        { namespace: env.monitoringNamespace, app: POD_APP_NAMES.grafana },
+      ],
+      scrapers: [{ namespace: env.monitoringNamespace, app: POD_APP_NAMES.prometheus }],
+      wave: ROOT_WAVES.lokiAccess,
     });
     new EnvoyGatewayClass(this, 'gateway-class', {
       identity, name: env.gateway.className, wave: PLATFORM_RELEASES['envoy-gateway'].wave + 1,
@@ -196,6 +210,8 @@ export class GitopsChart extends Chart {
     const context: PlatformValuesContext = {
       monitoringNamespace: env.monitoringNamespace,
       clusterDomain: env.clusterDomain,
+      argocdNamespace,
+      gatewayNamespace: env.gateway.proxyNamespace,
       gatewayClassName: env.gateway.className,
       prometheus: {
         retention: env.platform.prometheus.retention,
@@ -213,6 +229,7 @@ export class GitopsChart extends Chart {
         ...(env.objectStorage
           ? { objectStorage: { endpointURL: env.objectStorage.endpointURL, bucket: env.objectStorage.bucket, region: env.objectStorage.region } }
           : {}),
+        ...(env.logging.audit.grafanaOrgId === undefined ? {} : { audit: { grafanaOrgId: env.logging.audit.grafanaOrgId } }),
       },
     };
     for (const { name, release, namespace } of releases) {

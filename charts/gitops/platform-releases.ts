@@ -41,7 +41,8 @@ export interface PlatformRelease {
   /**
    * Pod Security Standard enforced on that namespace. `baseline` for operators whose charts do not
    * set every field `restricted` requires (warned and audited at `restricted`); `privileged` only
-   * where a node agent needs the host (Falco), the one exception.
+   * where a node agent needs the host: Falco (the kernel's events) and the log collector (the
+   * nodes' log files), each in a namespace of its own.
    */
   readonly podSecurity: 'restricted' | 'baseline' | 'privileged';
   /**
@@ -103,9 +104,11 @@ export const PLATFORM_RELEASES = {
     chart: 'loki', repoURL: 'https://grafana-community.github.io/helm-charts', oci: false, version: '18.11.0',
     namespace: 'logging', podSecurity: 'baseline', wave: -3,
   },
+  // The log collector reads the nodes' log files (a hostPath volume, which baseline refuses): a
+  // namespace of its own, so that Loki's stays baseline.
   alloy: {
     chart: 'alloy', repoURL: 'https://grafana.github.io/helm-charts', oci: false, version: '1.11.1',
-    namespace: 'logging', podSecurity: 'baseline', wave: -3,
+    namespace: 'log-collector', podSecurity: 'privileged', wave: -3,
   },
   'trivy-operator': {
     chart: 'trivy-operator', repoURL: 'https://aquasecurity.github.io/helm-charts', oci: false, version: '0.34.0',

@@ -49,6 +49,19 @@ export type LogMetadata = (typeof LOG_METADATA)[keyof typeof LOG_METADATA];
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'fatal'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
+/**
+ * What the collector reads as each level, compared lowercased: the names common loggers write
+ * (logback and log4j2 `WARN`, syslog's `notice`/`crit`, Go's slog), pino's numbers (10 trace to
+ * 60 fatal), and the Kubernetes events' `type` (`Normal`, `Warning`). Anything else gets no level.
+ */
+export const LEVEL_ALIASES: Readonly<Record<LogLevel, readonly string[]>> = {
+  debug: ['trace', 'debug', 'dbug', '10', '20'],
+  info: ['info', 'information', 'notice', 'normal', '30'],
+  warn: ['warn', 'warning', '40'],
+  error: ['error', 'err', 'eror', '50'],
+  fatal: ['fatal', 'critical', 'crit', 'panic', 'alert', 'emerg', 'emergency', '60'],
+};
+
 /** A kind of log: its tenant, and what it holds (docs/logging.md lists these). */
 export interface LogType {
   readonly tenant: LokiTenant;
@@ -116,14 +129,22 @@ export const AUDIT_OUTCOMES = ['success', 'failure', 'denied'] as const;
 export const AUDIT_ACTIONS = { login: 'login', read: 'read', export: 'export' } as const;
 
 /**
- * The JSON keys the collector reads a service's line by: the first present wins. The first of
- * each is this project's contract (docs/audit-events.md); the others are what common structured
- * loggers write: Spring Boot's ECS format (`log.level`, MDC keys at the top level), logback's
- * logstash encoder and pino (`level`, `msg`), Envoy Gateway's access log (`x-request-id`).
+ * Where in a JSON line the collector reads each field, as paths of keys: the first present wins.
+ * The first of each is this project's contract (docs/audit-events.md); the others are what common
+ * structured loggers write: Spring Boot's ECS format (`log.level` one flat key in Spring Boot 3.4,
+ * a nested `{"log":{"level":…}}` from 3.5, spring-projects/spring-boot#45063; MDC keys at the top
+ * level), logback's logstash encoder and pino (`level`), Envoy Gateway's access log
+ * (`x-request-id`), OpenTelemetry-style `trace.id`.
  */
-export const LOG_FIELDS = {
-  level: ['level', 'log.level', 'severity'],
-  requestId: ['request_id', 'x-request-id', 'requestId'],
-  traceId: ['trace_id', 'traceId', 'trace.id'],
-  logType: ['log_type'],
-} as const;
+export const LOG_FIELDS: Readonly<Record<'level' | 'requestId' | 'traceId' | 'logType', readonly (readonly string[])[]>> = {
+  level: [['level'], ['log.level'], ['log', 'level'], ['severity']],
+  requestId: [['request_id'], ['x-request-id'], ['requestId']],
+  traceId: [['trace_id'], ['traceId'], ['trace.id'], ['trace', 'id']],
+  logType: [['log_type']],
+};
+
+/**
+ * Where docs/logging.md tells a self-managed control plane to write the API server's audit log
+ * (`--audit-log-path`), and where the collector on the control-plane nodes reads it from.
+ */
+export const KUBERNETES_AUDIT_LOG_DIR = '/var/log/kubernetes/audit';

@@ -1,6 +1,12 @@
 import { Chart } from 'cdk8s';
 import type { Construct } from 'constructs';
 import type { Model } from '../../environments/model/model';
+import { AUDIT_DASHBOARDS_DIR } from '../gitops/values/kube-prometheus-stack';
+import { GrafanaDashboard } from '../observability/dashboards/grafana-dashboard';
+import { repositoryFilesUrl } from '../observability/runbooks';
+import { AuditAlerts } from './audit-alerts';
+import { logSearches } from './log-searches';
+import { AUDIT_DASHBOARD_KIND, auditDashboard, LOGS_DASHBOARD_KIND, logsDashboard } from './logs-dashboard';
 
 export interface LoggingChartProps {
   /** The environment's model: a chart is where the model meets the constructs. */
@@ -16,6 +22,21 @@ export interface LoggingChartProps {
 export class LoggingChart extends Chart {
   constructor(scope: Construct, id: string, props: LoggingChartProps) {
     super(scope, id, { disableResourceNameHashes: true });
-    void props;
+    const { env, identity } = props.model;
+    const searches = logSearches({ appNamespace: identity.namespace, gatewayNamespace: env.gateway.proxyNamespace });
+    const context = { app: identity.app, environment: env.name, instance: identity.instance };
+    new GrafanaDashboard(this, 'logs-dashboard', {
+      identity, name: `grafana-dashboard-${LOGS_DASHBOARD_KIND}`, dashboard: logsDashboard(context, searches), folder: identity.instance,
+    });
+    // Only where the auditors' organization exists: elsewhere no provider would read it.
+    if (env.logging.audit.grafanaOrgId !== undefined) {
+      new GrafanaDashboard(this, 'audit-dashboard', {
+        identity, name: `grafana-dashboard-${AUDIT_DASHBOARD_KIND}`, dashboard: auditDashboard(context, searches), folder: AUDIT_DASHBOARDS_DIR,
+      });
+    }
+    // The audit trail's alerts, evaluated by Loki's ruler on the audit tenant.
+    new AuditAlerts(this, 'audit-alerts', {
+      identity, audit: env.logging.audit, runbookBase: repositoryFilesUrl(env.delivery.repoURL, env.delivery.targetRevision),
+    });
   }
 }

@@ -49,20 +49,35 @@ export interface AlertRulesProps {
   readonly runbookBase: string;
 }
 
+/** A rule group in Prometheus' rule file format, which Loki's ruler reads too (charts/logging/audit-alerts.ts). */
+export interface AlertRuleGroup {
+  readonly name: string;
+  readonly interval: string;
+  readonly rules: (IRule & { readonly expr: string })[];
+}
+
+/**
+ * A group of alerts as a rule group: each alert with its severity label, its summary, description
+ * and runbook address, the group's interval ALERT_EVALUATION_INTERVAL unless it says otherwise.
+ */
+export function alertRuleGroup(g: AlertGroup, runbookBase: string): AlertRuleGroup {
+  const rule = (a: Alert): IRule & { readonly expr: string } => ({
+    alert: a.alert,
+    expr: a.expr,
+    ...(a.for === undefined ? {} : { for: a.for }),
+    labels: { severity: a.severity, ...a.labels },
+    annotations: { summary: a.summary, description: a.description, runbook_url: runbookUrl(runbookBase, a.alert) },
+  });
+  return { name: g.name, interval: g.interval ?? ALERT_EVALUATION_INTERVAL, rules: g.alerts.map(rule) };
+}
+
 /** A PrometheusRule of alerts, each with its severity, summary, description and runbook address. */
 export class AlertRules extends Construct {
   constructor(scope: Construct, id: string, props: AlertRulesProps) {
     super(scope, id);
-    const rule = (a: Alert): IRule => ({
-      alert: a.alert,
-      expr: a.expr,
-      ...(a.for === undefined ? {} : { for: a.for }),
-      labels: { severity: a.severity, ...a.labels },
-      annotations: { summary: a.summary, description: a.description, runbook_url: runbookUrl(props.runbookBase, a.alert) },
-    });
     new ModelObject(this, 'PrometheusRule', new PrometheusRule({
       metadata: appMetadata(props.identity, { name: props.name, labelName: props.labelName, component: 'monitoring' }),
-      spec: { groups: props.groups.map((g) => ({ name: g.name, interval: g.interval ?? ALERT_EVALUATION_INTERVAL, rules: g.alerts.map(rule) })) },
+      spec: { groups: props.groups.map((g) => alertRuleGroup(g, props.runbookBase)) },
     }));
   }
 }

@@ -25,8 +25,23 @@ export function coalesce(defaults: unknown, values: unknown): unknown {
   return out;
 }
 
-/** The pinned chart's own values.yaml. */
+/**
+ * Subcharts whose values we set, each under its key of the parent's values: Helm gives a subchart
+ * its own values.yaml with the parent's values for it coalesced over (Helm's chartutil
+ * CoalesceValues). Their values files are kept in test/fixtures/charts/ (SOURCE says from where).
+ */
+const SUBCHARTS: Partial<Record<PlatformReleaseName, Readonly<Record<string, string>>>> = {
+  // kube-prometheus-stack 88.5.3's Chart.yaml: grafana 12.11.1 (test/grafana-datasources.test.ts checks it).
+  'kube-prometheus-stack': { grafana: 'grafana-12.11.1' },
+};
+const FIXTURE_CHARTS = join(repositoryRoot(), 'test', 'fixtures', 'charts');
+
+/** The pinned chart's values.yaml, with its subcharts' own defaults under their keys. */
 export function chartDefaults(release: PlatformReleaseName): Json {
   const { chart, version } = PLATFORM_RELEASES[release];
-  return parse(readFileSync(join(CHARTS_DIR, `${chart}-${version}`, 'values.yaml'), 'utf8')) as Json;
+  const values = parse(readFileSync(join(CHARTS_DIR, `${chart}-${version}`, 'values.yaml'), 'utf8')) as Json;
+  for (const [key, dir] of Object.entries(SUBCHARTS[release] ?? {})) {
+    values[key] = coalesce(parse(readFileSync(join(FIXTURE_CHARTS, dir, 'values.yaml'), 'utf8')), values[key]);
+  }
+  return values;
 }

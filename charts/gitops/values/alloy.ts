@@ -1,14 +1,20 @@
 /**
- * Values of the alloy chart (1.11.1): a minimal log collector. It reads every pod's logs through
- * the Kubernetes API (`loki.source.kubernetes`), not from the nodes' /var/log: the logging
- * namespace is Pod Security `baseline`, which refuses hostPath volumes, so no DaemonSet. Two
- * replicas in an Alloy cluster share the pods between them (each log stream is tailed by one),
- * and push to Loki's gateway. The logging issue adds parsing, labels and limits.
+ * Values of the alloy chart (1.11.1, Alloy v1.18.1): the log collector, one per node (the chart's
+ * default DaemonSet). Each reads its node's container log files from the host's /var/log (the
+ * chart's `mounts.varlog`, read-only), the API server's audit log on control-plane nodes, and,
+ * shared between them (Alloy clustering), the Kubernetes events of Argo CD's and the
+ * applications' namespaces. Its configuration is charts/logging/collector-config.ts.
+ *
+ * Reading the host's files needs a hostPath volume, which Pod Security `baseline` refuses: the
+ * collector has a namespace of its own at `privileged` (platform-releases.ts), and the container
+ * itself is locked down as far as reading root's files allows: root without any capability, no
+ * privilege escalation, a read-only root filesystem, the host's /var/log read-only.
  */
+import { collectorConfig } from '../../logging/collector-config';
 import { PLATFORM_RELEASES } from '../platform-releases';
-import { requests, serviceHost, type ResourceRequests } from './common';
+import { serviceHost } from './common';
 import type { PlatformValuesContext } from './context';
-import { LOKI_GATEWAY_PORT, LOKI_GATEWAY_SERVICE, LOKI_TENANTS } from './loki';
+import { LOKI_GATEWAY_PORT, LOKI_GATEWAY_SERVICE } from './loki';
 
 /** Loki's push endpoint, through its gateway Service in the logging namespace. */
 export function lokiPushURL(clusterDomain: string): string {
@@ -17,88 +23,113 @@ export function lokiPushURL(clusterDomain: string): string {
 }
 
 /**
- * The collector's configuration, in Alloy's syntax. The relabelled `namespace`, `pod` and
- * `container` labels are what clustering shards on, and the labels log lines are stored under.
- * Loki runs with authentication on: every push names its tenant (`tenant_id`, Alloy's loki.write
- * endpoint block), the application logs' for now; the audit stream's routing comes with the
- * collector's parsing.
+ * Where each collector keeps its read positions (the file offsets of every log it tails, and the
+ * events' resource versions): a directory of the node, so that a restarted or upgraded collector
+ * goes on where the last one stopped instead of reading every file again from its start.
  */
-export function alloyConfig(pushURL: string): string {
-  return `discovery.kubernetes "pods" {
-  role = "pod"
+export const ALLOY_STORAGE = { hostPath: '/var/lib/alloy-log-collector', mountPath: '/var/lib/alloy' } as const;
+
+/** The collector's configuration for an environment's cluster. */
+export function alloyConfig(ctx: PlatformValuesContext): string {
+  return collectorConfig({
+    pushURL: lokiPushURL(ctx.clusterDomain),
+    appNamespaces: ctx.appNamespaces,
+    argocdNamespace: ctx.argocdNamespace,
+    gatewayNamespace: ctx.gatewayNamespace,
+    securityNamespace: PLATFORM_RELEASES.falco.namespace,
+  });
 }
 
-discovery.relabel "pods" {
-  targets = discovery.kubernetes.pods.targets
-
-  rule {
-    source_labels = ["__meta_kubernetes_namespace"]
-    target_label  = "namespace"
-  }
-  rule {
-    source_labels = ["__meta_kubernetes_pod_name"]
-    target_label  = "pod"
-  }
-  rule {
-    source_labels = ["__meta_kubernetes_pod_container_name"]
-    target_label  = "container"
-  }
-  rule {
-    source_labels = ["__meta_kubernetes_pod_label_app_kubernetes_io_name"]
-    target_label  = "app"
-  }
-}
-
-loki.source.kubernetes "pods" {
-  targets    = discovery.relabel.pods.output
-  forward_to = [loki.write.loki.receiver]
-
-  clustering {
-    enabled = true
-  }
-}
-
-loki.write "loki" {
-  endpoint {
-    url       = ${JSON.stringify(pushURL)}
-    tenant_id = ${JSON.stringify(LOKI_TENANTS.application)}
-  }
-}
-`;
+interface RbacRule {
+  readonly apiGroups: readonly string[];
+  readonly resources: readonly string[];
+  readonly verbs: readonly string[];
 }
 
 export interface AlloyValues {
-  /** The PodLogs CRD of the chart. */
+  /** The PodLogs CRD of the chart: not used (pods are found by discovery.kubernetes). */
   readonly crds: { readonly create: boolean };
   readonly alloy: {
     /** The configuration the chart puts in its ConfigMap. */
     readonly configMap: { readonly content: string };
-    /** Alloy's clustering: the replicas find each other through the chart's headless Service. */
+    /** Alloy's clustering: the collectors share the events' namespaces through the chart's headless Service. */
     readonly clustering: { readonly enabled: boolean };
     /** No anonymous usage reports to Grafana Labs from inside the cluster. */
     readonly enableReporting: boolean;
+    /** `--storage.path`: the positions, on the node (ALLOY_STORAGE). */
+    readonly storagePath: string;
+    /** The host's /var/log, read-only (templates/containers/_agent.yaml), and the positions' directory. */
+    readonly mounts: {
+      readonly varlog: boolean;
+      readonly dockercontainers: boolean;
+      readonly extra: readonly { readonly name: string; readonly mountPath: string }[];
+    };
+    readonly securityContext: {
+      /** Root: the kubelet's log files are root's, mode 0640. Without capabilities root reads only what it owns. */
+      readonly runAsUser: 0;
+      readonly runAsNonRoot: false;
+      readonly allowPrivilegeEscalation: false;
+      readonly readOnlyRootFilesystem: true;
+      readonly capabilities: { readonly drop: readonly ['ALL'] };
+      readonly seccompProfile: { readonly type: 'RuntimeDefault' };
+    };
     /** Free-form upstream (`resources: {}`). */
-    readonly resources: ResourceRequests;
+    readonly resources: {
+      readonly requests: { readonly cpu: string; readonly memory: string };
+      readonly limits: { readonly memory: string };
+    };
   };
-  /** A Deployment, not the chart's default DaemonSet: nothing here reads the node. */
   readonly controller: {
-    readonly type: 'deployment';
-    readonly replicas: number;
-    readonly podDisruptionBudget: { readonly enabled: boolean; readonly minAvailable: number };
+    readonly type: 'daemonset';
+    /**
+     * Every node, the tainted ones too (control-plane nodes, where the API server's audit log is,
+     * and dedicated pools): a node without a collector is a node whose logs are lost.
+     */
+    readonly tolerations: readonly { readonly operator: 'Exists'; readonly effect: 'NoSchedule' }[];
+    readonly volumes: {
+      readonly extra: readonly { readonly name: string; readonly hostPath: { readonly path: string; readonly type: 'DirectoryOrCreate' } }[];
+    };
   };
+  /**
+   * What the collector may read of the API: pods (discovery) and events. The chart's
+   * default also reads every Secret and ConfigMap of the cluster, which nothing here needs.
+   */
+  readonly rbac: { readonly rules: readonly RbacRule[]; readonly clusterRules: readonly RbacRule[] };
   readonly serviceMonitor: { readonly enabled: boolean };
 }
 
 export function alloyValues(ctx: PlatformValuesContext): AlloyValues {
   return {
-    crds: { create: true },
+    crds: { create: false },
     alloy: {
-      configMap: { content: alloyConfig(lokiPushURL(ctx.clusterDomain)) },
+      configMap: { content: alloyConfig(ctx) },
       clustering: { enabled: true },
       enableReporting: false,
-      resources: requests('100m', '256Mi'),
+      storagePath: ALLOY_STORAGE.mountPath,
+      mounts: { varlog: true, dockercontainers: false, extra: [{ name: 'positions', mountPath: ALLOY_STORAGE.mountPath }] },
+      securityContext: {
+        runAsUser: 0,
+        runAsNonRoot: false,
+        allowPrivilegeEscalation: false,
+        readOnlyRootFilesystem: true,
+        capabilities: { drop: ['ALL'] },
+        seccompProfile: { type: 'RuntimeDefault' },
+      },
+      // A burst of logs is buffered in memory until Loki takes it: bounded, so one node's burst
+      // cannot take the node's memory.
+      resources: { requests: { cpu: '100m', memory: '256Mi' }, limits: { memory: '1Gi' } },
     },
-    controller: { type: 'deployment', replicas: 2, podDisruptionBudget: { enabled: true, minAvailable: 1 } },
+    controller: {
+      type: 'daemonset',
+      tolerations: [{ operator: 'Exists', effect: 'NoSchedule' }],
+      volumes: { extra: [{ name: 'positions', hostPath: { path: ALLOY_STORAGE.hostPath, type: 'DirectoryOrCreate' } }] },
+    },
+    rbac: {
+      rules: [
+        { apiGroups: [''], resources: ['pods', 'events'], verbs: ['get', 'list', 'watch'] },
+      ],
+      clusterRules: [],
+    },
     serviceMonitor: { enabled: true },
   };
 }

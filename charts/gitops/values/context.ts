@@ -11,6 +11,10 @@ export interface PlatformValuesContext {
   readonly monitoringNamespace: string;
   /** The cluster's DNS domain (kubelet clusterDomain). */
   readonly clusterDomain: string;
+  /** Argo CD's namespace (`delivery.namespace`). */
+  readonly argocdNamespace: string;
+  /** Where Envoy Gateway runs the gateway's proxies (`gateway.proxyNamespace`). */
+  readonly gatewayNamespace: string;
   /** GatewayClass the application's Gateway names: Envoy Gateway's controller serves it. */
   readonly gatewayClassName: string;
   /** Prometheus' storage and retention. */
@@ -46,5 +50,7 @@ export interface PlatformValuesContext {
      * volume. Its credentials are the Secret LOKI_STORAGE_SECRET in Loki's namespace.
      */
     readonly objectStorage?: { readonly endpointURL: string; readonly bucket: string; readonly region: string };
+    /** The auditors' Grafana organization, where the audit tenant's data source goes; absent, Grafana gets none. */
+    readonly audit?: { readonly grafanaOrgId?: number };
   };
 }

@@ -5,8 +5,10 @@
  * with or without this release's `release` label: ours and the other platform charts' carry none.
  */
 import { alertmanagerConfig, alertmanagerSecretMount, type AlertmanagerConfig, type AlertmanagerSecretMount } from '../alertmanager-config';
-import { requests, type ResourceRequests } from './common';
+import { PLATFORM_RELEASES } from '../platform-releases';
+import { requests, serviceHost, type ResourceRequests } from './common';
 import type { PlatformValuesContext } from './context';
+import { LOKI_GATEWAY_PORT, LOKI_GATEWAY_SERVICE, LOKI_TENANTS, type LokiTenant } from './loki';
 
 /**
  * The release's fullname, pinned (`fullnameOverride`) so that other releases can name its Services
@@ -20,6 +22,69 @@ export const ALERTMANAGER_SERVICE = `${KUBE_PROMETHEUS_STACK_NAME}-alertmanager`
 
 /** Alertmanager's Service port: `alertmanager.service.port` in the chart's values.yaml. */
 export const ALERTMANAGER_PORT = 9093;
+
+/** Grafana's database volume: a SQLite file of users, organizations and preferences (dashboards are provisioned). */
+export const GRAFANA_STORAGE_SIZE = '1Gi';
+
+/** Grafana's data source of each Loki tenant: fixed UIDs, which the logs dashboards name. */
+export const LOKI_DATASOURCE_UIDS: Readonly<Record<LokiTenant, string>> = { application: 'loki-application', audit: 'loki-audit' };
+
+/** The organization every Grafana has, and where everyone but the auditors works. */
+export const GRAFANA_MAIN_ORG_ID = 1;
+
+/**
+ * The header Loki reads the tenant from (auth_enabled, charts/gitops/values/loki.ts). Grafana sends
+ * a data source's custom headers with every query: name in jsonData, value in secureJsonData.
+ */
+export const TENANT_HEADER = 'X-Scope-OrgID';
+
+/** A Loki data source as Grafana's provisioning reads it (administration/provisioning, data sources). */
+export interface LokiDataSource {
+  readonly name: string;
+  readonly type: 'loki';
+  readonly uid: string;
+  readonly orgId: number;
+  readonly access: 'proxy';
+  readonly url: string;
+  /** Provisioned data sources stay as the code says: not changed in Grafana's UI. */
+  readonly editable: false;
+  readonly jsonData: { readonly httpHeaderName1: typeof TENANT_HEADER };
+  readonly secureJsonData: { readonly httpHeaderValue1: LokiTenant };
+}
+
+/**
+ * The dashboards sidecar's directory, shared with Grafana (the grafana subchart 12.11.1's
+ * `sidecar.dashboards.folder` default, written out when the auditors' organization has dashboards).
+ */
+export const GRAFANA_DASHBOARDS_DIR = '/tmp/dashboards';
+/**
+ * With an auditors' organization, the dashboards of the main organization go one directory down
+ * (`sidecar.dashboards.defaultFolderName`, where the sidecar writes and its provider reads), so that
+ * the auditors' directory beside it is read by the auditors' provider only: Grafana's file provider
+ * reads its path's subdirectories too.
+ */
+export const MAIN_ORG_DASHBOARDS_SUBDIR = 'main';
+/**
+ * The auditors' dashboards: a dashboard ConfigMap whose folder annotation is this absolute path is
+ * written here by the sidecar (kiwigrid/k8s-sidecar 2.10.1 src/resources.py `_get_destination_folder`
+ * takes an absolute annotation as it is), and the provider AUDITORS_DASHBOARD_PROVIDER reads it into
+ * the auditors' organization.
+ */
+export const AUDIT_DASHBOARDS_DIR = `${GRAFANA_DASHBOARDS_DIR}/auditors`;
+/** The auditors' dashboard provider's file (`/etc/grafana/provisioning/dashboards/<key>`). */
+export const AUDITORS_DASHBOARD_PROVIDER = 'auditors.yaml';
+
+/** A file dashboard provider (administration/provisioning, dashboards). */
+export interface DashboardProvider {
+  readonly name: string;
+  readonly orgId: number;
+  /** Grafana folder the dashboards go in. */
+  readonly folder: string;
+  readonly type: 'file';
+  readonly disableDeletion: boolean;
+  readonly allowUiUpdates: boolean;
+  readonly options: { readonly path: string; readonly foldersFromFilesStructure: boolean };
+}
 
 /** An empty label selector: everything (for a namespace selector, every namespace). */
 export type SelectEverything = Readonly<Record<string, never>>;
@@ -134,7 +199,8 @@ export interface KubePrometheusStackValues {
     };
   };
   /**
-   * Grafana, loading dashboards from labelled ConfigMaps of every namespace (dashboards come later).
+   * Grafana, loading dashboards from labelled ConfigMaps of every namespace, with a Loki data source
+   * per tenant (lokiDataSources).
    * Its admin password stays the subchart's: generated, and kept across upgrades with `lookup`,
    * which Argo CD's `helm template` cannot do, so the Secret is re-generated whenever Argo CD
    * renders the chart afresh. `admin.existingSecret` ends that once an ExternalSecret provides the
@@ -142,7 +208,38 @@ export interface KubePrometheusStackValues {
    */
   readonly grafana: {
     readonly enabled: boolean;
-    readonly sidecar: { readonly dashboards: { readonly enabled: boolean; readonly searchNamespace: 'ALL' } };
+    readonly sidecar: {
+      readonly dashboards: {
+        readonly enabled: boolean;
+        readonly searchNamespace: 'ALL';
+        /** With the auditors' organization only: the grafana subchart's keys, absent from kube-prometheus-stack's values.yaml. */
+        readonly folder?: typeof GRAFANA_DASHBOARDS_DIR;
+        readonly defaultFolderName?: typeof MAIN_ORG_DASHBOARDS_SUBDIR;
+      };
+    };
+    /**
+     * Grafana's database (users, teams, organizations, the auditors' among them) on a volume: on
+     * the subchart's default emptyDir it would be lost at every restart, and a Grafana whose
+     * provisioning names an organization that no longer exists does not start
+     * (grafana/grafana#28877). The grafana subchart's keys (12.11.1 values.yaml `persistence`).
+     */
+    readonly persistence: {
+      readonly enabled: true;
+      readonly type: 'pvc';
+      readonly size: string;
+      readonly storageClassName?: string;
+    };
+    /** One pod at a time on the ReadWriteOnce volume: a rolling update's second pod could not mount it. */
+    readonly deploymentStrategy: { readonly type: 'Recreate' };
+    /** Rendered by kube-prometheus-stack into its data source ConfigMap (templates/grafana/configmaps-datasources.yaml). */
+    readonly additionalDataSources: readonly LokiDataSource[];
+    /**
+     * With the auditors' organization only: a second dashboard provider, in that organization (the
+     * grafana subchart's key, mounted beside the sidecar's own provider).
+     */
+    readonly dashboardProviders?: {
+      readonly [AUDITORS_DASHBOARD_PROVIDER]: { readonly apiVersion: 1; readonly providers: readonly DashboardProvider[] };
+    };
   };
 }
 
@@ -171,6 +268,7 @@ export function kubePrometheusStackValues(ctx: PlatformValuesContext): KubeProme
   // would leave out every monitor and rule not made by this release.
   const everything: SelectEverything = {};
   const secretMount = alertmanagerSecretMount(ctx.alerting);
+  const auditorsOrg = ctx.logging.audit?.grafanaOrgId;
   return {
     fullnameOverride: KUBE_PROMETHEUS_STACK_NAME,
     crds: { enabled: true },
@@ -224,8 +322,64 @@ export function kubePrometheusStackValues(ctx: PlatformValuesContext): KubeProme
     },
     grafana: {
       enabled: true,
-      sidecar: { dashboards: { enabled: true, searchNamespace: 'ALL' } },
+      sidecar: {
+        dashboards: {
+          enabled: true, searchNamespace: 'ALL',
+          ...(auditorsOrg === undefined ? {} : { folder: GRAFANA_DASHBOARDS_DIR, defaultFolderName: MAIN_ORG_DASHBOARDS_SUBDIR }),
+        },
+      },
+      // The monitoring stack's volumes share Prometheus' storage class.
+      persistence: {
+        enabled: true, type: 'pvc', size: GRAFANA_STORAGE_SIZE,
+        ...(storage.storageClass === undefined ? {} : { storageClassName: storage.storageClass }),
+      },
+      deploymentStrategy: { type: 'Recreate' },
+      additionalDataSources: lokiDataSources(ctx),
+      ...(auditorsOrg === undefined ? {} : {
+        dashboardProviders: { [AUDITORS_DASHBOARD_PROVIDER]: { apiVersion: 1, providers: [auditorsDashboards(auditorsOrg)] } },
+      }),
     },
+  };
+}
+
+/**
+ * A Loki data source per tenant, through Loki's gateway, the tenant in `X-Scope-OrgID`: the
+ * application logs' in the main organization; the audit stream's only in the auditors'
+ * organization (`logging.audit.grafanaOrgId`), and without one nowhere. Grafana OSS has no
+ * permissions per data source: a data source is visible to every member of its organization, so an
+ * organization that only auditors belong to is what keeps the audit trail theirs. Grafana refuses to
+ * start when a provisioned data source names an organization that does not exist
+ * (grafana/grafana#28877): the organization is created in Grafana first, then its id configured.
+ * The organization lives in Grafana's database, which must outlive the pod (the grafana subchart
+ * keeps it on an emptyDir unless persistence or an external database is configured): otherwise the
+ * next restart finds no such organization and Grafana does not start.
+ */
+export function lokiDataSources(ctx: PlatformValuesContext): LokiDataSource[] {
+  const url = `http://${serviceHost(LOKI_GATEWAY_SERVICE, PLATFORM_RELEASES.loki.namespace, ctx.clusterDomain)}:${LOKI_GATEWAY_PORT}`;
+  const dataSource = (tenant: LokiTenant, orgId: number): LokiDataSource => ({
+    name: `Loki ${tenant}`,
+    type: 'loki',
+    uid: LOKI_DATASOURCE_UIDS[tenant],
+    orgId,
+    access: 'proxy',
+    url,
+    editable: false,
+    jsonData: { httpHeaderName1: TENANT_HEADER },
+    secureJsonData: { httpHeaderValue1: tenant },
+  });
+  const auditorsOrg = ctx.logging.audit?.grafanaOrgId;
+  if (auditorsOrg === GRAFANA_MAIN_ORG_ID) throw new Error('logging.audit.grafanaOrgId: the main organization is everyone\'s, not the auditors\'');
+  return [
+    dataSource(LOKI_TENANTS.application, GRAFANA_MAIN_ORG_ID),
+    ...(auditorsOrg === undefined ? [] : [dataSource(LOKI_TENANTS.audit, auditorsOrg)]),
+  ];
+}
+
+/** The auditors' dashboards (charts/logging/logs-dashboard.ts), read into their organization. */
+function auditorsDashboards(orgId: number): DashboardProvider {
+  return {
+    name: 'auditors', orgId, folder: 'Audit trail', type: 'file', disableDeletion: false, allowUiUpdates: false,
+    options: { path: AUDIT_DASHBOARDS_DIR, foldersFromFilesStructure: false },
   };
 }
 

@@ -12,12 +12,18 @@
  * - Authentication on, one tenant per kind of log (LOKI_TENANTS): the collector says which with
  *   `X-Scope-OrgID`, and Grafana reads each through a data source of its own.
  * - Retention per tenant from `logging.retention`, enforced by the compactor.
+ * - The ruler evaluates the LogQL alerts that the application's charts ship as ConfigMaps (the
+ *   audit trail's: charts/logging/audit-alerts.ts), loaded by the chart's rules sidecar from the
+ *   application's namespaces into local rule storage, and sends what fires to Alertmanager, where
+ *   it is routed like every other alert.
  */
 import { OBJECT_STORAGE_KEYS } from '../../../environments/model/names';
 import { parseDuration } from '../../../environments/quantity';
 import { LOKI_TENANTS, logTypesOf, type LokiTenant } from '../../logging/log-streams';
 import { streamSelector } from '../../logging/logql';
+import { ALERT_EVALUATION_INTERVAL } from '../../observability/alert-rules';
 import type { PlatformValuesContext } from './context';
+import { alertmanagerURL } from './falcosidekick';
 
 /** The release's fullname, pinned so that the log collector can name its gateway Service. */
 export const LOKI_NAME = 'loki';
@@ -42,6 +48,33 @@ export const LOKI_STORAGE_PREFIX = 'loki';
 
 /** Variables the bucket's credentials reach Loki in, expanded into its configuration (`-config.expand-env`). */
 export const LOKI_CREDENTIAL_ENV = { accessKeyId: 'LOKI_S3_ACCESS_KEY_ID', secretAccessKey: 'LOKI_S3_SECRET_ACCESS_KEY' } as const;
+
+/**
+ * The chart's rules sidecar (kiwigrid/k8s-sidecar 2.10.1, in every single-binary pod: the chart's
+ * templates/_pod.tpl `loki.rulesSidecar` at loki-18.11.0): it watches the ConfigMaps that carry
+ * `label` in the namespaces `sidecar.rules.searchNamespace` names and writes each of their keys as a
+ * file into `folder`, or into the folder their `folderAnnotation` names, relative to `folder`
+ * (src/resources.py `_get_destination_folder`). The ruler reads `folder` as its local rule storage,
+ * `<folder>/<tenant>/<file>`, and evaluates each file's rules as that tenant (grafana/loki v3.7.6
+ * pkg/ruler/rulestore/local/local.go: every directory is a tenant, every file in it a rule
+ * namespace). So a ConfigMap annotated with a tenant's name holds rules on that tenant's logs.
+ */
+export const LOKI_RULES_SIDECAR = {
+  /** `sidecar.rules.label`, the chart's default. */
+  label: 'loki_rule',
+  /**
+   * `sidecar.rules.labelValue`: the chart's default is empty, and the sidecar then selects on the
+   * label alone, any value (src/resources.py `list_resources`); written out so that only this one is.
+   */
+  labelValue: '1',
+  /** `sidecar.rules.folder`, the chart's default: an emptyDir the sidecar and Loki's container both mount there. */
+  folder: '/rules',
+  /**
+   * The annotation naming a ConfigMap's folder: k8s-sidecar's own default (src/sidecar.py), which
+   * the chart leaves to it while `sidecar.rules.folderAnnotation` is null; written out.
+   */
+  folderAnnotation: 'k8s-sidecar-target-directory',
+} as const;
 
 /** Single binaries with object storage: each stream is written to all of them, and a write needs two. */
 export const LOKI_REPLICAS = 3;
@@ -95,6 +128,47 @@ export interface LokiTenantLimits {
   readonly retention_stream: readonly { readonly selector: string; readonly priority: number; readonly period: string }[];
 }
 
+/**
+ * The ruler (Loki's `ruler` block, pkg/ruler/base/ruler.go at v3.7.6). Free-form upstream (its
+ * values.yaml gives only the WAL's directory, which Helm keeps beside these).
+ */
+export interface LokiRulerConfig {
+  /**
+   * The rule files the sidecar writes (LOKI_RULES_SIDECAR.folder). The chart's `loki.rulerStorageConfig`
+   * renders `type: local` when this says so, the legacy `ruler.storage` Loki reads without object
+   * storage; with object storage Loki reads `ruler_storage` instead (`structuredConfig` below).
+   */
+  readonly storage: { readonly type: 'local'; readonly local: { readonly directory: string } };
+  /** Alertmanager's Service: alerts are posted to its API v2 (`enable_alertmanager_v2`, true by default). */
+  readonly alertmanager_url: string;
+  /**
+   * The rules API (`/prometheus/api/v1/rules` and `/alerts`, read through the gateway with the
+   * tenant's `X-Scope-OrgID`): what the runbooks and Grafana read the rules' state from. Local
+   * storage makes it read-only: rules change only through git.
+   */
+  readonly enable_api: true;
+  /**
+   * With several replicas, each rule group is evaluated by one of them (the ruler's ring, on the
+   * memberlist the chart configures), not by every replica once more.
+   */
+  readonly enable_sharding: boolean;
+  /** Of the groups that name no interval of their own: the Prometheus rules' (ALERT_EVALUATION_INTERVAL). */
+  readonly evaluation_interval: string;
+}
+
+/**
+ * Thanos object-storage clients (`use_thanos_objstore`) make Loki read its rules from `ruler_storage`
+ * and ignore `ruler.storage` (pkg/loki/modules.go `initRulerStorage` at v3.7.6), and the chart
+ * renders `ruler_storage` with the bucket whenever the ruler is on (values.yaml's config template,
+ * `loki.rulerThanosStorageConfig`). `loki.structuredConfig` is merged over the rendered
+ * configuration (templates/_helpers.tpl `loki.calculatedConfig`): backend `local` makes the ruler
+ * read the sidecar's folder (pkg/ruler/base/storage.go `NewRuleStore`; the bucket's keys beside it
+ * are left unused).
+ */
+export interface LokiStructuredConfig {
+  readonly ruler_storage?: { readonly backend: 'local'; readonly local: { readonly directory: string } };
+}
+
 interface LokiEnv {
   readonly name: string;
   readonly valueFrom: { readonly secretKeyRef: { readonly name: string; readonly key: string } };
@@ -129,6 +203,9 @@ export interface LokiValues {
     readonly runtimeConfig: { readonly overrides: Readonly<Record<LokiTenant, LokiTenantLimits>> };
     /** No usage reports to grafana.com from inside the cluster. Free-form upstream (`analytics: {}`). */
     readonly analytics: { readonly reporting_enabled: boolean };
+    readonly rulerConfig: LokiRulerConfig;
+    /** Free-form upstream (`{}`). */
+    readonly structuredConfig: LokiStructuredConfig;
   };
   readonly singleBinary: {
     readonly replicas: number;
@@ -160,6 +237,24 @@ export interface LokiValues {
   readonly lokiCanary: { readonly enabled: boolean };
   readonly test: { readonly enabled: boolean };
   readonly monitoring: { readonly serviceMonitor: { readonly enabled: boolean } };
+  /**
+   * The rules sidecar (LOKI_RULES_SIDECAR) reads the application's namespaces. It may: the chart's
+   * ClusterRole (templates/backend/clusterrole.yaml, rendered while `rbac.namespaced` is false, its
+   * default) grants get, list and watch of ConfigMaps and Secrets in every namespace to the
+   * ServiceAccount the single binary runs as (templates/backend/clusterrolebinding.yaml). Only
+   * ConfigMaps are read: rules are no secret.
+   */
+  readonly sidecar: {
+    readonly rules: {
+      readonly label: string;
+      readonly labelValue: string;
+      readonly folder: string;
+      readonly folderAnnotation: string;
+      /** Comma-separated (the chart's schema: a string; its template joins a list the same way). */
+      readonly searchNamespace: string;
+      readonly resource: 'configmap';
+    };
+  };
 }
 
 /** The bucket through the Thanos S3 client, its credentials as `${VAR}` references. */
@@ -216,6 +311,14 @@ export function lokiValues(ctx: PlatformValuesContext): LokiValues {
       limits_config: { retention_period: lokiRetention(retention.application), discover_service_name: [] },
       runtimeConfig: { overrides: tenantLimits(retention) },
       analytics: { reporting_enabled: false },
+      rulerConfig: {
+        storage: { type: 'local', local: { directory: LOKI_RULES_SIDECAR.folder } },
+        alertmanager_url: alertmanagerURL(ctx),
+        enable_api: true,
+        enable_sharding: replicas > 1,
+        evaluation_interval: ALERT_EVALUATION_INTERVAL,
+      },
+      structuredConfig: bucket ? { ruler_storage: { backend: 'local', local: { directory: LOKI_RULES_SIDECAR.folder } } } : {},
     },
     singleBinary: {
       replicas,
@@ -236,5 +339,15 @@ export function lokiValues(ctx: PlatformValuesContext): LokiValues {
     lokiCanary: { enabled: false },
     test: { enabled: false },
     monitoring: { serviceMonitor: { enabled: true } },
+    sidecar: {
+      rules: {
+        label: LOKI_RULES_SIDECAR.label,
+        labelValue: LOKI_RULES_SIDECAR.labelValue,
+        folder: LOKI_RULES_SIDECAR.folder,
+        folderAnnotation: LOKI_RULES_SIDECAR.folderAnnotation,
+        searchNamespace: ctx.appNamespaces.join(','),
+        resource: 'configmap',
+      },
+    },
   };
 }

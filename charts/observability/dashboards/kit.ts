@@ -179,13 +179,11 @@ export function dashboardMeta(context: DashboardContext, kind: string, title: st
 }
 
 /**
- * The dashboard: the data source variable, then each section as a row and its panels, laid out
- * left to right by the SDK. Read-only in Grafana (the sidecar's provider refuses UI changes, and a
- * change made there would be lost at the next sync: the code is the dashboard). Panel ids and
- * refIds are numbered by position, so the same code gives the same JSON.
+ * Every dashboard's settings: its identity from `meta`, read-only, the last six hours, refreshed
+ * every minute, a shared crosshair.
  */
-export function buildDashboard(meta: DashboardMeta, sections: readonly Section[]): Dashboard {
-  const builder = new DashboardBuilder(meta.title)
+export function dashboardBuilder(meta: DashboardMeta): DashboardBuilder {
+  return new DashboardBuilder(meta.title)
     .uid(meta.uid)
     .description(meta.description)
     .tags([...meta.tags])
@@ -193,7 +191,17 @@ export function buildDashboard(meta: DashboardMeta, sections: readonly Section[]
     .timezone('browser')
     .time({ from: 'now-6h', to: 'now' })
     .refresh('1m')
-    .tooltip(DashboardCursorSync.Crosshair)
+    .tooltip(DashboardCursorSync.Crosshair);
+}
+
+/**
+ * The dashboard: the data source variable, then each section as a row and its panels, laid out
+ * left to right by the SDK. Read-only in Grafana (the sidecar's provider refuses UI changes, and a
+ * change made there would be lost at the next sync: the code is the dashboard). Panel ids and
+ * refIds are numbered by position, so the same code gives the same JSON.
+ */
+export function buildDashboard(meta: DashboardMeta, sections: readonly Section[]): Dashboard {
+  const builder = dashboardBuilder(meta)
     .withVariable(new DatasourceVariableBuilder(DATASOURCE_VARIABLE).label('Data source').type('prometheus'));
   for (const section of sections) {
     builder.withRow(new RowBuilder(section.title));
