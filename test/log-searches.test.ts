@@ -6,6 +6,7 @@
  * names; its variables are exactly the ones it declares. Then what each search asks, on the
  * environment's namespaces.
  */
+import { EVENTS_APP } from '../charts/logging/collector-config';
 import {
   ARGOCD_EVENT, GRAFANA_BUILTIN_EXAMPLES, logSearches, tenantOf, variablesIn, withExamples, type LogSearch, type LogSearches, type LogSearchName,
 } from '../charts/logging/log-searches';
@@ -112,6 +113,8 @@ describe.each(cases)('%s', (_name, env) => {
     expect(searches.actorOnRecord.query).toMatch(/ \| json \| actor="\$actor" \| resource_type="\$resource_type" \| resource_id="\$resource_id"$/);
     expect(searches.failedLogins.query).toMatch(/ \| json \| action="login" \| outcome=~"failure\|denied"$/);
     expect(searches.deliverySyncs.query).toMatch(new RegExp(` \\| json \\| ${ARGOCD_EVENT.reason}=~"${ARGOCD_EVENT.started}\\|${ARGOCD_EVENT.completed}"$`));
+    // The Kubernetes events only: Argo CD's JSON log lines carry the same reason, and would list each sync twice.
+    expect(searches.deliverySyncs.query.startsWith(`{app="${EVENTS_APP}", log_type="delivery"}`)).toBe(true);
     expect(searches.logVolume.kind).toBe('metric');
     expect(searches.logVolume.query).toMatch(/^sum by \(app, level\) \(count_over_time\(\{.*\}\[\$__auto\]\)\)$/);
     expect(searches.logVolume.legend).toBe('{{app}} {{level}}');

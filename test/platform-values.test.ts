@@ -367,6 +367,9 @@ describe('production settings', () => {
     const values = argoCdValues(CTX);
     expect(values.global.image.tag).toBe('v3.6.3-test');
     expect(values.global.domain).toBe('argocd.cluster-test.example');
+    // JSON logs: the collector reads their level, and the delivery audit keeps them field by field.
+    expect(values.global.logging).toEqual({ format: 'json', level: 'info' });
+    expect((chart('argo-cd').defaults.global as Json).logging).toEqual({ format: 'text', level: 'info' });
     expect(values.configs.cm).toEqual(CTX.argocdSettings);
     expect(values.crds).toEqual({ install: false, keep: true });
     for (const component of [values.controller, values.server, values.repoServer, values.applicationSet, values.notifications]) {

@@ -10,6 +10,7 @@
  * There is no Loki binary on this machine: the queries are checked by Grafana's own LogQL parser
  * (test/log-searches.test.ts).
  */
+import { EVENTS_APP } from './collector-config';
 import {
   AUDIT_ACTIONS, AUDIT_EVENT_FIELDS, AUDIT_OUTCOMES, LOG_LABELS, LOG_LEVELS, LOG_METADATA, LOG_TYPES,
   type LogLabel, type LogTypeName, type LokiTenant,
@@ -199,9 +200,9 @@ export function logSearches(scope: LogSearchScope): LogSearches {
       logTypes: ['delivery'],
       variables: [],
       kind: 'lines',
-      // The events' JSON (Alloy's loki.source.kubernetes_events) has `reason`; Argo CD's own log
-      // lines (logfmt by default) fail `| json` and have none, so each sync is listed once.
-      query: `${streamSelector({ logType: 'delivery' })} | json | ${matches(ARGOCD_EVENT.reason, [ARGOCD_EVENT.started, ARGOCD_EVENT.completed])}`,
+      // The events only: Argo CD logs each event's message too, with the same `reason` (its JSON
+      // logs, util/argo/audit_logger.go `logEvent`), which would list every sync twice.
+      query: `${streamSelector({ app: EVENTS_APP, logType: 'delivery' })} | json | ${matches(ARGOCD_EVENT.reason, [ARGOCD_EVENT.started, ARGOCD_EVENT.completed])}`,
     }),
   };
 }

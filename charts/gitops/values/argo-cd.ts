@@ -32,7 +32,16 @@ export interface ArgoCdValues {
    * The image every Argo CD component runs, and the host name it is reached at (the chart makes
    * `argocd-cm`'s `url` of it: SSO redirects and the links in notifications).
    */
-  readonly global: { readonly image: { readonly tag: string }; readonly domain: string };
+  readonly global: {
+    readonly image: { readonly tag: string };
+    readonly domain: string;
+    /**
+     * Every component logs JSON (the chart's default is text): the collector reads each line's
+     * `level` and keeps the lines as the delivery audit (who synced what), which searches then
+     * read field by field (charts/logging/log-searches.ts).
+     */
+    readonly logging: { readonly format: 'json'; readonly level: 'info' };
+  };
   /**
    * Application, ApplicationSet and AppProject CRDs: not from the chart, whose CRDs are those of its
    * appVersion (v3.4.4), older than the Argo CD that runs; the API server would drop the newer
@@ -79,7 +88,7 @@ const PDB: ArgoCdPdb = { enabled: true, minAvailable: 1 };
 export function argoCdValues(ctx: PlatformValuesContext): ArgoCdValues {
   return {
     // The chart's appVersion (v3.4.4) predates the release that fixes the HIGH advisories.
-    global: { image: { tag: ctx.argocdImageTag }, domain: ctx.argocdHost },
+    global: { image: { tag: ctx.argocdImageTag }, domain: ctx.argocdHost, logging: { format: 'json', level: 'info' } },
     crds: { install: false, keep: true },
     configs: { cm: { ...ctx.argocdSettings } },
     controller: { metrics: METRICS, resources: requests('250m', '512Mi') },
