@@ -113,6 +113,15 @@ describe('storage', () => {
     expect(shopLoki.singleBinary.resources.limits.memory).toBeDefined();
   });
 
+  test('two gateways, one of which may be evicted at a time: a node\'s drain stops neither pushes nor searches', () => {
+    expect(shopLoki.gateway.replicas).toBe(2);
+    expect(shopLoki.gateway.podDisruptionBudget).toEqual({ enabled: true, maxUnavailable: 1 });
+    expect(shopLoki.gateway.resources.limits.memory).toBeDefined();
+    // The chart keeps the two apart: a hard anti-affinity on the node (values.yaml gateway.affinity).
+    const affinity = (chartDefaults('loki').gateway as { affinity: { podAntiAffinity: Record<string, { topologyKey: string }[]> } }).affinity;
+    expect(affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].topologyKey).toBe('kubernetes.io/hostname');
+  });
+
   test('an endpoint with a port keeps it; the https default is left out', () => {
     const loki = lokiOf(argo(variantModel(shop, { objectStorage: { endpointURL: 'https://minio.storage.internal:9000' } })));
     expect(storageOf(loki).object_store.s3.endpoint).toBe('minio.storage.internal:9000');

@@ -76,6 +76,9 @@ export const LOKI_RULES_SIDECAR = {
   folderAnnotation: 'k8s-sidecar-target-directory',
 } as const;
 
+/** Loki's gateway: two, so that a node's drain stops neither pushes nor searches. */
+export const LOKI_GATEWAY_REPLICAS = 2;
+
 /** Single binaries with object storage: each stream is written to all of them, and a write needs two. */
 export const LOKI_REPLICAS = 3;
 
@@ -234,6 +237,16 @@ export interface LokiValues {
    * The canary DaemonSet, and the Helm test that needs it (the chart fails with the test on and
    * the canary off): left to the logging issue, with the alerts that would watch the canary.
    */
+  /**
+   * The gateway (nginx) every push and query goes through: two replicas, on two nodes (the chart's
+   * hard anti-affinity), one of which may be evicted at a time. With the chart's one replica a node
+   * drain would stop both the collector's pushes and every search.
+   */
+  readonly gateway: {
+    readonly replicas: number;
+    readonly podDisruptionBudget: { readonly enabled: true; readonly maxUnavailable: number };
+    readonly resources: { readonly requests: { readonly cpu: string; readonly memory: string }; readonly limits: { readonly memory: string } };
+  };
   readonly lokiCanary: { readonly enabled: boolean };
   readonly test: { readonly enabled: boolean };
   readonly monitoring: { readonly serviceMonitor: { readonly enabled: boolean } };
@@ -336,6 +349,11 @@ export function lokiValues(ctx: PlatformValuesContext): LokiValues {
     write: { replicas: 0 },
     chunksCache: { enabled: false },
     resultsCache: { enabled: false },
+    gateway: {
+      replicas: LOKI_GATEWAY_REPLICAS,
+      podDisruptionBudget: { enabled: true, maxUnavailable: 1 },
+      resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { memory: '256Mi' } },
+    },
     lokiCanary: { enabled: false },
     test: { enabled: false },
     monitoring: { serviceMonitor: { enabled: true } },
