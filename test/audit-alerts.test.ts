@@ -1,7 +1,8 @@
 /**
- * The audit trail's Loki ruler rules (charts/logging/audit-alerts.ts), as the logging chart
- * synthesizes them: one ConfigMap that Loki's rules sidecar, as the synthesized Loki release
- * configures it, writes into the `audit` tenant's folder of the ruler's local storage; one rule
+ * The audit trail's Loki ruler rules (charts/logging/audit-alerts.ts), as the gitops chart
+ * synthesizes them into argocd/<env>/: one ConfigMap in Loki's own namespace, the only one that
+ * Loki's rules sidecar, as the synthesized Loki release configures it, reads, and none anywhere in
+ * dist/<env>/; the sidecar writes it into the `audit` tenant's folder of the ruler's local storage; one rule
  * file in Prometheus' format whose thresholds come from `logging.audit`; every expression LogQL
  * that Grafana's parser reads, relying only on labels the collector sets and on the audit event's
  * fields; every alert labelled and annotated as Alertmanager's routing and the runbooks need.
@@ -14,17 +15,25 @@
  *   templates rendered as the ruler renders them (Prometheus' template engine, which Loki's ruler
  *   uses), with `$value` and `$labels`;
  * - amtool (`config routes test`) on each alert's labels, with the Alertmanager configuration
- *   each environment's cluster gets: every alert reaches the receivers of its severity.
+ *   each environment's cluster gets: every alert reaches the receivers of its severity;
+ * - a real Alertmanager (Debian's 0.25) with production's configuration, for the inhibition: no
+ *   page of a service holds back an audit alert, and no audit page a service's ticket.
  */
+import type { ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parser } from '@grafana/lezer-logql';
 import type { SyntaxNode } from '@lezer/common';
 import { parse } from 'yaml';
 import { GROUP_BY, INHIBIT_RULES } from '../charts/gitops/alertmanager-config';
+import { ROOT_WAVES } from '../charts/gitops/gitops-chart';
+import { PLATFORM_RELEASES } from '../charts/gitops/platform-releases';
 import { LOKI_RULES_SIDECAR, type LokiValues } from '../charts/gitops/values/loki';
 import {
-  AUDIT_ALERT_NAMES, AUDIT_ALERTS, AUDIT_GROUP_INTERVALS, AUDIT_TENANT_SILENT_AFTER, AUDIT_TRAIL_SERVICE, auditRuleFileName,
+  AUDIT_ALERT_NAMES, AUDIT_ALERTS, AUDIT_GROUP_INTERVALS, AUDIT_SOURCE_APP, AUDIT_TENANT_SILENT_AFTER, AUDIT_TRAIL_SERVICE, auditRuleFileName,
+  REFUSED_LOGIN_OUTCOMES,
 } from '../charts/logging/audit-alerts';
-import { AUDIT_EVENT_FIELDS, LOG_LABELS, LOG_METADATA, LOKI_TENANTS } from '../charts/logging/log-streams';
+import { AUDIT_ACTIONS, AUDIT_EVENT_FIELDS, AUDIT_OUTCOMES, LOG_LABELS, LOG_METADATA, LOKI_TENANTS } from '../charts/logging/log-streams';
 import { repositoryFilesUrl, runbookUrl } from '../charts/observability/runbooks';
 import { environments } from '../environments/index';
 import { resolveEnvironments } from '../environments/load';
@@ -33,12 +42,13 @@ import type { Environment } from '../environments/schema';
 import type { K8sObject } from '../pipeline/k8s-object';
 import { argocdObjects, modelObjects, synthObjects } from '../pipeline/synth';
 import type { RuleTest } from './support/alert-rules';
-import { for025, routesOf } from './support/debian-alertmanager';
-import { shop, variant } from './support/fixtures';
+import { for025, routesOf, startAlertmanager } from './support/debian-alertmanager';
+import { REPOSITORY_ROOT, shop, variant } from './support/fixtures';
 import { chartDefaults, coalesce } from './support/helm-values';
 import { parseLogql } from './support/logql';
 import { promtool } from './support/promtool';
 import { only } from './support/synth-construct';
+import { waitFor } from './support/wait';
 
 interface Rule {
   readonly alert: string;
@@ -53,8 +63,17 @@ interface RuleFile { readonly groups: readonly RuleGroup[] }
 const envs = resolveEnvironments(environments, process.cwd());
 const production = envs.find((e) => e.name === 'production') as Environment;
 
+const LOKI_NAMESPACE = PLATFORM_RELEASES.loki.namespace;
+
+/** dist/<env>/'s objects. */
 const objectsOf = (env: Environment) => synthObjects(env).map((o) => o.object);
+/** argocd/<env>/'s objects, where the rules are. */
+const argocdOf = (env: Environment) => {
+  const model = buildModel(env);
+  return argocdObjects(model, modelObjects(model));
+};
 const configMapOf = (objects: readonly K8sObject[]) => only(objects, 'ConfigMap', AUDIT_ALERTS);
+const wave = (o: K8sObject) => Number(o.metadata.annotations?.['argocd.argoproj.io/sync-wave'] ?? 0);
 /** The one rule file of the ConfigMap, parsed. */
 function ruleFileOf(configMap: K8sObject): RuleFile {
   const files = Object.values(configMap.data as Record<string, string>);
@@ -67,7 +86,7 @@ const ruleOf = (file: RuleFile, alert: string): Rule => {
   if (found.length !== 1) throw new Error(`expected one alert ${alert}, found ${found.length}`);
   return found[0];
 };
-const rulesFor = (env: Environment) => ruleFileOf(configMapOf(objectsOf(env)));
+const rulesFor = (env: Environment) => ruleFileOf(configMapOf(argocdOf(env)));
 
 // --- Reading LogQL with Grafana's parser (@grafana/lezer-logql) ---------------------------------
 
@@ -145,6 +164,26 @@ function parsedFilterLabels(expr: string): string[] {
 const windowsOf = (expr: string) => descendants(parser.parse(expr).topNode, 'Duration').map((n) => textOf(expr, n));
 /** The number a comparison compares with (`… >= 20`). */
 const thresholdOf = (expr: string) => Number(/>= (\d+)$/.exec(expr)?.[1]);
+/**
+ * Whether the label filters after the expression's parser stage keep an event (its fields as the
+ * parser's labels; a missing one is empty, as in Loki). Equality and regular-expression matchers,
+ * the latter anchored as Loki anchors them; `__error__` is taken as empty (the event parsed).
+ */
+function keepsEvent(expr: string, event: Readonly<Record<string, string>>): boolean {
+  const stages = descendants(parser.parse(expr).topNode, 'PipelineStage');
+  const firstParser = stages.findIndex((s) => s.getChild('JsonExpressionParser') || s.getChild('LabelParser'));
+  return stages.slice(firstParser + 1).flatMap((s) => descendants(s, 'Matcher')).every((m) => {
+    const label = textOf(expr, m.getChild('Identifier') as SyntaxNode);
+    const value = JSON.parse(textOf(expr, m.getChild('String') as SyntaxNode)) as string;
+    const actual = label === '__error__' ? '' : event[label] ?? '';
+    if (m.getChild('Eq')) return actual === value;
+    if (m.getChild('Neq')) return actual !== value;
+    const re = new RegExp(`^(?:${value})$`);
+    if (m.getChild('Re')) return re.test(actual);
+    if (m.getChild('Nre')) return !re.test(actual);
+    throw new Error(`an unexpected matcher: ${textOf(expr, m)}`);
+  });
+}
 
 test('the parser helpers read what they should, and refuse what they cannot', () => {
   expect(outputLabels('sum by (a, b) (count_over_time({x="y"}[1m])) > 3')).toEqual({ a: undefined, b: undefined });
@@ -154,21 +193,31 @@ test('the parser helpers read what they should, and refuse what they cannot', ()
   expect(() => outputLabels('count_over_time({x="y"}[1m])')).toThrow('without by');
   expect(jsonExtractions('count_over_time({x="y"} | json a="b", c="d" [1m])')).toEqual({ a: 'b', c: 'd' });
   expect(parsedFilterLabels('count_over_time({x="y"} | pod="p" | json a="a" | a="1" | __error__="" [1m])')).toEqual(['a', '__error__']);
+  const filtered = 'count_over_time({x="y"} | pod="p" | json a="a", b="b" | a="1" | b=~"x|y" | __error__="" [1m])';
+  const events: Record<string, string>[] = [{ a: '1', b: 'x' }, { a: '1', b: 'y' }, { a: '1', b: 'xy' }, { a: '2', b: 'x' }, { b: 'x' }];
+  expect(events.map((e) => keepsEvent(filtered, e)))
+    .toEqual([true, true, false, false, false]);
+  expect(keepsEvent('count_over_time({x="y"} | json a="a" | a!="1" | a!~"2|3" [1m])', { a: '4' })).toBe(true);
+  expect(keepsEvent('count_over_time({x="y"} | json a="a" | a!="1" | a!~"2|3" [1m])', { a: '3' })).toBe(false);
 });
 
 // --- The ConfigMap and the sidecar that loads it -------------------------------------------------
 
 describe.each(envs.map((e) => [e.name, e] as const))('%s', (_name, env) => {
   const objects = objectsOf(env);
-  const configMap = configMapOf(objects);
   const model = buildModel(env);
-  const loki = only(argocdObjects(model, modelObjects(model)), 'Application', 'loki').spec.source.helm.valuesObject as LokiValues;
+  const argocd = argocdObjects(model, modelObjects(model));
+  const configMap = configMapOf(argocd);
+  const loki = only(argocd, 'Application', 'loki').spec.source.helm.valuesObject as LokiValues;
   const file = ruleFileOf(configMap);
 
-  test('one ConfigMap in the application\'s namespace that the deployed sidecar selects and writes into the audit tenant\'s folder, which the ruler reads', () => {
+  test('one ConfigMap in Loki\'s namespace, from argocd/<env>/, that the deployed sidecar selects and writes into the audit tenant\'s folder, which the ruler reads', () => {
     const sidecar = loki.sidecar.rules;
-    expect(configMap.metadata.namespace).toBe(env.app.namespace);
-    expect(sidecar.searchNamespace.split(',')).toContain(configMap.metadata.namespace);
+    expect(configMap.metadata.namespace).toBe(LOKI_NAMESPACE);
+    expect(configMap.metadata.namespace).not.toBe(env.app.namespace);
+    // The sidecar reads Loki's namespace and no other, with the chart's RBAC confined to it.
+    expect(sidecar.searchNamespace.split(',')).toEqual([LOKI_NAMESPACE]);
+    expect(loki.rbac).toEqual({ namespaced: true });
     expect(configMap.metadata.labels[sidecar.label]).toBe(sidecar.labelValue);
     // Relative to the sidecar's folder; Loki's local rule storage is `<directory>/<tenant>/<file>`.
     expect(configMap.metadata.annotations[sidecar.folderAnnotation]).toBe(LOKI_TENANTS.audit);
@@ -178,7 +227,27 @@ describe.each(envs.map((e) => [e.name, e] as const))('%s', (_name, env) => {
     expect(Object.keys(configMap.data)).toEqual([auditRuleFileName(model.identity)]);
     expect(auditRuleFileName(model.identity)).toMatch(/^[a-z0-9-]+\.yaml$/);
     // No other object carries the sidecar's label: nothing else lands in a tenant's rules by accident.
-    expect(objects.filter((o) => o.metadata?.labels?.[LOKI_RULES_SIDECAR.label] !== undefined).map((o) => o.metadata.name)).toEqual([AUDIT_ALERTS]);
+    expect(argocd.filter((o) => o.metadata?.labels?.[LOKI_RULES_SIDECAR.label] !== undefined).map((o) => o.metadata.name)).toEqual([AUDIT_ALERTS]);
+  });
+
+  test('nothing in dist/<env>/ carries the sidecar\'s label: the application\'s objects add no Loki rules', () => {
+    expect(objects.length).toBeGreaterThan(0);
+    expect(objects.filter((o) => o.metadata?.labels?.[LOKI_RULES_SIDECAR.label] !== undefined).map((o) => `${o.kind} ${o.metadata.name}`)).toEqual([]);
+    expect(objects.filter((o) => o.kind === 'ConfigMap' && o.metadata.name === AUDIT_ALERTS)).toEqual([]);
+  });
+
+  test('the root Application makes it once Loki\'s namespace exists, before Loki, and its project may', () => {
+    const namespace = only(argocd, 'Namespace', LOKI_NAMESPACE);
+    expect(wave(configMap)).toBeGreaterThan(wave(namespace));
+    expect(wave(configMap)).toBeGreaterThan(ROOT_WAVES.namespaces);
+    // Loaded from the ruler's first start.
+    expect(wave(configMap)).toBeLessThan(wave(only(argocd, 'Application', 'loki')));
+    const bootstrap = only(argocd, 'AppProject', model.delivery.bootstrapProject);
+    expect(bootstrap.spec.destinations.map((d: { namespace: string }) => d.namespace)).toContain(LOKI_NAMESPACE);
+    expect(bootstrap.spec.namespaceResourceWhitelist).toContainEqual({ group: '', kind: 'ConfigMap' });
+    // The application's project may not write there.
+    const app = only(argocd, 'AppProject', model.delivery.appProject);
+    expect(app.spec.destinations.map((d: { namespace: string }) => d.namespace)).not.toContain(LOKI_NAMESPACE);
   });
 
   test('the rule file: Prometheus\' format, groups with a unique name, an interval and alerting rules only', () => {
@@ -224,6 +293,9 @@ describe.each(envs.map((e) => [e.name, e] as const))('%s', (_name, env) => {
     const files = repositoryFilesUrl(env.delivery.repoURL, env.delivery.targetRevision);
     for (const r of rulesOf(file)) {
       const firing = { ...outputLabels(r.expr), ...r.labels };
+      // The audit trail's own service, never the one that wrote the events (which is `source_app`):
+      // inhibition pairs alerts by namespace and service.
+      expect([r.alert, r.labels.service, 'service' in outputLabels(r.expr)]).toEqual([r.alert, AUDIT_TRAIL_SERVICE, false]);
       expect([r.alert, ['critical', 'warning', 'info'].includes(r.labels.severity)]).toEqual([r.alert, true]);
       for (const l of GROUP_BY.filter((g) => g !== 'alertname')) expect([r.alert, l, l in firing]).toEqual([r.alert, l, true]);
       expect(Object.keys(r.annotations).sort()).toEqual(['description', 'runbook_url', 'summary']);
@@ -248,6 +320,20 @@ describe.each(envs.map((e) => [e.name, e] as const))('%s', (_name, env) => {
     for (const alert of [AUDIT_ALERT_NAMES.loginFailures, ...(env.logging.audit.bulkAccess ? [AUDIT_ALERT_NAMES.bulkAccess] : [])]) {
       expect(ruleOf(file, alert).annotations.description).toContain('{{ $value }}');
     }
+  });
+
+  test('failed sign-ins count every refused one: a wrong password (failure) and a locked account\'s refusal (denied), never a success', () => {
+    const login = ruleOf(file, AUDIT_ALERT_NAMES.loginFailures);
+    // docs/audit-events.md's failed sign-in, with each outcome.
+    const event = (outcome: string, action: string = AUDIT_ACTIONS.login) => ({
+      action, outcome, actor: 'anonymous', resource_type: 'account', resource_id: 'u-000789', source_address: '2001:db8::2a',
+    });
+    const counted = Object.fromEntries(AUDIT_OUTCOMES.map((o) => [o, keepsEvent(login.expr, event(o))]));
+    expect(counted).toEqual({ success: false, failure: true, denied: true });
+    expect([...REFUSED_LOGIN_OUTCOMES].sort()).toEqual(AUDIT_OUTCOMES.filter((o) => o !== 'success').sort());
+    // Another action with a refused outcome (a denied read) is no sign-in.
+    expect(keepsEvent(login.expr, event('denied', AUDIT_ACTIONS.read))).toBe(false);
+    expect(login.annotations.description).toContain('outcome failure or denied');
   });
 
   test('the tenant\'s silence holds back the application\'s: same namespace and service, a critical over a warning', () => {
@@ -275,6 +361,9 @@ describe('thresholds from logging.audit', () => {
     const bulk = ruleOf(file, AUDIT_ALERT_NAMES.bulkAccess).expr;
     expect([windowsOf(bulk), thresholdOf(bulk)]).toEqual([['10m'], 100]);
     expect(bulk).toContain('| resource_type=~"student" |');
+    const read = { actor: 'user:u-000123', action: AUDIT_ACTIONS.read, resource_type: 'student', resource_id: 's-000456', outcome: 'success' };
+    expect([read, { ...read, action: AUDIT_ACTIONS.export }, { ...read, outcome: 'denied' }, { ...read, resource_type: 'enrollment' }, { ...read, action: 'update' }]
+      .map((e) => keepsEvent(bulk, e))).toEqual([true, true, false, false, false]);
     expect(windowsOf(ruleOf(file, AUDIT_ALERT_NAMES.eventsSilent).expr)).toEqual(['6h']);
   });
 
@@ -317,7 +406,7 @@ describe('thresholds from logging.audit', () => {
  * Example values of the labels the expressions group by: what the stand-in series carry, so that
  * the alerts fire with the labels the LogQL would give them. Only labels listed here may appear.
  */
-const EXAMPLE_LABELS: Record<string, string> = { service: 'api', source_address: '203.0.113.7', actor: 'user:u-000123' };
+const EXAMPLE_LABELS: Record<string, string> = { [AUDIT_SOURCE_APP]: 'api', source_address: '203.0.113.7', actor: 'user:u-000123' };
 /** The value each stand-in returns: a count for the counting alerts, 1 for absent_over_time. */
 const EXAMPLE_VALUE = 137;
 
@@ -372,7 +461,7 @@ describe('the rule file with promtool (expressions replaced by stand-ins)', () =
     const annotations: Record<string, { summary: string; description: string }> = {
       [AUDIT_ALERT_NAMES.loginFailures]: {
         summary: `Failed sign-ins from ${addr} to ${ns}/api`,
-        description: `${EXAMPLE_VALUE} failed sign-ins (audit events with action login, outcome failure) from source address ${addr} within 5m in api `
+        description: `${EXAMPLE_VALUE} failed sign-ins (audit events with action login, outcome failure or denied) from source address ${addr} within 5m in api `
           + `of namespace ${ns}; 20 or more alert: password guessing or credential stuffing from that address.`,
       },
       [AUDIT_ALERT_NAMES.bulkAccess]: {
@@ -436,4 +525,117 @@ describe.each(envs.map((e) => [e.name, e] as const))('%s: routing', (name, env) 
     const labels = { alertname: alert, ...standIns.expected[alert] };
     expect(routesOf(config, labels)).toEqual(EXPECTED_RECEIVERS[name][r.labels.severity]);
   });
+});
+
+// --- Inhibition: a real Alertmanager with production's configuration ------------------------------
+
+describe('inhibition, in a real Alertmanager with production\'s configuration', () => {
+  const children: ChildProcess[] = [];
+  afterAll(() => { for (const c of children) c.kill('SIGKILL'); });
+  const model = buildModel(production);
+  const kps = only(argocdObjects(model, modelObjects(model)), 'Application', 'kube-prometheus-stack').spec.source.helm.valuesObject;
+  const config = for025(coalesce((chartDefaults('kube-prometheus-stack').alertmanager as Record<string, unknown>).config, kps.alertmanager.config), 'http://127.0.0.1:9/unused');
+  const ns = production.app.namespace;
+  const standIns = withStandIns(rulesFor(production), ns);
+  /** An audit alert as it fires: the labels its rule gives it (its `source_app` the api). */
+  const audit = (alert: string): Record<string, string> => ({ alertname: alert, ...standIns.expected[alert] });
+  // The api's SLO page and ticket (charts/observability: ErrorBudgetBurn, `service` the api's).
+  const apiPage = { alertname: 'ErrorBudgetBurn', namespace: ns, service: 'api', slo: 'availability', severity: 'critical' };
+  const apiTicket = { alertname: 'ErrorBudgetBurn', namespace: ns, service: 'api', slo: 'latency', severity: 'warning' };
+
+  test('an api page holds back no audit alert, an audit page no api ticket; the audit trail\'s pages hold back its own tickets', async () => {
+    const { loginFailures, bulkAccess, eventsSilent, tenantSilent } = AUDIT_ALERT_NAMES;
+    expect([audit(loginFailures), audit(bulkAccess)].map((a) => [a.namespace, a[AUDIT_SOURCE_APP]])).toEqual([[ns, 'api'], [ns, 'api']]);
+    const am = await startAlertmanager(config, children);
+    try {
+      const post = async (alerts: readonly Record<string, string>[], resolved = false) => {
+        const r = await fetch(`${am.url}/api/v2/alerts`, {
+          method: 'POST', headers: { 'content-type': 'application/json' }, signal: AbortSignal.timeout(5_000),
+          // Resolved: ended now, as Prometheus resolves an alert.
+          body: JSON.stringify(alerts.map((labels) => ({
+            labels, annotations: { summary: labels.alertname }, ...(resolved ? { endsAt: new Date().toISOString() } : {}),
+          }))),
+        });
+        expect(r.status).toBe(200);
+      };
+      const key = (labels: Record<string, string>) => `${labels.alertname}/${labels.severity}/${labels.service}`;
+      /** Each active alert → the alerts holding it back (Alertmanager computes it when asked). */
+      const inhibitions = async () => {
+        const r = await fetch(`${am.url}/api/v2/alerts`, { signal: AbortSignal.timeout(5_000) });
+        const got = await r.json() as { labels: Record<string, string>; fingerprint: string; status: { inhibitedBy: string[] } }[];
+        const byFingerprint = new Map(got.map((a) => [a.fingerprint, key(a.labels)]));
+        return new Map(got.map((a) => [key(a.labels), a.status.inhibitedBy.map((fp) => byFingerprint.get(fp) ?? fp)]));
+      };
+      let last = new Map<string, string[]>();
+      const wait = (what: string, done: (s: Map<string, string[]>) => boolean) => waitFor(what, 15_000, async () => {
+        last = await inhibitions();
+        return done(last) ? last : undefined;
+      }, { context: () => `alerts and what held them back last: ${JSON.stringify(Object.fromEntries(last))}\n${am.logs()}` });
+      const heldBy = (s: Map<string, string[]>, a: Record<string, string>) => s.get(key(a));
+
+      // 1. The api pages while the audit trail's tickets fire. The api's own ticket is held back
+      // (the inhibitor has taken the page in); the audit tickets are not.
+      await post([apiPage, apiTicket, audit(loginFailures), audit(eventsSilent)]);
+      const first = await wait('the api page to hold back the api ticket', (s) => s.size === 4 && (heldBy(s, apiTicket) ?? []).length > 0);
+      expect([heldBy(first, apiTicket), heldBy(first, audit(loginFailures)), heldBy(first, audit(eventsSilent))]).toEqual([[key(apiPage)], [], []]);
+
+      // 2. The audit trail pages: its tickets are held back by its pages.
+      await post([audit(bulkAccess), audit(tenantSilent)]);
+      const auditPages = [key(audit(bulkAccess)), key(audit(tenantSilent))];
+      const second = await wait('the audit pages to hold back the audit tickets', (s) => s.size === 6
+        && [loginFailures, eventsSilent].every((a) => (heldBy(s, audit(a)) ?? []).length > 0));
+      for (const a of [loginFailures, eventsSilent]) expect(auditPages).toEqual(expect.arrayContaining(heldBy(second, audit(a)) ?? ['none']));
+
+      // 3. The api page resolves: nothing holds back the api's ticket any more, the audit pages firing.
+      await post([apiPage], true);
+      const third = await wait('the api page to resolve', (s) => s.size === 5 && (heldBy(s, apiTicket) ?? ['gone']).length === 0);
+      expect([heldBy(third, audit(bulkAccess)), heldBy(third, audit(tenantSilent)), heldBy(third, apiTicket)]).toEqual([[], [], []]);
+    } finally {
+      am.stop();
+    }
+  }, 60_000);
+});
+
+// --- The runbooks' queries --------------------------------------------------------------------------
+
+/** The LogQL of each `logcli` command of a runbook page, in the page's order. */
+const runbookQueries = (alert: string): string[] => [...readFileSync(join(REPOSITORY_ROOT, 'runbooks', `${alert}.md`), 'utf8')
+  .matchAll(/logcli\b[^'\n]*'([^'\n]+)'/g)].map((m) => m[1]);
+/** The labels of every `by (…)` of a query. */
+const groupingsOf = (expr: string) => descendants(parser.parse(expr).topNode, 'Grouping').map((g) => groupingLabels(expr, g));
+
+describe.each(Object.values(AUDIT_ALERT_NAMES))('runbooks/%s.md: its queries', (alert) => {
+  const queries = runbookQueries(alert);
+
+  test('parse, and select, filter and group only on the collector\'s labels and the audit event\'s fields', () => {
+    expect(queries.length).toBeGreaterThan(0);
+    const labels: string[] = Object.values(LOG_LABELS);
+    const fields: string[] = Object.values(AUDIT_EVENT_FIELDS);
+    for (const q of queries) {
+      const parsed = parseLogql(q);
+      expect([q, parsed.errors]).toEqual([q, []]);
+      expect([q, parsed.selectorLabels.filter((l) => !labels.includes(l))]).toEqual([q, []]);
+      expect([q, parsed.unparsedFilterLabels.filter((l) => !labels.includes(l))]).toEqual([q, []]);
+      expect([q, Object.values(jsonExtractions(q)).filter((k) => !fields.includes(k))]).toEqual([q, []]);
+      expect([q, parsedFilterLabels(q).filter((l) => !fields.includes(l) && l !== '__error__')]).toEqual([q, []]);
+      expect([q, groupingsOf(q).flat().filter((l) => !labels.includes(l) && !fields.includes(l))]).toEqual([q, []]);
+    }
+  });
+});
+
+test('runbooks/AuditLoginFailureBurst.md counts the sign-ins by the account tried, and follows a successful one by its actor', () => {
+  const queries = runbookQueries(AUDIT_ALERT_NAMES.loginFailures);
+  const F = AUDIT_EVENT_FIELDS;
+  // A failed sign-in (docs/audit-events.md): made before anyone is signed in, the account tried is its resource.
+  const failed = { action: AUDIT_ACTIONS.login, outcome: 'failure', actor: 'anonymous', resource_type: 'account', resource_id: '<account>', source_address: '<address>' };
+  const bySignIns = queries.filter((q) => groupingsOf(q).length > 0 && keepsEvent(q, failed) && keepsEvent(q, { ...failed, outcome: 'denied' }));
+  expect(bySignIns).toHaveLength(1);
+  // Grouped by `actor`, every row would be `anonymous`.
+  expect(groupingsOf(bySignIns[0])).toEqual([[F.resourceId, F.outcome]]);
+  expect(queries.flatMap(groupingsOf).filter((g) => g.includes(F.actor))).toEqual([]);
+  // The follow-up: the account's successful sign-in, whose actor is the account, then what that actor did.
+  const success = { ...failed, outcome: 'success', actor: 'user:<account>' };
+  const signIn = queries.findIndex((q) => keepsEvent(q, success) && !keepsEvent(q, { ...success, resource_id: 'another-account' }) && !keepsEvent(q, failed));
+  const actions = queries.findIndex((q) => keepsEvent(q, { actor: '<actor>', action: 'read' }) && !keepsEvent(q, { actor: 'anonymous', action: 'read' }));
+  expect([signIn >= 0, actions > signIn]).toEqual([true, true]);
 });

@@ -18,7 +18,7 @@ import {
   ACCESS_LOG_STATUS_FIELD, collectorConfig, ENVOY_CONTAINER, EVENT_LEVEL_FIELD, FALCO_CONTAINER, levelTemplate, type CollectorConfigProps,
 } from '../charts/logging/collector-config';
 import {
-  KUBERNETES_AUDIT_LOG_DIR, LEVEL_ALIASES, LOG_LABELS, LOG_LEVELS, LOG_METADATA, LOG_TYPES, LOKI_TENANTS, type LogTypeName,
+  KUBERNETES_AUDIT_LOG_DIR, KUBERNETES_AUDIT_LOG_FILE, LEVEL_ALIASES, LOG_LABELS, LOG_LEVELS, LOG_METADATA, LOG_TYPES, LOKI_TENANTS, type LogTypeName,
 } from '../charts/logging/log-streams';
 import { environments } from '../environments/index';
 import { resolveEnvironment } from '../environments/load';
@@ -51,7 +51,6 @@ const stages = (process: BlockStmt): BlockStmt[] => process.body.filter((s): s i
 
 const LABELS: string[] = Object.values(LOG_LABELS).sort();
 const METADATA: string[] = Object.values(LOG_METADATA).sort();
-const AUDIT_TYPES = (Object.keys(LOG_TYPES) as LogTypeName[]).filter((t) => LOG_TYPES[t].tenant === LOKI_TENANTS.audit);
 
 describe.each(['staging', 'production'] as const)('%s', (name) => {
   const { text, env } = synthesizedConfig(name);
@@ -64,39 +63,45 @@ describe.each(['staging', 'production'] as const)('%s', (name) => {
       'discovery.kubernetes.pods', 'discovery.relabel.pods', 'local.file_match.pods', 'loki.source.file.pods', 'loki.process.pods',
       'loki.source.kubernetes_events.events', 'loki.process.events',
       'local.file_match.kubernetes_audit', 'loki.source.file.kubernetes_audit', 'loki.process.kubernetes_audit',
-      'loki.write.loki',
+      'loki.relabel.application', 'loki.write.application', 'loki.relabel.audit', 'loki.write.audit',
     ]);
   });
 
-  test('every source goes through a pipeline; only pipelines write to Loki, as the application tenant unless a stage says otherwise', () => {
+  test('every source goes through a pipeline; every pipeline feeds each tenant\'s writer, which keeps only its tenant\'s log types', () => {
     // The components a block's forward_to names (`loki.process.pods.receiver` → loki.process.pods).
     const forwards = (block: BlockStmt) => references(block.body.filter((s) => s.type === 'attribute' && s.name.name === 'forward_to'))
       .map((r) => r.parts.slice(0, 3).join('.'));
     for (const source of [...findBlocks(file, 'loki.source.file'), ...findBlocks(file, 'loki.source.kubernetes_events')]) {
       expect(forwards(source)).toEqual([`loki.process.${source.label}`]);
     }
-    for (const p of processes) expect(forwards(p)).toEqual(['loki.write.loki']);
-    const endpoint = findBlocks(file, 'endpoint')[0];
-    expect(value(endpoint, 'tenant_id')).toBe(LOKI_TENANTS.application);
-    expect(value(endpoint, 'url')).toBe(`http://loki-gateway.${PLATFORM_RELEASES.loki.namespace}.svc.${env.clusterDomain}:80/loki/api/v1/push`);
+    for (const p of processes) expect(forwards(p)).toEqual(Object.values(LOKI_TENANTS).map((t) => `loki.relabel.${t}`));
+    for (const tenant of Object.values(LOKI_TENANTS)) {
+      const relabel = findBlocks(file, 'loki.relabel').find((b) => b.label === tenant) as BlockStmt;
+      expect(forwards(relabel)).toEqual([`loki.write.${tenant}`]);
+      const [rule] = findBlocks(relabel, 'rule');
+      expect([value(rule, 'source_labels'), value(rule, 'action')]).toEqual([[LOG_LABELS.logType], 'keep']);
+      // Prometheus relabelling anchors the regex: exactly the tenant's log types pass.
+      const keep = new RegExp(`^(?:${value(rule, 'regex') as string})$`);
+      expect(Object.keys(LOG_TYPES).filter((t) => keep.test(t))).toEqual(Object.keys(LOG_TYPES).filter((t) => LOG_TYPES[t as LogTypeName].tenant === tenant));
+      const write = findBlocks(file, 'loki.write').find((b) => b.label === tenant) as BlockStmt;
+      const [endpoint] = findBlocks(write, 'endpoint');
+      expect(value(endpoint, 'tenant_id')).toBe(tenant);
+      expect(value(endpoint, 'url')).toBe(`http://loki-gateway.${PLATFORM_RELEASES.loki.namespace}.svc.${env.clusterDomain}:80/loki/api/v1/push`);
+      // The audit tenant's writer never gives up (0: no limit); the application's keeps Alloy's default.
+      expect(value(endpoint, 'max_backoff_retries')).toBe(tenant === LOKI_TENANTS.audit ? 0 : undefined);
+    }
+    // No stage picks a tenant: the writer does.
+    expect(findBlocks(file, 'stage.tenant')).toEqual([]);
   });
 
-  test('every pipeline leaves exactly the stream labels, moves the rest to structured metadata, then names the audit tenant for its log types', () => {
+  test('every pipeline ends by moving the rest to structured metadata and leaving exactly the stream labels', () => {
     for (const p of processes) {
       const top = stages(p);
-      const [metadata, keep, tenantMatch] = top.slice(-3);
+      const [metadata, keep] = top.slice(-2);
       expect(metadata.name).toBe('stage.structured_metadata');
       expect(keysOf(metadata, 'values').sort()).toEqual(METADATA);
       expect(keep.name).toBe('stage.label_keep');
       expect((value(keep, 'values') as string[]).slice().sort()).toEqual(LABELS);
-      // The tenant last: label_keep would drop the reserved label stage.tenant sets.
-      expect(tenantMatch.name).toBe('stage.match');
-      const selector = parseLogql(value(tenantMatch, 'selector') as string);
-      expect(selector.errors).toEqual([]);
-      expect(selector.selectorLabels).toEqual([LOG_LABELS.logType]);
-      expect(value(tenantMatch, 'selector')).toBe(`{${LOG_LABELS.logType}=~"${AUDIT_TYPES.join('|')}"}`);
-      expect(findBlocks(tenantMatch.body, 'stage.tenant').map((t) => value(t, 'value'))).toEqual([LOKI_TENANTS.audit]);
-      expect(findBlocks(p, 'stage.tenant')).toHaveLength(1);
     }
   });
 
@@ -113,7 +118,8 @@ describe.each(['staging', 'production'] as const)('%s', (name) => {
       }
       for (const s of findBlocks(p, 'stage.labels')) for (const k of keysOf(s, 'values')) set.add(k);
     }
-    const relabelled = findBlocks(file, 'rule').map((r) => value(r, 'target_label') as string).filter((l) => !l.startsWith('__'));
+    // The discovery's rules (the writers' keep rules set no label).
+    const relabelled = findBlocks(findBlocks(file, 'discovery.relabel'), 'rule').map((r) => value(r, 'target_label') as string).filter((l) => !l.startsWith('__'));
     const markers = [...set, ...relabelled].filter((l) => !LABELS.includes(l) && !METADATA.includes(l));
     expect(markers).toEqual(['audit_event']);
     expect([...types].sort()).toEqual(Object.keys(LOG_TYPES).sort());
@@ -139,8 +145,15 @@ describe.each(['staging', 'production'] as const)('%s', (name) => {
     expect(JSON.stringify(findBlocks(events, 'stage.match').map((m) => value(m, 'selector')))).toContain(`namespace=\\"${env.delivery.namespace}\\"`);
     const eventSource = findBlocks(file, 'loki.source.kubernetes_events')[0];
     expect(value(eventSource, 'namespaces')).toEqual([env.delivery.namespace, env.app.namespace]);
+    // The file the API server writes, not its rotated backups (audit-<time>.log), and the time it answered.
     const auditFile = findBlocks(file, 'local.file_match').find((b) => b.label === 'kubernetes_audit') as BlockStmt;
-    expect(JSON.stringify(attribute(auditFile, 'path_targets'))).toContain(`${KUBERNETES_AUDIT_LOG_DIR}/*.log`);
+    expect(JSON.stringify(attribute(auditFile, 'path_targets'))).toContain(JSON.stringify(`${KUBERNETES_AUDIT_LOG_DIR}/${KUBERNETES_AUDIT_LOG_FILE}`).slice(1, -1));
+    const auditProcess = processes.find((p) => p.label === 'kubernetes_audit') as BlockStmt;
+    const [json, timestamp] = stages(auditProcess);
+    const key = Object.keys(value(json, 'expressions') as Record<string, string>)[0];
+    expect(value(json, 'expressions')).toEqual({ [key]: 'stageTimestamp' });
+    expect([value(timestamp, 'source'), value(timestamp, 'format')]).toEqual([key, 'RFC3339Nano']);
+    expect(findBlocks(auditProcess, 'stage.template')).toEqual([]);
   });
 });
 

@@ -211,7 +211,7 @@ describe('projects allow what their Applications hold, and nothing more', () => 
     expect(platform.spec.clusterResourceWhitelist.filter((k: { kind: string }) => k.kind === '*' || k.kind === 'Namespace')).toEqual([]);
   });
 
-  test('the bootstrap project: this repository, Argo CD\'s, Loki\'s and the monitoring namespace, Applications, projects, the ExternalSecrets, Loki\'s NetworkPolicies, namespaces and the GatewayClass only', () => {
+  test('the bootstrap project: this repository, Argo CD\'s, Loki\'s and the monitoring namespace, Applications, projects, the ExternalSecrets, Loki\'s NetworkPolicies and rules, namespaces and the GatewayClass only', () => {
     const bootstrap = only(projects, 'AppProject', 'bootstrap');
     expect(bootstrap.spec).toMatchObject({
       sourceRepos: ['https://git.shop.test/ops/shop-deploy.git'],
@@ -225,10 +225,18 @@ describe('projects allow what their Applications hold, and nothing more', () => 
         { group: 'gateway.networking.k8s.io', kind: 'GatewayClass', name: 'test-gateway-class' },
       ],
       namespaceResourceWhitelist: [
+        // The audit trail's Loki rules, in Loki's namespace.
+        { group: '', kind: 'ConfigMap' },
         { group: 'argoproj.io', kind: 'AppProject' }, { group: 'argoproj.io', kind: 'Application' }, { group: 'external-secrets.io', kind: 'ExternalSecret' },
         { group: 'networking.k8s.io', kind: 'NetworkPolicy' },
       ],
     });
+    // Every object of argocd/<env>/ but the root itself is one the bootstrap project may hold, where it is.
+    const allowed = new Set(bootstrap.spec.namespaceResourceWhitelist.map((k: { group: string; kind: string }) => `${k.group}/${k.kind}`));
+    const destinations = bootstrap.spec.destinations.map((d: { namespace: string }) => d.namespace);
+    const outside = objects.filter((o) => o.metadata.namespace !== undefined
+      && (!allowed.has(`${groupOf(o.apiVersion)}/${o.kind}`) || !destinations.includes(o.metadata.namespace)));
+    expect(outside.map((o) => `${o.kind} ${o.metadata.namespace}/${o.metadata.name}`)).toEqual([]);
   });
 });
 

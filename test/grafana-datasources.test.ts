@@ -129,6 +129,10 @@ describe('what the pinned charts make of these values', () => {
     // Grafana keeps its database, the auditors' organization in it, across restarts.
     expect(kpsValues(plain).grafana.persistence).toMatchObject({ enabled: true, type: 'pvc' });
     expect(kpsValues(plain).grafana.deploymentStrategy).toEqual({ type: 'Recreate' });
+    // No root init container to chown the volume: the subchart's fsGroup does it.
+    expect(kpsValues(plain).grafana.initChownData).toEqual({ enabled: false });
+    expect((defaults.initChownData as Json).enabled).toBe(true);
+    expect((defaults.securityContext as Json).fsGroup).toBe(472);
     expect(defaults.persistence).toMatchObject({ enabled: false, accessModes: ['ReadWriteOnce'] });
     const chartYaml = parse(readFileSync(join(kpsDir, 'Chart.yaml'), 'utf8')) as Json;
     expect(chartYaml.dependencies.find((d: Json) => d.name === 'grafana')).toMatchObject({

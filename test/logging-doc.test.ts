@@ -10,10 +10,12 @@ import { parse } from 'yaml';
 import { AUDIT_ALERT_NAMES, AUDIT_ALERTS } from '../charts/logging/audit-alerts';
 import { logSearches } from '../charts/logging/log-searches';
 import { LOG_LABELS, LOG_METADATA, LOG_TYPES } from '../charts/logging/log-streams';
+import { LOGGING_ALERT_NAMES, LOGGING_ALERTS } from '../charts/observability/logging-alerts';
 import { environments } from '../environments/index';
 import { resolveEnvironment } from '../environments/load';
+import { buildModel } from '../environments/model/model';
 import { EnvironmentSchema } from '../environments/schema';
-import { synthObjects } from '../pipeline/synth';
+import { argocdObjects, modelObjects } from '../pipeline/synth';
 import { REPOSITORY_ROOT } from './support/fixtures';
 
 const DOC = readFileSync(join(REPOSITORY_ROOT, 'docs/logging.md'), 'utf8');
@@ -47,7 +49,10 @@ test('the saved searches are production\'s, each with its tenant and its query a
 });
 
 test('the audit trail\'s alerts: each with the severity production gives it and a runbook that exists', () => {
-  const configMap = synthObjects(production).map((o) => o.object).find((o) => o.kind === 'ConfigMap' && o.metadata.name === AUDIT_ALERTS);
+  const model = buildModel(production);
+  // In Loki's namespace, from argocd/<env>/, as the page says.
+  const configMap = argocdObjects(model, modelObjects(model)).find((o) => o.kind === 'ConfigMap' && o.metadata.name === AUDIT_ALERTS);
+  expect(DOC).toContain(`\`${AUDIT_ALERTS}\` in Loki's namespace (\`${configMap?.metadata.namespace}\`)`);
   const file = parse(Object.values(configMap?.data as Record<string, string>)[0]) as { groups: { rules: { alert: string; labels: { severity: string } }[] }[] };
   const rules = file.groups.flatMap((g) => g.rules);
   expect(rules.map((r) => r.alert).sort()).toEqual(Object.values(AUDIT_ALERT_NAMES).sort());
@@ -55,6 +60,20 @@ test('the audit trail\'s alerts: each with the severity production gives it and 
     const cells = row(`[${r.alert}](../runbooks/${r.alert}.md)`);
     expect(cells?.[1]).toBe(r.labels.severity);
     expect(existsSync(join(REPOSITORY_ROOT, 'runbooks', `${r.alert}.md`))).toBe(true);
+  }
+});
+
+test('the logging pipeline\'s alerts: each with its severities and a runbook that exists', () => {
+  const model = buildModel(production);
+  const rule = modelObjects(model).map((o) => o.object).find((o) => o.kind === 'PrometheusRule' && o.metadata.name === LOGGING_ALERTS);
+  const rules = (rule?.spec.groups as { rules: { alert?: string; labels?: { severity: string } }[] }[]).flatMap((g) => g.rules).filter((r) => r.alert);
+  const severities = new Map<string, Set<string>>();
+  for (const r of rules) severities.set(r.alert as string, (severities.get(r.alert as string) ?? new Set()).add(r.labels?.severity as string));
+  expect([...severities.keys()].sort()).toEqual(Object.values(LOGGING_ALERT_NAMES).sort());
+  for (const [alert, levels] of severities) {
+    const cells = row(`[${alert}](../runbooks/${alert}.md)`);
+    expect(cells?.[1]).toBe(['critical', 'warning'].filter((l) => levels.has(l)).join(' / '));
+    expect(existsSync(join(REPOSITORY_ROOT, 'runbooks', `${alert}.md`))).toBe(true);
   }
 });
 

@@ -159,13 +159,33 @@ describe('the audit trail\'s dashboard', () => {
     }
   });
 
-  test('one actor\'s trail, what one actor did to one record, failed sign-ins, Argo CD\'s syncs: all on the audit tenant, variables as free text', () => {
+  test('one actor\'s trail, what one actor did to one record, failed sign-ins, Argo CD\'s syncs, Falco\'s events, the API server\'s audit log: '
+    + 'all on the audit tenant, variables as free text', () => {
     const searches = searchesOf(withAuditors);
     const { dashboard } = named(auditShipped, 'grafana-dashboard-audit-trail');
-    expect(queryPanels(dashboard).map((p) => p.targets[0].expr)).toEqual(
-      [searches.auditTrail, searches.actorOnRecord, searches.failedLogins, searches.deliverySyncs].map((s) => s.query));
+    expect(queryPanels(dashboard).map((p) => p.targets[0].expr)).toEqual([
+      searches.auditTrail, searches.actorOnRecord, searches.failedLogins, searches.deliverySyncs,
+      searches.securityEventCounts, searches.namespaceSecurityEvents,
+      searches.kubernetesUserActions, searches.secretAccess, searches.podSessions,
+    ].map((s) => s.query));
+    // Every audit log type has a panel: none of the audit tenant's logs is only in Explore.
+    const shownTypes = new Set(queryPanels(dashboard).flatMap((p) => searchOf(searches, p.targets[0].expr).logTypes));
+    expect([...shownTypes].sort()).toEqual(Object.keys(LOG_TYPES).filter((t) => LOG_TYPES[t as keyof typeof LOG_TYPES].tenant === 'audit').sort());
+    // The rows, each above its own panels.
+    const rows = (dashboard.panels ?? []).filter((p: any) => p.type === 'row').map((p: any) => p.title);
+    expect(rows).toEqual(['One actor', 'Sign-ins', 'Delivery', 'Runtime security (Falco)', 'Kubernetes API']);
+    const below = (row: string) => {
+      const all = dashboard.panels ?? [];
+      const start = all.findIndex((p: any) => p.type === 'row' && p.title === row);
+      const end = all.findIndex((p: any, i) => i > start && p.type === 'row');
+      return all.slice(start + 1, end === -1 ? undefined : end).map((p: any) => p.title);
+    };
+    expect(below('Runtime security (Falco)')).toEqual([searches.securityEventCounts.title, searches.namespaceSecurityEvents.title]);
+    expect(below('Kubernetes API')).toEqual([searches.kubernetesUserActions.title, searches.secretAccess.title, searches.podSessions.title]);
     for (const p of queryPanels(dashboard)) expect(p.datasource).toEqual({ type: 'loki', uid: LOKI_DATASOURCE_UIDS.audit });
-    expect((dashboard.templating.list ?? []).map((v) => [v.name, v.type])).toEqual([['actor', 'textbox'], ['resource_type', 'textbox'], ['resource_id', 'textbox']]);
+    expect((dashboard.templating.list ?? []).map((v) => [v.name, v.type])).toEqual([
+      ['actor', 'textbox'], ['resource_type', 'textbox'], ['resource_id', 'textbox'], ['k8s_namespace', 'textbox'], ['k8s_user', 'textbox'],
+    ]);
     // Every query parses once its variables are in (test/log-searches.test.ts checks the labels).
     for (const p of queryPanels(dashboard)) expect(parseLogql(withExamples(searchOf(searches, p.targets[0].expr))).errors).toEqual([]);
   });

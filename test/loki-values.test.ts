@@ -4,8 +4,8 @@
  * prefix of their own, and the bucket's credentials reach it only from the Secret that External
  * Secrets syncs into Loki's namespace, before Loki starts. Every key is checked against the pinned
  * chart's values.yaml by test/platform-values.test.ts; here what `loki.storage`, free-form upstream,
- * holds is checked key by key. The ruler reads the rule files its sidecar brings from the
- * application's namespaces, with or without object storage, and posts alerts to Alertmanager.
+ * holds is checked key by key. The ruler reads the rule files its sidecar brings from Loki's own
+ * namespace, with or without object storage, and posts alerts to Alertmanager.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -49,9 +49,11 @@ describe('tenants and retention from logging.retention', () => {
     const stream = (type: string, period: string) => ({ selector: `{log_type="${type}"}`, priority: 1, period });
     expect(shopLoki.loki.runtimeConfig).toEqual({
       overrides: {
-        application: { retention_period: '720h', retention_stream: [stream('application', '720h'), stream('access', '720h')] },
+        application: { retention_period: '720h', max_query_length: '720h', retention_stream: [stream('application', '720h'), stream('access', '720h')] },
         audit: {
           retention_period: '9600h',
+          // An auditor asks over the whole trail (Loki's default allows a month).
+          max_query_length: '9600h',
           retention_stream: ['audit', 'delivery', 'security', 'kubernetes_audit'].map((type) => stream(type, '9600h')),
         },
       },
@@ -62,6 +64,8 @@ describe('tenants and retention from logging.retention', () => {
     }
     // Loki 3 would add a service_name label the collector does not set.
     expect(shopLoki.loki.limits_config.discover_service_name).toEqual([]);
+    // Nothing is deleted but by retention: no delete API, whoever reaches Loki.
+    expect(shopLoki.loki.limits_config.deletion_mode).toBe('disabled');
     // A tenant without an override (none should exist) gets the shorter retention, not the audit trail's.
     expect(shopLoki.loki.limits_config.retention_period).toBe('720h');
     expect(shopLoki.loki.compactor).toEqual({ retention_enabled: true, delete_request_store: 's3' });
@@ -148,8 +152,8 @@ describe('storage', () => {
     expect([loki.singleBinary.replicas, loki.loki.commonConfig.replication_factor]).toEqual([1, 1]);
     expect([loki.singleBinary.extraArgs, loki.singleBinary.extraEnv]).toEqual([[], []]);
     expect(objects.filter((o) => o.kind === 'ExternalSecret' && o.metadata.namespace === LOKI_NAMESPACE)).toEqual([]);
-    // The bootstrap project still reaches Loki's namespace: for its NetworkPolicies, which every environment has.
-    expect(objects.filter((o) => o.metadata.namespace === LOKI_NAMESPACE).map((o) => o.kind)).toEqual(['NetworkPolicy', 'NetworkPolicy', 'NetworkPolicy']);
+    // The bootstrap project still reaches Loki's namespace: for its NetworkPolicies and the audit trail's rules, which every environment has.
+    expect(objects.filter((o) => o.metadata.namespace === LOKI_NAMESPACE).map((o) => o.kind)).toEqual(['NetworkPolicy', 'NetworkPolicy', 'NetworkPolicy', 'ConfigMap']);
     // Tenants and retention do not depend on where the logs are.
     expect(loki.loki.runtimeConfig).toEqual(shopLoki.loki.runtimeConfig);
   });
@@ -210,23 +214,37 @@ describe('the ruler: rules from the sidecar\'s folder, alerts to Alertmanager', 
   const withoutBucket = lokiOf(argo(buildModel(boxDesignerWithoutData())));
   const local = { directory: LOKI_RULES_SIDECAR.folder };
 
-  test('the chart runs the ruler and the rules sidecar in the single binary, and may read ConfigMaps in every namespace', () => {
+  test('the chart runs the ruler and the rules sidecar in the single binary; its RBAC is namespaced: a Role in Loki\'s namespace, no ClusterRole', () => {
     // Left at the chart's defaults: the ruler's configuration is rendered only with the ruler on,
-    // the sidecar runs only in a component whose `sidecar` is true, and the ClusterRole (not a
-    // Role in Loki's namespace) exists only while RBAC is not namespaced.
+    // the sidecar runs only in a component whose `sidecar` is true.
     const { ruler, singleBinary, sidecar, rbac } = upstream;
-    expect([ruler.enabled, singleBinary.sidecar, sidecar.rules.enabled, rbac.namespaced]).toEqual([true, true, true, false]);
+    expect([ruler.enabled, singleBinary.sidecar, sidecar.rules.enabled]).toEqual([true, true, true]);
+    // The chart's default would render a ClusterRole reading every namespace's ConfigMaps and
+    // Secrets (templates/backend/clusterrole.yaml at loki-18.11.0, while `rbac.namespaced` is false);
+    // namespaced, a Role and RoleBinding in Loki's namespace with the same rule, for the single
+    // binary's ServiceAccount (templates/role.yaml, rolebinding.yaml: rendered when `rbac.namespaced`
+    // and `sidecar.rules.enabled`). Chart templates are not in ../shared/charts: the values say it.
+    expect(rbac.namespaced).toBe(false);
+    expect(valuesText).toContain('# -- Whether to install RBAC in the namespace only or cluster-wide.');
     for (const values of [shopLoki, withoutBucket] as unknown as Record<string, any>[]) {
       expect(values.ruler).toBeUndefined();
-      expect(values.rbac).toBeUndefined();
+      expect(values.rbac).toEqual({ namespaced: true });
+      expect(values.sidecar.rules.enabled).toBeUndefined();
       expect(values.singleBinary.sidecar).toBeUndefined();
     }
   });
 
-  test('the sidecar reads the application\'s namespaces, ConfigMaps only, with the label and folder annotation of the rules ConfigMaps', () => {
+  test('the sidecar reads Loki\'s namespace alone, ConfigMaps only, with the label and folder annotation of the rules ConfigMaps', () => {
     expect(shopLoki.sidecar.rules).toEqual({
-      label: 'loki_rule', labelValue: '1', folder: '/rules', folderAnnotation: 'k8s-sidecar-target-directory', searchNamespace: 'shop-test', resource: 'configmap',
+      label: 'loki_rule', labelValue: '1', folder: '/rules', folderAnnotation: 'k8s-sidecar-target-directory', searchNamespace: LOKI_NAMESPACE, resource: 'configmap',
     });
+    // Not the application's namespace, whoever configures it, and never every namespace (`ALL`).
+    expect(LOKI_NAMESPACE).toBe('logging');
+    const elsewhere = lokiOf(argo(variantModel(shop, { app: { namespace: 'elsewhere' } })));
+    expect(elsewhere.sidecar.rules.searchNamespace).toBe(LOKI_NAMESPACE);
+    // The one ConfigMap it loads is there, made by the root Application (test/audit-alerts.test.ts).
+    expect(shopObjects.filter((o) => o.metadata.labels?.[LOKI_RULES_SIDECAR.label] !== undefined).map((o) => `${o.kind} ${o.metadata.namespace}`))
+      .toEqual([`ConfigMap ${LOKI_NAMESPACE}`]);
     // The chart's own label and folder: written out, not changed.
     expect([upstream.sidecar.rules.label, upstream.sidecar.rules.folder]).toEqual([LOKI_RULES_SIDECAR.label, LOKI_RULES_SIDECAR.folder]);
   });

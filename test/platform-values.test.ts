@@ -568,6 +568,7 @@ describe('production settings', () => {
     expect(config).toContain('"{namespace=\\"gateway-test-system\\", container=\\"envoy\\"} |= ');
     expect(values.controller.type).toBe('daemonset');
     expect(values.controller.tolerations).toEqual([{ operator: 'Exists', effect: 'NoSchedule' }]);
+    expect(values.controller.nodeSelector).toEqual({ 'kubernetes.io/os': 'linux' });
     expect(values.alloy.mounts).toMatchObject({ varlog: true, dockercontainers: false });
     // The positions survive the pod: a new collector does not send every file again.
     expect(values.alloy.storagePath).toBe(ALLOY_STORAGE.mountPath);

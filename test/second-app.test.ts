@@ -121,9 +121,9 @@ test('without data: no database, pooler, backups, object storage, secrets or vol
   expect(names(g.objects, 'PodMonitor')).toEqual(['envoy-gateway-controller', FIXED_NAMES.gatewayProxyMonitor]);
   // The smoke test's script and check list, the uptime checks' module, the dashboards of what
   // there is (services, their objectives, capacity): the ConfigMaps left.
-  // And the logs dashboard and the audit trail's Loki rules (its sign-ins and the delivery audit), as every application has.
+  // And the logs dashboard, as every application has (the audit trail's Loki rules are in Loki's namespace, argocd/<env>/).
   expect(names(g.objects, 'ConfigMap')).toEqual([
-    'blackbox-exporter', 'grafana-dashboard-capacity', 'grafana-dashboard-logs', 'grafana-dashboard-services', 'grafana-dashboard-slo', 'loki-rules-audit', 'smoke-test',
+    'blackbox-exporter', 'grafana-dashboard-capacity', 'grafana-dashboard-logs', 'grafana-dashboard-services', 'grafana-dashboard-slo', 'smoke-test',
   ]);
   expect([...g.files.keys()].filter((f) => f.startsWith('data/') || f.startsWith('backup/'))).toEqual([]);
   expect(names(g.objects, 'NetworkPolicy')).toEqual(['allow-acme-http01-solver', 'allow-dns', 'api', 'blackbox-exporter', 'default-deny', 'smoke-test']);

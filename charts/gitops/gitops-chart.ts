@@ -3,6 +3,8 @@ import type { Construct } from 'constructs';
 import type { Model } from '../../environments/model/model';
 import { secretManagerKey } from '../../environments/model/names';
 import type { K8sObject } from '../../pipeline/k8s-object';
+import { AuditAlerts } from '../logging/audit-alerts';
+import { repositoryFilesUrl } from '../observability/runbooks';
 import { AlertmanagerSecret, credentialReceivers } from './alertmanager-config';
 import { ArgoProject, type GroupKind } from './argo-project';
 import { EnvoyGatewayClass } from './gateway-class';
@@ -127,7 +129,7 @@ export class GitopsChart extends Chart {
       identity, name: delivery.bootstrapProject, argocdNamespace, wave: ROOT_WAVES.projects,
       sourceRepos: [delivery.repoURL],
       // Alertmanager's receivers' ExternalSecret goes to the monitoring namespace.
-      // Loki's NetworkPolicies, and its bucket credentials' ExternalSecret, go to Loki's namespace.
+      // Loki's NetworkPolicies, its bucket credentials' ExternalSecret and the audit trail's rules go to Loki's namespace.
       namespaces: [argocdNamespace, ...(alertReceivers ? [env.monitoringNamespace] : []), lokiNamespace],
       clusterKinds: [
         ...[...namespaces.keys()].map((name) => ({ group: '', kind: 'Namespace', name })),
@@ -139,6 +141,8 @@ export class GitopsChart extends Chart {
         { group: 'external-secrets.io', kind: 'ExternalSecret' },
         // Who may reach Loki.
         { group: 'networking.k8s.io', kind: 'NetworkPolicy' },
+        // The audit trail's Loki rules.
+        { group: '', kind: 'ConfigMap' },
       ],
     });
     // Before Loki runs: the audit tenant is never open to the whole cluster, not even at the first sync.
@@ -150,6 +154,13 @@ export class GitopsChart extends Chart {
       ],
       scrapers: [{ namespace: env.monitoringNamespace, app: POD_APP_NAMES.prometheus }],
       wave: ROOT_WAVES.lokiAccess,
+    });
+    // The audit trail's Loki rules, in the one namespace Loki's rules sidecar reads: only what this
+    // repository's argocd/<env>/ holds, not whoever deploys into the application's namespace, adds
+    // rules on the audit tenant. With the policies, before Loki: the ruler has them from its start.
+    new AuditAlerts(this, 'audit-alerts', {
+      identity, namespace: lokiNamespace, wave: ROOT_WAVES.lokiAccess, audit: env.logging.audit,
+      runbookBase: repositoryFilesUrl(delivery.repoURL, delivery.targetRevision),
     });
     new EnvoyGatewayClass(this, 'gateway-class', {
       identity, name: env.gateway.className, wave: PLATFORM_RELEASES['envoy-gateway'].wave + 1,

@@ -1,9 +1,20 @@
 /**
  * The audit trail's alerts: Loki ruler rules on the `audit` tenant, in Prometheus' rule file format
- * with LogQL expressions, shipped as a ConfigMap in the application's namespace that Loki's rules
- * sidecar writes into the tenant's folder (charts/gitops/values/loki.ts, LOKI_RULES_SIDECAR). The
- * ruler posts what fires to the Alertmanager every other alert goes to, so these are routed by
- * their `severity` like the rest, grouped by alertname, namespace and service, each with its runbook.
+ * with LogQL expressions, shipped as a ConfigMap in Loki's own namespace that Loki's rules sidecar
+ * writes into the tenant's folder (charts/gitops/values/loki.ts, LOKI_RULES_SIDECAR). The gitops
+ * chart makes it (argocd/<env>/, synced by the root Application), not the application's chart: the
+ * folder annotation alone picks the tenant, so whoever may create a ConfigMap where the sidecar
+ * looks may add rules on the audit trail whose labels carry actors and record ids to the alert
+ * receivers. In Loki's namespace that is the root Application and the cluster's administrators, not
+ * whoever deploys into the application's namespace. The ruler posts what fires to the Alertmanager
+ * every other alert goes to, so these are routed by their `severity` like the rest, grouped by
+ * alertname, namespace and service, each with its runbook.
+ *
+ * Every alert's `service` is AUDIT_TRAIL_SERVICE, never the application's service that wrote the
+ * events (that one is `source_app`, AUDIT_SOURCE_APP): Alertmanager's inhibition holds back the
+ * warnings of a critical's namespace and service (charts/gitops/alertmanager-config.ts
+ * INHIBIT_RULES), so with `service="api"` an api outage's page would hold back the failed sign-ins'
+ * ticket, and a bulk read's page every warning of the api.
  *
  * Every query is built from the one definition of the labels and of the audit event
  * (log-streams.ts): stream selectors with streamSelector, event fields from AUDIT_EVENT_FIELDS,
@@ -45,10 +56,13 @@ export const AUDIT_ALERT_NAMES = {
 } as const;
 
 /**
- * The `service` of the two silence alerts: what they watch is the application's audit trail, not
- * one of its services. Both carry the application's namespace too, so that the page that the whole
- * audit tenant hears nothing holds back the ticket that the application's events are missing, the
- * same failure seen later (Alertmanager's inhibition: same namespace and service).
+ * The `service` of every audit alert: what they watch is the application's audit trail, not one of
+ * its services. All carry the application's namespace too. Alertmanager's inhibition (same namespace
+ * and service) then works within the audit trail only: the page that the whole audit tenant hears
+ * nothing holds back the tickets that the application's events are missing (the same failure seen
+ * later) and of failed sign-ins (blind while nothing arrives); a bulk read's page holds back the
+ * failed sign-ins' ticket, whose address its runbook looks at (runbooks/AuditBulkRecordAccess.md).
+ * No page of a service (api down) holds back an audit ticket, and no audit page a service's ticket.
  */
 export const AUDIT_TRAIL_SERVICE = 'audit-trail';
 
@@ -75,8 +89,13 @@ export const AUDIT_GROUP_INTERVALS = { events: ALERT_EVALUATION_INTERVAL, intake
 type AuditConfig = Environment['logging']['audit'];
 type AuditOutcome = (typeof AUDIT_OUTCOMES)[number];
 
-const FAILURE: AuditOutcome = 'failure';
 const SUCCESS: AuditOutcome = 'success';
+/**
+ * A sign-in that did not let the caller in: `failure` (a wrong password) and `denied` (refused, as
+ * the application answers once it has locked the account): counting only `failure` would stop
+ * counting the guessing that goes on against a locked account.
+ */
+export const REFUSED_LOGIN_OUTCOMES = ['failure', 'denied'] as const satisfies readonly AuditOutcome[];
 const F = AUDIT_EVENT_FIELDS;
 const APPLICATION_EVENTS: LogTypeName = 'audit';
 const DELIVERY: LogTypeName = 'delivery';
@@ -89,8 +108,11 @@ const oneOf = (values: readonly string[]): string => values.map((v) => v.replace
 
 const indent = (text: string): string => text.split('\n').map((l) => `  ${l}`).join('\n');
 
-/** `service` from the stream's `app` label: the service that wrote the events (the collector always sets `app`). */
-const asService = (vector: string): string => `label_replace(\n${indent(vector)},\n  "service", "$1", "${LOG_LABELS.app}", "(.+)"\n)`;
+/** The label naming the service that wrote the events, copied from the stream's `app` (not `service`: see above). */
+export const AUDIT_SOURCE_APP = 'source_app';
+
+/** AUDIT_SOURCE_APP from the stream's `app` label (the collector always sets `app`). */
+const withSourceApp = (vector: string): string => `label_replace(\n${indent(vector)},\n  "${AUDIT_SOURCE_APP}", "$1", "${LOG_LABELS.app}", "(.+)"\n)`;
 
 /** `op by (labels) (inner)`, the inner expression indented. */
 const aggregate = (op: 'sum' | 'count', labels: readonly string[], inner: string): string => `${op} by (${labels.join(', ')}) (\n${indent(inner)}\n)`;
@@ -100,6 +122,8 @@ export function auditAlertGroups(namespace: string, audit: AuditConfig): AlertGr
   const events = streamSelector({ namespace, logType: APPLICATION_EVENTS });
   const { failedLogins, bulkAccess, silentAfter } = audit;
   const ns = LOG_LABELS.namespace;
+  const app = AUDIT_SOURCE_APP;
+  const refused = REFUSED_LOGIN_OUTCOMES.join(' or ');
 
   // A ticket, not a page: failed sign-ins disclose nothing, the application's own lockout and rate
   // limits are the defence at the time, and a campus behind one NAT address can reach the count on
@@ -107,13 +131,15 @@ export function auditAlertGroups(namespace: string, audit: AuditConfig): AlertGr
   // if the guessing succeeds and the account is used to read records, the bulk-access alert pages.
   const loginFailures: Alert = {
     alert: AUDIT_ALERT_NAMES.loginFailures,
-    expr: `${aggregate('sum', [ns, 'service', F.sourceAddress], asService(
-      `count_over_time(${events} ${jsonFields(F.action, F.outcome, F.sourceAddress)} | ${F.action}="${AUDIT_ACTIONS.login}" | ${F.outcome}="${FAILURE}" | __error__="" [${failedLogins.window}])`,
+    expr: `${aggregate('sum', [ns, app, F.sourceAddress], withSourceApp(
+      `count_over_time(${events} ${jsonFields(F.action, F.outcome, F.sourceAddress)} | ${F.action}="${AUDIT_ACTIONS.login}" `
+        + `| ${F.outcome}=~${JSON.stringify(oneOf(REFUSED_LOGIN_OUTCOMES))} | __error__="" [${failedLogins.window}])`,
     ))} >= ${failedLogins.count}`,
     severity: 'warning',
-    summary: `Failed sign-ins from {{ $labels.${F.sourceAddress} }} to {{ $labels.${ns} }}/{{ $labels.service }}`,
-    description: `{{ $value }} failed sign-ins (audit events with action ${AUDIT_ACTIONS.login}, outcome ${FAILURE}) from source address `
-      + `{{ $labels.${F.sourceAddress} }} within ${failedLogins.window} in {{ $labels.service }} of namespace {{ $labels.${ns} }}; `
+    labels: { service: AUDIT_TRAIL_SERVICE },
+    summary: `Failed sign-ins from {{ $labels.${F.sourceAddress} }} to {{ $labels.${ns} }}/{{ $labels.${app} }}`,
+    description: `{{ $value }} failed sign-ins (audit events with action ${AUDIT_ACTIONS.login}, outcome ${refused}) from source address `
+      + `{{ $labels.${F.sourceAddress} }} within ${failedLogins.window} in {{ $labels.${app} }} of namespace {{ $labels.${ns} }}; `
       + `${failedLogins.count} or more alert: password guessing or credential stuffing from that address.`,
   };
 
@@ -124,16 +150,17 @@ export function auditAlertGroups(namespace: string, audit: AuditConfig): AlertGr
   // counts once. Only reads that succeeded (action read or export, outcome success) disclose.
   const bulk: Alert[] = bulkAccess === undefined ? [] : [{
     alert: AUDIT_ALERT_NAMES.bulkAccess,
-    expr: `${aggregate('count', [ns, 'service', F.actor], aggregate('count', [ns, 'service', F.actor, F.resourceType, F.resourceId], asService(
+    expr: `${aggregate('count', [ns, app, F.actor], aggregate('count', [ns, app, F.actor, F.resourceType, F.resourceId], withSourceApp(
       `count_over_time(${events} ${jsonFields(F.actor, F.action, F.resourceType, F.resourceId, F.outcome)} `
         + `| ${F.action}=~${JSON.stringify(oneOf([AUDIT_ACTIONS.read, AUDIT_ACTIONS.export]))} | ${F.resourceType}=~${JSON.stringify(oneOf(bulkAccess.resourceTypes))} `
         + `| ${F.outcome}="${SUCCESS}" | __error__="" [${bulkAccess.window}])`,
     )))} >= ${bulkAccess.records}`,
     severity: 'critical',
+    labels: { service: AUDIT_TRAIL_SERVICE },
     summary: `{{ $labels.${F.actor} }} read {{ $value }} distinct ${bulkAccess.resourceTypes.join('/')} records in {{ $labels.${ns} }} within ${bulkAccess.window}`,
     description: `The actor {{ $labels.${F.actor} }} read {{ $value }} distinct records of type ${bulkAccess.resourceTypes.join(', ')} `
       + `(audit events with action ${AUDIT_ACTIONS.read} or ${AUDIT_ACTIONS.export}, outcome ${SUCCESS}) within ${bulkAccess.window} through `
-      + `{{ $labels.service }} in namespace {{ $labels.${ns} }}; ${bulkAccess.records} or more alert. A bulk export or a stolen account `
+      + `{{ $labels.${app} }} in namespace {{ $labels.${ns} }}; ${bulkAccess.records} or more alert. A bulk export or a stolen account `
       + 'scraping records: a possible unauthorized disclosure of education records (FERPA).',
   }];
 
@@ -180,27 +207,31 @@ export function auditAlertGroups(namespace: string, audit: AuditConfig): AlertGr
 export const auditRuleFileName = (identity: AppIdentity): string => `${identity.instance}-audit.yaml`;
 
 export interface AuditAlertsProps {
-  /** The application in its environment: the ConfigMap's namespace and labels, and the namespace whose audit events are watched. */
+  /** The application in its environment: the ConfigMap's labels, and the namespace whose audit events are watched. */
   readonly identity: AppIdentity;
+  /** Loki's namespace, the only one its rules sidecar reads (charts/gitops/values/loki.ts). */
+  readonly namespace: string;
+  /** The root Application's sync wave: after the namespace exists. */
+  readonly wave: number;
   /** The thresholds: `logging.audit`. */
   readonly audit: AuditConfig;
   /** Where the runbooks are read: the repository's web address at the synced revision. */
   readonly runbookBase: string;
 }
 
-/** The audit trail's Loki rules: one ConfigMap, one rule file, for the `audit` tenant. */
+/** The audit trail's Loki rules: one ConfigMap in Loki's namespace, one rule file, for the `audit` tenant. */
 export class AuditAlerts extends Construct {
   constructor(scope: Construct, id: string, props: AuditAlertsProps) {
     super(scope, id);
     const { identity } = props;
-    const metadata = appMetadata(identity, { name: AUDIT_ALERTS, component: 'monitoring' });
+    const metadata = { ...appMetadata(identity, { name: AUDIT_ALERTS, component: 'monitoring' }), namespace: props.namespace };
     const groups = auditAlertGroups(identity.namespace, props.audit).map((g) => alertRuleGroup(g, props.runbookBase));
     new ModelObject(this, 'ConfigMap', new ConfigMap({
       metadata: {
         ...metadata,
         labels: { ...metadata.labels, [LOKI_RULES_SIDECAR.label]: LOKI_RULES_SIDECAR.labelValue },
         // Relative: the tenant's folder below the sidecar's, where the ruler reads the tenant's rules.
-        annotations: { [LOKI_RULES_SIDECAR.folderAnnotation]: LOKI_TENANTS.audit },
+        annotations: { [LOKI_RULES_SIDECAR.folderAnnotation]: LOKI_TENANTS.audit, 'argocd.argoproj.io/sync-wave': String(props.wave) },
       },
       data: { [auditRuleFileName(identity)]: stringify({ groups }, { lineWidth: 0 }) },
     }));

@@ -15,10 +15,12 @@
  * 4. `level`, normalized to LOG_LEVELS (LEVEL_ALIASES); the access log's from its status code.
  * 5. Pod, container, node, request and trace ids into structured metadata; every label that is not
  *    a LOG_LABELS one dropped, so the labels are exactly the ones queries may use.
- * 6. The tenant by log type (LOG_TYPES), the application tenant's the default.
+ * 6. Each tenant's log types (LOG_TYPES) to a writer of its own (`loki.relabel` keeps a tenant's
+ *    types, `loki.write` pushes as that tenant): Loki refusing one tenant's lines (a rate limit)
+ *    does not hold up the other's, and the audit tenant's writer never gives up (below).
  */
 import {
-  KUBERNETES_AUDIT_LOG_DIR, LEVEL_ALIASES, LOG_FIELDS, LOG_LABELS, LOG_LEVELS, LOG_METADATA, LOG_TYPES, LOKI_TENANTS,
+  KUBERNETES_AUDIT_LOG_DIR, KUBERNETES_AUDIT_LOG_FILE, LEVEL_ALIASES, LOG_FIELDS, LOG_LABELS, LOG_LEVELS, LOG_METADATA, LOG_TYPES, LOKI_TENANTS,
   type LogTypeName,
 } from './log-streams';
 
@@ -55,6 +57,9 @@ export const EVENTS_APP = 'kubernetes-events';
 /** The value of the `app` label of the API server's audit log. */
 export const KUBERNETES_AUDIT_APP = 'kube-apiserver';
 
+/** The extracted key the API server audit event's time is read into. */
+const KUBERNETES_AUDIT_TIME_KEY = 'stage_timestamp';
+
 /** Extracted-map keys (never labels unless a stage makes them one). */
 const EXTRACTED = { eventLogType: 'event_log_type', status: 'status_code' } as const;
 /** A temporary label that marks a service's audit event until its log type is set. */
@@ -89,11 +94,10 @@ const staticLogType = (type: LogTypeName): string => `stage.static_labels {\n  v
 const match = (sel: string, body: string): string => `stage.match {\n  selector = ${sel}\n\n${indent(body)}\n}`;
 
 /**
- * Level (unless the source has none), structured metadata, exactly the stream labels, and the
- * tenant: the end of every pipeline.
+ * Level (unless the source has none), structured metadata and exactly the stream labels: the end
+ * of every pipeline.
  */
 function commonTail(withLevel: boolean): string {
-  const auditTypes = (Object.keys(LOG_TYPES) as LogTypeName[]).filter((t) => LOG_TYPES[t].tenant === LOKI_TENANTS.audit);
   return [
     ...(withLevel ? [
       `stage.template {\n  source   = ${q(LOG_LABELS.level)}\n  template = ${q(levelTemplate())}\n}`,
@@ -101,8 +105,6 @@ function commonTail(withLevel: boolean): string {
     ] : []),
     `stage.structured_metadata {\n  values = {\n${Object.values(LOG_METADATA).map((k) => `    ${k} = ""`).join(',\n')},\n  }\n}`,
     `stage.label_keep {\n  values = ${list(Object.values(LOG_LABELS))}\n}`,
-    // After label_keep, which would drop the tenant's reserved label (stage.tenant sets __tenant_id__).
-    match(selector({}, { [LOG_LABELS.logType]: auditTypes.join('|') }), `stage.tenant {\n  value = ${q(LOKI_TENANTS.audit)}\n}`),
   ].join('\n\n');
 }
 
@@ -140,6 +142,39 @@ function podPipeline(props: CollectorConfigProps): string {
     match(selector({ [AUDIT_MARK]: 'audit' }, { [ns]: props.appNamespaces.join('|') }), staticLogType('audit')),
     commonTail(true),
   ].join('\n\n');
+}
+
+/** The tenants' relabel components, which every pipeline forwards each line to. */
+const TENANT_RECEIVERS = `[${Object.values(LOKI_TENANTS).map((t) => `loki.relabel.${t}.receiver`).join(', ')}]`;
+
+/**
+ * A writer per tenant, each fed by a relabel component that keeps only the tenant's log types.
+ * The audit tenant's writer retries for as long as Loki refuses it (`max_backoff_retries = 0`:
+ * no limit, grafana/alloy v1.18.1 internal/component/loki/write/types.go): with the default ten
+ * retries it would drop audit records after about eight minutes of Loki being away. Meanwhile
+ * the collector stops reading, and goes on where it stopped once Loki takes lines again.
+ */
+function tenantWriters(pushURL: string): string {
+  return Object.values(LOKI_TENANTS).map((tenant) => {
+    const types = (Object.keys(LOG_TYPES) as LogTypeName[]).filter((t) => LOG_TYPES[t].tenant === tenant);
+    const retries = tenant === LOKI_TENANTS.audit ? '\n    max_backoff_retries = 0' : '';
+    return `loki.relabel ${q(tenant)} {
+  forward_to = [loki.write.${tenant}.receiver]
+
+  rule {
+    source_labels = [${q(LOG_LABELS.logType)}]
+    regex         = ${q(types.join('|'))}
+    action        = "keep"
+  }
+}
+
+loki.write ${q(tenant)} {
+  endpoint {
+    url       = ${q(pushURL)}
+    tenant_id = ${q(tenant)}${retries}
+  }
+}`;
+  }).join('\n\n');
 }
 
 /** The collector's configuration: pods of this node, Kubernetes events, the API server's audit log. */
@@ -202,7 +237,7 @@ loki.source.file "pods" {
 }
 
 loki.process "pods" {
-  forward_to = [loki.write.loki.receiver]
+  forward_to = ${TENANT_RECEIVERS}
 
 ${indent(podPipeline(props))}
 }
@@ -220,7 +255,7 @@ loki.source.kubernetes_events "events" {
 }
 
 loki.process "events" {
-  forward_to = [loki.write.loki.receiver]
+  forward_to = ${TENANT_RECEIVERS}
 
 ${indent([
     // An event's type (Normal, Warning) is its level (LEVEL_ALIASES).
@@ -232,10 +267,11 @@ ${indent([
 }
 
 // The API server's audit log, on the control-plane nodes of clusters that write it to a file
-// (docs/logging.md); elsewhere there is no such file and nothing is read.
+// (docs/logging.md); elsewhere there is no such file and nothing is read. Only the file the API
+// server writes: its rotated backups (audit-<time>.log) would be read again from their start.
 local.file_match "kubernetes_audit" {
   path_targets = [{
-    "__path__" = ${q(`${KUBERNETES_AUDIT_LOG_DIR}/*.log`)},
+    "__path__" = ${q(`${KUBERNETES_AUDIT_LOG_DIR}/${KUBERNETES_AUDIT_LOG_FILE}`)},
     ${q(LOG_METADATA.node)} = sys.env("HOSTNAME"),
   }]
 }
@@ -246,7 +282,18 @@ loki.source.file "kubernetes_audit" {
 }
 
 loki.process "kubernetes_audit" {
-  forward_to = [loki.write.loki.receiver]
+  forward_to = ${TENANT_RECEIVERS}
+
+  // The time the API server answered, not the time the line was read: a backlog read after an
+  // outage keeps its times (audit.k8s.io/v1 Event stageTimestamp, RFC 3339 with microseconds).
+  stage.json {
+    expressions = { ${KUBERNETES_AUDIT_TIME_KEY} = "stageTimestamp" }
+  }
+
+  stage.timestamp {
+    source = ${q(KUBERNETES_AUDIT_TIME_KEY)}
+    format = "RFC3339Nano"
+  }
 
   // Its "level" is the audit level (Metadata, Request…), not a log level: not read as one.
   stage.static_labels {
@@ -256,11 +303,6 @@ loki.process "kubernetes_audit" {
 ${indent(commonTail(false))}
 }
 
-loki.write "loki" {
-  endpoint {
-    url       = ${q(props.pushURL)}
-    tenant_id = ${q(LOKI_TENANTS.application)}
-  }
-}
+${tenantWriters(props.pushURL)}
 `;
 }

@@ -3,13 +3,15 @@
  * it answers, and the Grafana variables it takes (`$app`, `$request_id`, `$actor`…). The logs
  * dashboards (logs-dashboard.ts) show these and no other queries; docs/logging.md lists them for
  * Explore. Every selector is made by streamSelector from the collector's labels (log-streams.ts),
- * and every field after `| json` is a key of the event shape the services write (AUDIT_EVENT_FIELDS).
+ * and every field after `| json` is a key of the event shape the services write (AUDIT_EVENT_FIELDS),
+ * or of Falco's alerts and the API server's audit events, as `| json` names it (audit-source-fields.ts).
  *
  * A search reads the log types it names, and so one tenant: a Loki query reads a single tenant,
  * the one its data source names in `X-Scope-OrgID` (charts/gitops/values/kube-prometheus-stack.ts).
  * There is no Loki binary on this machine: the queries are checked by Grafana's own LogQL parser
  * (test/log-searches.test.ts).
  */
+import { FALCO_EVENT, jsonLabel, KUBERNETES_AUDIT_EVENT, KUBERNETES_AUDIT_TARGETS } from './audit-source-fields';
 import { EVENTS_APP } from './collector-config';
 import {
   AUDIT_ACTIONS, AUDIT_EVENT_FIELDS, AUDIT_OUTCOMES, LOG_LABELS, LOG_LEVELS, LOG_METADATA, LOG_TYPES,
@@ -54,7 +56,9 @@ export interface LogSearchScope {
 
 export type LogSearchName =
   | 'logVolume' | 'serviceErrors' | 'requestEndToEnd' | 'gatewayServerErrors'
-  | 'auditTrail' | 'failedLogins' | 'actorOnRecord' | 'deliverySyncs';
+  | 'auditTrail' | 'failedLogins' | 'actorOnRecord' | 'deliverySyncs'
+  | 'securityEventCounts' | 'namespaceSecurityEvents'
+  | 'kubernetesUserActions' | 'secretAccess' | 'podSessions';
 export type LogSearches = Readonly<Record<LogSearchName, LogSearch>>;
 
 /**
@@ -83,6 +87,19 @@ const variable = (name: string) => `$${name}`;
  * reason with (grafana/alloy v1.18.1 internal/component/loki/source/kubernetes_events/event_controller.go).
  */
 export const ARGOCD_EVENT = { reason: 'reason', started: 'OperationStarted', completed: 'OperationCompleted' } as const;
+
+/** Falco's alert and the API server's audit event: the labels `| json` gives the keys the searches read. */
+const FALCO = {
+  rule: jsonLabel(FALCO_EVENT.rule),
+  priority: jsonLabel(FALCO_EVENT.priority),
+  namespace: jsonLabel(FALCO_EVENT.namespace),
+} as const;
+const K8S_AUDIT = {
+  username: jsonLabel(KUBERNETES_AUDIT_EVENT.username),
+  impersonatedUsername: jsonLabel(KUBERNETES_AUDIT_EVENT.impersonatedUsername),
+  resource: jsonLabel(KUBERNETES_AUDIT_EVENT.resource),
+  subresource: jsonLabel(KUBERNETES_AUDIT_EVENT.subresource),
+} as const;
 
 /** The levels that mean something failed: error and what is worse. */
 const FAILURE_LEVELS = LOG_LEVELS.slice(LOG_LEVELS.indexOf('error'));
@@ -124,10 +141,28 @@ export function logSearches(scope: LogSearchScope): LogSearches {
     description: 'The `resource_id` of the record.',
     example: 'S-2024-00817',
   };
+  const k8sUser: SearchVariable = {
+    name: 'k8s_user',
+    label: 'Kubernetes user',
+    description: 'A user of the Kubernetes API as the API server records it (`user.username`): a person\'s name from the cluster\'s '
+      + 'identity provider, `system:serviceaccount:<namespace>:<name>`, `kubernetes-admin`…',
+    example: 'kubernetes-admin',
+  };
+  const k8sNamespace: SearchVariable = {
+    name: 'k8s_namespace',
+    label: 'Namespace (Falco)',
+    description: 'The Kubernetes namespace of the container a Falco event is about (`k8s.ns.name` of its output fields).',
+    example: 'student-portal',
+  };
   const appLogs = streamSelector({ namespace: appNamespace, logType: 'application' });
   const auditEvents = streamSelector({ namespace: appNamespace, logType: 'audit' });
   const namespaces = [...new Set([appNamespace, gatewayNamespace])];
   const failedOutcomes = AUDIT_OUTCOMES.filter((o) => o !== 'success');
+  // Falco's events and the API server's are one log type each wherever they run: no namespace to guess.
+  const securityEvents = streamSelector({ logType: 'security' });
+  const apiServerEvents = streamSelector({ logType: 'kubernetes_audit' });
+  /** `field="value"`, false when the field is absent: an empty box finds nothing, not every event without the field. */
+  const present = (field: string, value: string) => `(${field}!="" and ${equals(field, value)})`;
 
   return {
     logVolume: search({
@@ -203,6 +238,62 @@ export function logSearches(scope: LogSearchScope): LogSearches {
       // The events only: Argo CD logs each event's message too, with the same `reason` (its JSON
       // logs, util/argo/audit_logger.go `logEvent`), which would list every sync twice.
       query: `${streamSelector({ app: EVENTS_APP, logType: 'delivery' })} | json | ${matches(ARGOCD_EVENT.reason, [ARGOCD_EVENT.started, ARGOCD_EVENT.completed])}`,
+    }),
+    securityEventCounts: search({
+      title: 'Falco security events by rule and priority',
+      description: 'How many events Falco raised, by rule and by its priority (Emergency, Alert, Critical, Error, Warning, Notice, '
+        + 'Informational, Debug): a rule that starts firing, or fires at Critical, is the one to read. Falco\'s internal events '
+        + '(`Falco internal: syscall event drop`: for a moment Falco saw nothing) are counted too.',
+      logTypes: ['security'],
+      variables: [],
+      kind: 'metric',
+      legend: `{{${FALCO.rule}}} ({{${FALCO.priority}}})`,
+      // Falco's own log lines, which are not JSON, are not events: no rule. `__error__=""`: Loki fails
+      // a whole metric query when any sample keeps an `__error__` label (pkg/logql/evaluator.go at v3.7.6).
+      query: `sum by (${FALCO.rule}, ${FALCO.priority}) (count_over_time(${securityEvents} | json | ${FALCO.rule}!="" | __error__="" [$__auto]))`,
+    }),
+    namespaceSecurityEvents: search({
+      title: 'Security events of one namespace',
+      description: 'Falco\'s events about the containers of one namespace, newest first: the rule, its priority and Falco\'s output (the '
+        + 'process, its command line, the user, the file or the connection). Events about a process outside any container have no '
+        + 'namespace: they are only in the count by rule and priority.',
+      logTypes: ['security'],
+      variables: [k8sNamespace],
+      kind: 'lines',
+      // `!=""` first: with the box still empty the search finds nothing, rather than every event without a namespace.
+      query: `${securityEvents} | json | ${FALCO.namespace}!="" | ${equals(FALCO.namespace, variable(k8sNamespace.name))}`,
+    }),
+    kubernetesUserActions: search({
+      title: 'What one Kubernetes user did',
+      description: 'Every request one user made to the Kubernetes API, and every request made as them by impersonation: the verb, '
+        + 'the resource, its namespace and name, the response code and the source addresses. Empty where the cluster\'s provider '
+        + 'keeps the API server\'s audit log (docs/logging.md).',
+      logTypes: ['kubernetes_audit'],
+      variables: [k8sUser],
+      kind: 'lines',
+      query: `${apiServerEvents} | json | ${present(K8S_AUDIT.username, variable(k8sUser.name))}`
+        + ` or ${present(K8S_AUDIT.impersonatedUsername, variable(k8sUser.name))}`,
+    }),
+    secretAccess: search({
+      title: 'Who read or changed Secrets',
+      description: 'Every read (get, list, watch) and change of a Secret, in every namespace: who, which Secret, from where, and the '
+        + 'response code; never its value. Kubelets and controllers (`system:` users) read Secrets all the time: a person, or a '
+        + 'service account with no business there, is what to look for.',
+      logTypes: ['kubernetes_audit'],
+      variables: [],
+      kind: 'lines',
+      query: `${apiServerEvents} | json | ${equals(K8S_AUDIT.resource, KUBERNETES_AUDIT_TARGETS.secrets)}`,
+    }),
+    podSessions: search({
+      title: 'Exec, attach and port-forward into pods',
+      description: 'Every exec, attach and port-forward into a pod and every debug container added to one: who, which pod, the '
+        + 'command and container (in `requestURI`) and the response code. A long session may be recorded when it starts and '
+        + 'again when it ends (`stage`).',
+      logTypes: ['kubernetes_audit'],
+      variables: [],
+      kind: 'lines',
+      query: `${apiServerEvents} | json | ${equals(K8S_AUDIT.resource, KUBERNETES_AUDIT_TARGETS.pods)}`
+        + ` | ${matches(K8S_AUDIT.subresource, KUBERNETES_AUDIT_TARGETS.podSessions)}`,
     }),
   };
 }

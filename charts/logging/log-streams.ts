@@ -148,3 +148,5 @@ export const LOG_FIELDS: Readonly<Record<'level' | 'requestId' | 'traceId' | 'lo
  * (`--audit-log-path`), and where the collector on the control-plane nodes reads it from.
  */
 export const KUBERNETES_AUDIT_LOG_DIR = '/var/log/kubernetes/audit';
+/** The file in it (`--audit-log-path=<dir>/<file>`); kube-apiserver rotates it to `audit-<time>.log` beside it. */
+export const KUBERNETES_AUDIT_LOG_FILE = 'audit.log';

@@ -3,8 +3,6 @@ import type { Construct } from 'constructs';
 import type { Model } from '../../environments/model/model';
 import { AUDIT_DASHBOARDS_DIR } from '../gitops/values/kube-prometheus-stack';
 import { GrafanaDashboard } from '../observability/dashboards/grafana-dashboard';
-import { repositoryFilesUrl } from '../observability/runbooks';
-import { AuditAlerts } from './audit-alerts';
 import { logSearches } from './log-searches';
 import { AUDIT_DASHBOARD_KIND, auditDashboard, LOGS_DASHBOARD_KIND, logsDashboard } from './logs-dashboard';
 
@@ -14,10 +12,11 @@ export interface LoggingChartProps {
 }
 
 /**
- * What reads the application's logs: the Loki ruler's rules on the audit trail and the
- * application logs, and the logs dashboards. Loki and the collector are platform releases
- * (charts/gitops/values/loki.ts, alloy.ts); how logs are labelled and routed is
- * charts/logging/log-streams.ts.
+ * What reads the application's logs: the logs dashboards. The Loki ruler's rules on the audit trail
+ * (charts/logging/audit-alerts.ts) live in Loki's namespace, made by the gitops chart: not here, in
+ * the application's namespace, where whoever deploys there could add rules on the audit tenant.
+ * Loki and the collector are platform releases (charts/gitops/values/loki.ts, alloy.ts); how logs
+ * are labelled and routed is charts/logging/log-streams.ts.
  */
 export class LoggingChart extends Chart {
   constructor(scope: Construct, id: string, props: LoggingChartProps) {
@@ -34,9 +33,5 @@ export class LoggingChart extends Chart {
         identity, name: `grafana-dashboard-${AUDIT_DASHBOARD_KIND}`, dashboard: auditDashboard(context, searches), folder: AUDIT_DASHBOARDS_DIR,
       });
     }
-    // The audit trail's alerts, evaluated by Loki's ruler on the audit tenant.
-    new AuditAlerts(this, 'audit-alerts', {
-      identity, audit: env.logging.audit, runbookBase: repositoryFilesUrl(env.delivery.repoURL, env.delivery.targetRevision),
-    });
   }
 }

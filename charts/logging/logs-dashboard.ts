@@ -6,8 +6,10 @@
  * - The application's, in Grafana's main organization: log volume by service and level, the errors
  *   of a chosen service, one request end to end by its id, the gateway's server errors.
  * - The audit trail's, only in the auditors' organization (`logging.audit.grafanaOrgId`): one
- *   actor's trail, what one actor did to one record, failed sign-ins, Argo CD's syncs. Its ConfigMap
- *   names the auditors' dashboards directory, which only the auditors' provider reads.
+ *   actor's trail, what one actor did to one record, failed sign-ins, Argo CD's syncs, Falco's
+ *   security events, and from the API server's audit log what one Kubernetes user did, who read or
+ *   changed Secrets, and who opened a session in a pod. Its ConfigMap names the auditors'
+ *   dashboards directory, which only the auditors' provider reads.
  *
  * Panel ids and refIds are numbered by position and nothing carries a timestamp, as in
  * charts/observability/dashboards/kit.ts, so the same code gives the same JSON.
@@ -146,15 +148,25 @@ export function logsDashboard(context: DashboardContext, searches: LogSearches):
 /** The audit trail, on the audit tenant's data source: for the auditors' organization only. */
 export function auditDashboard(context: DashboardContext, searches: LogSearches): Dashboard {
   const meta = dashboardMeta(context, AUDIT_DASHBOARD_KIND, 'audit trail',
-    'The audit trail: one actor\'s events, what one actor did to one record, failed sign-ins, Argo CD\'s syncs.');
+    'The audit trail: one actor\'s events, what one actor did to one record, failed sign-ins, Argo CD\'s syncs, Falco\'s security events, '
+    + 'what one Kubernetes user did, who read or changed Secrets, exec and port-forward into pods.');
   const intro = note('About the audit trail', [
-    'The application\'s audit events (docs/audit-events.md) and Argo CD\'s syncs, kept for the audit retention.',
-    'Type an actor (and a record type and id) in the boxes above; the other audit logs are in Explore (data source **Loki audit**).',
-  ].join(' '));
-  const { auditTrail, actorOnRecord, failedLogins, deliverySyncs } = searches;
+    'The application\'s audit events (docs/audit-events.md), Argo CD\'s syncs, Falco\'s runtime security events and the Kubernetes API',
+    'server\'s audit log, all kept for the audit retention. Type an actor (and a record type and id), a Kubernetes user or a namespace',
+    'in the boxes above. The API server\'s panels stay empty on a cluster whose provider keeps its audit log (docs/logging.md).',
+    'Anything else: Explore, data source **Loki audit**.',
+  ].join(' '), 24, 4);
+  const {
+    auditTrail, actorOnRecord, failedLogins, deliverySyncs, securityEventCounts, namespaceSecurityEvents, kubernetesUserActions, secretAccess, podSessions,
+  } = searches;
   return build(meta, intro, [
     { title: 'One actor', panels: [[auditTrail, lines(auditTrail, 24, 12)], [actorOnRecord, lines(actorOnRecord)]] },
     { title: 'Sign-ins', panels: [[failedLogins, lines(failedLogins)]] },
     { title: 'Delivery', panels: [[deliverySyncs, lines(deliverySyncs)]] },
+    { title: 'Runtime security (Falco)', panels: [[securityEventCounts, series(securityEventCounts)], [namespaceSecurityEvents, lines(namespaceSecurityEvents)]] },
+    {
+      title: 'Kubernetes API',
+      panels: [[kubernetesUserActions, lines(kubernetesUserActions, 24, 12)], [secretAccess, lines(secretAccess)], [podSessions, lines(podSessions)]],
+    },
   ]);
 }

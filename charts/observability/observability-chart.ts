@@ -12,6 +12,7 @@ import { EnvoyGatewayMonitor } from './envoy-gateway-monitor';
 import { GatewayAlerts } from './gateway-alerts';
 import { GatewayProxyMonitor } from './gateway-proxy-monitor';
 import { GeneralAlerts } from './general-alerts';
+import { LoggingAlerts } from './logging-alerts';
 import { PlatformAlerts } from './platform-alerts';
 import { PostgresAlerts, postgresAlertsProps } from './postgres-alerts';
 import { RedisAlerts, redisAlertsProps } from './redis-alerts';
@@ -60,6 +61,7 @@ export class ObservabilityChart extends Chart {
     // The platform's components, watched from here: one application per cluster (argocd/<env>/).
     new EnvoyGatewayMonitor(this, 'envoy-gateway-monitor', { identity, controllerNamespace: env.gateway.proxyNamespace });
     new PlatformAlerts(this, 'platform-alerts', { identity, runbookBase });
+    new LoggingAlerts(this, 'logging-alerts', { identity, audit: env.logging.audit, runbookBase });
     // With the exporter's flows (environments/model/flows.ts): only where there are public hosts.
     if (env.hosts.length > 0) {
       new UptimeChecks(this, 'uptime', {

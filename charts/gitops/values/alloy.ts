@@ -86,6 +86,8 @@ export interface AlloyValues {
      * and dedicated pools): a node without a collector is a node whose logs are lost.
      */
     readonly tolerations: readonly { readonly operator: 'Exists'; readonly effect: 'NoSchedule' }[];
+    /** Linux nodes: the image is Linux's, and Windows nodes keep their logs elsewhere. */
+    readonly nodeSelector: { readonly 'kubernetes.io/os': 'linux' };
     readonly volumes: {
       readonly extra: readonly { readonly name: string; readonly hostPath: { readonly path: string; readonly type: 'DirectoryOrCreate' } }[];
     };
@@ -122,6 +124,7 @@ export function alloyValues(ctx: PlatformValuesContext): AlloyValues {
     controller: {
       type: 'daemonset',
       tolerations: [{ operator: 'Exists', effect: 'NoSchedule' }],
+      nodeSelector: { 'kubernetes.io/os': 'linux' },
       volumes: { extra: [{ name: 'positions', hostPath: { path: ALLOY_STORAGE.hostPath, type: 'DirectoryOrCreate' } }] },
     },
     rbac: {

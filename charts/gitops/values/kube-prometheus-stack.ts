@@ -231,6 +231,12 @@ export interface KubePrometheusStackValues {
     };
     /** One pod at a time on the ReadWriteOnce volume: a rolling update's second pod could not mount it. */
     readonly deploymentStrategy: { readonly type: 'Recreate' };
+    /**
+     * Without the subchart's init container that chowns the volume as root with CHOWN and
+     * DAC_OVERRIDE (grafana 12.11.1 values.yaml `initChownData`): the pod's fsGroup (472, the
+     * subchart's `securityContext`) makes the volume Grafana's.
+     */
+    readonly initChownData: { readonly enabled: false };
     /** Rendered by kube-prometheus-stack into its data source ConfigMap (templates/grafana/configmaps-datasources.yaml). */
     readonly additionalDataSources: readonly LokiDataSource[];
     /**
@@ -334,6 +340,7 @@ export function kubePrometheusStackValues(ctx: PlatformValuesContext): KubeProme
         ...(storage.storageClass === undefined ? {} : { storageClassName: storage.storageClass }),
       },
       deploymentStrategy: { type: 'Recreate' },
+      initChownData: { enabled: false },
       additionalDataSources: lokiDataSources(ctx),
       ...(auditorsOrg === undefined ? {} : {
         dashboardProviders: { [AUDITORS_DASHBOARD_PROVIDER]: { apiVersion: 1, providers: [auditorsDashboards(auditorsOrg)] } },

@@ -12,16 +12,17 @@
  * - Authentication on, one tenant per kind of log (LOKI_TENANTS): the collector says which with
  *   `X-Scope-OrgID`, and Grafana reads each through a data source of its own.
  * - Retention per tenant from `logging.retention`, enforced by the compactor.
- * - The ruler evaluates the LogQL alerts that the application's charts ship as ConfigMaps (the
- *   audit trail's: charts/logging/audit-alerts.ts), loaded by the chart's rules sidecar from the
- *   application's namespaces into local rule storage, and sends what fires to Alertmanager, where
- *   it is routed like every other alert.
+ * - The ruler evaluates the LogQL alerts shipped as ConfigMaps in Loki's own namespace (the audit
+ *   trail's: charts/logging/audit-alerts.ts, made by the gitops chart), loaded by the chart's rules
+ *   sidecar into local rule storage, and sends what fires to Alertmanager, where it is routed like
+ *   every other alert.
  */
 import { OBJECT_STORAGE_KEYS } from '../../../environments/model/names';
 import { parseDuration } from '../../../environments/quantity';
 import { LOKI_TENANTS, logTypesOf, type LokiTenant } from '../../logging/log-streams';
 import { streamSelector } from '../../logging/logql';
 import { ALERT_EVALUATION_INTERVAL } from '../../observability/alert-rules';
+import { PLATFORM_RELEASES } from '../platform-releases';
 import type { PlatformValuesContext } from './context';
 import { alertmanagerURL } from './falcosidekick';
 
@@ -128,6 +129,11 @@ export interface LokiObjectStorage {
  */
 export interface LokiTenantLimits {
   readonly retention_period: string;
+  /**
+   * The longest time range one query may cover: all of the tenant's retention, so that an auditor
+   * can ask who read a record over the whole trail (Loki's default, 721h, is a month).
+   */
+  readonly max_query_length: string;
   readonly retention_stream: readonly { readonly selector: string; readonly priority: number; readonly period: string }[];
 }
 
@@ -201,7 +207,17 @@ export interface LokiValues {
      * every stream (from `app`, among others), a label the collector does not set
      * (charts/logging/log-streams.ts is the one list of labels).
      */
-    readonly limits_config: { readonly retention_period: string; readonly discover_service_name: readonly string[] };
+    readonly limits_config: {
+      readonly retention_period: string;
+      readonly discover_service_name: readonly string[];
+      /**
+       * No delete API, in any tenant. Loki's default (`filter-and-delete`, on whenever retention is)
+       * would let anyone who reaches the gateway or Loki's port, naming the audit tenant, delete
+       * audit records (pkg/validation/limits.go `deletion_mode`; the chart's gateway passes
+       * /loki/api/v1/delete on to the compactor). Logs go only by retention.
+       */
+      readonly deletion_mode: 'disabled';
+    };
     /** Per-tenant limits (templates/runtime-configmap.yaml, Loki's runtime_config). Free-form upstream (`{}`). */
     readonly runtimeConfig: { readonly overrides: Readonly<Record<LokiTenant, LokiTenantLimits>> };
     /** No usage reports to grafana.com from inside the cluster. Free-form upstream (`analytics: {}`). */
@@ -251,11 +267,26 @@ export interface LokiValues {
   readonly test: { readonly enabled: boolean };
   readonly monitoring: { readonly serviceMonitor: { readonly enabled: boolean } };
   /**
-   * The rules sidecar (LOKI_RULES_SIDECAR) reads the application's namespaces. It may: the chart's
-   * ClusterRole (templates/backend/clusterrole.yaml, rendered while `rbac.namespaced` is false, its
-   * default) grants get, list and watch of ConfigMaps and Secrets in every namespace to the
-   * ServiceAccount the single binary runs as (templates/backend/clusterrolebinding.yaml). Only
-   * ConfigMaps are read: rules are no secret.
+   * RBAC in Loki's namespace only. The chart's default (`namespaced: false`) renders a ClusterRole
+   * granting get, list and watch of ConfigMaps and Secrets in every namespace to the ServiceAccount
+   * Loki runs as (templates/backend/clusterrole.yaml, clusterrolebinding.yaml at loki-18.11.0): every
+   * Secret of the cluster readable from a Loki pod. Namespaced, it renders neither; instead a Role
+   * `loki` in Loki's namespace with the same rule (templates/role.yaml: when `rbac.namespaced` and
+   * `sidecar.rules.enabled`, both true here) and a RoleBinding of it to the single binary's
+   * ServiceAccount (templates/rolebinding.yaml: its subject is `loki.serviceAccountName` with the
+   * root values, as templates/_pod.tpl names the single binary's `serviceAccountName`). That is what
+   * the rules sidecar needs to list and watch the ConfigMaps of the one namespace it reads; the
+   * Secrets it also grants are those of Loki's namespace, its bucket's credentials among them, which
+   * Loki reads anyway.
+   */
+  readonly rbac: { readonly namespaced: true };
+  /**
+   * The rules sidecar (LOKI_RULES_SIDECAR) reads Loki's own namespace only, where the rules
+   * ConfigMaps are made from argocd/<env>/ (charts/gitops/gitops-chart.ts): a ConfigMap with the
+   * label elsewhere, in an application's namespace that others deploy into, adds no rule to any
+   * tenant. k8s-sidecar 2.10.1 lists and watches per namespace named (src/sidecar.py: `NAMESPACE`
+   * split on commas, `list_namespaced_config_map` for each, src/resources.py), which the Role
+   * allows. Only ConfigMaps are read: rules are no secret.
    */
   readonly sidecar: {
     readonly rules: {
@@ -263,7 +294,7 @@ export interface LokiValues {
       readonly labelValue: string;
       readonly folder: string;
       readonly folderAnnotation: string;
-      /** Comma-separated (the chart's schema: a string; its template joins a list the same way). */
+      /** Comma-separated (the chart's schema: a string; its template joins a list the same way): Loki's namespace alone. */
       readonly searchNamespace: string;
       readonly resource: 'configmap';
     };
@@ -298,6 +329,7 @@ export function tenantLimits(retention: PlatformValuesContext['logging']['retent
     const period = lokiRetention(retention[tenant]);
     return {
       retention_period: period,
+      max_query_length: period,
       retention_stream: logTypesOf(tenant).map((type) => ({ selector: streamSelector({ logType: type }), priority: 1, period })),
     };
   };
@@ -321,7 +353,7 @@ export function lokiValues(ctx: PlatformValuesContext): LokiValues {
         configs: [{ from: '2024-04-01', store: 'tsdb', object_store: store, schema: 'v13', index: { prefix: 'index_', period: '24h' } }],
       },
       compactor: { retention_enabled: true, delete_request_store: store },
-      limits_config: { retention_period: lokiRetention(retention.application), discover_service_name: [] },
+      limits_config: { retention_period: lokiRetention(retention.application), discover_service_name: [], deletion_mode: 'disabled' },
       runtimeConfig: { overrides: tenantLimits(retention) },
       analytics: { reporting_enabled: false },
       rulerConfig: {
@@ -357,13 +389,14 @@ export function lokiValues(ctx: PlatformValuesContext): LokiValues {
     lokiCanary: { enabled: false },
     test: { enabled: false },
     monitoring: { serviceMonitor: { enabled: true } },
+    rbac: { namespaced: true },
     sidecar: {
       rules: {
         label: LOKI_RULES_SIDECAR.label,
         labelValue: LOKI_RULES_SIDECAR.labelValue,
         folder: LOKI_RULES_SIDECAR.folder,
         folderAnnotation: LOKI_RULES_SIDECAR.folderAnnotation,
-        searchNamespace: ctx.appNamespaces.join(','),
+        searchNamespace: PLATFORM_RELEASES.loki.namespace,
         resource: 'configmap',
       },
     },
