@@ -30,6 +30,9 @@ export const production = defineEnvironment({
   },
   // EXAMPLE endpoint and bucket: replace with the object storage of your backups.
   objectStorage: { endpointURL: 'https://s3.university.example', bucket: 'student-portal-backups-production', region: 'eu-central-1' },
+  // Students and staff use the portal every evening and weekend: six hours without one audited
+  // read means the audit trail is broken (AuditEventsSilent).
+  logging: { audit: { silentAfter: '6h' } },
   externalSecrets: { keyPrefix: 'student-portal/production' },
   alerting: {
     pagerduty: { secretName: 'alertmanager-pagerduty' },

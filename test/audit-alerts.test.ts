@@ -259,7 +259,9 @@ describe.each(envs.map((e) => [e.name, e] as const))('%s', (_name, env) => {
       for (const r of g.rules) expect(Object.keys(r).filter((k) => !['alert', 'expr', 'for', 'labels', 'annotations'].includes(k))).toEqual([]);
     }
     expect(Object.fromEntries(file.groups.map((g) => [g.name, g.interval]))).toEqual({
-      'audit-events': AUDIT_GROUP_INTERVALS.events, 'audit-intake': AUDIT_GROUP_INTERVALS.intake, 'audit-silence': AUDIT_GROUP_INTERVALS.silence,
+      'audit-events': AUDIT_GROUP_INTERVALS.events, 'audit-intake': AUDIT_GROUP_INTERVALS.intake,
+      // The silence alert only where logging.audit.silentAfter says how long is too long (production's).
+      ...(env.logging.audit.silentAfter ? { 'audit-silence': AUDIT_GROUP_INTERVALS.silence } : {}),
     });
   });
 
@@ -283,7 +285,8 @@ describe.each(envs.map((e) => [e.name, e] as const))('%s', (_name, env) => {
   test('the application\'s events are read in its own namespace; the tenant\'s silence on the delivery audit', () => {
     const events = `{namespace="${env.app.namespace}", log_type="audit"}`;
     const bulk = env.logging.audit.bulkAccess ? [AUDIT_ALERT_NAMES.bulkAccess] : [];
-    for (const alert of [AUDIT_ALERT_NAMES.loginFailures, AUDIT_ALERT_NAMES.eventsSilent, ...bulk]) {
+    const silent = env.logging.audit.silentAfter ? [AUDIT_ALERT_NAMES.eventsSilent] : [];
+    for (const alert of [AUDIT_ALERT_NAMES.loginFailures, ...silent, ...bulk]) {
       expect(ruleOf(file, alert).expr).toContain(events);
     }
     expect(ruleOf(file, AUDIT_ALERT_NAMES.tenantSilent).expr).toBe(`absent_over_time({log_type="delivery"}[${AUDIT_TENANT_SILENT_AFTER}])`);
@@ -313,7 +316,7 @@ describe.each(envs.map((e) => [e.name, e] as const))('%s', (_name, env) => {
     expect(severities).toEqual({
       [AUDIT_ALERT_NAMES.loginFailures]: 'warning',
       [AUDIT_ALERT_NAMES.tenantSilent]: 'critical',
-      [AUDIT_ALERT_NAMES.eventsSilent]: 'warning',
+      ...(env.logging.audit.silentAfter ? { [AUDIT_ALERT_NAMES.eventsSilent]: 'warning' } : {}),
       ...(env.logging.audit.bulkAccess ? { [AUDIT_ALERT_NAMES.bulkAccess]: 'critical' } : {}),
     });
     // The counting alerts say how many.
@@ -337,6 +340,10 @@ describe.each(envs.map((e) => [e.name, e] as const))('%s', (_name, env) => {
   });
 
   test('the tenant\'s silence holds back the application\'s: same namespace and service, a critical over a warning', () => {
+    // Staging has no silence alert (nights without a user are normal there): production's is checked.
+    const file = env.logging.audit.silentAfter
+      ? ruleFileOf(configMapOf(argocd))
+      : rulesFor(variant(shop, { app: { namespace: env.app.namespace }, logging: { audit: { silentAfter: '6h' } } }));
     const [tenant, events] = [AUDIT_ALERT_NAMES.tenantSilent, AUDIT_ALERT_NAMES.eventsSilent].map((a) => {
       const r = ruleOf(file, a);
       return { ...outputLabels(r.expr), ...r.labels };
@@ -350,6 +357,13 @@ describe.each(envs.map((e) => [e.name, e] as const))('%s', (_name, env) => {
 });
 
 // --- Thresholds from the configuration -----------------------------------------------------------
+
+test('the reference application: production alerts on six silent hours, staging (nights without a user) does not', () => {
+  const silence = (name: string) => rulesOf(rulesFor(envs.find((e) => e.name === name) as Environment))
+    .filter((r) => r.alert === AUDIT_ALERT_NAMES.eventsSilent);
+  expect(silence('production').map((r) => r.expr)).toEqual([expect.stringContaining('[6h])')]);
+  expect(silence('staging')).toEqual([]);
+});
 
 describe('thresholds from logging.audit', () => {
   test('production\'s: 20 failed sign-ins in 5m, 100 distinct student records in 10m, 6h of silence', () => {
