@@ -10,6 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { crdBundleFiles, PLATFORM_RELEASES } from '../charts/gitops/platform-releases';
 import { environments } from '../environments/index';
 import { resolveEnvironments } from '../environments/load';
 import { ref, type K8sObject } from '../pipeline/k8s-object';
@@ -946,13 +947,16 @@ describe('imports/schemas', () => {
     expect(validator === validatorModule(file, readFileSync(join(DIR, file), 'utf8'))).toBe(true);
   });
 
-  // CRDS_DIR and ARGOCD_CRDS_DIR: where the CRDs are, as for scripts/import-crds.sh.
+  // CRDS_DIR and ARGOCD_CRDS_DIR: where the CRDs are, as for scripts/import-crds.sh, which reads the
+  // files of the bundles charts/gitops/platform-releases.ts names (scripts/crd-bundles.ts).
   const CRDS = process.env.CRDS_DIR ?? resolve(REPO, '..', 'shared', 'crds');
-  const ARGOCD_CRDS = process.env.ARGOCD_CRDS_DIR ?? resolve(REPO, '..', 'shared', 'platform-crds', 'argo-cd-v3.5.1');
+  const ARGOCD_CRDS = process.env.ARGOCD_CRDS_DIR ?? resolve(REPO, '..', 'shared', PLATFORM_RELEASES['argo-cd'].crds.dir);
+  const pinned = (file: string) => [PLATFORM_RELEASES['cloudnative-pg'].crds, PLATFORM_RELEASES['plugin-barman-cloud'].crds]
+    .some((bundle) => crdBundleFiles(bundle).includes(file));
   const comparison = existsSync(CRDS) && existsSync(ARGOCD_CRDS) ? 'run' : process.env.CI === 'true' ? 'fail' : 'skip';
-  /** The folder scripts/import-crds.sh gives crd-schemas.mjs: ../shared/crds and Argo CD's two CRDs. */
+  /** The folder scripts/import-crds.sh gives crd-schemas.mjs: the pinned CloudNativePG and Barman Cloud CRDs and Argo CD's two. */
   const sources = (into: string) => {
-    for (const f of readdirSync(CRDS).filter((n) => n.endsWith('.yaml'))) copyFileSync(join(CRDS, f), join(into, f));
+    for (const f of readdirSync(CRDS).filter(pinned)) copyFileSync(join(CRDS, f), join(into, f));
     for (const f of ['application-crd.yaml', 'appproject-crd.yaml']) copyFileSync(join(ARGOCD_CRDS, f), join(into, f));
     return into;
   };
@@ -970,7 +974,7 @@ describe('imports/schemas', () => {
   const haveCrds = comparison === 'run';
   (haveCrds ? test : test.skip)('is what scripts/import-crds.sh generates from ../shared/crds and Argo CD\'s CRDs', () => {
     const script = readFileSync(join(REPO, 'scripts', 'import-crds.sh'), 'utf8');
-    expect(script).toMatch(/^cp "\$crds"\/\*\.yaml "\$tmp\/schemas\/"$/m);
+    expect(script).toMatch(/^cp "\$\{cnpg\[@\]\}" "\$\{barman\[@\]\}" "\$tmp\/schemas\/"$/m);
     expect(script).toMatch(/^cp "\$argocd_crds\/application-crd\.yaml" "\$argocd_crds\/appproject-crd\.yaml" "\$tmp\/schemas\/"$/m);
     expect(script).toMatch(/^node scripts\/crd-schemas\.mjs "\$tmp\/schemas" imports\/schemas$/m);
     const out = mkdtempSync(join(tmpdir(), 'shipshape-crd-schemas-'));

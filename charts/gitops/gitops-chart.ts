@@ -21,8 +21,8 @@ import { PLATFORM_RELEASES, releaseNamespace, type PlatformRelease, type Platfor
 import type { PlatformValuesContext } from './values/context';
 import { platformValues } from './values/platform-values';
 
-/** Argo CD 3.6.3: fixes four HIGH advisories, among them an unauthenticated API-server crash. */
-export const ARGOCD_VERSION = 'v3.6.3';
+/** The Argo CD that runs (every component's image tag): platform-releases.ts says why this one. */
+export const ARGOCD_VERSION = PLATFORM_RELEASES['argo-cd'].operator.version;
 
 /**
  * Waves of the root Application, written down once: namespaces, then projects, then the operators

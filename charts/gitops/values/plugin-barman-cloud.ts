@@ -7,6 +7,7 @@
  * backups' timestamps (`barman_cloud_cloudnative_pg_io_*`), is served by its sidecar through each
  * PostgreSQL instance's exporter, which the data chart's PodMonitor of the Cluster scrapes.
  */
+import { PLATFORM_RELEASES } from '../platform-releases';
 import { requests, type ResourceRequests } from './common';
 import type { PlatformValuesContext } from './context';
 
@@ -16,9 +17,10 @@ import type { PlatformValuesContext } from './context';
  * v0.13.0; v0.14.0 changes neither the ObjectStore CRD (the chart's template is byte-identical to
  * v0.14.0's) nor the RBAC the chart renders (config/ is unchanged between the tags), and fixes WAL
  * restore during a designated primary's promotion and sidecar injection into replica clusters.
- * Drop the override when a chart release ships v0.14.0 or newer as its appVersion.
+ * Drop the override when a chart release ships v0.14.0 or newer as its appVersion. Written in
+ * platform-releases.ts, beside the CRDs the checks read for it.
  */
-export const BARMAN_CLOUD_PLUGIN_VERSION = 'v0.14.0';
+export const BARMAN_CLOUD_PLUGIN_VERSION = PLATFORM_RELEASES['plugin-barman-cloud'].operator.version;
 
 export interface PluginBarmanCloudValues {
   /** The plugin's image: its tag overrides the chart's appVersion. */
