@@ -88,6 +88,10 @@ const REGISTRY: Record<string, Loader | CrdSchema> = {
   'barmancloud.cnpg.io/v1/ObjectStore': crd('barmancloud.cnpg.io_v1_ObjectStore'),
 };
 
+/** Every `<apiVersion> <kind>` this project may emit (scripts/crd-defaults.ts generates the custom ones' defaults). */
+export const EMITTABLE_KINDS: readonly string[] = Object.keys(REGISTRY)
+  .map((key) => `${key.slice(0, key.lastIndexOf('/'))} ${key.slice(key.lastIndexOf('/') + 1)}`);
+
 /**
  * API versions Kubernetes (or an operator) stopped serving, with when and what replaces them; by
  * `apiVersion/kind` where kinds of one version went at different releases, else by `apiVersion`.

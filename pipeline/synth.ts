@@ -1,7 +1,7 @@
 /**
- * One environment from configuration to files: build the charts, check every object (schema, then
- * policy), and render one YAML file per object. Nothing is written here; the caller writes only
- * when every environment came through without a problem.
+ * One environment from configuration to files: build the charts, check every object (schema, the
+ * CRD defaults the API server would add, then policy), and render one YAML file per object.
+ * Nothing is written here; the caller writes only when every environment came through without a problem.
  */
 import { ApiObject, App, type Chart } from 'cdk8s';
 import { Document, parse, visit } from 'yaml';
@@ -16,6 +16,7 @@ import { PlatformChart } from '../charts/platform/platform-chart';
 import { SecurityChart } from '../charts/security/security-chart';
 import { buildModel, type Model } from '../environments/model/model';
 import type { Environment } from '../environments/schema';
+import { defaultsProblems } from './crd-defaults';
 import { ref, type K8sObject } from './k8s-object';
 import { checkPolicy } from './policy';
 import { validateObject } from './schema-validation';
@@ -141,6 +142,14 @@ export async function schemaProblems(env: Environment, objects: readonly K8sObje
   return problems;
 }
 
+/**
+ * Fields the API server would add to custom resources from their CRDs' defaults (pipeline/crd-defaults.ts):
+ * `<env>: <Kind ns/name>: defaults: <path>: …` lines. An object it would alter never converges in Argo CD.
+ */
+export function crdDefaultsProblems(env: Environment, objects: readonly K8sObject[]): string[] {
+  return defaultsProblems(env.name, objects);
+}
+
 /** Policy violations over the whole set: `<env>: <Kind ns/name>: policy <rule>: …` lines. */
 export function policyProblems(env: Environment, objects: readonly K8sObject[]): string[] {
   return checkPolicy(objects, { production: env.production }).map((v) => `${env.name}: ${v.object}: policy ${v.rule}: ${v.message}`);
@@ -151,7 +160,11 @@ export async function synthesizeEnvironment(env: Environment): Promise<Environme
   const model = buildModel(env);
   const objects = modelObjects(model);
   // The gate every object passes (npm run restore-plan puts its objects through it too).
-  const problems = [...await schemaProblems(env, objects.map((o) => o.object)), ...policyProblems(env, objects.map((o) => o.object))];
+  const problems = [
+    ...await schemaProblems(env, objects.map((o) => o.object)),
+    ...crdDefaultsProblems(env, objects.map((o) => o.object)),
+    ...policyProblems(env, objects.map((o) => o.object)),
+  ];
   const files = new Map<string, string>();
   for (const o of objects) {
     const name = fileName(o);
@@ -161,7 +174,7 @@ export async function synthesizeEnvironment(env: Environment): Promise<Environme
     files.set(name, renderObject(env, o.object));
   }
   const argocd = argocdObjects(model, objects);
-  problems.push(...await schemaProblems(env, argocd), ...policyProblems(env, argocd));
+  problems.push(...await schemaProblems(env, argocd), ...crdDefaultsProblems(env, argocd), ...policyProblems(env, argocd));
   const argocdFiles = new Map<string, string>();
   for (const object of argocd) {
     const name = objectFileName(object);

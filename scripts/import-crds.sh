@@ -33,3 +33,6 @@ mkdir "$tmp/schemas"
 cp "${cnpg[@]}" "${barman[@]}" "$tmp/schemas/"
 cp "$argocd_crds/application-crd.yaml" "$argocd_crds/appproject-crd.yaml" "$tmp/schemas/"
 node scripts/crd-schemas.mjs "$tmp/schemas" imports/schemas
+# imports/defaults/ holds what the gate's structural defaulting reads (pipeline/crd-defaults.ts) of every
+# custom kind we may emit, from all the table's bundles (SHARED_DIR, not CRDS_DIR, names another ../shared).
+node --import tsx scripts/crd-defaults.ts imports/defaults

@@ -9,6 +9,7 @@ import { environments } from '../environments/index';
 import { resolveEnvironments } from '../environments/load';
 import { buildModel } from '../environments/model/model';
 import type { Environment } from '../environments/schema';
+import { defaultsOnly } from '../pipeline/crd-defaults';
 import { ref, type K8sObject } from '../pipeline/k8s-object';
 import { argocdObjects, synthObjects } from '../pipeline/synth';
 import { applyDefaults, crdSchemas, differences, SHARED, type StructuralSchema } from './support/crd-defaults';
@@ -53,6 +54,39 @@ describe('structural defaulting, as the API server does it', () => {
 
   test('differences name every changed path', () => {
     expect(differences({ a: [{ b: 1 }], c: 1 }, { a: [{ b: 1, w: 1 }], c: 1, d: { e: 2 } })).toEqual(['/a/0/w: 1', '/d: {"e":2}']);
+    expect(differences({ m: {} }, { m: { 'a/b~c': 1 } })).toEqual(['/m/a~1b~0c: 1']);
+  });
+
+  test('the extract the gate reads (defaultsOnly) keeps only the way to each default, and defaults alike', () => {
+    expect(defaultsOnly({ type: 'object', properties: { name: { type: 'string' }, list: { type: 'array', items: { type: 'string' } } } })).toBeUndefined();
+    expect(defaultsOnly(schema)).toEqual({
+      properties: {
+        weight: { default: 1 },
+        label: { default: 'x', nullable: true },
+        mode: { default: 'fast' },
+        nested: { default: {}, properties: { enabled: { default: true } } },
+        refs: { items: { properties: { port: { default: 80 } } } },
+        byName: { additionalProperties: { properties: { on: { default: false } } } },
+      },
+    });
+    const extract = defaultsOnly(schema);
+    for (const value of [{}, { refs: [{}, { port: 8080 }], byName: { a: {}, b: { on: true } } }, { mode: null, label: null }]) {
+      const copy = structuredClone(value);
+      applyDefaults(copy, extract);
+      expect(copy).toEqual(defaulted(value));
+    }
+  });
+
+  test('beside a map\'s schema, a declared property with nothing to default stays declared', () => {
+    const mixed: StructuralSchema = {
+      type: 'object',
+      properties: { fixed: { type: 'object', properties: { on: { type: 'boolean' } } } },
+      additionalProperties: { type: 'object', properties: { on: { type: 'boolean', default: true } } },
+    };
+    expect(defaultsOnly(mixed)).toEqual({ properties: { fixed: {} }, additionalProperties: { properties: { on: { default: true } } } });
+    const value = { fixed: {}, other: {} };
+    applyDefaults(value, defaultsOnly(mixed));
+    expect(value).toEqual({ fixed: {}, other: { on: true } });
   });
 });
 
@@ -93,5 +127,30 @@ if (!have && process.env.CI !== 'true') console.warn(`CRD defaults are not check
     // Argo CD does not compare it.
     delete stored.status;
     expect(differences(object, stored)).toEqual([]);
+  });
+
+  /**
+   * The extract of imports/defaults/ defaults as the whole CRD schema does, on each object with every
+   * field its CRD defaults taken out, at every depth (so every default on the paths our objects use).
+   */
+  test.each(cases)('%s: %s without its defaulted fields is defaulted alike by the gate\'s extract', (_env, _ref, object) => {
+    const schema = schemas.get(`${object.apiVersion} ${object.kind}`)!;
+    const hollow = structuredClone(object);
+    const strip = (value: unknown, s: StructuralSchema | undefined): void => {
+      if (!s || value === null || typeof value !== 'object') return;
+      if (Array.isArray(value)) return value.forEach((item) => strip(item, s.items));
+      const o = value as Record<string, unknown>;
+      for (const key of Object.keys(o)) {
+        const prop = s.properties?.[key] ?? (typeof s.additionalProperties === 'object' ? s.additionalProperties : undefined);
+        if (prop?.default !== undefined) delete o[key];
+        else strip(o[key], prop);
+      }
+    };
+    strip(hollow, schema);
+    const byCrd = structuredClone(hollow);
+    applyDefaults(byCrd, schema);
+    const byExtract = structuredClone(hollow);
+    applyDefaults(byExtract, defaultsOnly(schema));
+    expect(byExtract).toEqual(byCrd);
   });
 });
