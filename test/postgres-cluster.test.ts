@@ -125,7 +125,7 @@ test('with data.postgres.recovery: recovered from the named source\'s archive to
   // The application's object store, read under the source's server name...
   expect(c.spec.externalClusters).toEqual([{
     name: 'origin',
-    plugin: { name: 'barman-cloud.cloudnative-pg.io', parameters: { barmanObjectName: 'shop-db-backups', serverName: 'shop-db' } },
+    plugin: { name: 'barman-cloud.cloudnative-pg.io', enabled: true, isWALArchiver: false, parameters: { barmanObjectName: 'shop-db-backups', serverName: 'shop-db' } },
   }]);
   // ...and written under the recovered cluster's own, so the source's archive is never overwritten.
   expect(c.spec.plugins).toEqual([{

@@ -175,7 +175,7 @@ describe('on good input', () => {
     });
     expect(externalClusters).toEqual([{
       name: externalClusters[0].name,
-      plugin: { name: 'barman-cloud.cloudnative-pg.io', parameters: { barmanObjectName: postgres.objectStore, serverName: postgres.cluster } },
+      plugin: { name: 'barman-cloud.cloudnative-pg.io', enabled: true, isWALArchiver: false, parameters: { barmanObjectName: postgres.objectStore, serverName: postgres.cluster } },
     }]);
     expect(plugins).toEqual([{
       name: 'barman-cloud.cloudnative-pg.io',

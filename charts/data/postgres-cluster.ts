@@ -87,7 +87,12 @@ export class PostgresCluster extends Construct {
       ? { recovery: { source: origin, database: pg.database, owner: pg.owner, recoveryTarget: { targetTime: recovery.targetTime } } }
       : { initdb: { database: pg.database, owner: pg.owner, dataChecksums: true, encoding: 'UTF8' } };
     const externalClusters: ClusterSpecExternalClusters[] | undefined = recovery
-      ? [{ name: origin, plugin: { name: BARMAN_PLUGIN, parameters: { barmanObjectName: objectStore, serverName: recovery.source } } }]
+      // enabled and isWALArchiver are the CRD's defaults, written out: the API server would add
+      // them, and Argo CD would never see the recovered cluster in sync (pipeline/crd-defaults.ts).
+      ? [{
+        name: origin,
+        plugin: { name: BARMAN_PLUGIN, enabled: true, isWalArchiver: false, parameters: { barmanObjectName: objectStore, serverName: recovery.source } },
+      }]
       : undefined;
 
     new Cluster(this, 'Cluster', {
