@@ -105,12 +105,15 @@ async function main(): Promise<number> {
 
   if (opts.check) return check([[DIST, committed, next], [ARGOCD, committedArgocd, nextArgocd]], synthesis.documents);
 
-  const refused = refusedChangesOf(committed, synthesis, opts.allowed);
+  const changes = refusedChangesOf(committed, synthesis, new Set());
+  const refused = changes.filter((c) => !opts.allowed.has(c.object));
   if (refused.length > 0) {
     process.stderr.write(`shipshape: nothing was written; ${refused.length} change(s) Kubernetes refuses on existing objects:\n`);
     for (const r of refused) process.stderr.write(`  ${refusalMessage(r)}\n`);
     return 1;
   }
+  // A reviewed change goes through, on the record of the run.
+  for (const c of changes) process.stdout.write(`shipshape: allowed by --allow-immutable-change: ${c.object}: ${c.field} ${c.change}\n`);
 
   const leftovers = [...writeDist(root, next).leftovers, ...writeDist(root, nextArgocd, ARGOCD).leftovers];
   for (const [path, content] of synthesis.documents) writeDocument(root, path, content);

@@ -146,7 +146,7 @@ function defaultsDir(): string | undefined {
 
 /** Read once per kind; undefined when there is no such file. */
 const loaded = new Map<string, KindDefaults | undefined>();
-function kindDefaults(apiVersion: string, kind: string): KindDefaults | undefined {
+export function kindDefaults(apiVersion: string, kind: string): KindDefaults | undefined {
   const name = defaultsFileName(apiVersion, kind);
   if (!loaded.has(name)) {
     const dir = defaultsDir();

@@ -12,12 +12,15 @@
  * - Deployment: ValidateDeploymentUpdate (apps/v1): the selector is immutable.
  * - PersistentVolumeClaim: pkg/apis/core/validation ValidatePersistentVolumeClaimUpdate: the spec is
  *   immutable except resources.requests (growing only, and only where the class allows expansion).
- * - CloudNativePG 1.30: Pooler `spec.cluster` (CRD rule "cluster reference is immutable after
- *   creation"); ScheduledBackup `spec.cluster` (the webhook); a Cluster's storage and WAL storage
+ * - Custom resources: their CRDs' transition rules (`oldSelf`), evaluated by pipeline/cel-gate.ts with
+ *   the CRD's own message, such as CloudNativePG 1.30's Pooler and ScheduledBackup `spec.cluster`
+ *   ("cluster reference is immutable after creation"; no hand-written copy here, to report it once).
+ * - CloudNativePG 1.30, what its webhook refuses: a Cluster's storage and WAL storage
  *   cannot shrink, and WAL storage once there cannot be removed (internal/webhook/v1 cluster_webhook.go,
  *   validateStorageSize and validateWalStorageChange).
  */
 import { parseQuantity } from '../environments/quantity';
+import { celTransitionChanges } from './cel-gate';
 import type { K8sObject } from './k8s-object';
 
 /** The runbook with a section per kind of change. */
@@ -28,7 +31,7 @@ export interface ImmutableChange {
   readonly field: string;
   /** What the change is, in words. */
   readonly change: string;
-  /** The runbook section that makes such a change safely (an anchor of IMMUTABLE_RUNBOOK). */
+  /** The runbook section that makes such a change safely (an anchor of IMMUTABLE_RUNBOOK); '' for the runbook as a whole. */
   readonly section: string;
 }
 
@@ -103,8 +106,6 @@ const RULES: Record<string, Rule> = {
     ...unchanged('value', b.value, a.value, 'priority-class'),
     ...unchanged('preemptionPolicy', b.preemptionPolicy ?? 'PreemptLowerPriority', a.preemptionPolicy ?? 'PreemptLowerPriority', 'priority-class'),
   ],
-  'postgresql.cnpg.io Pooler': (b, a) => unchanged('spec.cluster', b.spec?.cluster, a.spec?.cluster, 'pooler-cluster'),
-  'postgresql.cnpg.io ScheduledBackup': (b, a) => unchanged('spec.cluster', b.spec?.cluster, a.spec?.cluster, 'scheduled-backup-cluster'),
   'postgresql.cnpg.io Cluster': (b, a) => [
     ...notShrunk('spec.storage.size', b.spec?.storage?.size, a.spec?.storage?.size, 'volume-shrink'),
     ...notShrunk('spec.walStorage.size', b.spec?.walStorage?.size, a.spec?.walStorage?.size, 'volume-shrink'),
@@ -121,7 +122,7 @@ export function objectKey(o: K8sObject): string {
 
 /** What `after` changes in `before` (the same object) that the API server would refuse. */
 export function immutableChanges(before: K8sObject, after: K8sObject): ImmutableChange[] {
-  return RULES[`${group(after)} ${after.kind}`]?.(before, after) ?? [];
+  return [...RULES[`${group(after)} ${after.kind}`]?.(before, after) ?? [], ...celTransitionChanges(before, after)];
 }
 
 export interface RefusedChange extends ImmutableChange {
@@ -149,5 +150,5 @@ export function refusedChanges(
 /** One line naming the object, the field, the change and what to do. */
 export function refusalMessage(c: RefusedChange): string {
   return `${c.object}: ${c.field} ${c.change}, which Kubernetes refuses on an existing object (the Argo CD sync would fail); `
-    + `follow ${IMMUTABLE_RUNBOOK}#${c.section}, then run with --allow-immutable-change ${c.object}`;
+    + `follow ${IMMUTABLE_RUNBOOK}${c.section ? `#${c.section}` : ''}, then run with --allow-immutable-change ${c.object}`;
 }

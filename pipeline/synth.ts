@@ -1,6 +1,6 @@
 /**
  * One environment from configuration to files: build the charts, check every object (schema, the
- * CRD defaults the API server would add, then policy), and render one YAML file per object.
+ * CRD defaults the API server would add, its CRD's CEL rules, then policy), and render one YAML file per object.
  * Nothing is written here; the caller writes only when every environment came through without a problem.
  */
 import { ApiObject, App, type Chart } from 'cdk8s';
@@ -16,6 +16,7 @@ import { PlatformChart } from '../charts/platform/platform-chart';
 import { SecurityChart } from '../charts/security/security-chart';
 import { buildModel, type Model } from '../environments/model/model';
 import type { Environment } from '../environments/schema';
+import { celProblems } from './cel-gate';
 import { defaultsProblems } from './crd-defaults';
 import { ref, type K8sObject } from './k8s-object';
 import { checkPolicy } from './policy';
@@ -150,6 +151,15 @@ export function crdDefaultsProblems(env: Environment, objects: readonly K8sObjec
   return defaultsProblems(env.name, objects);
 }
 
+/**
+ * Custom resources their CRDs' CEL rules refuse (pipeline/cel-gate.ts): `<env>: <Kind ns/name>: <field>:
+ * <the CRD's message> (CEL rule of …)` lines. Transition rules are checked against the committed
+ * objects with the other updates Kubernetes refuses (pipeline/pipeline.ts, refusedChangesOf).
+ */
+export function crdCelProblems(env: Environment, objects: readonly K8sObject[]): string[] {
+  return celProblems(env.name, objects);
+}
+
 /** Policy violations over the whole set: `<env>: <Kind ns/name>: policy <rule>: …` lines. */
 export function policyProblems(env: Environment, objects: readonly K8sObject[]): string[] {
   return checkPolicy(objects, { production: env.production }).map((v) => `${env.name}: ${v.object}: policy ${v.rule}: ${v.message}`);
@@ -163,6 +173,7 @@ export async function synthesizeEnvironment(env: Environment): Promise<Environme
   const problems = [
     ...await schemaProblems(env, objects.map((o) => o.object)),
     ...crdDefaultsProblems(env, objects.map((o) => o.object)),
+    ...crdCelProblems(env, objects.map((o) => o.object)),
     ...policyProblems(env, objects.map((o) => o.object)),
   ];
   const files = new Map<string, string>();
@@ -174,7 +185,7 @@ export async function synthesizeEnvironment(env: Environment): Promise<Environme
     files.set(name, renderObject(env, o.object));
   }
   const argocd = argocdObjects(model, objects);
-  problems.push(...await schemaProblems(env, argocd), ...crdDefaultsProblems(env, argocd), ...policyProblems(env, argocd));
+  problems.push(...await schemaProblems(env, argocd), ...crdDefaultsProblems(env, argocd), ...crdCelProblems(env, argocd), ...policyProblems(env, argocd));
   const argocdFiles = new Map<string, string>();
   for (const object of argocd) {
     const name = objectFileName(object);

@@ -36,3 +36,6 @@ node scripts/crd-schemas.mjs "$tmp/schemas" imports/schemas
 # imports/defaults/ holds what the gate's structural defaulting reads (pipeline/crd-defaults.ts) of every
 # custom kind we may emit, from all the table's bundles (SHARED_DIR, not CRDS_DIR, names another ../shared).
 node --import tsx scripts/crd-defaults.ts imports/defaults
+# imports/validations/ holds the CEL rules of the same kinds' CRDs and what evaluating them reads
+# (pipeline/cel-gate.ts), from the same bundles.
+node --import tsx scripts/crd-validations.ts imports/validations

@@ -7,6 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import { cpSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Chart } from 'cdk8s';
 import { AppChart } from '../charts/app/app-chart';
 import { DataChart } from '../charts/data/data-chart';
 import { environments } from '../environments/index';
@@ -14,8 +15,9 @@ import { resolveEnvironments } from '../environments/load';
 import { buildModel } from '../environments/model/model';
 import { defaultsProblems } from '../pipeline/crd-defaults';
 import type { K8sObject } from '../pipeline/k8s-object';
-import { argocdObjects, crdDefaultsProblems, modelObjects, synthesizeEnvironment } from '../pipeline/synth';
+import { argocdObjects, crdDefaultsProblems, modelObjects } from '../pipeline/synth';
 import { readTree } from '../pipeline/tree-diff';
+import { objectNamed, problemsWith } from './support/gate';
 import { copyEditor, copyRepository, REPO } from './support/repository-copy';
 
 const envs = resolveEnvironments(environments, REPO);
@@ -26,30 +28,10 @@ const CLUSTER_CRD = 'clusters.postgresql.cnpg.io, cloudnative-pg 1.30.0';
 const line = (ref: string, path: string, value: string, crd: string) =>
   `${ref}: defaults: ${path}: the API server would set ${value} (default of CRD ${crd}); write it out, or Argo CD never sees the object in sync`;
 
-/**
- * Synthesizes staging with `change` applied to the objects one chart class renders (the real charts,
- * the real gate): a construct that forgot a default.
- */
-async function stagingWith(chart: typeof AppChart | typeof DataChart, change: (objects: K8sObject[]) => void): Promise<string[]> {
-  // Chart's own toJson, shadowed on this chart class only while the environment is synthesized.
-  const toJson = chart.prototype.toJson;
-  chart.prototype.toJson = function (this: AppChart) {
-    const objects = toJson.call(this) as K8sObject[];
-    change(objects);
-    return objects;
-  };
-  try {
-    return (await synthesizeEnvironment(staging)).problems;
-  } finally {
-    delete (chart.prototype as { toJson?: unknown }).toJson;
-  }
-}
+/** Staging's gate problems with `change` applied to what one chart class renders. */
+const stagingWith = (chart: { prototype: Chart }, change: (objects: K8sObject[]) => void) => problemsWith(staging, chart, change);
 
-const named = (objects: K8sObject[], kind: string, name: string): K8sObject => {
-  const found = objects.find((o) => o.kind === kind && o.metadata.name === name);
-  if (!found) throw new Error(`fixture: staging has no ${kind} ${name}`);
-  return found;
-};
+const named = (objects: readonly K8sObject[], kind: string, name: string): K8sObject => objectNamed(objects, kind, name, 'staging');
 
 describe('the real output', () => {
   test.each(envs.map((e) => [e.name, e] as const))('%s: no object of dist/ or argocd/ would be altered by its CRD\'s defaults', (_name, env) => {

@@ -7,6 +7,7 @@
  * `message`, or its `messageExpression` where that evaluates to a non-empty string.
  */
 import { parse, plan, isCelError, type CelEnv, type CelInput } from '@bufbuild/cel';
+import type { decodeExpr } from './ast';
 import { checkExpr, type CheckError } from './check';
 import { kubernetesCelEnv } from './library';
 import { asRoot, celProperties, schemaType, type CelT, type SchemaNode, type ValidationRule } from './types';
@@ -60,11 +61,32 @@ function readsOldSelf(e: unknown): boolean {
   return Object.values(e).some((v) => (Array.isArray(v) ? v.some(readsOldSelf) : readsOldSelf(v)));
 }
 
+/**
+ * Parsed expressions by source: many rules recur at several places (Gateway API's parentRefs and
+ * backendRefs rules above all), and parsing, not checking or planning, is what compiling costs.
+ */
+const parsedBySource = new Map<string, Parsed>();
+/** Programs by source, for the shared environment (planning reads the expression and the environment only). */
+const plannedBySource = new Map<string, Program>();
+
+/** An expression parsed ahead of time (./ast.ts, stored by scripts/crd-validations.ts): compiling it then parses nothing. */
+export function addParsed(source: string, expr: ReturnType<typeof decodeExpr>): void {
+  if (!parsedBySource.has(source)) parsedBySource.set(source, { $typeName: 'cel.expr.ParsedExpr', expr } as Parsed);
+}
+
+function planned(env: CelEnv, source: string, parsed: Parsed): Program {
+  if (env !== sharedEnv) return plan(env, parsed);
+  let program = plannedBySource.get(source);
+  if (!program) plannedBySource.set(source, (program = plan(env, parsed)));
+  return program;
+}
+
 function compileExpression(env: CelEnv, source: string, vars: ReadonlyMap<string, CelT>, want: CelT['kind'], expression: CompileError['expression']):
   { parsed?: Parsed; error?: CompileError } {
   let parsed: Parsed;
   try {
-    parsed = parse(source);
+    parsed = parsedBySource.get(source) ?? parse(source);
+    parsedBySource.set(source, parsed);
   } catch (e) {
     return { error: { expression, message: `syntax error: ${e instanceof Error ? e.message : String(e)}` } };
   }
@@ -92,8 +114,8 @@ export function compileRule(schema: SchemaNode, rule: ValidationRule, env = celE
     rule,
     transition: readsOldSelf(r.parsed?.expr),
     errors,
-    program: errors.length === 0 && r.parsed ? plan(env, r.parsed) : undefined,
-    messageProgram: errors.length === 0 && m.parsed ? plan(env, m.parsed) : undefined,
+    program: errors.length === 0 && r.parsed ? planned(env, rule.rule, r.parsed) : undefined,
+    messageProgram: errors.length === 0 && m.parsed && rule.messageExpression !== undefined ? planned(env, rule.messageExpression, m.parsed) : undefined,
   };
 }
 
@@ -114,6 +136,10 @@ export interface Violation {
   readonly message: string;
   readonly rule: string;
   readonly reason?: string;
+  /** Whether the rule reads `oldSelf` (a refused update, not a refused object). */
+  readonly transition: boolean;
+  /** The rule could not be evaluated (an error of the checker, not of the object): `message` says why. */
+  readonly error?: true;
 }
 
 let converters: { timestamp: Program; duration: Program } | undefined;
@@ -159,13 +185,14 @@ function evaluate(c: CompiledRule, schema: SchemaNode, value: unknown, old: unkn
   const field = c.rule.fieldPath ? `${path}${c.rule.fieldPath}` : path;
   const at = field.replace(/^\./, '');
   if (result === true) return undefined;
-  if (isCelError(result)) return { path: at, message: `rule evaluation error: ${c.rule.rule}: ${result.message}`, rule: c.rule.rule };
-  if (result !== false) return { path: at, message: `rule did not evaluate to a bool: ${c.rule.rule}`, rule: c.rule.rule };
+  const transition = c.transition;
+  if (isCelError(result)) return { path: at, message: `rule evaluation error: ${c.rule.rule}: ${result.message}`, rule: c.rule.rule, transition, error: true };
+  if (result !== false) return { path: at, message: `rule did not evaluate to a bool: ${c.rule.rule}`, rule: c.rule.rule, transition, error: true };
   const fromExpression = c.messageProgram?.(bindings);
   // The API server falls back to `message` where messageExpression fails or gives an empty or multi-line string.
   const usable = typeof fromExpression === 'string' && fromExpression.trim() !== '' && !/[\r\n]/.test(fromExpression);
   const message = usable ? fromExpression : c.rule.message ?? `failed rule: ${c.rule.rule}`;
-  return { path: at, message, rule: c.rule.rule, reason: c.rule.reason };
+  return { path: at, message, rule: c.rule.rule, reason: c.rule.reason, transition };
 }
 
 /** The old value of a list item: by its map keys in a `map` list, by equality in a `set`; none in an atomic list. */

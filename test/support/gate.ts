@@ -1,0 +1,30 @@
+/**
+ * The gate's problems for an environment whose charts render one change: the real charts and the
+ * real gate (synthesizeEnvironment), with `change` applied to the objects one chart class renders.
+ */
+import type { Chart } from 'cdk8s';
+import type { Environment } from '../../environments/schema';
+import type { K8sObject } from '../../pipeline/k8s-object';
+import { synthesizeEnvironment } from '../../pipeline/synth';
+
+export async function problemsWith(env: Environment, chart: { prototype: Chart }, change: (objects: K8sObject[]) => void): Promise<string[]> {
+  // The chart's own toJson, shadowed on this chart class only while the environment is synthesized.
+  const toJson = chart.prototype.toJson;
+  chart.prototype.toJson = function (this: Chart) {
+    const objects = toJson.call(this) as K8sObject[];
+    change(objects);
+    return objects;
+  };
+  try {
+    return (await synthesizeEnvironment(env)).problems;
+  } finally {
+    delete (chart.prototype as { toJson?: unknown }).toJson;
+  }
+}
+
+/** The object of `kind` and `name` among `objects`, which a fixture needs to exist. */
+export function objectNamed(objects: readonly K8sObject[], kind: string, name: string, where: string): K8sObject {
+  const found = objects.find((o) => o.kind === kind && o.metadata.name === name);
+  if (!found) throw new Error(`fixture: ${where} has no ${kind} ${name}`);
+  return found;
+}
