@@ -105,7 +105,7 @@ async function main(): Promise<number> {
 
   if (opts.check) return check([[DIST, committed, next], [ARGOCD, committedArgocd, nextArgocd]], synthesis.documents);
 
-  const changes = refusedChangesOf(committed, synthesis, new Set());
+  const changes = refusedChangesOf(committed, synthesis, new Set(), committedArgocd);
   const refused = changes.filter((c) => !opts.allowed.has(c.object));
   if (refused.length > 0) {
     process.stderr.write(`shipshape: nothing was written; ${refused.length} change(s) Kubernetes refuses on existing objects:\n`);

@@ -7,6 +7,8 @@
  *   services-N  the production environment with N generated services (bench/generated-synth.ts)
  *   floor       for each case above: a plain node process that only writes the same documents as
  *               YAML (bench/floor.mjs), the least any synth of that output can cost
+ *   gate passes what the API server's checks add to the full synth (CRD defaults, CEL rules, updates),
+ *               timed in-process by bench/gate-passes.ts in --runs fresh processes (its esbuild bundle)
  *
  * Everything runs in a temporary snapshot of the repository (sources copied, node_modules
  * symlinked), so the repository's dist/ is never touched and edits made meanwhile do not mix into
@@ -190,6 +192,32 @@ function differences(a: string, b: string, paths: readonly string[]): number {
 // ---------------------------------------------------------------------------------------------
 // The run
 
+/** One process of bench/gate-passes.ts: milliseconds. */
+interface GateSample {
+  readonly load: number;
+  readonly objects: number;
+  readonly defaults: { first: number; warm: number[] };
+  readonly cel: { first: number; warm: number[] };
+  readonly updates: { first: number; warm: number[] };
+}
+
+/**
+ * bench/gate-passes.ts run `runs` times, each a fresh process, as an esbuild bundle of it and every
+ * package it imports (as `npm run synth` runs main.ts), so that its `load` includes @bufbuild/cel's.
+ */
+function gatePasses(snap: string, runs: number): GateSample[] {
+  const g = bundle(snap, join('bench', 'gate-passes.ts'), true);
+  const samples: GateSample[] = [];
+  for (let i = 0; i < runs; i += 1) {
+    const r = spawnSync(process.execPath, [g.file, '--warm', '5'], { cwd: snap, encoding: 'utf8', timeout: 5 * 60 * 1000 });
+    if (r.error || r.status !== 0) throw new ChildFailed(`gate passes failed (exit ${r.status ?? r.signal ?? r.error?.message}):\n${r.stdout ?? ''}${r.stderr ?? ''}`);
+    samples.push(JSON.parse(r.stdout.trim().split('\n').pop()!) as GateSample);
+    const s = samples[i];
+    log(`bench: gate passes: run ${i + 1}/${runs}: load ${fmt(s.load, 0)} ms, defaults ${fmt(s.defaults.first, 0)} ms, cel ${fmt(s.cel.first, 0)} ms, updates ${fmt(s.updates.first, 0)} ms`);
+  }
+  return samples;
+}
+
 interface CaseResult {
   readonly name: string;
   readonly kind: 'synth' | 'floor';
@@ -259,13 +287,25 @@ async function projectYamlOptions(snap: string): Promise<unknown> {
   return { lineWidth: 0, aliasDuplicateObjects: false };
 }
 
-/** Bundle `entry` (relative to the snapshot) next to itself, so import.meta.url still finds the repository. */
-function bundle(snap: string, entry: string): { file: string; seconds: number } {
+/** scripts/run.mjs's banner: what its bundles of CommonJS packages need in an ES module. */
+const RUN_MJS_BANNER = "import { createRequire as __shipshapeRequire } from 'node:module'; import { fileURLToPath as __shipshapePath } from 'node:url'; "
+  + "const require = __shipshapeRequire(import.meta.url); const __filename = __shipshapePath(import.meta.url); "
+  + "const __dirname = __filename.slice(0, __filename.lastIndexOf('/'));";
+
+/**
+ * Bundle `entry` (relative to the snapshot) next to itself, so import.meta.url still finds the repository.
+ * `withPackages` bundles the npm packages too, as scripts/run.mjs bundles main.ts for `npm run synth`.
+ */
+function bundle(snap: string, entry: string, withPackages = false): { file: string; seconds: number } {
   const esbuild = join(snap, 'node_modules', '.bin', 'esbuild');
   if (!existsSync(esbuild)) throw new Error('bench: --bundle needs node_modules/.bin/esbuild');
   const file = entry.replace(/\.[cm]?ts$/, '.bench-bundle.mjs');
   const start = process.hrtime.bigint();
-  const r = spawnSync(esbuild, [entry, '--bundle', '--platform=node', '--format=esm', '--packages=external',
+  // With packages: scripts/run.mjs's options (CommonJS packages need require and __dirname; re2-wasm reads its .wasm beside itself).
+  const packages = withPackages
+    ? ['--external:re2-wasm', '--alias:punycode=punycode/', '--target=node22', `--banner:js=${RUN_MJS_BANNER}`]
+    : ['--packages=external'];
+  const r = spawnSync(esbuild, [entry, '--bundle', '--platform=node', '--format=esm', ...packages,
     `--outfile=${file}`, '--log-level=warning'], { cwd: snap, encoding: 'utf8' });
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   if (r.status !== 0) throw new ChildFailed(`esbuild of ${entry} failed:\n${r.stdout}${r.stderr}`);
@@ -278,6 +318,7 @@ async function main(): Promise<number> {
   mkdirSync(snap);
   const script = synthScript();
   const results: CaseResult[] = [];
+  let gate: GateSample[] = [];
   // Other processes competing for the CPUs inflate wall times: measure how much CPU the machine
   // spent beyond what this benchmark and its children did.
   const busyStart = machineBusySeconds();
@@ -352,6 +393,8 @@ async function main(): Promise<number> {
       };
       results.push(synthResult, floorResult);
     }
+    log('bench: gate passes (in-process, fresh processes)');
+    gate = gatePasses(snap, RUNS);
   } catch (e) {
     if (e instanceof ChildFailed) {
       log(`bench: ${e.message}`);
@@ -406,11 +449,26 @@ async function main(): Promise<number> {
       }
     }
   }
+  if (gate.length > 0) {
+    const ms = (xs: readonly number[]) => fmt(median(xs), 0);
+    const first = (pick: (s: GateSample) => number) => median(gate.map(pick));
+    const pass = (name: 'defaults' | 'cel' | 'updates') => `${ms(gate.map((s) => s[name].first))} ms first run, ${ms(gate.flatMap((s) => s[name].warm))} ms warm`;
+    const paid = first((s) => s.load) + first((s) => s.defaults.first) + first((s) => s.cel.first);
+    lines.push('');
+    lines.push(`API server checks in the full synth (bench/gate-passes.ts, ${gate[0].objects} objects of dist/ and argocd/, both environments; ` +
+      `median of ${gate.length} fresh processes, warm = 5 more runs in each):`);
+    lines.push(`- loading the gate's modules (@bufbuild/cel, pipeline/cel/, crd-defaults, immutable-fields; bundled with their packages): ${ms(gate.map((s) => s.load))} ms`);
+    lines.push(`- CRD structural defaults: ${pass('defaults')}`);
+    lines.push(`- CEL rules (reads imports/validations/, compiles each rule once): ${pass('cel')}`);
+    lines.push(`- updates, every object against itself (worst case: every committed file changed; a synth compares only changed files): ${pass('updates')}`);
+    lines.push(`What a synth pays for defaults + CEL (load + first runs): ${fmt(paid, 0)} ms; with the worst-case update pass: ` +
+      `${fmt(paid + first((s) => s.updates.first), 0)} ms (issue 12's budget: 200 ms).`);
+  }
   lines.push('');
   const scriptOption = option('synth-script') === undefined ? '' : ` --synth-script ${JSON.stringify(option('synth-script'))}`;
   lines.push(`Reproduce: \`npm run bench -- --runs ${RUNS} --runs-large ${RUNS_LARGE} --sizes ${SIZES.join(',')}${BUNDLE ? ' --bundle' : ''}${scriptOption}\``);
   process.stdout.write(`${lines.join('\n')}\n`);
-  if (JSON_OUT) writeFileSync(JSON_OUT, `${JSON.stringify({ node: process.version, cpus: cpu.length, othersShare, how, synthScript: script.text, results }, null, 2)}\n`);
+  if (JSON_OUT) writeFileSync(JSON_OUT, `${JSON.stringify({ node: process.version, cpus: cpu.length, othersShare, how, synthScript: script.text, results, gatePasses: gate }, null, 2)}\n`);
   return 0;
 }
 

@@ -1,7 +1,7 @@
 /**
  * Changes the API server refuses: a field that cannot be updated on an object that already exists.
  * Committed, such a change makes the Argo CD sync fail in production, with half the change applied.
- * Synthesis compares its output with the committed dist/ and refuses these changes, naming the
+ * Synthesis compares its output with the committed dist/ and argocd/ and refuses these changes, naming the
  * object, the field and the runbook section that makes the change safely; a reviewed change passes
  * with `--allow-immutable-change <environment>/<Kind>/<name>`.
  *
@@ -14,7 +14,8 @@
  *   immutable except resources.requests (growing only, and only where the class allows expansion).
  * - Custom resources: their CRDs' transition rules (`oldSelf`), evaluated by pipeline/cel-gate.ts with
  *   the CRD's own message, such as CloudNativePG 1.30's Pooler and ScheduledBackup `spec.cluster`
- *   ("cluster reference is immutable after creation"; no hand-written copy here, to report it once).
+ *   ("cluster reference is immutable after creation"; no hand-written copy here, to report it once),
+ *   and Gateway API's GatewayClass `spec.controllerName` ("Value is immutable"), an object of argocd/.
  * - CloudNativePG 1.30, what its webhook refuses: a Cluster's storage and WAL storage
  *   cannot shrink, and WAL storage once there cannot be removed (internal/webhook/v1 cluster_webhook.go,
  *   validateStorageSize and validateWalStorageChange).

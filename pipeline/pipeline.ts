@@ -32,6 +32,8 @@ export interface Synthesis {
   readonly documents: Map<string, string>;
   /** The objects of every environment synthesized, by environment, in output order. */
   readonly objects: ReadonlyMap<string, readonly K8sObject[]>;
+  /** The Argo CD objects of every environment synthesized, by environment, in output order. */
+  readonly argocdObjects: ReadonlyMap<string, readonly K8sObject[]>;
 }
 
 /**
@@ -61,6 +63,7 @@ export async function synthesizeAll(defs: readonly EnvironmentDefinition[], root
     argocd,
     documents: new Map([[FLOWS_DOC, flowsDocument(models)], ...auditPolicyFiles(models)]),
     objects: new Map(results.map((r) => [r.env.name, r.objects])),
+    argocdObjects: new Map(results.map((r) => [r.env.name, r.argocdObjects])),
   };
 }
 
@@ -88,17 +91,23 @@ function committedObject(text: string): K8sObject[] {
 }
 
 /**
- * Changes to fields the API server refuses to update, from the committed dist/ to this synthesis,
- * except on the objects in `allowed` (`<environment>/<Kind>/<name>`). A committed file that this
- * synthesis writes byte for byte holds an object that does not change: it is not parsed (parsing
- * every committed file was a fifth of a synthesis).
+ * Changes to fields the API server refuses to update, from the committed dist/ (and argocd/, when
+ * `committedArgocd` is given) to this synthesis, except on the objects in `allowed`
+ * (`<environment>/<Kind>/<name>`). A committed file that this synthesis writes byte for byte holds
+ * an object that does not change: it is not parsed (parsing every committed file was a fifth of a synthesis).
  */
-export function refusedChangesOf(committed: ReadonlyMap<string, string>, synthesis: Synthesis, allowed: ReadonlySet<string>): RefusedChange[] {
-  return [...synthesis.objects].flatMap(([env, objects]) => {
-    const changed = [...subtree(committed, env)].filter(([path, text]) => synthesis.files.get(`${env}/${path}`) !== text);
+export function refusedChangesOf(
+  committed: ReadonlyMap<string, string>, synthesis: Synthesis, allowed: ReadonlySet<string>, committedArgocd?: ReadonlyMap<string, string>,
+): RefusedChange[] {
+  const trees = [
+    { tree: committed, files: synthesis.files, objects: synthesis.objects },
+    ...(committedArgocd ? [{ tree: committedArgocd, files: synthesis.argocd, objects: synthesis.argocdObjects }] : []),
+  ];
+  return trees.flatMap(({ tree, files, objects: byEnv }) => [...byEnv].flatMap(([env, objects]) => {
+    const changed = [...subtree(tree, env)].filter(([path, text]) => files.get(`${env}/${path}`) !== text);
     const before = changed.flatMap(([, text]) => committedObject(text));
     return refusedChanges(env, before, objects, allowed);
-  });
+  }));
 }
 
 /** Write a generated document (relative to `root`) whole: beside it first, then renamed over it. */

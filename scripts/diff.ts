@@ -122,7 +122,7 @@ async function main(): Promise<number> {
 
   const documents = [...synthesis.documents].filter(([path, content]) => baseFiles.get(path) !== content).map(([path]) => path);
   for (const d of documents) process.stdout.write(`${d}: changes too (generated from the configuration)\n`);
-  const refused = refusedChangesOf(committed, synthesis, new Set());
+  const refused = refusedChangesOf(committed, synthesis, new Set(), committedArgocd);
   if (refused.length > 0) {
     process.stdout.write(`npm run synth refuses ${refused.length} of these change(s), which Kubernetes cannot make to an existing object:\n`);
     for (const r of refused) process.stdout.write(`  ${refusalMessage(r)}\n`);

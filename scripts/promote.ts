@@ -231,7 +231,7 @@ async function main(): Promise<number> {
       if (files.length > 0) throw new ConfigError(files);
       const defs = environments.map((d) => (d.name === to.name ? { ...d, imagePinsFile: candidate } : d));
       const synthesis = await synthesizeAll(defs, root, [to.name]);
-      const immutable = refusedChangesOf(committed, synthesis, new Set());
+      const immutable = refusedChangesOf(committed, synthesis, new Set(), committedArgocd);
       if (immutable.length > 0) throw new ConfigError(immutable.map(refusalMessage));
     } catch (e) {
       if (!(e instanceof ConfigError)) throw e;

@@ -36,6 +36,7 @@ const staging = envs.find((e) => e.name === 'staging')!;
 const CRD = {
   httpRoute: 'httproutes.gateway.networking.k8s.io, gateway-api v1.6.1',
   gateway: 'gateways.gateway.networking.k8s.io, gateway-api v1.6.1',
+  gatewayClass: 'gatewayclasses.gateway.networking.k8s.io, gateway-api v1.6.1',
   cluster: 'clusters.postgresql.cnpg.io, cloudnative-pg 1.30.0',
   pooler: 'poolers.postgresql.cnpg.io, cloudnative-pg 1.30.0',
   objectStore: 'objectstores.barmancloud.cnpg.io, plugin-barman-cloud v0.14.0',
@@ -177,14 +178,14 @@ describe('what the checker cannot evaluate is a problem, never a pass', () => {
   });
 });
 
-describe('transition rules, against the committed dist/', () => {
+describe('transition rules, against the committed dist/ and argocd/', () => {
   const committed = readTree(join(REPO, 'dist'));
   const stagingObjects = modelObjects(buildModel(staging)).map((o) => o.object);
   /** A synthesis of staging whose Pooler serves another cluster, everything else as committed. */
   const withPoolerOf = (cluster: string): Synthesis => {
     const objects = stagingObjects.map((o) => (o.kind === 'Pooler' ? { ...o, spec: { ...o.spec, cluster: { name: cluster } } } : o));
     const files = new Map([...committed].filter(([path]) => path.startsWith('staging/') && !path.includes('/pooler-')));
-    return { files, argocd: new Map(), documents: new Map(), objects: new Map([['staging', objects]]) };
+    return { files, argocd: new Map(), documents: new Map(), objects: new Map([['staging', objects]]), argocdObjects: new Map() };
   };
 
   test('a Pooler serving another cluster is refused with the CRD\'s message, the runbook and the flag; allowed, it passes', () => {
@@ -198,6 +199,28 @@ describe('transition rules, against the committed dist/', () => {
     expect(refusedChangesOf(committed, withPoolerOf('other-db'), new Set(['staging/Pooler/student-portal-db-pooler']))).toEqual([]);
     // The same cluster is no change.
     expect(refusedChangesOf(committed, withPoolerOf('student-portal-db'), new Set())).toEqual([]);
+  });
+
+  test('the committed argocd/ too: a GatewayClass naming another controller is refused; without argocd/ given, or allowed, it passes', () => {
+    const committedArgocd = readTree(join(REPO, 'argocd'));
+    const model = buildModel(staging);
+    const argocd = argocdObjects(model, modelObjects(model)).map((o) => (o.kind === 'GatewayClass'
+      ? { ...o, spec: { ...o.spec, controllerName: 'example.com/other-controller' } }
+      : o));
+    // The committed GatewayClass file differs from this synthesis' (it is not written): it is parsed and compared.
+    const argocdFiles = new Map([...committedArgocd].filter(([path]) => path.startsWith('staging/') && !path.includes('/gatewayclass-')));
+    const synthesis: Synthesis = {
+      files: new Map(), argocd: argocdFiles, documents: new Map(), objects: new Map([['staging', []]]), argocdObjects: new Map([['staging', argocd]]),
+    };
+    const refused = refusedChangesOf(new Map(), synthesis, new Set(), committedArgocd);
+    expect(refused.map(refusalMessage)).toEqual([
+      'staging/GatewayClass/envoy-gateway: spec.controllerName "gateway.envoyproxy.io/gatewayclass-controller" → "example.com/other-controller": '
+      + `Value is immutable (CEL rule of ${CRD.gatewayClass}), which Kubernetes refuses on an existing object `
+      + '(the Argo CD sync would fail); follow runbooks/change-immutable-field.md#gateway-class-controller, '
+      + 'then run with --allow-immutable-change staging/GatewayClass/envoy-gateway',
+    ]);
+    expect(refusedChangesOf(new Map(), synthesis, new Set())).toEqual([]);
+    expect(refusedChangesOf(new Map(), synthesis, new Set(['staging/GatewayClass/envoy-gateway']), committedArgocd)).toEqual([]);
   });
 
   test('a transition rule is not run at creation: a new Pooler of another cluster passes the synth pass', () => {

@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ENVOY_GATEWAY_CONTROLLER } from '../charts/gitops/gateway-class';
 import { IMMUTABLE_RUNBOOK, immutableChanges, refusalMessage, refusedChanges } from '../pipeline/immutable-fields';
 import type { K8sObject } from '../pipeline/k8s-object';
 import { synthObjects } from '../pipeline/synth';
@@ -155,6 +156,10 @@ test('sizes compare by bytes across suffixes; a committed value that is no quant
   expect(immutableChanges(sized('lots'), sized('1Gi'))).toEqual([]);
 });
 
+const gatewayClass = (controllerName: string): K8sObject => ({
+  apiVersion: 'gateway.networking.k8s.io/v1', kind: 'GatewayClass', metadata: { name: 'envoy-gateway' }, spec: { controllerName },
+});
+
 test('every refusal names the object, the field, the change, a runbook section that exists and the flag that lets it through', () => {
   const runbook = readFileSync(join(REPO, IMMUTABLE_RUNBOOK), 'utf8');
   const anchors = new Set([...runbook.matchAll(/<a id="([^"]+)"><\/a>/g)].map((m) => m[1]));
@@ -169,6 +174,8 @@ test('every refusal names the object, the field, the change, a runbook section t
       else after.spec.cluster = { name: 'other' };
       return refusedChanges('test', [o], [after], new Set());
     }),
+    // An argocd/ object (the root Application syncs it), with a transition rule of Gateway API's CRD.
+    ...refusedChanges('test', [gatewayClass(ENVOY_GATEWAY_CONTROLLER)], [gatewayClass('example.com/other')], new Set()),
   ];
   expect(new Set(all.map((c) => c.section))).toEqual(anchors);
   const uploads = all.find((c) => c.field === 'spec.resources.requests.storage')!;

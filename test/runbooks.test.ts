@@ -220,7 +220,7 @@ describe.each([...RECOVERY, ...OPERATIONS])('runbooks/%s', (file) => {
 
   test('every kubectl command says its namespace, and it is an environment\'s or the platform\'s', () => {
     const kubectl = commands(text()).flatMap((l) => l.split(/\s*(?:\||&&|;|\$\()\s*/)).filter((s) => /^kubectl\s/.test(s));
-    const missing = kubectl.filter((s) => !/(?:\s-n[ =]|--namespace[ =]|\s-A\b|--all-namespaces|^kubectl apply -f|^kubectl delete -f|^kubectl config|^kubectl version|^kubectl cnpg version|^kubectl (?:get|describe) (?:nodes?|pv|persistentvolumes?|storageclass(?:es)?|priorityclass(?:es)?|clustersecretstores?|clusterissuers?)\b)/.test(s));
+    const missing = kubectl.filter((s) => !/(?:\s-n[ =]|--namespace[ =]|\s-A\b|--all-namespaces|^kubectl apply -f|^kubectl delete -f|^kubectl config|^kubectl version|^kubectl cnpg version|^kubectl (?:get|describe) (?:nodes?|pv|persistentvolumes?|storageclass(?:es)?|priorityclass(?:es)?|gatewayclass(?:es)?|clustersecretstores?|clusterissuers?)\b)/.test(s));
     expect(missing).toEqual([]);
     const wrong = kubectl.map((s) => /(?:\s-n|--namespace)[ =]([a-z0-9-]+)/.exec(s)?.[1]).filter((ns): ns is string => ns !== undefined)
       .filter((ns) => !namespaces.has(ns) && !PLATFORM_NAMESPACES.has(ns));
