@@ -27,8 +27,9 @@ import { refusedChangesOf, type Synthesis } from '../pipeline/pipeline';
 import { EMITTABLE_KINDS } from '../pipeline/schema-validation';
 import { argocdObjects, modelObjects } from '../pipeline/synth';
 import { readTree } from '../pipeline/tree-diff';
-import { objectNamed, problemsWith } from './support/gate';
+import { problemsWith } from './support/gate';
 import { copyEditor, copyRepository, REPO } from './support/repository-copy';
+import { only } from './support/synth-construct';
 
 const envs = resolveEnvironments(environments, REPO);
 const staging = envs.find((e) => e.name === 'staging')!;
@@ -45,8 +46,6 @@ const CRD = {
 
 /** Staging's gate problems with `change` applied to what one chart class renders. */
 const stagingWith = (chart: { prototype: Chart }, change: (objects: K8sObject[]) => void) => problemsWith(staging, chart, change);
-
-const named = (objects: readonly K8sObject[], kind: string, name: string): K8sObject => objectNamed(objects, kind, name, 'staging');
 
 describe('the real output', () => {
   test.each(envs.map((e) => [e.name, e] as const))('%s: every custom resource of dist/ and argocd/ passes its CRD\'s CEL rules', (_name, env) => {
@@ -106,7 +105,7 @@ describe('the expressions stored parsed (imports/validations/, so that synthesis
 describe('a construct that breaks a CEL rule of its CRD fails synthesis with the CRD\'s message', () => {
   test('Gateway API: an HTTPRoute whose backend timeout is longer than the request timeout', async () => {
     const problems = await stagingWith(AppChart, (objects) => {
-      named(objects, 'HTTPRoute', 'portal-staging-university-example').spec.rules[1].timeouts = { request: '10s', backendRequest: '1m' };
+      only(objects, 'HTTPRoute', 'portal-staging-university-example').spec.rules[1].timeouts = { request: '10s', backendRequest: '1m' };
     });
     expect(problems).toEqual([
       'staging: HTTPRoute student-portal-staging/portal-staging-university-example: spec.rules[1].timeouts: '
@@ -116,7 +115,7 @@ describe('a construct that breaks a CEL rule of its CRD fails synthesis with the
 
   test('Gateway API: a Gateway with TLS on its HTTP listener', async () => {
     const problems = await stagingWith(PlatformChart, (objects) => {
-      const gateway = named(objects, 'Gateway', 'student-portal');
+      const gateway = only(objects, 'Gateway', 'student-portal');
       const https = gateway.spec.listeners.find((l: K8sObject) => l.protocol === 'HTTPS');
       gateway.spec.listeners.find((l: K8sObject) => l.protocol === 'HTTP').tls = structuredClone(https.tls);
     });
@@ -127,7 +126,7 @@ describe('a construct that breaks a CEL rule of its CRD fails synthesis with the
 
   test('CloudNativePG: a Cluster with both imageName and imageCatalogRef', async () => {
     const problems = await stagingWith(DataChart, (objects) => {
-      named(objects, 'Cluster', 'student-portal-db').spec.imageCatalogRef = { apiGroup: 'postgresql.cnpg.io', kind: 'ImageCatalog', name: 'pg', major: 17 };
+      only(objects, 'Cluster', 'student-portal-db').spec.imageCatalogRef = { apiGroup: 'postgresql.cnpg.io', kind: 'ImageCatalog', name: 'pg', major: 17 };
     });
     expect(problems).toEqual([
       `staging: Cluster student-portal-staging/student-portal-db: spec: imageName and imageCatalogRef are mutually exclusive (CEL rule of ${CRD.cluster})`,
@@ -136,7 +135,7 @@ describe('a construct that breaks a CEL rule of its CRD fails synthesis with the
 
   test('Barman Cloud: an ObjectStore naming the server itself (the rule\'s fieldPath names the field)', async () => {
     const problems = await stagingWith(DataChart, (objects) => {
-      named(objects, 'ObjectStore', 'student-portal-db-backups').spec.configuration.serverName = 'old';
+      only(objects, 'ObjectStore', 'student-portal-db-backups').spec.configuration.serverName = 'old';
     });
     expect(problems).toEqual([
       'staging: ObjectStore student-portal-staging/student-portal-db-backups: spec.configuration.serverName: '
@@ -146,7 +145,7 @@ describe('a construct that breaks a CEL rule of its CRD fails synthesis with the
 
   test('cert-manager: a ClusterIssuer with two Venafi connections', async () => {
     const problems = await stagingWith(PlatformChart, (objects) => {
-      const issuer = named(objects, 'ClusterIssuer', 'letsencrypt-staging');
+      const issuer = only(objects, 'ClusterIssuer', 'letsencrypt-staging');
       issuer.spec.venafi = {
         zone: 'z', tpp: { url: 'https://tpp.example/vedsdk', credentialsRef: { name: 'tpp' } }, cloud: { apiTokenSecretRef: { name: 'c', key: 'k' } },
       };
@@ -160,7 +159,7 @@ describe('a construct that breaks a CEL rule of its CRD fails synthesis with the
 describe('what the checker cannot evaluate is a problem, never a pass', () => {
   test('a rule reading a field the object lacks (no default fills it): the rule is named', async () => {
     const problems = await stagingWith(PlatformChart, (objects) => {
-      const listener = named(objects, 'Gateway', 'student-portal').spec.listeners.find((l: K8sObject) => l.protocol === 'HTTPS');
+      const listener = only(objects, 'Gateway', 'student-portal').spec.listeners.find((l: K8sObject) => l.protocol === 'HTTPS');
       delete listener.tls.certificateRefs;
     });
     expect(problems).toEqual([
@@ -224,7 +223,7 @@ describe('transition rules, against the committed dist/ and argocd/', () => {
   });
 
   test('a transition rule is not run at creation: a new Pooler of another cluster passes the synth pass', () => {
-    const pooler = named(stagingObjects, 'Pooler', 'student-portal-db-pooler');
+    const pooler = only(stagingObjects, 'Pooler', 'student-portal-db-pooler');
     expect(celProblems('staging', [{ ...pooler, spec: { ...pooler.spec, cluster: { name: 'other-db' } } }])).toEqual([]);
   });
 });

@@ -17,8 +17,9 @@ import { defaultsProblems } from '../pipeline/crd-defaults';
 import type { K8sObject } from '../pipeline/k8s-object';
 import { argocdObjects, crdDefaultsProblems, modelObjects } from '../pipeline/synth';
 import { readTree } from '../pipeline/tree-diff';
-import { objectNamed, problemsWith } from './support/gate';
+import { problemsWith } from './support/gate';
 import { copyEditor, copyRepository, REPO } from './support/repository-copy';
+import { only } from './support/synth-construct';
 
 const envs = resolveEnvironments(environments, REPO);
 const staging = envs.find((e) => e.name === 'staging')!;
@@ -30,8 +31,6 @@ const line = (ref: string, path: string, value: string, crd: string) =>
 
 /** Staging's gate problems with `change` applied to what one chart class renders. */
 const stagingWith = (chart: { prototype: Chart }, change: (objects: K8sObject[]) => void) => problemsWith(staging, chart, change);
-
-const named = (objects: readonly K8sObject[], kind: string, name: string): K8sObject => objectNamed(objects, kind, name, 'staging');
 
 describe('the real output', () => {
   test.each(envs.map((e) => [e.name, e] as const))('%s: no object of dist/ or argocd/ would be altered by its CRD\'s defaults', (_name, env) => {
@@ -47,7 +46,7 @@ describe('the real output', () => {
 describe('a construct that leaves a default to the API server fails synthesis', () => {
   test('an HTTPRoute backendRef without weight, in the second rule', async () => {
     const problems = await stagingWith(AppChart, (objects) => {
-      delete named(objects, 'HTTPRoute', 'portal-staging-university-example').spec.rules[1].backendRefs[0].weight;
+      delete only(objects, 'HTTPRoute', 'portal-staging-university-example').spec.rules[1].backendRefs[0].weight;
     });
     expect(problems).toEqual([
       line('staging: HTTPRoute student-portal-staging/portal-staging-university-example', '/spec/rules/1/backendRefs/0/weight', '1', HTTPROUTE_CRD),
@@ -56,7 +55,7 @@ describe('a construct that leaves a default to the API server fails synthesis', 
 
   test('an HTTPRoute rule without matches: the whole default, itself defaulted', async () => {
     const problems = await stagingWith(AppChart, (objects) => {
-      delete named(objects, 'HTTPRoute', 'https-redirect').spec.rules[0].matches;
+      delete only(objects, 'HTTPRoute', 'https-redirect').spec.rules[0].matches;
     });
     expect(problems).toEqual([
       line('staging: HTTPRoute student-portal-staging/https-redirect', '/spec/rules/0/matches', '[{"path":{"type":"PathPrefix","value":"/"}}]', HTTPROUTE_CRD),
@@ -65,7 +64,7 @@ describe('a construct that leaves a default to the API server fails synthesis', 
 
   test('a CloudNativePG Cluster plugin without enabled and isWALArchiver, and a null where the schema allows none', async () => {
     const problems = await stagingWith(DataChart, (objects) => {
-      const cluster = named(objects, 'Cluster', 'student-portal-db');
+      const cluster = only(objects, 'Cluster', 'student-portal-db');
       delete cluster.spec.plugins[0].enabled;
       delete cluster.spec.plugins[0].isWALArchiver;
       cluster.spec.startDelay = null;
@@ -82,7 +81,7 @@ describe('a construct that leaves a default to the API server fails synthesis', 
 });
 
 describe('what is and is not checked', () => {
-  const route = (): K8sObject => structuredClone(named(modelObjects(buildModel(staging)).map((o) => o.object), 'HTTPRoute', 'https-redirect'));
+  const route = (): K8sObject => structuredClone(only(modelObjects(buildModel(staging)).map((o) => o.object), 'HTTPRoute', 'https-redirect'));
 
   test('a custom kind with no generated defaults is a problem, never a silent pass', () => {
     const widget = { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w', namespace: 'n' }, spec: {} };

@@ -68,7 +68,7 @@ describe.each(cases)('%s', (_name, env) => {
       expect(v.label.length).toBeGreaterThan(0);
       expect(v.description.length).toBeGreaterThan(20);
       // An example with a quote or a backslash would not be what Grafana sends for a typed value.
-      expect(v.example).toMatch(/^[\w.-]+$/);
+      expect(v.example).toMatch(/^[\w.:-]+$/);
     }
     expect(search.title.length).toBeGreaterThan(0);
     expect(search.description.length).toBeGreaterThan(40);

@@ -126,8 +126,8 @@ export function logSearches(scope: LogSearchScope): LogSearches {
   const actor: SearchVariable = {
     name: AUDIT_EVENT_FIELDS.actor,
     label: 'Actor',
-    description: 'Who acted: the `actor` of the audit events (a user id, or a service\'s name).',
-    example: 'user-1042',
+    description: 'Who acted: the `actor` of the audit events (`user:<account id>`, `service:<name>` or `anonymous`: docs/audit-events.md).',
+    example: 'user:u-000123',
   };
   const resourceType: SearchVariable = {
     name: AUDIT_EVENT_FIELDS.resourceType,
@@ -139,7 +139,7 @@ export function logSearches(scope: LogSearchScope): LogSearches {
     name: AUDIT_EVENT_FIELDS.resourceId,
     label: 'Record id',
     description: 'The `resource_id` of the record.',
-    example: 'S-2024-00817',
+    example: 's-000456',
   };
   const k8sUser: SearchVariable = {
     name: 'k8s_user',

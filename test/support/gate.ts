@@ -21,10 +21,3 @@ export async function problemsWith(env: Environment, chart: { prototype: Chart }
     delete (chart.prototype as { toJson?: unknown }).toJson;
   }
 }
-
-/** The object of `kind` and `name` among `objects`, which a fixture needs to exist. */
-export function objectNamed(objects: readonly K8sObject[], kind: string, name: string, where: string): K8sObject {
-  const found = objects.find((o) => o.kind === kind && o.metadata.name === name);
-  if (!found) throw new Error(`fixture: ${where} has no ${kind} ${name}`);
-  return found;
-}
