@@ -310,7 +310,7 @@ test('scratch space: a volume of its own per run, sized from the configuration, 
     ephemeral: {
       volumeClaimTemplate: {
         metadata: { labels: { 'app.kubernetes.io/part-of': 'shop', 'app.kubernetes.io/component': 'backup' } },
-        spec: { accessModes: ['ReadWriteOnce'], ...(storageClassName ? { storageClassName } : {}), resources: { requests: { storage: size } } },
+        spec: { accessModes: ['ReadWriteOnce'], volumeMode: 'Filesystem', ...(storageClassName ? { storageClassName } : {}), resources: { requests: { storage: size } } },
       },
     },
   });

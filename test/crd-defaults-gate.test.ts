@@ -90,9 +90,13 @@ describe('what is and is not checked', () => {
     ]);
   });
 
-  test('Kubernetes\' own kinds are not defaulted here (their defaults are the API server\'s code)', () => {
-    const deployment = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'd' }, spec: { template: { spec: { containers: [{ name: 'c' }] } } } };
-    expect(defaultsProblems('staging', [deployment])).toEqual([]);
+  test('Kubernetes\' own kinds get their list items\' defaults from pipeline/core-defaults.ts, not from a CRD', () => {
+    const deployment = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'd' }, spec: { template: { spec: { containers: [{ name: 'c', image: 'x:1' }] } } } };
+    expect(defaultsProblems('staging', [deployment]).map((l) => l.slice(0, l.indexOf(': the API server')))).toEqual([
+      'staging: Deployment d: defaults: /spec/template/spec/containers/0/imagePullPolicy',
+      'staging: Deployment d: defaults: /spec/template/spec/containers/0/terminationMessagePath',
+      'staging: Deployment d: defaults: /spec/template/spec/containers/0/terminationMessagePolicy',
+    ]);
   });
 
   test('status is the controller\'s: not compared', () => {

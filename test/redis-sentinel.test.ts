@@ -150,7 +150,7 @@ describe('StatefulSet', () => {
     for (const file of [REDIS_CONF, SENTINEL_CONF, REDIS_SETTINGS]) expect(data[file]).not.toMatch(/requirepass|masterauth|auth-pass|sentinel-pass|PASSWORD/);
     expect(container(objects, 'exporter').env).toContainEqual({ name: 'REDIS_ADDR', value: 'redis://localhost:6379' });
     for (const name of ['redis', 'sentinel']) {
-      expect(container(objects, name).env).toContainEqual({ name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } });
+      expect(container(objects, name).env).toContainEqual({ name: 'POD_NAME', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.name' } } });
     }
   });
 
@@ -159,7 +159,7 @@ describe('StatefulSet', () => {
     expect(claim(base).metadata.name).toBe('data');
     // The API server stores the claim template with its type; without it Argo CD never sees the StatefulSet in sync.
     expect(claim(base)).toMatchObject({ apiVersion: 'v1', kind: 'PersistentVolumeClaim' });
-    expect(claim(base).spec).toEqual({ accessModes: ['ReadWriteOnce'], storageClassName: 'fast', resources: { requests: { storage: '1Gi' } } });
+    expect(claim(base).spec).toEqual({ accessModes: ['ReadWriteOnce'], volumeMode: 'Filesystem', storageClassName: 'fast', resources: { requests: { storage: '1Gi' } } });
     const other = variantModel(shop, { data: { redis: { storage: { size: '4Gi', storageClass: 'ssd-keep' } } } });
     expect(claim(other).spec).toMatchObject({ storageClassName: 'ssd-keep', resources: { requests: { storage: '4Gi' } } });
     expect(container(objects, 'redis').volumeMounts).toContainEqual({ name: 'data', mountPath: '/data' });

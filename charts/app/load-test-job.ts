@@ -19,6 +19,7 @@ import { ModelObject } from '../common/model-object';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../common/pod-security';
 import { readScript } from '../common/shipped-files';
 import { LOAD_TEST_WAVE } from '../common/sync-waves';
+import { TERMINATION_MESSAGE } from '../common/termination-message';
 import { POST_SYNC_HOOK, SCRIPTS_FOLDER } from './smoke-test-job';
 
 export const LOAD_TEST_SCRIPT = 'load-test.js';
@@ -169,7 +170,7 @@ export class LoadTestJob extends Construct {
                 // scratch volume rather than a run that fails on a read-only root filesystem.
                 { name: 'tmp', mountPath: '/tmp' },
               ],
-              terminationMessagePolicy: 'FallbackToLogsOnError',
+              ...TERMINATION_MESSAGE,
             }],
             volumes: [
               { name: 'load-test', configMap: { name, defaultMode: 0o444 } },

@@ -21,6 +21,7 @@ import { batchPodBasics, IGNORE_DISRUPTION } from '../common/batch-pod';
 import { appMetadata, recommendedLabels } from '../common/labels';
 import { ModelObject } from '../common/model-object';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../common/pod-security';
+import { TERMINATION_MESSAGE } from '../common/termination-message';
 import { containerEnv, imageReference, orderEnv, secretAliases } from './web-service';
 
 export interface MigrationJobProps {
@@ -96,7 +97,7 @@ export class MigrationJob extends Construct {
       securityContext: restrictedContainerSecurityContext(),
       volumeMounts: mounts,
       // The migration tool's last words, in the Job's status when it fails.
-      terminationMessagePolicy: 'FallbackToLogsOnError',
+      ...TERMINATION_MESSAGE,
     };
 
     new ModelObject(this, 'Job', new Job({

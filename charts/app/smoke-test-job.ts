@@ -18,6 +18,7 @@ import { appMetadata, recommendedLabels } from '../common/labels';
 import { ModelObject } from '../common/model-object';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../common/pod-security';
 import { readScript } from '../common/shipped-files';
+import { TERMINATION_MESSAGE } from '../common/termination-message';
 
 /** The script's folder, relative to the repository root. */
 export const SCRIPTS_FOLDER = 'charts/app/scripts';
@@ -178,7 +179,7 @@ export class SmokeTestJob extends Construct {
               securityContext: restrictedContainerSecurityContext(),
               volumeMounts: [{ name: 'smoke-test', mountPath: SMOKE_TEST_MOUNT_PATH, readOnly: true }],
               // The report's last lines in the pod's status, where `kubectl describe` shows them.
-              terminationMessagePolicy: 'FallbackToLogsOnError',
+              ...TERMINATION_MESSAGE,
             }],
             volumes: [{ name: 'smoke-test', configMap: { name, defaultMode: 0o444 } }],
           },

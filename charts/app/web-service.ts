@@ -21,6 +21,7 @@ import type { ImageConfig, ServiceConfig } from '../../environments/schema';
 import { appMetadata, recommendedLabels } from '../common/labels';
 import { ModelObject } from '../common/model-object';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../common/pod-security';
+import { TERMINATION_MESSAGE } from '../common/termination-message';
 
 export interface WebServiceProps {
   /** The application in its environment: namespace and labels. */
@@ -144,7 +145,7 @@ export class WebService extends Construct {
       ...(s.shutdown.preStopSeconds > 0 ? { lifecycle: { preStop: { sleep: { seconds: s.shutdown.preStopSeconds } } } } : {}),
       securityContext: restrictedContainerSecurityContext(),
       volumeMounts: mounts,
-      terminationMessagePolicy: 'FallbackToLogsOnError',
+      ...TERMINATION_MESSAGE,
     };
 
     new ModelObject(this, 'Deployment', new Deployment({

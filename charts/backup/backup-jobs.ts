@@ -23,6 +23,7 @@ import { POSTGRES_PORT } from '../../environments/model/network';
 import type { Environment } from '../../environments/schema';
 import { POSTGRES_IMAGE, POSTGRES_IMAGE_UID, RESTIC_IMAGE, RESTIC_IMAGE_BINARY } from '../common/images';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../common/pod-security';
+import { TERMINATION_MESSAGE } from '../common/termination-message';
 import { BackupCronJob, type CronJobTiming } from './backup-cron-job';
 import { SCRIPTS_MOUNT_PATH, scriptCommand } from './backup-scripts';
 
@@ -154,6 +155,7 @@ function commonVolumes(b: BackupStore, scratch: ScratchVolume): IVolume[] {
             metadata: { labels: { 'app.kubernetes.io/part-of': b.identity.app, 'app.kubernetes.io/component': 'backup' } },
             spec: {
               accessModes: ['ReadWriteOnce'],
+              volumeMode: 'Filesystem',
               // Absent: the cluster's default StorageClass.
               ...(scratch.claim.storageClass ? { storageClassName: scratch.claim.storageClass } : {}),
               resources: { requests: { storage: scratch.size } },
@@ -175,7 +177,7 @@ function resticBinaryContainer(): IContainer {
     resources: RESOURCES.copy,
     securityContext: restrictedContainerSecurityContext(),
     volumeMounts: [mount('restic-binary', TOOLS_DIR)],
-    terminationMessagePolicy: 'FallbackToLogsOnError',
+    ...TERMINATION_MESSAGE,
   };
 }
 
@@ -222,7 +224,7 @@ function scriptContainer(name: string, script: string, resources: IResourceRequi
     resources,
     securityContext: restrictedContainerSecurityContext(),
     volumeMounts: [mount('scripts', SCRIPTS_MOUNT_PATH, true), mount('tmp', '/tmp'), mount('scratch', SCRATCH_DIR), ...mounts],
-    terminationMessagePolicy: 'FallbackToLogsOnError',
+    ...TERMINATION_MESSAGE,
   };
 }
 

@@ -25,6 +25,7 @@ import { appMetadata, recommendedLabels } from '../common/labels';
 import { ModelObject } from '../common/model-object';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../common/pod-security';
 import { SyncedSecret, type SecretStoreConfig } from '../common/synced-secret';
+import { TERMINATION_MESSAGE } from '../common/termination-message';
 import {
   REDIS_POD_PATHS, REDIS_SCRIPT, redisSentinelConfigFiles, redisSentinelConfigProps, type RedisConfig, type RedisSentinelConfigProps,
 } from './redis-sentinel-config';
@@ -110,13 +111,13 @@ export class RedisSentinel extends Construct {
     }));
 
     const script = `${REDIS_POD_PATHS.config}/${REDIS_SCRIPT}`;
-    const podName: IEnvVar = { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } };
+    const podName: IEnvVar = { name: 'POD_NAME', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.name' } } };
     const password: IEnvVar = { name: 'REDIS_PASSWORD', valueFrom: { secretKeyRef: { name: redis.passwordSecret, key: 'password' } } };
     const configMount = { name: 'config', mountPath: REDIS_POD_PATHS.config, readOnly: true };
     const common = {
       imagePullPolicy: 'IfNotPresent',
       securityContext: restrictedContainerSecurityContext(),
-      terminationMessagePolicy: 'FallbackToLogsOnError',
+      ...TERMINATION_MESSAGE,
     } as const;
     const sw = this.configProps.switchoverTimeoutSeconds;
 
@@ -249,6 +250,7 @@ export class RedisSentinel extends Construct {
           metadata: { name: 'data', labels: recommendedLabels(identity, 'redis', 'cache') },
           spec: {
             accessModes: ['ReadWriteOnce'],
+            volumeMode: 'Filesystem',
             storageClassName: config.storage.storageClass,
             resources: { requests: { storage: config.storage.size } },
           },

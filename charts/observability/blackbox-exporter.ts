@@ -31,6 +31,7 @@ import { BLACKBOX_EXPORTER_IMAGE } from '../common/images';
 import { appMetadata, recommendedLabels } from '../common/labels';
 import { ModelObject } from '../common/model-object';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../common/pod-security';
+import { TERMINATION_MESSAGE } from '../common/termination-message';
 
 /** Port name shared by the container, the Service and the probes. */
 export const BLACKBOX_PORT_NAME = 'http';
@@ -230,7 +231,7 @@ export class BlackboxExporter extends Construct {
                 readinessProbe: healthProbe(2),
                 securityContext: restrictedContainerSecurityContext(),
                 volumeMounts: [{ name: 'config', mountPath: BLACKBOX_CONFIG_DIR, readOnly: true }],
-                terminationMessagePolicy: 'FallbackToLogsOnError',
+                ...TERMINATION_MESSAGE,
               }],
               volumes: [{ name: 'config', configMap: { name, defaultMode: 0o444 } }],
             },
