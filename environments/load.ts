@@ -5,7 +5,7 @@
  */
 import { isPlainObject, mergeConfig, type EnvironmentDefinition } from './define';
 import { check, fromIssue, line } from './messages';
-import { readPins } from './pins';
+import { readPins, WORKLOAD_SECTIONS, type WorkloadSection } from './pins';
 import { crossFieldProblems, type Problem } from './rules';
 import { EnvironmentSchema, ServiceNameSchema, type Environment } from './schema';
 
@@ -23,34 +23,45 @@ export class ConfigError extends Error {
  */
 export function resolveEnvironment(def: EnvironmentDefinition, root: string): Environment {
   const config: unknown = def.config;
-  const services = isPlainObject(config) && isPlainObject(config.services) ? config.services : undefined;
+  const section = (key: WorkloadSection) => (isPlainObject(config) && isPlainObject(config[key]) ? config[key] : undefined);
+  const services = section('services');
   const production = isPlainObject(config) && config.production === true;
   // A service whose name is invalid is reported by the schema; asking for its pin would only add noise.
   const migrating = services ? Object.keys(services).filter((name) => isPlainObject(services[name]) && isPlainObject(services[name].migration)) : [];
-  const pins = readPins(def.imagePinsFile, root, production, services ? Object.keys(services) : undefined,
-    (name) => ServiceNameSchema.safeParse(name).success, migrating);
+  const defined = Object.fromEntries(WORKLOAD_SECTIONS.flatMap((key) => {
+    const workloads = section(key);
+    // Workers are optional: an environment without them has no pins to check either way.
+    return workloads ? [[key, Object.keys(workloads)]] : key === 'services' ? [] : [[key, []]];
+  }));
+  const pins = readPins(def.imagePinsFile, root, production, defined, (name) => ServiceNameSchema.safeParse(name).success, migrating);
   const problems: Problem[] = [...pins.problems];
   let input = config;
-  if (services) {
+  for (const key of WORKLOAD_SECTIONS) {
+    const workloads = section(key);
+    if (!workloads) continue;
     const images: Record<string, unknown> = {};
-    for (const [name, s] of Object.entries(services)) {
-      if (isPlainObject(s) && s.image !== undefined) {
-        problems.push({ path: `services.${name}.image`, message: `is set here, but images come only from ${def.imagePinsFile}` });
+    for (const [name, w] of Object.entries(workloads)) {
+      if (isPlainObject(w) && w.image !== undefined) {
+        problems.push({ path: `${key}.${name}.image`, message: `is set here, but images come only from ${def.imagePinsFile}` });
       }
-      if (isPlainObject(s) && isPlainObject(s.migration) && s.migration.image !== undefined) {
+      if (key === 'services' && isPlainObject(w) && isPlainObject(w.migration) && w.migration.image !== undefined) {
         problems.push({ path: `services.${name}.migration.image`, message: `is set here, but images come only from ${def.imagePinsFile} (migrations.${name})` });
       }
       const pinned: Record<string, unknown> = {};
-      if (Object.hasOwn(pins.images, name)) pinned.image = pins.images[name];
-      if (migrating.includes(name) && Object.hasOwn(pins.migrationImages, name)) pinned.migration = { image: pins.migrationImages[name] };
+      if (Object.hasOwn(pins.images[key], name)) pinned.image = pins.images[key][name];
+      if (key === 'services' && migrating.includes(name) && Object.hasOwn(pins.migrationImages, name)) pinned.migration = { image: pins.migrationImages[name] };
       if (Object.keys(pinned).length > 0) images[name] = pinned;
     }
-    input = mergeConfig(config, { services: images });
+    input = mergeConfig(input, { [key]: images });
   }
   const { data, issues } = check(EnvironmentSchema, input);
   // A pin the pin file's own check already reported would be reported again here, less precisely.
+  const brokenPin = (key: PropertyKey, name: PropertyKey) => {
+    const broken = pins.broken[key as WorkloadSection];
+    return broken !== undefined && (broken === 'all' || broken.has(String(name)));
+  };
   const reportedInPins = (path: readonly PropertyKey[]) =>
-    (path[0] === 'services' && path[2] === 'image' && (pins.broken === 'all' || pins.broken.has(String(path[1]))))
+    (path[2] === 'image' && brokenPin(path[0], path[1]))
     || (path[0] === 'services' && path[2] === 'migration' && path[3] === 'image'
       && (pins.brokenMigrations === 'all' || pins.brokenMigrations.has(String(path[1]))));
   problems.push(...issues.filter((i) => !reportedInPins(i.path)).flatMap((i) => fromIssue(i, EnvironmentSchema)));

@@ -15,6 +15,9 @@ export const production = defineEnvironment({
     web: { autoscaling: { minReplicas: 3, maxReplicas: 10 } },
     api: { autoscaling: { minReplicas: 3, maxReplicas: 12 } },
   },
+  workers: {
+    documents: { autoscaling: { minReplicas: 2, maxReplicas: 6 } },
+  },
   data: {
     postgres: {
       instances: 3,

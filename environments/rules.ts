@@ -11,7 +11,7 @@ import { MAX_CLUSTER_NAME, MAX_CONNECTIONS } from './model/postgres';
 import { maxmemoryFits, maxSafeMaxmemory } from './model/redis-memory';
 import { ENVOY_LATENCY_BUCKETS_MS, latencyThresholdMs, SLI_ENV_NAMES, SLO_PERIOD_DAYS } from './model/slo';
 import { parseDuration, parseQuantity } from './quantity';
-import type { Environment, ServiceConfig } from './schema';
+import type { Environment, ServiceConfig, WorkerConfig } from './schema';
 
 export interface Problem {
   /** Dotted path of the field, e.g. `services.api.autoscaling.minReplicas`. */
@@ -128,7 +128,7 @@ function migrationRules(name: string, s: ServiceConfig, env: Environment, ctx: R
   if (job.length > MAX_NAME) {
     out.push({ path: at, message: `makes the Job "${job}", ${job.length} characters; Kubernetes allows ${MAX_NAME} (its pods carry the name as a label): shorten the service's name` });
   }
-  if (Object.hasOwn(env.services, job) || reservedNames(env).includes(job)) {
+  if (Object.hasOwn(env.services, job) || Object.hasOwn(env.workers, job) || reservedNames(env).includes(job)) {
     out.push({ path: at, message: `makes the Job, ServiceAccount and NetworkPolicy "${job}", a name another object of the environment already takes` });
   }
   if (env.production && m.image && !m.image.digest) {
@@ -151,8 +151,10 @@ function migrationRules(name: string, s: ServiceConfig, env: Environment, ctx: R
   return out;
 }
 
-function replicaRules(name: string, s: ServiceConfig, env: Environment): Problem[] {
-  const at = `services.${name}`;
+/** What replicaRules reads: a service's or a worker's scaling. */
+type Scaling = Pick<ServiceConfig, 'replicas' | 'autoscaling'>;
+
+function replicaRules(at: string, s: Scaling, env: Environment, noun: 'service' | 'worker'): Problem[] {
   const out: Problem[] = [];
   if (s.replicas !== undefined && s.autoscaling) {
     out.push({ path: `${at}.replicas`, message: 'and autoscaling are both set: choose one (the HorizontalPodAutoscaler owns replicas when autoscaling is on)' });
@@ -170,7 +172,7 @@ function replicaRules(name: string, s: ServiceConfig, env: Environment): Problem
     const min = s.autoscaling?.minReplicas ?? s.replicas;
     const field = s.autoscaling ? `${at}.autoscaling.minReplicas` : `${at}.replicas`;
     if (min !== undefined && min < PRODUCTION_MIN_REPLICAS) {
-      out.push({ path: field, message: `(${min}) is below ${PRODUCTION_MIN_REPLICAS}: production runs at least ${PRODUCTION_MIN_REPLICAS} replicas of every service so one pod can fail or be evicted` });
+      out.push({ path: field, message: `(${min}) is below ${PRODUCTION_MIN_REPLICAS}: production runs at least ${PRODUCTION_MIN_REPLICAS} replicas of every ${noun} so one pod can fail or be evicted` });
     }
   }
   return out;
@@ -186,17 +188,23 @@ function resourceRules(at: string, r: ServiceConfig['resources']): Problem[] {
   return out;
 }
 
-function serviceRules(name: string, s: ServiceConfig, env: Environment, ctx: RuleContext): Problem[] {
-  const at = `services.${name}`;
-  const out: Problem[] = [...replicaRules(name, s, env), ...resourceRules(`${at}.resources`, s.resources)];
+/** What services and workers share: the fields of a long-running workload of the application. */
+type Workload = ServiceConfig | WorkerConfig;
+
+/** The rules every service and worker is held to: its name, image, scaling, flows and variables. */
+function workloadRules(section: 'services' | 'workers', name: string, s: Workload, env: Environment, ctx: RuleContext): Problem[] {
+  const at = `${section}.${name}`;
+  const noun = section === 'services' ? 'service' : 'worker';
+  const out: Problem[] = [...replicaRules(at, s, env, noun), ...resourceRules(`${at}.resources`, s.resources)];
   if (reservedNames(env).includes(name)) {
     out.push({ path: at, message: `uses the name "${name}", which the data tier or a fixed object of the environment already takes` });
   }
   if (env.production && !s.image.digest) {
-    out.push({ path: ctx.imagePinsFile ? `${ctx.imagePinsFile}: services.${name}.digest` : `${at}.image.digest`, message: DIGEST_REQUIRED });
+    out.push({ path: ctx.imagePinsFile ? `${ctx.imagePinsFile}: ${section}.${name}.digest` : `${at}.image.digest`, message: DIGEST_REQUIRED });
   }
   for (const [i, target] of s.calls.entries()) {
-    if (target === name) out.push({ path: `${at}.calls[${i}]`, message: `("${target}") is the service itself` });
+    if (target === name) out.push({ path: `${at}.calls[${i}]`, message: `("${target}") is the ${noun} itself` });
+    else if (Object.hasOwn(env.workers, target)) out.push({ path: `${at}.calls[${i}]`, message: `("${target}") is a worker, which serves no HTTP: call a service, or hand the worker its work through a queue` });
     else if (!Object.hasOwn(env.services, target)) out.push({ path: `${at}.calls[${i}]`, message: `("${target}") is not a service of this environment` });
   }
   for (const dep of new Set(s.uses)) {
@@ -204,14 +212,7 @@ function serviceRules(name: string, s: ServiceConfig, env: Environment, ctx: Rul
       if (Object.hasOwn(s.env, v)) out.push({ path: `${at}.env.${v}`, message: `is injected by uses: ${dep}; remove it from env` });
     }
   }
-  if (s.sli === 'spring-boot') {
-    if (!s.metrics) out.push({ path: `${at}.sli`, message: '("spring-boot") reads the objectives off the service\'s own metrics: set metrics (Spring Boot Actuator\'s Prometheus endpoint, such as /actuator/prometheus)' });
-    for (const v of SLI_ENV_NAMES) {
-      if (Object.hasOwn(s.env, v)) out.push({ path: `${at}.env.${v}`, message: 'is injected by sli: spring-boot (the latency objective needs its bucket); remove it from env' });
-    }
-  }
   out.push(...envReferenceRules(at, s.env, s.uses));
-  out.push(...migrationRules(name, s, env, ctx));
   out.push(...duplicates(`${at}.writablePaths`, s.writablePaths));
   const volumes = new Map<string, string>();
   for (const [i, path] of s.writablePaths.entries()) {
@@ -225,11 +226,47 @@ function serviceRules(name: string, s: ServiceConfig, env: Environment, ctx: Rul
   out.push(...duplicates(`${at}.uses`, s.uses));
   out.push(...duplicates(`${at}.calls`, s.calls));
   out.push(...duplicates(`${at}.internetEgressPorts`, s.internetEgressPorts));
+  return out;
+}
+
+function serviceRules(name: string, s: ServiceConfig, env: Environment, ctx: RuleContext): Problem[] {
+  const at = `services.${name}`;
+  const out: Problem[] = workloadRules('services', name, s, env, ctx);
+  if (s.sli === 'spring-boot') {
+    if (!s.metrics) out.push({ path: `${at}.sli`, message: '("spring-boot") reads the objectives off the service\'s own metrics: set metrics (Spring Boot Actuator\'s Prometheus endpoint, such as /actuator/prometheus)' });
+    for (const v of SLI_ENV_NAMES) {
+      if (Object.hasOwn(s.env, v)) out.push({ path: `${at}.env.${v}`, message: 'is injected by sli: spring-boot (the latency objective needs its bucket); remove it from env' });
+    }
+  }
+  out.push(...migrationRules(name, s, env, ctx));
   if (s.metrics) {
     const health = [['startup', s.health.startupPath], ['liveness', s.health.livenessPath], ['readiness', s.health.readinessPath]] as const;
     const clash = health.find(([, p]) => p === s.metrics?.path);
     if (clash) out.push({ path: `${at}.metrics.path`, message: `("${s.metrics.path}") is also the ${clash[0]} path; metrics and health checks need separate endpoints` });
   }
+  return out;
+}
+
+/**
+ * A worker: a name of its own beside the services (both make a Deployment, a ServiceAccount and a
+ * NetworkPolicy of that name), and a management port for whatever is asked over HTTP.
+ */
+function workerRules(name: string, w: WorkerConfig, env: Environment, ctx: RuleContext): Problem[] {
+  const at = `workers.${name}`;
+  const out: Problem[] = workloadRules('workers', name, w, env, ctx);
+  if (Object.hasOwn(env.services, name)) {
+    out.push({ path: at, message: `uses the name "${name}", which services.${name} already takes (each makes a Deployment, a ServiceAccount and a NetworkPolicy of its name)` });
+  }
+  if (w.metrics && w.managementPort === undefined) {
+    out.push({ path: `${at}.metrics`, message: 'is set, but the worker has no managementPort to serve it on' });
+  }
+  if (w.liveness.path !== undefined && w.managementPort === undefined) {
+    out.push({ path: `${at}.liveness.path`, message: 'is asked on the management port: set managementPort, or check liveness with a command' });
+  }
+  if (w.liveness.path !== undefined && w.metrics?.path === w.liveness.path) {
+    out.push({ path: `${at}.metrics.path`, message: `("${w.metrics.path}") is also the liveness path; metrics and health checks need separate endpoints` });
+  }
+  if (w.command !== undefined && w.command.length === 0) out.push({ path: `${at}.command`, message: 'is empty: leave it out to run the image\'s entrypoint' });
   return out;
 }
 
@@ -248,7 +285,11 @@ function hostRules(env: Environment): Problem[] {
       if (earlier === route.path) out.push({ path: `${at}.path`, message: `("${route.path}") is routed twice on ${host.hostname}` });
       else if (earlier !== undefined) out.push({ path: `${at}.path`, message: `("${route.path}") is the same prefix as "${earlier}" on ${host.hostname} (a trailing '/' does not count)` });
       else paths.set(prefix, route.path);
-      if (!Object.hasOwn(env.services, route.service)) out.push({ path: `${at}.service`, message: `("${route.service}") is not a service of this environment` });
+      if (Object.hasOwn(env.workers, route.service)) {
+        out.push({ path: `${at}.service`, message: `("${route.service}") is a worker, which serves no HTTP: route to a service` });
+      } else if (!Object.hasOwn(env.services, route.service)) {
+        out.push({ path: `${at}.service`, message: `("${route.service}") is not a service of this environment` });
+      }
     }
   }
   return out;
@@ -373,10 +414,11 @@ function redisRules(redis: NonNullable<Environment['data']['redis']>): Problem[]
 function uploadsRules(uploads: NonNullable<Environment['data']['uploads']>, env: Environment): Problem[] {
   const out: Problem[] = [];
   const uploadsMount = uploads.mountPath;
-  for (const [name, s] of Object.entries(env.services)) {
+  const workloads = [...Object.entries(env.services).map(([n, s]) => [`services.${n}`, s] as const), ...Object.entries(env.workers).map(([n, w]) => [`workers.${n}`, w] as const)];
+  for (const [at, s] of workloads) {
     for (const [i, p] of s.writablePaths.entries()) {
-      if (p === uploadsMount) out.push({ path: `services.${name}.writablePaths[${i}]`, message: `("${p}") is the uploaded-files volume; it must not be a scratch directory` });
-      else if (p.startsWith(`${uploadsMount}/`)) out.push({ path: `services.${name}.writablePaths[${i}]`, message: `("${p}") is inside the uploaded-files volume (${uploadsMount}); a scratch directory there would hide uploaded files` });
+      if (p === uploadsMount) out.push({ path: `${at}.writablePaths[${i}]`, message: `("${p}") is the uploaded-files volume; it must not be a scratch directory` });
+      else if (p.startsWith(`${uploadsMount}/`)) out.push({ path: `${at}.writablePaths[${i}]`, message: `("${p}") is inside the uploaded-files volume (${uploadsMount}); a scratch directory there would hide uploaded files` });
     }
   }
   return out;
@@ -572,6 +614,7 @@ export function crossFieldProblems(env: Environment, ctx: RuleContext = {}): Pro
   return [
     ...sloRules(env),
     ...Object.entries(env.services).flatMap(([name, s]) => serviceRules(name, s, env, ctx)),
+    ...Object.entries(env.workers).flatMap(([name, w]) => workerRules(name, w, env, ctx)),
     ...hostRules(env),
     ...platformRules(env),
     ...dataRules(env),

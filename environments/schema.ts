@@ -185,6 +185,25 @@ const MigrationSchema = z.strictObject({
   runAsUser: z.number().int().min(1).max(2147483647).optional(),
 });
 
+/**
+ * What every workload of the application (a service, a worker, a scheduled job) says of its
+ * container, the data it uses and whom it calls: the same rules, flows and injected settings.
+ */
+const WORKLOAD_FIELDS = {
+  /** UID and GID the container runs as; the image must work under them. */
+  runAsUser: z.number().int().min(1).max(2147483647).default(10001),
+  /** Paths that must be writable (the root filesystem is read-only): one emptyDir each. */
+  writablePaths: z.array(absolutePath).default(['/tmp']),
+  /** Plain, non-secret environment variables. May use $(VAR) to refer to injected ones. */
+  env: z.record(envName, z.string()).default({}),
+  /** Data services it connects to: opens the network flow and injects connection settings. */
+  uses: z.array(z.enum(DEPENDENCIES)).default([]),
+  /** Services of this application it calls over HTTP. */
+  calls: z.array(z.string()).default([]),
+  /** TCP ports it may reach on the public internet (private and link-local ranges stay blocked). */
+  internetEgressPorts: z.array(z.number().int().min(1).max(65535)).default([]),
+};
+
 const ServiceSchema = z.strictObject({
   /** What the service is, for people reading the configuration (not written into any object). */
   description: z.string().min(1),
@@ -212,20 +231,76 @@ const ServiceSchema = z.strictObject({
   replicas: z.number().int().min(1).optional(),
   autoscaling: AutoscalingSchema.optional(),
   shutdown: ShutdownSchema.default({ preStopSeconds: 10, drainSeconds: 30 }),
-  /** UID and GID the container runs as; the image must work under them. */
-  runAsUser: z.number().int().min(1).max(2147483647).default(10001),
-  /** Paths that must be writable (the root filesystem is read-only): one emptyDir each. */
-  writablePaths: z.array(absolutePath).default(['/tmp']),
-  /** Plain, non-secret environment variables. May use $(VAR) to refer to injected ones. */
-  env: z.record(envName, z.string()).default({}),
-  /** Data services this one connects to: opens the network flow and injects connection settings. */
-  uses: z.array(z.enum(DEPENDENCIES)).default([]),
-  /** Other services of this application it calls over HTTP. */
-  calls: z.array(z.string()).default([]),
-  /** TCP ports it may reach on the public internet (private and link-local ranges stay blocked). */
-  internetEgressPorts: z.array(z.number().int().min(1).max(65535)).default([]),
+  ...WORKLOAD_FIELDS,
   /** Database migration run before each release (a Sync hook Job before the services' pods); needs `uses: ['postgres']`. */
   migration: MigrationSchema.optional(),
+});
+
+/**
+ * How the kubelet tells a worker is alive: exactly one of a command in its container, a path on its
+ * management port, or none, for a reason written where the reviewer reads it (the pod template's
+ * `probes.shipshape.dev/no-liveness` annotation). A worker serves no HTTP to users, so nothing else.
+ */
+const WorkerLivenessSchema = z.strictObject({
+  /** Command run in the container; exit 0 is alive (for example a heartbeat file's age check). */
+  command: z.array(z.string().min(1)).min(1).optional(),
+  /** Path on the management port that fails only when the process must be restarted. */
+  path: httpPath.optional(),
+  /** Why the worker has no liveness check: a sentence a reviewer can judge. */
+  none: z.string().min(20, { error: 'must say why the worker has no liveness check, in a sentence a reviewer can judge' }).optional(),
+  /** Seconds between checks. */
+  periodSeconds: z.number().int().min(1).max(300).default(10),
+  /** Seconds before a check counts as failed. */
+  timeoutSeconds: z.number().int().min(1).max(60).default(2),
+  /** Consecutive failures before the kubelet restarts the container. */
+  failureThreshold: z.number().int().min(1).max(120).default(6),
+}).superRefine((l, ctx) => {
+  const given = (['command', 'path', 'none'] as const).filter((k) => l[k] !== undefined);
+  if (given.length !== 1) {
+    ctx.addIssue({
+      code: 'custom', input: undefined,
+      message: given.length === 0
+        ? 'needs one of command (run in the container), path (on the management port) or none (with the reason there is no check)'
+        : `sets ${given.join(' and ')}: choose one`,
+    });
+  }
+});
+
+/**
+ * A worker: a long-running process of the application that serves no HTTP to anyone (a queue
+ * consumer, a mail sender, a renderer). The same Deployment, security, resources, flows and injected
+ * settings as a service, without a Service, routes or readiness: nothing sends it requests.
+ */
+const WorkerSchema = z.strictObject({
+  /** What the worker does, for people reading the configuration (not written into any object). */
+  description: z.string().min(1),
+  /** Filled from environments/images/<env>.yaml (`workers.<name>`); the pin file is the one place images change. */
+  image: ImageSchema,
+  /** The container's command (replaces the image's entrypoint); absent: the image's. */
+  command: z.array(z.string()).optional(),
+  /** Arguments to the command (or to the image's entrypoint). May use $(VAR) like env. */
+  args: z.array(z.string()).default([]),
+  /**
+   * Container port of the worker's management HTTP server (metrics, health), reached only by
+   * Prometheus and the kubelet. Absent: the worker listens on nothing.
+   */
+  managementPort: port.optional(),
+  /** Prometheus scrape endpoint on the management port (a PodMonitor); needs managementPort. */
+  metrics: z.strictObject({ path: httpPath, interval: duration.default('30s') }).optional(),
+  liveness: WorkerLivenessSchema,
+  /** Startup allowance of the same check (periodSeconds × failureThreshold is the longest start tolerated). */
+  startup: ProbeTimingSchema.default({ periodSeconds: 5, timeoutSeconds: 2, failureThreshold: 36 }),
+  resources: ResourcesSchema,
+  /** Fixed replica count; mutually exclusive with autoscaling. */
+  replicas: z.number().int().min(1).optional(),
+  /** Scaling on CPU and memory (a queue's depth is not a metric Kubernetes has here). */
+  autoscaling: AutoscalingSchema.optional(),
+  /**
+   * Seconds a worker gets after SIGTERM to finish the job it holds (terminationGracePeriodSeconds):
+   * the longest job, or the time to hand it back to the queue. A rollout or a drain waits this long.
+   */
+  stopGraceSeconds: z.number().int().min(1).max(3600).default(60),
+  ...WORKLOAD_FIELDS,
 });
 
 const RouteSchema = z.strictObject({
@@ -627,6 +702,8 @@ export const EnvironmentSchema = z.strictObject({
     error: (i) => `(${JSON.stringify(i.input)}) is not a DNS domain such as cluster.local`,
   }).default('cluster.local'),
   services: z.record(ServiceNameSchema, ServiceSchema),
+  /** Long-running processes that serve no HTTP (queue consumers, senders): no Service, no routes. */
+  workers: z.record(ServiceNameSchema, WorkerSchema).default({}),
   data: DataSchema.default({}),
   /** Required with data.postgres or data.uploads: logical backups of both (and a restore test). */
   backups: BackupSchema.optional(),
@@ -670,9 +747,12 @@ export const EnvironmentSchema = z.strictObject({
     if (uploads && env.backups.filesSchedule === undefined) missing(['backups', 'filesSchedule'], 'is required: data.uploads is snapshotted on it');
     if (!uploads && env.backups.filesSchedule !== undefined) stray(['backups', 'filesSchedule'], 'uploads');
   }
-  for (const [name, s] of Object.entries(env.services)) {
-    for (const [i, dep] of s.uses.entries()) {
-      if (!env.data[dep]) missing(['services', name, 'uses', i], `("${dep}") is not configured: add data.${dep}, or remove it from uses`);
+  for (const section of ['services', 'workers'] as const) {
+    const workloads: Record<string, { readonly uses: readonly (typeof DEPENDENCIES)[number][] }> = env[section];
+    for (const [name, s] of Object.entries(workloads)) {
+      for (const [i, dep] of s.uses.entries()) {
+        if (!env.data[dep]) missing([section, name, 'uses', i], `("${dep}") is not configured: add data.${dep}, or remove it from uses`);
+      }
     }
   }
 });
@@ -680,6 +760,7 @@ export const EnvironmentSchema = z.strictObject({
 export type EnvironmentInput = z.input<typeof EnvironmentSchema>;
 export type Environment = z.output<typeof EnvironmentSchema>;
 export type ServiceConfig = Environment['services'][string];
+export type WorkerConfig = Environment['workers'][string];
 export type ImageConfig = z.output<typeof ImageSchema>;
 export type MigrationConfig = NonNullable<ServiceConfig['migration']>;
 export type LoadTestConfig = NonNullable<Environment['loadTest']>;

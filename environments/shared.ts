@@ -1,10 +1,28 @@
 /**
  * What every environment of the reference application shares: a university student portal with a
- * Next.js frontend (web), a Spring Boot API (api), PostgreSQL and Redis. Environments override
+ * Next.js frontend (web), a Spring Boot API (api), a worker that renders documents (documents),
+ * PostgreSQL, Redis and uploaded files. Environments override
  * only what differs; images come from environments/images/<env>.yaml.
  */
 import type { DeepPartial } from './define';
 import type { EnvironmentInput } from './schema';
+
+/**
+ * How the Spring Boot workloads that serve and work (the api, the documents worker) run: the JVM's
+ * heap and out-of-memory behaviour, PostgreSQL through PgBouncer and Redis through Sentinel, all
+ * from the settings `uses` injects.
+ */
+const SPRING_RUNTIME_ENV = {
+  JAVA_TOOL_OPTIONS: '-XX:MaxRAMPercentage=60 -XX:+ExitOnOutOfMemoryError',
+  // PgBouncer in transaction mode cannot keep server-side prepared statements.
+  SPRING_DATASOURCE_URL: 'jdbc:postgresql://$(DATABASE_HOST):$(DATABASE_PORT)/$(DATABASE_NAME)?prepareThreshold=0',
+  SPRING_DATASOURCE_USERNAME: '$(DATABASE_USER)',
+  SPRING_DATASOURCE_PASSWORD: '$(DATABASE_PASSWORD)',
+  SPRING_DATA_REDIS_SENTINEL_MASTER: '$(REDIS_SENTINEL_MASTER)',
+  SPRING_DATA_REDIS_SENTINEL_NODES: '$(REDIS_SENTINEL_NODES)',
+  SPRING_DATA_REDIS_PASSWORD: '$(REDIS_PASSWORD)',
+  SPRING_DATA_REDIS_SENTINEL_PASSWORD: '$(REDIS_PASSWORD)',
+};
 
 export const shared: DeepPartial<EnvironmentInput> = {
   app: { name: 'student-portal' },
@@ -59,15 +77,7 @@ export const shared: DeepPartial<EnvironmentInput> = {
         SPRING_LIFECYCLE_TIMEOUT_PER_SHUTDOWN_PHASE: '30s',
         MANAGEMENT_ENDPOINT_HEALTH_PROBES_ENABLED: 'true',
         MANAGEMENT_ENDPOINTS_WEB_EXPOSURE_INCLUDE: 'health,prometheus',
-        JAVA_TOOL_OPTIONS: '-XX:MaxRAMPercentage=60 -XX:+ExitOnOutOfMemoryError',
-        // PgBouncer in transaction mode cannot keep server-side prepared statements.
-        SPRING_DATASOURCE_URL: 'jdbc:postgresql://$(DATABASE_HOST):$(DATABASE_PORT)/$(DATABASE_NAME)?prepareThreshold=0',
-        SPRING_DATASOURCE_USERNAME: '$(DATABASE_USER)',
-        SPRING_DATASOURCE_PASSWORD: '$(DATABASE_PASSWORD)',
-        SPRING_DATA_REDIS_SENTINEL_MASTER: '$(REDIS_SENTINEL_MASTER)',
-        SPRING_DATA_REDIS_SENTINEL_NODES: '$(REDIS_SENTINEL_NODES)',
-        SPRING_DATA_REDIS_PASSWORD: '$(REDIS_PASSWORD)',
-        SPRING_DATA_REDIS_SENTINEL_PASSWORD: '$(REDIS_PASSWORD)',
+        ...SPRING_RUNTIME_ENV,
         // The schema is migrated before each release by the migration below, never at start-up:
         // through PgBouncer's transaction pooling Flyway's session-level lock would not hold.
         SPRING_FLYWAY_ENABLED: 'false',
@@ -99,6 +109,34 @@ export const shared: DeepPartial<EnvironmentInput> = {
         },
       },
       shutdown: { preStopSeconds: 10, drainSeconds: 30 },
+    },
+  },
+  workers: {
+    documents: {
+      description: 'Renders the transcripts and enrolment certificates (PDF) students request, from the Redis queue the api fills, into the uploaded files',
+      // Spring Boot with its web server for Actuator only: health and metrics, reached by the
+      // kubelet and Prometheus, never by users.
+      managementPort: 8081,
+      metrics: { path: '/actuator/prometheus', interval: '30s' },
+      liveness: { path: '/actuator/health/liveness', periodSeconds: 10, timeoutSeconds: 2, failureThreshold: 6 },
+      // The JVM starts as the api's does: up to ~2 minutes on a cold node.
+      startup: { periodSeconds: 5, timeoutSeconds: 2, failureThreshold: 36 },
+      resources: { requests: { cpu: '250m', memory: '1Gi' }, limits: { cpu: '1', memory: '1Gi' } },
+      // A document renders in seconds; a stopping worker finishes the one it holds, and Spring's
+      // shutdown phase (60 s below) gives up before the kubelet's SIGKILL.
+      stopGraceSeconds: 75,
+      // The api's user: the documents it writes to the uploaded files are the api's to serve.
+      runAsUser: 1000,
+      writablePaths: ['/tmp'],
+      env: {
+        SERVER_PORT: '8081',
+        SPRING_LIFECYCLE_TIMEOUT_PER_SHUTDOWN_PHASE: '60s',
+        MANAGEMENT_ENDPOINT_HEALTH_PROBES_ENABLED: 'true',
+        MANAGEMENT_ENDPOINTS_WEB_EXPOSURE_INCLUDE: 'health,prometheus',
+        ...SPRING_RUNTIME_ENV,
+        PORTAL_DOCUMENTS_DIR: '$(UPLOADS_DIR)/documents',
+      },
+      uses: ['postgres', 'redis', 'uploads'],
     },
   },
   data: {

@@ -15,6 +15,9 @@ export const staging = defineEnvironment({
     web: { autoscaling: { minReplicas: 2, maxReplicas: 4 } },
     api: { autoscaling: { minReplicas: 2, maxReplicas: 4 } },
   },
+  workers: {
+    documents: { autoscaling: { minReplicas: 2, maxReplicas: 3 } },
+  },
   data: {
     postgres: {
       // Same shape as production (a synchronous standby with one to spare), smaller instances.

@@ -195,10 +195,20 @@ function podSecurityProblems(spec: K8sObject): string[] {
   return out;
 }
 
+/**
+ * The pod template annotation that says why its containers have no liveness probe (a worker whose
+ * only sign of life would be a check that proves nothing): the probes rule takes a reason instead.
+ */
+export const NO_LIVENESS_ANNOTATION = 'probes.shipshape.dev/no-liveness';
+
 /** What is wrong with one probe of a container, if anything. */
 function probeProblem(c: K8sObject, kind: 'readinessProbe' | 'livenessProbe'): string | undefined {
   const probe = c[kind];
-  if (!probe) return `container ${c.name} has no ${kind}`;
+  if (!probe) {
+    return kind === 'readinessProbe'
+      ? `container ${c.name} has no readinessProbe, and a Service sends its pods traffic`
+      : `container ${c.name} has no livenessProbe (or a reason in the pod template's ${NO_LIVENESS_ANNOTATION} annotation)`;
+  }
   const handler = probe.httpGet ?? probe.tcpSocket ?? probe.grpc ?? probe.exec;
   if (!handler) return `container ${c.name}: ${kind} has no handler (httpGet, tcpSocket, grpc or exec)`;
   if (typeof handler.port === 'string' && !(c.ports ?? []).some((p: K8sObject) => p.name === handler.port)) {
@@ -227,11 +237,19 @@ export const RULES: readonly PolicyRule[] = [
   },
   {
     id: 'probes',
-    description: 'Long-running containers (sidecars included) have readiness and liveness probes with a handler and a declared port',
+    description: 'Long-running containers (sidecars included) have a liveness probe (or a stated reason for none), and a readiness probe where a Service '
+      + 'sends them traffic, each with a handler and a declared port',
     check(objects) {
-      return workloads(objects).filter(({ obj }) => LONG_RUNNING_KINDS.has(obj.kind)).flatMap(({ obj, template }) =>
-        servingContainers(template.spec).flatMap((c) => (['readinessProbe', 'livenessProbe'] as const)
-          .flatMap((p) => probeProblem(c, p) ?? []).map((m) => v(this.id, obj, m))));
+      return workloads(objects).filter(({ obj }) => LONG_RUNNING_KINDS.has(obj.kind)).flatMap(({ obj, template }) => {
+        // Readiness decides whether a pod is a Service's endpoint: a pod no Service selects (a
+        // worker) is sent nothing, and a probe there would only slow its rollout down.
+        // (A Service with an empty selector has no endpoints Kubernetes manages: it selects nothing.)
+        const served = ofKind(objects, 'Service').some((svc) => namespaceOf(svc) === namespaceOf(obj) && Object.keys(svc.spec?.selector ?? {}).length > 0
+          && selectorMatches({ matchLabels: svc.spec.selector }, template.metadata?.labels));
+        const reason = String(template.metadata?.annotations?.[NO_LIVENESS_ANNOTATION] ?? '').trim();
+        const kinds = [...(served ? ['readinessProbe'] as const : []), ...(reason ? [] : ['livenessProbe'] as const)];
+        return servingContainers(template.spec).flatMap((c) => kinds.flatMap((p) => probeProblem(c, p) ?? []).map((m) => v(this.id, obj, m)));
+      });
     },
   },
   {

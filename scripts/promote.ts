@@ -97,7 +97,7 @@ function pinsOf(file: Record<string, unknown>): [section: string, name: string, 
     .map(([name, pin]) => [section, name, pin] as [string, string, unknown]));
 }
 
-/** `web`, or `api's migration` for a pin of another section than services. */
+/** `web`, `api's migration`, or `workers.mailer` for a pin of another section than services. */
 const pinName = (section: string, name: string) => (section === 'services' ? name : section === 'migrations' ? `${name}'s migration` : `${section}.${name}`);
 
 /**
@@ -120,16 +120,21 @@ async function refusals(from: EnvironmentDefinition, to: EnvironmentDefinition, 
         return `${pinName(section, name)} (${why})`;
       }).join(', '));
   }
-  const services = (d: EnvironmentDefinition) => (isPlainObject(d.config.services) ? Object.keys(d.config.services) : []);
-  const a = services(from);
-  const b = services(to);
-  const onlyFrom = a.filter((s) => !b.includes(s));
-  const onlyTo = b.filter((s) => !a.includes(s));
-  if (onlyFrom.length > 0 || onlyTo.length > 0) {
-    out.push(`${from.name} and ${to.name} do not have the same services: `
-      + [onlyFrom.length > 0 ? `only ${from.name} has ${onlyFrom.join(', ')}` : '', onlyTo.length > 0 ? `only ${to.name} has ${onlyTo.join(', ')}` : '']
-        .filter(Boolean).join('; ')
-      + '; add or remove the service in environments/ first (promotion copies images, not services)');
+  // Every section that pins a workload's image (services, workers): the same workloads on both sides.
+  const { WORKLOAD_SECTIONS } = await import('../environments/pins');
+  for (const section of WORKLOAD_SECTIONS) {
+    const names = (d: EnvironmentDefinition) => (isPlainObject(d.config[section]) ? Object.keys(d.config[section]) : []);
+    const a = names(from);
+    const b = names(to);
+    const onlyFrom = a.filter((s) => !b.includes(s));
+    const onlyTo = b.filter((s) => !a.includes(s));
+    if (onlyFrom.length > 0 || onlyTo.length > 0) {
+      const noun = section === 'services' ? 'service' : 'worker';
+      out.push(`${from.name} and ${to.name} do not have the same ${section}: `
+        + [onlyFrom.length > 0 ? `only ${from.name} has ${onlyFrom.join(', ')}` : '', onlyTo.length > 0 ? `only ${to.name} has ${onlyTo.join(', ')}` : '']
+          .filter(Boolean).join('; ')
+        + `; add or remove the ${noun} in environments/ first (promotion copies images, not ${section})`);
+    }
   }
   return out;
 }

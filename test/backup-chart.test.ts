@@ -351,12 +351,15 @@ describe('the files job reads the uploads volume read-only, with the writers\' g
     expect(spec.securityContext.supplementalGroups).toEqual([1000]);
   });
 
-  test('every service that uses the uploads lends its group, once, in order', () => {
+  test('every service and worker that uses the uploads lends its group, once, in order', () => {
     const both = variant(shop, { backups: BACKUPS, services: { web: { uses: ['uploads'], runAsUser: 1003 } } });
     expect(podSpec('backup-files', chart(buildModel(both))).securityContext.supplementalGroups).toEqual([1000, 1003]);
-    const services = (entries: [string, number, string[]][]) => Object.fromEntries(entries.map(([n, runAsUser, uses]) => [n, { runAsUser, uses }])) as unknown as Environment['services'];
-    expect(uploadsWriterGroups(services([['a', 2000, ['uploads']], ['b', 1500, ['uploads', 'postgres']], ['c', 2000, ['uploads']], ['d', 1200, ['redis']]]))).toEqual([1500, 2000]);
-    expect(uploadsWriterGroups(services([['a', 2000, ['postgres']]]))).toEqual([]);
+    const workloads = (entries: [string, number, string[]][]) => Object.fromEntries(entries.map(([n, runAsUser, uses]) => [n, { runAsUser, uses }])) as unknown as Environment['services'];
+    const groups = (services: [string, number, string[]][], workers: [string, number, string[]][] = []) =>
+      uploadsWriterGroups({ services: workloads(services), workers: workloads(workers) as unknown as Environment['workers'] });
+    expect(groups([['a', 2000, ['uploads']], ['b', 1500, ['uploads', 'postgres']], ['c', 2000, ['uploads']], ['d', 1200, ['redis']]])).toEqual([1500, 2000]);
+    expect(groups([['a', 2000, ['postgres']]])).toEqual([]);
+    expect(groups([['a', 2000, ['uploads']]], [['renderer', 1100, ['uploads']], ['mailer', 1200, ['postgres']]])).toEqual([1100, 2000]);
   });
 
   test('with no writer, no supplementalGroups at all', () => {

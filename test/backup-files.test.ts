@@ -104,7 +104,7 @@ test('the container snapshots the uploads volume, read-only, under a stable host
   expect(mountPath).toMatch(/^\//);
   expect(envVars).toMatchObject({ SOURCE_DIR: mountPath, BACKUP_HOST: names.host, BACKUP_TAG: FILES_TAG });
   expect(backupContainer.volumeMounts).toContainEqual({ name: 'uploads', mountPath, readOnly: true });
-  expect(uploadsWriterGroups(env.services).length).toBeGreaterThan(0);
+  expect(uploadsWriterGroups(env).length).toBeGreaterThan(0);
 });
 
 test('every run is a version: the newest restores byte-identical, an older one is still retrievable', () => {

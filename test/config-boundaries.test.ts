@@ -107,6 +107,19 @@ const MAKERS: Record<string, (n: number, c: Config) => unknown> = {
   },
   'hosts[].routes': (n) => Array.from({ length: n }, (_, i) => (i === 0 ? { path: '/', service: 'web' } : { path: `/p${i}`, service: 'api' })),
   'services.<name>.description': (n) => 'x'.repeat(n),
+  'workers.<name>.description': (n) => 'x'.repeat(n),
+  'workers.<name>.liveness.command': (n, c) => {
+    delete at(c, 'workers.documents.liveness').path;
+    return Array.from({ length: n }, (_, i) => `arg${i}`);
+  },
+  'workers.<name>.liveness.command[]': (n, c) => {
+    delete at(c, 'workers.documents.liveness').path;
+    return 'x'.repeat(n);
+  },
+  'workers.<name>.liveness.none': (n, c) => {
+    delete at(c, 'workers.documents.liveness').path;
+    return 'x'.repeat(n);
+  },
   'backups.verifyTables': (n) => Array.from({ length: n }, (_, i) => `public.t${i}`),
   'objectStorage.cidrs': (n) => Array.from({ length: n }, (_, i) => `203.0.113.${i}/32`),
   'loadTest.paths': (n) => Array.from({ length: n }, (_, i) => `/p${i}`),
@@ -128,6 +141,9 @@ const MAKERS: Record<string, (n: number, c: Config) => unknown> = {
 const WORDED: Record<string, (value: number, bound: number) => string> = {
   'services.<name>.port min': (v, b) => `(${v}) is a privileged port: containers run as non-root and must listen on ${b}-65535`,
   'services.<name>.port max': (v, b) => `(${v}) is not a TCP port (1024-${b})`,
+  'workers.<name>.managementPort min': (v, b) => `(${v}) is a privileged port: containers run as non-root and must listen on ${b}-65535`,
+  'workers.<name>.managementPort max': (v, b) => `(${v}) is not a TCP port (1024-${b})`,
+  'workers.<name>.liveness.none min': (_v, b) => (b === 20 ? 'must say why the worker has no liveness check, in a sentence a reviewer can judge' : `bound ${b} changed without its message`),
   'hosts[].routes max': (_v, b) => `has more than ${b} paths, the most one HTTPRoute can hold (Gateway API limit on rules)`,
   'hosts max': (_v, b) => `has more than ${b} hosts, the most the HTTP-to-HTTPS redirect route can list (Gateway API limit on hostnames)`,
   'data.postgres.archiveTimeoutSeconds max': (v, b) => `(${v}) is above ${b}: the archive could lag more than a minute in quiet periods, too close to the 5-minute RPO`,
@@ -160,8 +176,8 @@ interface Interaction {
   readonly atBound?: (env: EnvName, value: number) => string[];
 }
 
-const belowProductionReplicas = (path: string) => (env: EnvName, v: number) => (env === 'production'
-  ? [`production: ${path} (${v}) is below 2: production runs at least 2 replicas of every service so one pod can fail or be evicted`] : []);
+const belowProductionReplicas = (path: string, noun = 'service') => (env: EnvName, v: number) => (env === 'production'
+  ? [`production: ${path} (${v}) is below 2: production runs at least 2 replicas of every ${noun} so one pod can fail or be evicted`] : []);
 /** Connections the pooler may open (rules.ts keeps 20 of max_connections for replication, backups and administration). */
 const POOLER_CONNECTIONS = MAX_CONNECTIONS - 20;
 
@@ -189,6 +205,16 @@ const INTERACTIONS: Record<string, Interaction> = {
     adjust: (c) => { delete at(c, 'services.api').autoscaling; },
     atBound: belowProductionReplicas('services.api.replicas'),
   },
+  // The same for workers.
+  'workers.<name>.autoscaling.minReplicas min': { atBound: belowProductionReplicas('workers.documents.autoscaling.minReplicas', 'worker') },
+  'workers.<name>.autoscaling.maxReplicas min': {
+    adjust: (c, v) => { at(c, 'workers.documents.autoscaling').minReplicas = v; },
+    atBound: belowProductionReplicas('workers.documents.autoscaling.minReplicas', 'worker'),
+  },
+  'workers.<name>.replicas min': {
+    adjust: (c) => { delete at(c, 'workers.documents').autoscaling; },
+    atBound: belowProductionReplicas('workers.documents.replicas', 'worker'),
+  },
   // Production's rule: 3 database instances, so that a synchronous standby is always there.
   'data.postgres.instances min': {
     atBound: (env, v) => (env === 'production'
@@ -214,8 +240,8 @@ const INTERACTIONS: Record<string, Interaction> = {
   },
 };
 
-/** `services.<name>.x` → `services.api.x`, `hosts[].routes` → `hosts[0].routes`. */
-const concrete = (path: string) => path.replaceAll('<name>', 'api').replaceAll('[]', '[0]');
+/** `services.<name>.x` → `services.api.x`, `workers.<name>.x` → `workers.documents.x`, `hosts[].routes` → `hosts[0].routes`. */
+const concrete = (path: string) => path.replace(/^workers\.<name>/, 'workers.documents').replaceAll('<name>', 'api').replaceAll('[]', '[0]');
 
 function segments(path: string): (string | number)[] {
   return path.split('.').flatMap((part) => {

@@ -45,7 +45,7 @@ beforeEach(() => {
 afterEach(() => rmSync(root, { recursive: true, force: true }));
 
 /** The real pin file of `env` with some fields of some services changed (undefined: removed). */
-function pinsWith(env: EnvName, changes: Record<string, Record<string, unknown> | null>): string {
+function pinsWith(env: EnvName, changes: Record<string, Record<string, unknown> | null>, options: { readonly workers?: boolean } = {}): string {
   const pins = parseYaml(readFileSync(join(REPO, `environments/images/${env}.yaml`), 'utf8')) as { services: Record<string, Record<string, unknown>> };
   for (const [service, fields] of Object.entries(changes)) {
     if (fields === null) {
@@ -56,7 +56,9 @@ function pinsWith(env: EnvName, changes: Record<string, Record<string, unknown> 
     for (const [k, v] of Object.entries(pin)) if (v === undefined) delete pin[k];
     pins.services[service] = pin;
   }
-  return stringifyYaml(pins);
+  // Services last, so that a test may append one more service's pin to the text.
+  const { services, workers, ...others } = pins as typeof pins & { workers?: unknown };
+  return stringifyYaml({ ...others, ...(options.workers === false ? {} : { workers }), services });
 }
 
 function removePath(config: Record<string, unknown>, dotted: string): void {
@@ -618,21 +620,28 @@ const cases: Case[] = [
     expected: [
       'staging: services.api.uses[1] ("redis") is not configured: add data.redis, or remove it from uses',
       'staging: services.api.uses[2] ("uploads") is not configured: add data.uploads, or remove it from uses',
+      // A worker's uses alike.
+      'staging: workers.documents.uses[1] ("redis") is not configured: add data.redis, or remove it from uses',
+      'staging: workers.documents.uses[2] ("uploads") is not configured: add data.uploads, or remove it from uses',
     ],
   },
   {
     name: 'settings of components that are not configured',
     env: 'staging',
+    // Without the worker, which uses every data component.
+    pins: pinsWith('staging', {}, { workers: false }),
     overrides: { services: { api: { uses: ['redis'] } } },
-    remove: ['data.postgres', 'data.uploads'],
+    remove: ['workers', 'data.postgres', 'data.uploads'],
     // objectStorage stays: Loki keeps its logs there.
     expected: ['staging: backups is set, but data.postgres or data.uploads is not configured'],
   },
   {
     name: 'backup settings of one missing component',
     env: 'staging',
+    // Without the worker, which uses every data component.
+    pins: pinsWith('staging', {}, { workers: false }),
     overrides: { services: { api: { uses: ['postgres', 'redis'] } } },
-    remove: ['data.uploads'],
+    remove: ['workers', 'data.uploads'],
     expected: ['staging: backups.filesSchedule is set, but data.uploads is not configured'],
   },
   {
@@ -671,8 +680,11 @@ const cases: Case[] = [
     // Without Redis, whose StatefulSet name is the tighter limit.
     name: 'an application name that makes the default cluster name too long',
     env: 'staging',
+    // Without the worker, which uses every data component.
+    pins: pinsWith('staging', {}, { workers: false }),
     overrides: { app: { name: `p${'x'.repeat(47)}` }, services: { api: { uses: ['postgres', 'uploads'] } } },
     remove: [
+      'workers',
       'data.redis', 'services.api.env.SPRING_DATA_REDIS_SENTINEL_MASTER', 'services.api.env.SPRING_DATA_REDIS_SENTINEL_NODES',
       'services.api.env.SPRING_DATA_REDIS_PASSWORD', 'services.api.env.SPRING_DATA_REDIS_SENTINEL_PASSWORD',
     ],
@@ -1207,15 +1219,19 @@ const cases: Case[] = [
   {
     name: 'production without data still needs objectStorage: Loki keeps the logs there',
     env: 'production',
+    // Without the worker, which uses every data component.
+    pins: pinsWith('production', {}, { workers: false }),
     overrides: { services: { api: { uses: [] } } },
-    remove: ['data', 'backups', 'objectStorage', 'services.api.migration', 'services.api.env'],
+    remove: ['workers', 'data', 'backups', 'objectStorage', 'services.api.migration', 'services.api.env'],
     expected: ['production: objectStorage is required in production: Loki keeps the logs and the audit trail there (on its own volume, one lost disk would lose them all)'],
   },
   {
     name: 'objectStorage without data needs externalSecrets: Loki reads the bucket\'s credentials from it',
     env: 'staging',
+    // Without the worker, which uses every data component.
+    pins: pinsWith('staging', {}, { workers: false }),
     overrides: { services: { api: { uses: [] } } },
-    remove: ['data', 'backups', 'externalSecrets', 'services.api.migration', 'services.api.env'],
+    remove: ['workers', 'data', 'backups', 'externalSecrets', 'services.api.migration', 'services.api.env'],
     expected: [
       'staging: externalSecrets is required: Alertmanager and Argo CD\'s notifications read the credentials of alerting.slack from the secret manager',
       'staging: externalSecrets is required: Loki reads the objectStorage credentials from the secret manager',

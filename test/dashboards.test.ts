@@ -171,7 +171,9 @@ describe.each(envs.map((e) => [e.name, e] as const))('%s', (_name, env) => {
     expect(clusters.length).toBeGreaterThan(0);
     for (const c of clusters) expect(exprs.some((e) => e.includes(`{${matcher('envoy_cluster_name', [c])}}`))).toBe(true);
     // The services' Deployments (component `workload`), not the monitoring ones beside them.
-    const services = objects('Deployment').filter((d) => d.metadata.labels['app.kubernetes.io/component'] === 'workload');
+    // The services' Deployments: a worker serves no requests (the capacity dashboard has it).
+    const services = objects('Deployment').filter((d) => d.metadata.labels['app.kubernetes.io/component'] === 'workload' && !Object.hasOwn(env.workers, d.metadata.name));
+    expect(Object.keys(env.workers).length).toBeGreaterThan(0);
     expect(services.length).toBe(Object.keys(env.services).length);
     expect(labelValues(exprs, 'deployment')).toEqual(services.map((d) => d.metadata.name).sort());
   });

@@ -40,8 +40,8 @@ function present<T>(value: T | undefined, what: string): T {
 }
 
 /**
- * The flows the reference application (web, api, PostgreSQL through PgBouncer, Redis with
- * Sentinel, uploaded files and their backups) needs, and why. Names are the data tier's; who talks
+ * The flows the reference application (web, api, the documents worker, PostgreSQL through PgBouncer,
+ * Redis with Sentinel, uploaded files and their backups) needs, and why. Names are the data tier's; who talks
  * to whom on which port is stated here. The api reaches PostgreSQL only through PgBouncer: no
  * connection of its own to the instances (session-level features go through the pooler too).
  */
@@ -103,6 +103,11 @@ function referenceContract(env: Environment, c: Cast): CastFlow[] {
     { from: ['prometheus'], to: ['api'], ports: tcp(api), why: 'api serves its metrics on its own port' },
     { from: ['api'], to: [pooler], ports: tcp(POSTGRES_PORT), why: 'api uses PostgreSQL through PgBouncer, and only through it' },
     { from: ['api'], to: [redis], ports: tcp(REDIS_PORT, SENTINEL_PORT), why: 'api uses Redis through Sentinel' },
+    // The documents worker (renders PDFs from the queue in Redis): the same ways to the data tier as
+    // the api, and nothing reaches it but Prometheus, on its management port (8081).
+    { from: ['documents'], to: [pooler], ports: tcp(POSTGRES_PORT), why: 'the documents worker reads its jobs\' records through PgBouncer' },
+    { from: ['documents'], to: [redis], ports: tcp(REDIS_PORT, SENTINEL_PORT), why: 'the documents worker takes its jobs from the Redis queue' },
+    { from: ['prometheus'], to: ['documents'], ports: tcp(8081), why: 'the documents worker serves its metrics on its management port' },
     { from: [redis], to: [redis], ports: tcp(REDIS_PORT, SENTINEL_PORT), why: 'replication, and sentinels watching every member and each other' },
     { from: ['prometheus'], to: [redis], ports: tcp(REDIS_EXPORTER_PORT), why: 'redis_exporter' },
     { from: [pooler], to: instances, ports: tcp(POSTGRES_PORT), why: 'PgBouncer forwards to the instances' },

@@ -121,8 +121,11 @@ const ACCEPTED_WARNINGS: Record<string, (finding: string, objects: readonly K8sO
   deploymentMissingReplicas: (f, objects) => objects.some((o) => o.kind === 'HorizontalPodAutoscaler'
     && f.startsWith(`deploymentMissingReplicas Deployment ${o.metadata.namespace}/${o.spec.scaleTargetRef.name}`))
     || UPTIME_PROBERS.some((p) => new RegExp(`^deploymentMissingReplicas Deployment [a-z0-9-]+/${p}$`).test(f)),
-  // PgBouncer's probes are CloudNativePG's to set.
-  readinessProbeMissing: (f) => /^readinessProbeMissing Pooler /.test(f),
+  // PgBouncer's probes are CloudNativePG's to set; a worker is sent no traffic (no Service selects it).
+  readinessProbeMissing: (f, objects) => /^readinessProbeMissing Pooler /.test(f)
+    || objects.some((o) => o.kind === 'Deployment' && o.metadata.labels?.['app.kubernetes.io/component'] === 'workload'
+      && !objects.some((svc) => svc.kind === 'Service' && svc.metadata.name === o.metadata.name)
+      && f === `readinessProbeMissing Deployment ${o.metadata.namespace}/${o.metadata.name} container ${o.metadata.name}`),
   livenessProbeMissing: (f) => /^livenessProbeMissing Pooler /.test(f),
 };
 
@@ -144,7 +147,7 @@ test('the pod spec is found where Polaris finds it: in workloads and in a Pooler
   const audited = production.filter((o) => podSpecOf(o)).map((o) => `${o.kind} ${o.metadata.name}`).sort();
   expect(audited).toEqual([
     'CronJob backup-database', 'CronJob backup-files', 'CronJob backup-verify', 'Deployment api', ...UPTIME_PROBERS.map((p) => `Deployment ${p}`),
-    'Deployment web', 'Job api-migrate', 'Job smoke-test',
+    'Deployment documents', 'Deployment web', 'Job api-migrate', 'Job smoke-test',
     'Pooler student-portal-db-pooler', 'StatefulSet student-portal-redis',
   ]);
 });

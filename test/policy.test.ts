@@ -376,7 +376,7 @@ const FIXTURES: Fixture[] = [
   {
     rule: 'probes', name: 'no liveness probe', env: 'production',
     change: (o) => { delete o.container('web').livenessProbe; },
-    expected: ({ ns }) => [{ object: `Deployment ${ns}/web`, message: 'container web has no livenessProbe' }],
+    expected: ({ ns }) => [{ object: `Deployment ${ns}/web`, message: 'container web has no livenessProbe (or a reason in the pod template\'s probes.shipshape.dev/no-liveness annotation)' }],
   },
   {
     rule: 'probes', name: 'probe without a handler', env: 'production',
@@ -392,19 +392,19 @@ const FIXTURES: Fixture[] = [
     rule: 'probes', name: 'sidecar (init container with restartPolicy Always) without probes', env: 'production',
     change: (o) => { o.podSpec('api').initContainers = [{ ...o.extraContainer('api', 'proxy'), restartPolicy: 'Always' }]; },
     expected: ({ ns }) => [
-      { object: `Deployment ${ns}/api`, message: 'container proxy has no readinessProbe' },
-      { object: `Deployment ${ns}/api`, message: 'container proxy has no livenessProbe' },
+      { object: `Deployment ${ns}/api`, message: 'container proxy has no readinessProbe, and a Service sends its pods traffic' },
+      { object: `Deployment ${ns}/api`, message: 'container proxy has no livenessProbe (or a reason in the pod template\'s probes.shipshape.dev/no-liveness annotation)' },
     ],
   },
   {
     rule: 'probes', name: 'no readiness probe', env: 'staging',
     change: (o) => { delete o.container('api').readinessProbe; },
-    expected: ({ ns }) => [{ object: `Deployment ${ns}/api`, message: 'container api has no readinessProbe' }],
+    expected: ({ ns }) => [{ object: `Deployment ${ns}/api`, message: 'container api has no readinessProbe, and a Service sends its pods traffic' }],
   },
   {
     rule: 'probes', name: 'StatefulSet container without a readiness probe', env: 'production',
     change: (o) => { delete o.podOf(o.find('StatefulSet', 'student-portal-redis')).containers[1].readinessProbe; },
-    expected: ({ ns }) => [{ object: `StatefulSet ${ns}/student-portal-redis`, message: 'container sentinel has no readinessProbe' }],
+    expected: ({ ns }) => [{ object: `StatefulSet ${ns}/student-portal-redis`, message: 'container sentinel has no readinessProbe, and a Service sends its pods traffic' }],
   },
   {
     rule: 'probes', name: 'DaemonSet and ReplicaSet without probes', env: 'production',
@@ -413,8 +413,8 @@ const FIXTURES: Fixture[] = [
       delete o.podOf(o.workload('ReplicaSet', 'api-old', { replicas: 1 })).containers[0].readinessProbe;
     },
     expected: ({ ns }) => [
-      { object: `DaemonSet ${ns}/node-agent`, message: 'container api has no livenessProbe' },
-      { object: `ReplicaSet ${ns}/api-old`, message: 'container api has no readinessProbe' },
+      { object: `DaemonSet ${ns}/node-agent`, message: 'container api has no livenessProbe (or a reason in the pod template\'s probes.shipshape.dev/no-liveness annotation)' },
+      { object: `ReplicaSet ${ns}/api-old`, message: 'container api has no readinessProbe, and a Service sends its pods traffic' },
     ],
   },
   {
@@ -434,6 +434,27 @@ const FIXTURES: Fixture[] = [
       { object: `Deployment ${ns}/api`, message: 'container proxy: readinessProbe uses port http, which the container does not declare' },
       { object: `Deployment ${ns}/api`, message: 'container proxy: livenessProbe uses port http, which the container does not declare' },
     ],
+  },
+  {
+    rule: 'probes', name: 'a worker (no Service selects it) without a liveness probe and without a reason', env: 'production',
+    change: (o) => { delete o.container('documents').livenessProbe; },
+    expected: ({ ns }) => [{ object: `Deployment ${ns}/documents`, message: 'container documents has no livenessProbe (or a reason in the pod template\'s probes.shipshape.dev/no-liveness annotation)' }],
+  },
+  {
+    rule: 'probes', name: 'a blank reason is no reason', env: 'production',
+    change: (o) => {
+      delete o.container('documents').livenessProbe;
+      o.find('Deployment', 'documents').spec.template.metadata.annotations = { 'probes.shipshape.dev/no-liveness': '  ' };
+    },
+    expected: ({ ns }) => [{ object: `Deployment ${ns}/documents`, message: 'container documents has no livenessProbe (or a reason in the pod template\'s probes.shipshape.dev/no-liveness annotation)' }],
+  },
+  {
+    rule: 'probes', name: 'a Service selecting the worker\'s pods makes readiness required', env: 'staging',
+    change: (o) => {
+      const selector = o.find('Deployment', 'documents').spec.selector.matchLabels;
+      o.add({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'documents', namespace: o.ns }, spec: { selector, ports: [{ name: 'management', port: 8081, targetPort: 'management' }] } });
+    },
+    expected: ({ ns }) => [{ object: `Deployment ${ns}/documents`, message: 'container documents has no readinessProbe, and a Service sends its pods traffic' }],
   },
   // image-tags
   {
@@ -793,11 +814,17 @@ const FIXTURES: Fixture[] = [
     change: (o) => {
       const svc = o.find('Service', 'api');
       delete svc.spec.selector['app.kubernetes.io/name'];
-      // Every web workload (not the data tier's and backup pods, which would add their own lines).
+      // Every workload of the application, the documents worker included (not the data tier's
+      // and backup pods, which would add their own lines).
       svc.spec.selector['app.kubernetes.io/component'] = 'workload';
       svc.spec.ports[0].targetPort = 8080;
     },
-    expected: ({ ns }) => [{ object: `Service ${ns}/api`, message: `port http targets 8080, which Deployment ${ns}/web does not declare` }],
+    expected: ({ ns }) => [
+      // A worker that a Service sends traffic to needs readiness after all.
+      { rule: 'probes', object: `Deployment ${ns}/documents`, message: 'container documents has no readinessProbe, and a Service sends its pods traffic' },
+      { object: `Service ${ns}/api`, message: `port http targets 8080, which Deployment ${ns}/web does not declare` },
+      { object: `Service ${ns}/api`, message: `port http targets 8080, which Deployment ${ns}/documents does not declare` },
+    ],
   },
   {
     rule: 'service-selects-pods', name: 'empty selector', env: 'production',

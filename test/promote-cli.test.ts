@@ -31,7 +31,11 @@ const everything = () => ({
 
 
 interface Pin { repository: string; tag: string; digest?: string }
-const pins = (env: string): Record<string, Pin> => (parse(readFileSync(join(work, `environments/images/${env}.yaml`), 'utf8')) as { services: Record<string, Pin> }).services;
+/** The pins of every workload, services' and workers' (their names are unique across both). */
+const pins = (env: string): Record<string, Pin> => {
+  const file = parse(readFileSync(join(work, `environments/images/${env}.yaml`), 'utf8')) as { services: Record<string, Pin>; workers?: Record<string, Pin> };
+  return { ...file.services, ...file.workers };
+};
 const reference = (p: Pin) => `${p.repository}:${p.tag}${p.digest ? `@${p.digest}` : ''}`;
 
 beforeAll(() => {
@@ -119,11 +123,13 @@ test('promotes: production gets staging\'s pins with its own header, dist/ is re
   ].join('\n');
   expect(r.stdout).toMatch(/^shipshape: promoted staging's images to production \(environments\/images\/production\.yaml\):\n/);
   for (const service of ['web', 'api']) expect(r.stdout).toContain(`\n  ${service}: ${short(before.production[service])} → ${short(before.staging[service])}\n`);
+  expect(r.stdout).toContain(`\n  workers.documents: ${short(before.production.documents)} → ${short(before.staging.documents)}\n`);
   expect(r.stdout).toMatch(/\ndist\/production: \d+ objects \(0 added, \d+ changed, 0 removed\)\n/);
   expect(r.stdout).toMatch(/\nargocd\/production: no changes\nshipshape: review the diff, then commit environments\/images\/production\.yaml with dist\/ and argocd\/\n$/);
   const distDiff = r.stdout.slice(r.stdout.indexOf('dist/production:'), r.stdout.indexOf('argocd/production:'));
   expect(distDiff).toContain(deployment('api'));
   expect(distDiff).toContain(deployment('web'));
+  expect(distDiff).toContain(deployment('documents'));
   // Only images change (other objects that run a service's image, a migration Job, change the same way).
   const fields = distDiff.split('\n').filter((l) => /^ {6}\S/.test(l));
   expect(fields.filter((l) => !/\.image:$/.test(l))).toEqual([]);

@@ -11,13 +11,14 @@ import { MigrationJob } from './migration-job';
 import { PublicRoutes, securityHeaders } from './public-routes';
 import { expectedHeaders, SmokeTestJob } from './smoke-test-job';
 import { WebService } from './web-service';
+import { Worker } from './worker';
 
 export interface AppChartProps {
   /** The environment's model: a chart is where the model meets the constructs. */
   readonly model: Model;
 }
 
-/** The application's own workloads and how the public reaches them. */
+/** The application's own workloads (services, workers, their migrations) and how the public reaches them. */
 export class AppChart extends Chart {
   constructor(scope: Construct, id: string, props: AppChartProps) {
     super(scope, id, { disableResourceNameHashes: true });
@@ -52,6 +53,18 @@ export class AppChart extends Chart {
           priorityClassName: props.model.priorityClasses.batch,
         });
       }
+    }
+    for (const [name, worker] of Object.entries(env.workers)) {
+      new Worker(this, `worker-${name}`, {
+        identity,
+        name,
+        worker,
+        injectedEnv: injectedEnv(data, worker.uses),
+        zoneSpread: env.zoneSpread,
+        // Background work still serves users (mail, renders): above the batch jobs, beside the services.
+        priorityClassName: props.model.priorityClasses.serving,
+        uploads: worker.uses.includes('uploads') && data.uploads ? { claimName: data.uploads.claim, mountPath: data.uploads.mountPath } : undefined,
+      });
     }
     new PublicRoutes(this, 'routes', { identity, gatewayName: gatewayName(env), hosts: hostRoutes(env), hsts: env.hsts });
     // The schema asks for a host; without one there would be nothing to check (nor a flow for it).

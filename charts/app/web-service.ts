@@ -8,39 +8,23 @@ import { Construct } from 'constructs';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
-import type { IContainer, IEnvVar, IProbe, IVolume, IVolumeMount } from 'kubernetes-models/v1';
+import type { IContainer, IEnvVar, IProbe } from 'kubernetes-models/v1';
 import { Service } from 'kubernetes-models/v1/Service';
 import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
 import { envReferences } from '../../environments/env-references';
-import type { AppIdentity } from '../../environments/model/identity';
 import { selectorLabels } from '../../environments/model/identity';
 import type { InjectedVariable } from '../../environments/model/injected-env';
-import { scratchVolumeName } from '../../environments/model/names';
 import { byCodepoint } from '../../environments/order';
 import type { ImageConfig, ServiceConfig } from '../../environments/schema';
 import { appMetadata, recommendedLabels } from '../common/labels';
 import { ModelObject } from '../common/model-object';
-import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../common/pod-security';
+import { restrictedContainerSecurityContext } from '../common/pod-security';
 import { TERMINATION_MESSAGE } from '../common/termination-message';
+import { autoscalerSpec, deploymentBasics, disruptionBudgetSpec, maxReplicasOf, topologySpread, workloadPodBasics, workloadVolumes, type WorkloadProps } from './workload-parts';
 
-export interface WebServiceProps {
-  /** The application in its environment: namespace and labels. */
-  readonly identity: AppIdentity;
-  /** Service key in the configuration; also the name of every object made here. */
-  readonly name: string;
+export interface WebServiceProps extends WorkloadProps {
   /** The service's configuration, defaults already applied by the schema. */
   readonly service: ServiceConfig;
-  /** Connection settings of the data components it uses (environments/model/injected-env.ts). @default none */
-  readonly injectedEnv?: readonly InjectedVariable[];
-  /** The uploaded-files volume, mounted when the service uses it. @default not mounted */
-  readonly uploads?: { readonly claimName: string; readonly mountPath: string };
-  /**
-   * Spread over zones: `required` only where every node carries `topology.kubernetes.io/zone`.
-   * @default 'preferred'
-   */
-  readonly zoneSpread?: 'preferred' | 'required';
-  /** PriorityClass of the pods. @default none (the cluster's default priority) */
-  readonly priorityClassName?: string;
 }
 
 /** Port name shared by the container, the Service and the ServiceMonitor. */
@@ -101,6 +85,14 @@ export function secretAliases(vars: readonly IEnvVar[], injected: readonly Injec
   });
 }
 
+/**
+ * A workload's container env: the injected settings first, so that its own variables (in an
+ * order the kubelet can expand) can refer to them with $(VAR).
+ */
+export function workloadEnv(injected: readonly InjectedVariable[], own: Readonly<Record<string, string>>): IEnvVar[] {
+  return [...containerEnv(injected), ...secretAliases(orderEnv(own), injected)];
+}
+
 export class WebService extends Construct {
   constructor(scope: Construct, id: string, props: WebServiceProps) {
     super(scope, id);
@@ -115,20 +107,9 @@ export class WebService extends Construct {
       automountServiceAccountToken: false,
     }));
 
-    const volumes: IVolume[] = s.writablePaths.map((path) => ({
-      name: scratchVolumeName(path),
-      emptyDir: { sizeLimit: '256Mi' },
-    }));
-    const mounts: IVolumeMount[] = s.writablePaths.map((path) => ({ name: scratchVolumeName(path), mountPath: path }));
-    if (props.uploads) {
-      // Shared by every replica (ReadWriteMany): an upload must be readable from whichever pod
-      // serves the next request.
-      volumes.push({ name: 'uploads', persistentVolumeClaim: { claimName: props.uploads.claimName } });
-      mounts.push({ name: 'uploads', mountPath: props.uploads.mountPath });
-    }
+    const { volumes, mounts } = workloadVolumes(s.writablePaths, props.uploads);
 
-    // Injected settings first, so the service's own env can refer to them with $(VAR).
-    const envVars: IEnvVar[] = [...containerEnv(props.injectedEnv ?? []), ...secretAliases(orderEnv(s.env), props.injectedEnv ?? [])];
+    const envVars = workloadEnv(props.injectedEnv ?? [], s.env);
 
     const container: IContainer = {
       name,
@@ -151,44 +132,13 @@ export class WebService extends Construct {
     new ModelObject(this, 'Deployment', new Deployment({
       metadata,
       spec: {
-        // Under an HPA the replica count is the HPA's: a value here would fight it on every sync.
-        ...(s.autoscaling ? {} : { replicas: s.replicas }),
-        revisionHistoryLimit: 5,
-        progressDeadlineSeconds: 600,
-        selector: { matchLabels: selector },
-        strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: '25%', maxUnavailable: 0 } },
+        ...deploymentBasics(s, selector),
         template: {
           metadata: { labels },
           spec: {
-            serviceAccountName: name,
-            ...(props.priorityClassName ? { priorityClassName: props.priorityClassName } : {}),
-            automountServiceAccountToken: false,
-            enableServiceLinks: false,
-            securityContext: restrictedPodSecurityContext(s.runAsUser),
+            ...workloadPodBasics(name, s.runAsUser, props.priorityClassName),
             terminationGracePeriodSeconds: s.shutdown.preStopSeconds + s.shutdown.drainSeconds + 5,
-            topologySpreadConstraints: [
-              {
-                topologyKey: 'topology.kubernetes.io/zone',
-                maxSkew: 1,
-                // Required only where the environment says its nodes are labelled with zones: on
-                // a cluster without the label no pod would ever schedule.
-                whenUnsatisfiable: props.zoneSpread === 'required' ? 'DoNotSchedule' : 'ScheduleAnyway',
-                labelSelector: { matchLabels: selector },
-                // Spread each revision on its own, so a rollout does not pile new pods into one zone.
-                matchLabelKeys: ['pod-template-hash'],
-                // A lost zone's nodes are tainted unreachable; counted as empty domains they would
-                // hold the skew at zero and leave replacement pods Pending in the zones that remain.
-                nodeTaintsPolicy: 'Honor',
-              },
-              {
-                topologyKey: 'kubernetes.io/hostname',
-                maxSkew: 1,
-                whenUnsatisfiable: 'ScheduleAnyway',
-                labelSelector: { matchLabels: selector },
-                matchLabelKeys: ['pod-template-hash'],
-                nodeTaintsPolicy: 'Honor',
-              },
-            ],
+            topologySpreadConstraints: topologySpread(selector, props.zoneSpread),
             containers: [container],
             volumes,
           },
@@ -206,49 +156,11 @@ export class WebService extends Construct {
     }));
 
     if (s.autoscaling) {
-      const a = s.autoscaling;
-      new ModelObject(this, 'HorizontalPodAutoscaler', new HorizontalPodAutoscaler({
-        metadata,
-        spec: {
-          scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name },
-          minReplicas: a.minReplicas,
-          maxReplicas: a.maxReplicas,
-          metrics: [
-            { type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: a.targetCPUUtilization } } },
-            { type: 'Resource', resource: { name: 'memory', target: { type: 'Utilization', averageUtilization: a.targetMemoryUtilization } } },
-          ],
-          behavior: {
-            scaleUp: {
-              stabilizationWindowSeconds: 0,
-              selectPolicy: 'Max',
-              policies: [
-                { type: 'Percent', value: a.scaleUpPercentPerMinute, periodSeconds: 60 },
-                { type: 'Pods', value: a.scaleUpPodsPerMinute, periodSeconds: 60 },
-              ],
-            },
-            scaleDown: {
-              stabilizationWindowSeconds: a.scaleDownStabilizationSeconds,
-              selectPolicy: 'Min',
-              policies: [{ type: 'Percent', value: a.scaleDownPercentPerMinute, periodSeconds: 60 }],
-            },
-          },
-        },
-      }));
+      new ModelObject(this, 'HorizontalPodAutoscaler', new HorizontalPodAutoscaler({ metadata, spec: autoscalerSpec(name, s.autoscaling) }));
     }
 
-    const maxReplicas = s.autoscaling?.maxReplicas ?? s.replicas ?? 1;
-    if (maxReplicas > 1) {
-      new ModelObject(this, 'PodDisruptionBudget', new PodDisruptionBudget({
-        metadata,
-        spec: {
-          selector: { matchLabels: selector },
-          // One pod at a time: with at least two replicas a drain always leaves one serving, and
-          // unlike minAvailable it never blocks a drain when the HPA sits at its minimum.
-          maxUnavailable: 1,
-          // A crash-looping pod must not block node drains.
-          unhealthyPodEvictionPolicy: 'AlwaysAllow',
-        },
-      }));
+    if (maxReplicasOf(s) > 1) {
+      new ModelObject(this, 'PodDisruptionBudget', new PodDisruptionBudget({ metadata, spec: disruptionBudgetSpec(selector) }));
     }
 
     if (s.metrics) {

@@ -75,7 +75,7 @@ export class BackupChart extends Chart {
         repository: backups.uploads.repository,
         retention: config.retention,
         uploads: { claimName: data.uploads.claim, mountPath: data.uploads.mountPath },
-        writerGroups: uploadsWriterGroups(env.services),
+        writerGroups: uploadsWriterGroups(env),
       }));
     }
     jobs.push(new BackupVerification(this, 'verify', {

@@ -309,9 +309,10 @@ export class DatabaseBackup extends Construct {
   }
 }
 
-/** The group IDs of the services that write the uploaded files (their runAsUser is also their GID). */
-export function uploadsWriterGroups(services: Environment['services']): number[] {
-  return [...new Set(Object.values(services).filter((s) => s.uses.includes('uploads')).map((s) => s.runAsUser))].sort((a, b) => a - b);
+/** The group IDs of the services and workers that write the uploaded files (their runAsUser is also their GID). */
+export function uploadsWriterGroups(env: Pick<Environment, 'services' | 'workers'>): number[] {
+  const writers = [...Object.values(env.services), ...Object.values(env.workers)].filter((s) => s.uses.includes('uploads'));
+  return [...new Set(writers.map((s) => s.runAsUser))].sort((a, b) => a - b);
 }
 
 export interface FilesBackupProps extends BackupStore {

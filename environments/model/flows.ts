@@ -110,16 +110,18 @@ export function networkModel(env: Environment, data: DataEndpoints): NetworkMode
   const redis = data.redis && own(env, 'redis', `Redis (${data.redis.name})`);
   const dumpJob = data.backups?.database && own(env, data.backups.database.job);
 
-  // The services.
+  // The services, then the workers (which nothing calls: only Prometheus reaches their management port).
   const services = Object.entries(env.services);
+  const workers = Object.entries(env.workers);
+  const workloads = [...services, ...workers];
   const routed = new Set(env.hosts.flatMap((h) => h.routes.map((r) => r.service)));
-  const service = new Map(services.map(([name]) => [name, own(env, name)]));
+  const service = new Map(workloads.map(([name]) => [name, own(env, name)]));
   // Each kind of flow in its own pass, so the rules a service's policy gets read edge first.
-  for (const [name] of services) subjects.push({ name, labelName: name, pods: service.get(name)!, types: both });
+  for (const [name] of workloads) subjects.push({ name, labelName: name, pods: service.get(name)!, types: both });
   for (const [name, s] of services) {
     if (routed.has(name)) flows.push({ from: [gateway], to: [service.get(name)!], ports: tcp(s.port), why: `the Gateway routes requests to ${name}, on its container port` });
   }
-  for (const [name, s] of services) {
+  for (const [name, s] of workloads) {
     for (const callee of s.calls) {
       flows.push({ from: [service.get(name)!], to: [service.get(callee)!], ports: tcp(env.services[callee].port), why: `${name} calls ${callee}` });
     }
@@ -127,7 +129,12 @@ export function networkModel(env: Environment, data: DataEndpoints): NetworkMode
   for (const [name, s] of services) {
     if (s.metrics) flows.push({ from: [prometheus], to: [service.get(name)!], ports: tcp(s.port), why: `Prometheus scrapes ${name}'s metrics (${s.metrics.path})` });
   }
-  for (const [name, s] of services) {
+  for (const [name, w] of workers) {
+    if (w.metrics && w.managementPort !== undefined) {
+      flows.push({ from: [prometheus], to: [service.get(name)!], ports: tcp(w.managementPort), why: `Prometheus scrapes ${name}'s metrics (${w.metrics.path}) on its management port` });
+    }
+  }
+  for (const [name, s] of workloads) {
     const self = service.get(name)!;
     if (pooler && s.uses.includes('postgres')) flows.push({ from: [self], to: [pooler], ports: tcp(POSTGRES_PORT), why: `${name} uses PostgreSQL, through PgBouncer` });
     if (redis && s.uses.includes('redis')) flows.push({ from: [self], to: [redis], ports: tcp(REDIS_PORT, SENTINEL_PORT), why: `${name} asks a sentinel for the master, then uses it` });

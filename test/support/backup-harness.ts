@@ -100,7 +100,10 @@ export function productionWithOnly(component: 'postgres' | 'uploads'): { env: En
   const other = component === 'postgres' ? 'uploads' : 'postgres';
   const env = variant(definition, {}, (c) => {
     delete c.data[other];
-    for (const s of Object.values(c.services) as { uses?: string[]; env?: Record<string, string>; migration?: unknown }[]) {
+    // Services and workers alike.
+    type Workload = { uses?: string[]; env?: Record<string, string>; migration?: unknown };
+    const workloads = [...Object.values(c.services), ...Object.values(c.workers ?? {})] as Workload[];
+    for (const s of workloads) {
       s.uses = (s.uses ?? []).filter((u) => u !== other);
       // A migration changes the database's schema: it goes with the database.
       if (other === 'postgres') delete s.migration;

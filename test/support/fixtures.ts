@@ -190,3 +190,23 @@ export function boxDesignerWithoutData(): Environment {
     delete c.externalSecrets;
   });
 }
+
+/**
+ * The box designer with the worker that renders designs in the background: it reads the job from
+ * PostgreSQL and writes the cut files to the uploaded files, checked alive by a heartbeat command.
+ * `overrides` go on top (workers.renderer.… to flip a decision).
+ */
+export function boxDesignerWithRenderer(overrides: DeepPartial<EnvironmentInput> | object = {}, edit?: (config: any) => void): Environment {
+  const renderer = {
+    description: 'renders box designs to cut files (SVG, DXF) in the background',
+    command: ['python', '-m', 'boxes.render_worker'],
+    liveness: { command: ['python', '-m', 'boxes.heartbeat', '--max-age', '120'] },
+    resources: { requests: { cpu: '500m', memory: '512Mi' }, limits: { cpu: '1', memory: '512Mi' } },
+    replicas: 1,
+    stopGraceSeconds: 300,
+    runAsUser: 1000,
+    env: { RENDER_OUTPUT: '$(UPLOADS_DIR)/renders' },
+    uses: ['postgres', 'uploads'],
+  };
+  return variant({ ...boxDesigner, imagePinsFile: 'test/fixtures/images/box-designer-renderer.yaml' }, mergeConfig({ workers: { renderer } }, overrides), edit);
+}

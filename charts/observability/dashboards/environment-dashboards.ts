@@ -35,6 +35,7 @@ export function environmentDashboards(model: Model): EnvironmentDashboard[] {
   const context: DashboardContext = { app: identity.app, environment: env.name, instance: identity.instance };
   const namespace = identity.namespace;
   const services = Object.keys(env.services).sort(byCodepoint);
+  const workers = Object.keys(env.workers).sort(byCodepoint);
   const objectives = serviceObjectives(env);
   const postgres = env.data.postgres;
   const baseBackupGap = postgres ? gapSeconds(postgres.baseBackupSchedule.split(/\s+/).slice(1).join(' ')) : 0;
@@ -77,6 +78,7 @@ export function environmentDashboards(model: Model): EnvironmentDashboard[] {
   const workloads: Workload[] = [
     // A service's own container in its Deployment's pods, not its migration Job's (container `migrate`).
     ...services.map((s) => ({ name: s, container: s, pods: `${s}-.+` })),
+    ...workers.map((w) => ({ name: w, container: w, pods: `${w}-.+` })),
     ...(data.postgres ? [
       { name: 'postgresql', container: 'postgres', pods: `${data.postgres.cluster}-[0-9]+` },
       { name: 'pgbouncer', container: 'pgbouncer', pods: `${data.postgres.pooler}-.+` },
@@ -85,8 +87,9 @@ export function environmentDashboards(model: Model): EnvironmentDashboard[] {
   ];
   dashboards.push([CAPACITY_DASHBOARD_KIND, capacityDashboard({
     context, namespace, workloads,
-    autoscaled: services.filter((s) => env.services[s].autoscaling),
-    fixedReplicas: services.filter((s) => !env.services[s].autoscaling),
+    // Services and workers alike: each a Deployment of its own name.
+    autoscaled: [...services.filter((s) => env.services[s].autoscaling), ...workers.filter((w) => env.workers[w].autoscaling)],
+    fixedReplicas: [...services.filter((s) => !env.services[s].autoscaling), ...workers.filter((w) => !env.workers[w].autoscaling)],
     volumes: Boolean(data.postgres || data.redis || data.uploads),
   })]);
 
