@@ -28,14 +28,19 @@ export function resolveEnvironment(def: EnvironmentDefinition, root: string): En
   const production = isPlainObject(config) && config.production === true;
   // A service whose name is invalid is reported by the schema; asking for its pin would only add noise.
   const migrating = services ? Object.keys(services).filter((name) => isPlainObject(services[name]) && isPlainObject(services[name].migration)) : [];
+  // A job that runs another workload's image (`imageOf`) has no pin of its own.
+  const imageOf = (w: unknown) => (isPlainObject(w) && typeof w.imageOf === 'string' ? w.imageOf : undefined);
   const defined = Object.fromEntries(WORKLOAD_SECTIONS.flatMap((key) => {
     const workloads = section(key);
-    // Workers are optional: an environment without them has no pins to check either way.
-    return workloads ? [[key, Object.keys(workloads)]] : key === 'services' ? [] : [[key, []]];
+    // Workers and jobs are optional: an environment without them has no pins to check either way.
+    const pinned = workloads ? Object.keys(workloads).filter((name) => imageOf(workloads[name]) === undefined) : undefined;
+    return pinned ? [[key, pinned]] : key === 'services' ? [] : [[key, []]];
   }));
   const pins = readPins(def.imagePinsFile, root, production, defined, (name) => ServiceNameSchema.safeParse(name).success, migrating);
   const problems: Problem[] = [...pins.problems];
   let input = config;
+  /** Jobs whose `imageOf` gives them no image, already reported. */
+  const imageless = new Set<string>();
   for (const key of WORKLOAD_SECTIONS) {
     const workloads = section(key);
     if (!workloads) continue;
@@ -48,7 +53,19 @@ export function resolveEnvironment(def: EnvironmentDefinition, root: string): En
         problems.push({ path: `services.${name}.migration.image`, message: `is set here, but images come only from ${def.imagePinsFile} (migrations.${name})` });
       }
       const pinned: Record<string, unknown> = {};
-      if (Object.hasOwn(pins.images[key], name)) pinned.image = pins.images[key][name];
+      const of = imageOf(w);
+      // The image of the service or worker named (a name of neither is the rules' to report).
+      const shared = of === undefined ? undefined : [pins.images.services, pins.images.workers].find((p) => Object.hasOwn(p, of))?.[of];
+      if (of !== undefined) {
+        if (shared !== undefined) pinned.image = shared;
+        // Without the image the schema would only say it is missing: say why, once (a workload
+        // whose own pin is missing or broken has been reported against the pin file).
+        else imageless.add(`${key}.${name}`);
+        const workloads = ['services', 'workers'].map((k) => section(k as WorkloadSection));
+        if (!workloads.some((w) => w && Object.hasOwn(w, of))) {
+          problems.push({ path: `${key}.${name}.imageOf`, message: `("${of}") is not a service or a worker of this environment` });
+        }
+      } else if (Object.hasOwn(pins.images[key], name)) pinned.image = pins.images[key][name];
       if (key === 'services' && migrating.includes(name) && Object.hasOwn(pins.migrationImages, name)) pinned.migration = { image: pins.migrationImages[name] };
       if (Object.keys(pinned).length > 0) images[name] = pinned;
     }
@@ -61,7 +78,7 @@ export function resolveEnvironment(def: EnvironmentDefinition, root: string): En
     return broken !== undefined && (broken === 'all' || broken.has(String(name)));
   };
   const reportedInPins = (path: readonly PropertyKey[]) =>
-    (path[2] === 'image' && brokenPin(path[0], path[1]))
+    (path[2] === 'image' && (brokenPin(path[0], path[1]) || imageless.has(`${String(path[0])}.${String(path[1])}`)))
     || (path[0] === 'services' && path[2] === 'migration' && path[3] === 'image'
       && (pins.brokenMigrations === 'all' || pins.brokenMigrations.has(String(path[1]))));
   problems.push(...issues.filter((i) => !reportedInPins(i.path)).flatMap((i) => fromIssue(i, EnvironmentSchema)));

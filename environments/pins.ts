@@ -1,6 +1,6 @@
 /**
- * Image pin files (environments/images/<env>.yaml): read, checked against the services and workers
- * the environment defines (and the services' migrations that run an image of their own), and
+ * Image pin files (environments/images/<env>.yaml): read, checked against the services, workers and
+ * scheduled jobs the environment defines (and the services' migrations that run an image of their own), and
  * production's digest rule applied, each problem naming the file.
  */
 import { readFileSync } from 'node:fs';
@@ -13,16 +13,18 @@ import { DIGEST_REQUIRED, type Problem } from './rules';
 import { ImageSchema } from './schema';
 
 /** The sections of a pin file that pin a workload's image, each by the key of its configuration section. */
-export const WORKLOAD_SECTIONS = ['services', 'workers'] as const;
+export const WORKLOAD_SECTIONS = ['services', 'workers', 'jobs'] as const;
 export type WorkloadSection = (typeof WORKLOAD_SECTIONS)[number];
 
 /** What a pin of each section is for, in messages. */
-const SECTION_NOUN: Record<WorkloadSection, string> = { services: 'service', workers: 'worker' };
+const SECTION_NOUN: Record<WorkloadSection, string> = { services: 'service', workers: 'worker', jobs: 'scheduled job' };
 
 const PinsSchema = z.strictObject({
   services: z.record(z.string(), ImageSchema),
   /** Workers' images (workers.<name>), present when the environment has workers. */
   workers: z.record(z.string(), ImageSchema).optional(),
+  /** Scheduled jobs' images (jobs.<name>), for the jobs that do not run a service's or a worker's (imageOf). */
+  jobs: z.record(z.string(), ImageSchema).optional(),
   /** Dedicated images of services' migrations (services.<name>.migration.image), by service. */
   migrations: z.record(z.string(), ImageSchema).optional(),
 });

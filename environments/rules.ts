@@ -11,7 +11,7 @@ import { MAX_CLUSTER_NAME, MAX_CONNECTIONS } from './model/postgres';
 import { maxmemoryFits, maxSafeMaxmemory } from './model/redis-memory';
 import { ENVOY_LATENCY_BUCKETS_MS, latencyThresholdMs, SLI_ENV_NAMES, SLO_PERIOD_DAYS } from './model/slo';
 import { parseDuration, parseQuantity } from './quantity';
-import type { Environment, ServiceConfig, WorkerConfig } from './schema';
+import type { Environment, ScheduledJobConfig, ServiceConfig, WorkerConfig } from './schema';
 
 export interface Problem {
   /** Dotted path of the field, e.g. `services.api.autoscaling.minReplicas`. */
@@ -128,7 +128,7 @@ function migrationRules(name: string, s: ServiceConfig, env: Environment, ctx: R
   if (job.length > MAX_NAME) {
     out.push({ path: at, message: `makes the Job "${job}", ${job.length} characters; Kubernetes allows ${MAX_NAME} (its pods carry the name as a label): shorten the service's name` });
   }
-  if (Object.hasOwn(env.services, job) || Object.hasOwn(env.workers, job) || reservedNames(env).includes(job)) {
+  if (Object.hasOwn(env.services, job) || Object.hasOwn(env.workers, job) || Object.hasOwn(env.jobs, job) || reservedNames(env).includes(job)) {
     out.push({ path: at, message: `makes the Job, ServiceAccount and NetworkPolicy "${job}", a name another object of the environment already takes` });
   }
   if (env.production && m.image && !m.image.digest) {
@@ -188,23 +188,31 @@ function resourceRules(at: string, r: ServiceConfig['resources']): Problem[] {
   return out;
 }
 
-/** What services and workers share: the fields of a long-running workload of the application. */
-type Workload = ServiceConfig | WorkerConfig;
+/** What services, workers and scheduled jobs share: the fields of a workload of the application. */
+type Workload = ServiceConfig | WorkerConfig | ScheduledJobConfig;
 
-/** The rules every service and worker is held to: its name, image, scaling, flows and variables. */
-function workloadRules(section: 'services' | 'workers', name: string, s: Workload, env: Environment, ctx: RuleContext): Problem[] {
+const NOUN = { services: 'service', workers: 'worker', jobs: 'scheduled job' } as const;
+
+/** The rules every service, worker and scheduled job is held to: its name, image, scaling, flows and variables. */
+function workloadRules(section: 'services' | 'workers' | 'jobs', name: string, s: Workload, env: Environment, ctx: RuleContext): Problem[] {
   const at = `${section}.${name}`;
-  const noun = section === 'services' ? 'service' : 'worker';
-  const out: Problem[] = [...replicaRules(at, s, env, noun), ...resourceRules(`${at}.resources`, s.resources)];
+  const noun = NOUN[section];
+  const out: Problem[] = [
+    ...(section === 'jobs' ? [] : replicaRules(at, s as Scaling, env, noun as 'service' | 'worker')),
+    ...resourceRules(`${at}.resources`, s.resources),
+  ];
   if (reservedNames(env).includes(name)) {
     out.push({ path: at, message: `uses the name "${name}", which the data tier or a fixed object of the environment already takes` });
   }
-  if (env.production && !s.image.digest) {
+  // A job that runs a service's or a worker's image is pinned, and judged, there.
+  const ownPin = !('imageOf' in s) || s.imageOf === undefined;
+  if (env.production && ownPin && !s.image.digest) {
     out.push({ path: ctx.imagePinsFile ? `${ctx.imagePinsFile}: ${section}.${name}.digest` : `${at}.image.digest`, message: DIGEST_REQUIRED });
   }
   for (const [i, target] of s.calls.entries()) {
     if (target === name) out.push({ path: `${at}.calls[${i}]`, message: `("${target}") is the ${noun} itself` });
     else if (Object.hasOwn(env.workers, target)) out.push({ path: `${at}.calls[${i}]`, message: `("${target}") is a worker, which serves no HTTP: call a service, or hand the worker its work through a queue` });
+    else if (Object.hasOwn(env.jobs, target)) out.push({ path: `${at}.calls[${i}]`, message: `("${target}") is a scheduled job, which serves no HTTP: call a service` });
     else if (!Object.hasOwn(env.services, target)) out.push({ path: `${at}.calls[${i}]`, message: `("${target}") is not a service of this environment` });
   }
   for (const dep of new Set(s.uses)) {
@@ -270,6 +278,32 @@ function workerRules(name: string, w: WorkerConfig, env: Environment, ctx: RuleC
   return out;
 }
 
+/** Kubernetes appends 11 characters to a CronJob's name for each Job's, which may have 63. */
+const MAX_CRONJOB_NAME = 52;
+
+/**
+ * A scheduled job: a name of its own beside the services and workers (each makes a ServiceAccount
+ * and a NetworkPolicy of its name), short enough for its Jobs' names, and an image it can run.
+ */
+function jobRules(name: string, j: ScheduledJobConfig, env: Environment, ctx: RuleContext): Problem[] {
+  const at = `jobs.${name}`;
+  const out: Problem[] = workloadRules('jobs', name, j, env, ctx);
+  for (const section of ['services', 'workers'] as const) {
+    if (Object.hasOwn(env[section], name)) {
+      out.push({ path: at, message: `uses the name "${name}", which ${section}.${name} already takes (each makes a ServiceAccount and a NetworkPolicy of its name)` });
+    }
+  }
+  if (Object.keys(env.services).some((s) => migrationJobName(s) === name)) {
+    out.push({ path: at, message: `uses the name "${name}", which a service's migration Job already takes` });
+  }
+  if (name.length > MAX_CRONJOB_NAME) {
+    out.push({ path: at, message: `("${name}") has ${name.length} characters: a CronJob's name may have ${MAX_CRONJOB_NAME}, as Kubernetes appends 11 for each run's Job` });
+  }
+  // An imageOf naming no workload is reported where images are resolved (environments/load.ts).
+  if (j.command !== undefined && j.command.length === 0) out.push({ path: `${at}.command`, message: 'is empty: leave it out to run the image\'s entrypoint' });
+  return out;
+}
+
 function hostRules(env: Environment): Problem[] {
   const out: Problem[] = [];
   const hosts = new Set<string>();
@@ -285,8 +319,9 @@ function hostRules(env: Environment): Problem[] {
       if (earlier === route.path) out.push({ path: `${at}.path`, message: `("${route.path}") is routed twice on ${host.hostname}` });
       else if (earlier !== undefined) out.push({ path: `${at}.path`, message: `("${route.path}") is the same prefix as "${earlier}" on ${host.hostname} (a trailing '/' does not count)` });
       else paths.set(prefix, route.path);
-      if (Object.hasOwn(env.workers, route.service)) {
-        out.push({ path: `${at}.service`, message: `("${route.service}") is a worker, which serves no HTTP: route to a service` });
+      if (Object.hasOwn(env.workers, route.service) || Object.hasOwn(env.jobs, route.service)) {
+        const what = Object.hasOwn(env.workers, route.service) ? 'a worker' : 'a scheduled job';
+        out.push({ path: `${at}.service`, message: `("${route.service}") is ${what}, which serves no HTTP: route to a service` });
       } else if (!Object.hasOwn(env.services, route.service)) {
         out.push({ path: `${at}.service`, message: `("${route.service}") is not a service of this environment` });
       }
@@ -414,7 +449,11 @@ function redisRules(redis: NonNullable<Environment['data']['redis']>): Problem[]
 function uploadsRules(uploads: NonNullable<Environment['data']['uploads']>, env: Environment): Problem[] {
   const out: Problem[] = [];
   const uploadsMount = uploads.mountPath;
-  const workloads = [...Object.entries(env.services).map(([n, s]) => [`services.${n}`, s] as const), ...Object.entries(env.workers).map(([n, w]) => [`workers.${n}`, w] as const)];
+  const workloads = [
+    ...Object.entries(env.services).map(([n, s]) => [`services.${n}`, s] as const),
+    ...Object.entries(env.workers).map(([n, w]) => [`workers.${n}`, w] as const),
+    ...Object.entries(env.jobs).map(([n, j]) => [`jobs.${n}`, j] as const),
+  ];
   for (const [at, s] of workloads) {
     for (const [i, p] of s.writablePaths.entries()) {
       if (p === uploadsMount) out.push({ path: `${at}.writablePaths[${i}]`, message: `("${p}") is the uploaded-files volume; it must not be a scratch directory` });
@@ -615,6 +654,7 @@ export function crossFieldProblems(env: Environment, ctx: RuleContext = {}): Pro
     ...sloRules(env),
     ...Object.entries(env.services).flatMap(([name, s]) => serviceRules(name, s, env, ctx)),
     ...Object.entries(env.workers).flatMap(([name, w]) => workerRules(name, w, env, ctx)),
+    ...Object.entries(env.jobs).flatMap(([name, j]) => jobRules(name, j, env, ctx)),
     ...hostRules(env),
     ...platformRules(env),
     ...dataRules(env),

@@ -303,6 +303,46 @@ const WorkerSchema = z.strictObject({
   ...WORKLOAD_FIELDS,
 });
 
+/**
+ * A scheduled job of the application: a CronJob that runs a command on a schedule (a nightly
+ * report, a purge of expired files), with the same security, resources, flows and injected
+ * settings as a service. Nothing calls it; it may call services and use the data tier.
+ */
+const ScheduledJobSchema = z.strictObject({
+  /** What the job does, for people reading the configuration (not written into any object). */
+  description: z.string().min(1),
+  /**
+   * Filled from environments/images/<env>.yaml (`jobs.<name>`), unless `imageOf` names the service
+   * or worker whose pinned image the job runs.
+   */
+  image: ImageSchema,
+  /** A service or worker whose image the job runs (its own command, the same release); absent: its own pin. */
+  imageOf: z.string().optional(),
+  /** The container's command (replaces the image's entrypoint); absent: the image's. */
+  command: z.array(z.string()).optional(),
+  /** Arguments to the command (or to the image's entrypoint). May use $(VAR) like env. */
+  args: z.array(z.string()).default([]),
+  /** When it runs: a 5-field cron expression, read in `timeZone`. */
+  schedule: cron5,
+  /** IANA time zone of the schedule (the CronJob's `timeZone`): the university's, or UTC. */
+  timeZone: z.string().refine(isTimeZone, { error: (i) => `(${JSON.stringify(i.input)}) is not an IANA time zone such as America/New_York` }).default('Etc/UTC'),
+  /** A run still going at the next schedule: `Forbid` skips the new one, `Replace` stops the old one, `Allow` runs both. */
+  concurrencyPolicy: z.enum(['Forbid', 'Replace', 'Allow']).default('Forbid'),
+  /** How late a run may still start (the controller was down, a Forbid run was still going). */
+  startingDeadlineSeconds: z.number().int().min(10).max(86400).default(600),
+  /** Hard limit on a run, retries included: a hung run is killed and the Job fails. */
+  activeDeadlineSeconds: z.number().int().min(60).max(86400).default(3600),
+  /** Pods tried again after a failure, within the deadline. */
+  backoffLimit: z.number().int().min(0).max(10).default(2),
+  /** Finished Jobs kept (with their pods' logs) for inspection. */
+  successfulJobsHistoryLimit: z.number().int().min(0).max(10).default(3),
+  failedJobsHistoryLimit: z.number().int().min(1).max(10).default(3),
+  /** How urgent it is when the job has not succeeded for longer than its schedule allows (ScheduledJobStale). */
+  staleSeverity: z.enum(['warning', 'critical']).default('warning'),
+  resources: ResourcesSchema,
+  ...WORKLOAD_FIELDS,
+});
+
 const RouteSchema = z.strictObject({
   /** URL path prefix on the host. */
   path: httpPath,
@@ -704,6 +744,8 @@ export const EnvironmentSchema = z.strictObject({
   services: z.record(ServiceNameSchema, ServiceSchema),
   /** Long-running processes that serve no HTTP (queue consumers, senders): no Service, no routes. */
   workers: z.record(ServiceNameSchema, WorkerSchema).default({}),
+  /** Commands run on a schedule (CronJobs): reports, purges. */
+  jobs: z.record(ServiceNameSchema, ScheduledJobSchema).default({}),
   data: DataSchema.default({}),
   /** Required with data.postgres or data.uploads: logical backups of both (and a restore test). */
   backups: BackupSchema.optional(),
@@ -747,7 +789,7 @@ export const EnvironmentSchema = z.strictObject({
     if (uploads && env.backups.filesSchedule === undefined) missing(['backups', 'filesSchedule'], 'is required: data.uploads is snapshotted on it');
     if (!uploads && env.backups.filesSchedule !== undefined) stray(['backups', 'filesSchedule'], 'uploads');
   }
-  for (const section of ['services', 'workers'] as const) {
+  for (const section of ['services', 'workers', 'jobs'] as const) {
     const workloads: Record<string, { readonly uses: readonly (typeof DEPENDENCIES)[number][] }> = env[section];
     for (const [name, s] of Object.entries(workloads)) {
       for (const [i, dep] of s.uses.entries()) {
@@ -761,6 +803,7 @@ export type EnvironmentInput = z.input<typeof EnvironmentSchema>;
 export type Environment = z.output<typeof EnvironmentSchema>;
 export type ServiceConfig = Environment['services'][string];
 export type WorkerConfig = Environment['workers'][string];
+export type ScheduledJobConfig = Environment['jobs'][string];
 export type ImageConfig = z.output<typeof ImageSchema>;
 export type MigrationConfig = NonNullable<ServiceConfig['migration']>;
 export type LoadTestConfig = NonNullable<Environment['loadTest']>;

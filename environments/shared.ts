@@ -8,16 +8,18 @@ import type { DeepPartial } from './define';
 import type { EnvironmentInput } from './schema';
 
 /**
- * How the Spring Boot workloads that serve and work (the api, the documents worker) run: the JVM's
- * heap and out-of-memory behaviour, PostgreSQL through PgBouncer and Redis through Sentinel, all
- * from the settings `uses` injects.
+ * How the Spring Boot workloads (the api, the documents worker, the purge job) run: the JVM's heap
+ * and out-of-memory behaviour, PostgreSQL through PgBouncer and Redis through Sentinel, each from
+ * the settings `uses` injects.
  */
-const SPRING_RUNTIME_ENV = {
-  JAVA_TOOL_OPTIONS: '-XX:MaxRAMPercentage=60 -XX:+ExitOnOutOfMemoryError',
+const SPRING_JVM_ENV = { JAVA_TOOL_OPTIONS: '-XX:MaxRAMPercentage=60 -XX:+ExitOnOutOfMemoryError' };
+const SPRING_DATASOURCE_ENV = {
   // PgBouncer in transaction mode cannot keep server-side prepared statements.
   SPRING_DATASOURCE_URL: 'jdbc:postgresql://$(DATABASE_HOST):$(DATABASE_PORT)/$(DATABASE_NAME)?prepareThreshold=0',
   SPRING_DATASOURCE_USERNAME: '$(DATABASE_USER)',
   SPRING_DATASOURCE_PASSWORD: '$(DATABASE_PASSWORD)',
+};
+const SPRING_REDIS_ENV = {
   SPRING_DATA_REDIS_SENTINEL_MASTER: '$(REDIS_SENTINEL_MASTER)',
   SPRING_DATA_REDIS_SENTINEL_NODES: '$(REDIS_SENTINEL_NODES)',
   SPRING_DATA_REDIS_PASSWORD: '$(REDIS_PASSWORD)',
@@ -77,7 +79,9 @@ export const shared: DeepPartial<EnvironmentInput> = {
         SPRING_LIFECYCLE_TIMEOUT_PER_SHUTDOWN_PHASE: '30s',
         MANAGEMENT_ENDPOINT_HEALTH_PROBES_ENABLED: 'true',
         MANAGEMENT_ENDPOINTS_WEB_EXPOSURE_INCLUDE: 'health,prometheus',
-        ...SPRING_RUNTIME_ENV,
+        ...SPRING_JVM_ENV,
+        ...SPRING_DATASOURCE_ENV,
+        ...SPRING_REDIS_ENV,
         // The schema is migrated before each release by the migration below, never at start-up:
         // through PgBouncer's transaction pooling Flyway's session-level lock would not hold.
         SPRING_FLYWAY_ENABLED: 'false',
@@ -133,10 +137,36 @@ export const shared: DeepPartial<EnvironmentInput> = {
         SPRING_LIFECYCLE_TIMEOUT_PER_SHUTDOWN_PHASE: '60s',
         MANAGEMENT_ENDPOINT_HEALTH_PROBES_ENABLED: 'true',
         MANAGEMENT_ENDPOINTS_WEB_EXPOSURE_INCLUDE: 'health,prometheus',
-        ...SPRING_RUNTIME_ENV,
+        ...SPRING_JVM_ENV,
+        ...SPRING_DATASOURCE_ENV,
+        ...SPRING_REDIS_ENV,
         PORTAL_DOCUMENTS_DIR: '$(UPLOADS_DIR)/documents',
       },
       uses: ['postgres', 'redis', 'uploads'],
+    },
+  },
+  jobs: {
+    'purge-documents': {
+      description: 'Deletes the rendered transcripts and certificates older than 30 days from the uploaded files, and their records',
+      // The documents worker's image and jar, run to completion with the purge profile: the same
+      // release as the worker that writes what it deletes.
+      imageOf: 'documents',
+      args: ['--spring.main.web-application-type=none', '--spring.profiles.active=purge'],
+      // Nightly in the university's time zone, after the evening peak and outside the hours the
+      // clocks change (02:00-03:00).
+      schedule: '30 4 * * *',
+      timeZone: 'America/New_York',
+      activeDeadlineSeconds: 1800,
+      resources: { requests: { cpu: '100m', memory: '512Mi' }, limits: { cpu: '500m', memory: '512Mi' } },
+      // The documents worker's user: it deletes the worker's files.
+      runAsUser: 1000,
+      env: {
+        ...SPRING_JVM_ENV,
+        ...SPRING_DATASOURCE_ENV,
+        PORTAL_DOCUMENTS_DIR: '$(UPLOADS_DIR)/documents',
+        PORTAL_DOCUMENTS_RETENTION_DAYS: '30',
+      },
+      uses: ['postgres', 'uploads'],
     },
   },
   data: {

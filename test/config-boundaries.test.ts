@@ -108,6 +108,7 @@ const MAKERS: Record<string, (n: number, c: Config) => unknown> = {
   'hosts[].routes': (n) => Array.from({ length: n }, (_, i) => (i === 0 ? { path: '/', service: 'web' } : { path: `/p${i}`, service: 'api' })),
   'services.<name>.description': (n) => 'x'.repeat(n),
   'workers.<name>.description': (n) => 'x'.repeat(n),
+  'jobs.<name>.description': (n) => 'x'.repeat(n),
   'workers.<name>.liveness.command': (n, c) => {
     delete at(c, 'workers.documents.liveness').path;
     return Array.from({ length: n }, (_, i) => `arg${i}`);
@@ -240,8 +241,12 @@ const INTERACTIONS: Record<string, Interaction> = {
   },
 };
 
-/** `services.<name>.x` → `services.api.x`, `workers.<name>.x` → `workers.documents.x`, `hosts[].routes` → `hosts[0].routes`. */
-const concrete = (path: string) => path.replace(/^workers\.<name>/, 'workers.documents').replaceAll('<name>', 'api').replaceAll('[]', '[0]');
+/**
+ * `services.<name>.x` → `services.api.x`, `workers.<name>.x` → `workers.documents.x`,
+ * `jobs.<name>.x` → `jobs.purge-documents.x`, `hosts[].routes` → `hosts[0].routes`.
+ */
+const concrete = (path: string) => path.replace(/^workers\.<name>/, 'workers.documents').replace(/^jobs\.<name>/, 'jobs.purge-documents')
+  .replaceAll('<name>', 'api').replaceAll('[]', '[0]');
 
 function segments(path: string): (string | number)[] {
   return path.split('.').flatMap((part) => {

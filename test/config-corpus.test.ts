@@ -623,25 +623,27 @@ const cases: Case[] = [
       // A worker's uses alike.
       'staging: workers.documents.uses[1] ("redis") is not configured: add data.redis, or remove it from uses',
       'staging: workers.documents.uses[2] ("uploads") is not configured: add data.uploads, or remove it from uses',
+      // And a scheduled job's.
+      'staging: jobs.purge-documents.uses[1] ("uploads") is not configured: add data.uploads, or remove it from uses',
     ],
   },
   {
     name: 'settings of components that are not configured',
     env: 'staging',
-    // Without the worker, which uses every data component.
+    // Without the worker, which uses every data component, and the job that runs its image.
     pins: pinsWith('staging', {}, { workers: false }),
     overrides: { services: { api: { uses: ['redis'] } } },
-    remove: ['workers', 'data.postgres', 'data.uploads'],
+    remove: ['workers', 'jobs', 'data.postgres', 'data.uploads'],
     // objectStorage stays: Loki keeps its logs there.
     expected: ['staging: backups is set, but data.postgres or data.uploads is not configured'],
   },
   {
     name: 'backup settings of one missing component',
     env: 'staging',
-    // Without the worker, which uses every data component.
+    // Without the worker, which uses every data component, and the job that runs its image.
     pins: pinsWith('staging', {}, { workers: false }),
     overrides: { services: { api: { uses: ['postgres', 'redis'] } } },
-    remove: ['workers', 'data.uploads'],
+    remove: ['workers', 'jobs', 'data.uploads'],
     expected: ['staging: backups.filesSchedule is set, but data.uploads is not configured'],
   },
   {
@@ -680,11 +682,11 @@ const cases: Case[] = [
     // Without Redis, whose StatefulSet name is the tighter limit.
     name: 'an application name that makes the default cluster name too long',
     env: 'staging',
-    // Without the worker, which uses every data component.
+    // Without the worker, which uses every data component, and the job that runs its image.
     pins: pinsWith('staging', {}, { workers: false }),
     overrides: { app: { name: `p${'x'.repeat(47)}` }, services: { api: { uses: ['postgres', 'uploads'] } } },
     remove: [
-      'workers',
+      'workers', 'jobs',
       'data.redis', 'services.api.env.SPRING_DATA_REDIS_SENTINEL_MASTER', 'services.api.env.SPRING_DATA_REDIS_SENTINEL_NODES',
       'services.api.env.SPRING_DATA_REDIS_PASSWORD', 'services.api.env.SPRING_DATA_REDIS_SENTINEL_PASSWORD',
     ],
@@ -1219,19 +1221,19 @@ const cases: Case[] = [
   {
     name: 'production without data still needs objectStorage: Loki keeps the logs there',
     env: 'production',
-    // Without the worker, which uses every data component.
+    // Without the worker, which uses every data component, and the job that runs its image.
     pins: pinsWith('production', {}, { workers: false }),
     overrides: { services: { api: { uses: [] } } },
-    remove: ['workers', 'data', 'backups', 'objectStorage', 'services.api.migration', 'services.api.env'],
+    remove: ['workers', 'jobs', 'data', 'backups', 'objectStorage', 'services.api.migration', 'services.api.env'],
     expected: ['production: objectStorage is required in production: Loki keeps the logs and the audit trail there (on its own volume, one lost disk would lose them all)'],
   },
   {
     name: 'objectStorage without data needs externalSecrets: Loki reads the bucket\'s credentials from it',
     env: 'staging',
-    // Without the worker, which uses every data component.
+    // Without the worker, which uses every data component, and the job that runs its image.
     pins: pinsWith('staging', {}, { workers: false }),
     overrides: { services: { api: { uses: [] } } },
-    remove: ['workers', 'data', 'backups', 'externalSecrets', 'services.api.migration', 'services.api.env'],
+    remove: ['workers', 'jobs', 'data', 'backups', 'externalSecrets', 'services.api.migration', 'services.api.env'],
     expected: [
       'staging: externalSecrets is required: Alertmanager and Argo CD\'s notifications read the credentials of alerting.slack from the secret manager',
       'staging: externalSecrets is required: Loki reads the objectStorage credentials from the secret manager',

@@ -108,6 +108,8 @@ function referenceContract(env: Environment, c: Cast): CastFlow[] {
     { from: ['documents'], to: [pooler], ports: tcp(POSTGRES_PORT), why: 'the documents worker reads its jobs\' records through PgBouncer' },
     { from: ['documents'], to: [redis], ports: tcp(REDIS_PORT, SENTINEL_PORT), why: 'the documents worker takes its jobs from the Redis queue' },
     { from: ['prometheus'], to: ['documents'], ports: tcp(8081), why: 'the documents worker serves its metrics on its management port' },
+    // The nightly purge (a scheduled job): PgBouncer for the records, the files on the volume; nothing reaches it.
+    { from: ['purge-documents'], to: [pooler], ports: tcp(POSTGRES_PORT), why: 'the purge deletes the expired documents\' records through PgBouncer' },
     { from: [redis], to: [redis], ports: tcp(REDIS_PORT, SENTINEL_PORT), why: 'replication, and sentinels watching every member and each other' },
     { from: ['prometheus'], to: [redis], ports: tcp(REDIS_EXPORTER_PORT), why: 'redis_exporter' },
     { from: [pooler], to: instances, ports: tcp(POSTGRES_PORT), why: 'PgBouncer forwards to the instances' },

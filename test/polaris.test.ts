@@ -146,7 +146,7 @@ test('the pod spec is found where Polaris finds it: in workloads and in a Pooler
   const [, production] = outputs[1];
   const audited = production.filter((o) => podSpecOf(o)).map((o) => `${o.kind} ${o.metadata.name}`).sort();
   expect(audited).toEqual([
-    'CronJob backup-database', 'CronJob backup-files', 'CronJob backup-verify', 'Deployment api', ...UPTIME_PROBERS.map((p) => `Deployment ${p}`),
+    'CronJob backup-database', 'CronJob backup-files', 'CronJob backup-verify', 'CronJob purge-documents', 'Deployment api', ...UPTIME_PROBERS.map((p) => `Deployment ${p}`),
     'Deployment documents', 'Deployment web', 'Job api-migrate', 'Job smoke-test',
     'Pooler student-portal-db-pooler', 'StatefulSet student-portal-redis',
   ]);

@@ -67,6 +67,11 @@ describe.each(resolveEnvironments(environments, process.cwd()))('$name', (env) =
   test('the data tier\'s Application holds no workload of the services, and theirs no database', () => {
     const kinds = (app: string) => new Set(groups.find((g) => g.app === app)?.objects.map((o) => o.kind));
     expect([...kinds(`${env.app.name}-${env.name}-data`)]).not.toContain('Deployment');
-    expect([...kinds(`${env.app.name}-${env.name}`)].filter((k) => ['Cluster', 'Pooler', 'StatefulSet', 'CronJob'].includes(k))).toEqual([]);
+    expect([...kinds(`${env.app.name}-${env.name}`)].filter((k) => ['Cluster', 'Pooler', 'StatefulSet'].includes(k))).toEqual([]);
+    // CronJobs: the backups are the data tier's; the application's scheduled jobs are released with it.
+    const cronJobs = (app: string) => (groups.find((g) => g.app === app)?.objects ?? []).filter((o) => o.kind === 'CronJob')
+      .map((o) => o.metadata.labels['app.kubernetes.io/component']);
+    expect(new Set(cronJobs(`${env.app.name}-${env.name}`))).toEqual(new Set(['scheduled-job']));
+    expect(new Set(cronJobs(`${env.app.name}-${env.name}-data`))).toEqual(new Set(['backup']));
   });
 });

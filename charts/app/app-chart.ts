@@ -3,22 +3,29 @@ import type { Construct } from 'constructs';
 import { hostRoutes } from '../../environments/model/gateway';
 import { injectedEnv, migrationEnv } from '../../environments/model/injected-env';
 import type { Model } from '../../environments/model/model';
-import { FIXED_NAMES, gatewayName, migrationJobName } from '../../environments/model/names';
+import { FIXED_NAMES, gatewayName, migrationJobName, type DataEndpoints } from '../../environments/model/names';
 import { sliEnv } from '../../environments/model/slo';
 import { PUBLICLY_TRUSTED_ISSUER } from '../../environments/model/tls';
 import { LoadTestJob } from './load-test-job';
 import { MigrationJob } from './migration-job';
 import { PublicRoutes, securityHeaders } from './public-routes';
+import { ScheduledJob } from './scheduled-job';
 import { expectedHeaders, SmokeTestJob } from './smoke-test-job';
 import { WebService } from './web-service';
 import { Worker } from './worker';
+import type { UploadsMount } from './workload-parts';
 
 export interface AppChartProps {
   /** The environment's model: a chart is where the model meets the constructs. */
   readonly model: Model;
 }
 
-/** The application's own workloads (services, workers, their migrations) and how the public reaches them. */
+/** The uploaded-files volume as a workload that uses it mounts it; none for one that does not. */
+function uploadsMount(uses: readonly string[], data: DataEndpoints): UploadsMount | undefined {
+  return uses.includes('uploads') && data.uploads ? { claimName: data.uploads.claim, mountPath: data.uploads.mountPath } : undefined;
+}
+
+/** The application's own workloads (services, workers, scheduled jobs, migrations) and how the public reaches them. */
 export class AppChart extends Chart {
   constructor(scope: Construct, id: string, props: AppChartProps) {
     super(scope, id, { disableResourceNameHashes: true });
@@ -32,7 +39,7 @@ export class AppChart extends Chart {
         injectedEnv: [...injectedEnv(data, service.uses), ...sliEnv(env, name)],
         zoneSpread: env.zoneSpread,
         priorityClassName: props.model.priorityClasses.serving,
-        uploads: service.uses.includes('uploads') && data.uploads ? { claimName: data.uploads.claim, mountPath: data.uploads.mountPath } : undefined,
+        uploads: uploadsMount(service.uses, data),
       });
       const m = service.migration;
       if (m) {
@@ -63,7 +70,17 @@ export class AppChart extends Chart {
         zoneSpread: env.zoneSpread,
         // Background work still serves users (mail, renders): above the batch jobs, beside the services.
         priorityClassName: props.model.priorityClasses.serving,
-        uploads: worker.uses.includes('uploads') && data.uploads ? { claimName: data.uploads.claim, mountPath: data.uploads.mountPath } : undefined,
+        uploads: uploadsMount(worker.uses, data),
+      });
+    }
+    for (const [name, job] of Object.entries(env.jobs)) {
+      new ScheduledJob(this, `job-${name}`, {
+        identity,
+        name,
+        job,
+        injectedEnv: injectedEnv(data, job.uses),
+        priorityClassName: props.model.priorityClasses.batch,
+        uploads: uploadsMount(job.uses, data),
       });
     }
     new PublicRoutes(this, 'routes', { identity, gatewayName: gatewayName(env), hosts: hostRoutes(env), hsts: env.hsts });

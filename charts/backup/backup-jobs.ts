@@ -309,9 +309,9 @@ export class DatabaseBackup extends Construct {
   }
 }
 
-/** The group IDs of the services and workers that write the uploaded files (their runAsUser is also their GID). */
-export function uploadsWriterGroups(env: Pick<Environment, 'services' | 'workers'>): number[] {
-  const writers = [...Object.values(env.services), ...Object.values(env.workers)].filter((s) => s.uses.includes('uploads'));
+/** The group IDs of the services, workers and scheduled jobs that write the uploaded files (their runAsUser is also their GID). */
+export function uploadsWriterGroups(env: Pick<Environment, 'services' | 'workers'> & Partial<Pick<Environment, 'jobs'>>): number[] {
+  const writers = [...Object.values(env.services), ...Object.values(env.workers), ...Object.values(env.jobs ?? {})].filter((s) => s.uses.includes('uploads'));
   return [...new Set(writers.map((s) => s.runAsUser))].sort((a, b) => a - b);
 }
 

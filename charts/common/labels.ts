@@ -9,7 +9,7 @@ export const MANAGED_BY = 'shipshape';
 /** What an object is within the application, for `app.kubernetes.io/component`. */
 export type Component =
   | 'namespace' | 'gateway' | 'tls' | 'network-policy' | 'workload' | 'database' | 'cache'
-  | 'storage' | 'backup' | 'monitoring' | 'scheduling' | 'delivery' | 'migration' | 'smoke-test' | 'load-test';
+  | 'storage' | 'backup' | 'monitoring' | 'scheduling' | 'delivery' | 'migration' | 'smoke-test' | 'load-test' | 'scheduled-job';
 
 /** All recommended labels of an object. */
 export function recommendedLabels(id: AppIdentity, name: string, component: Component): Record<string, string> {

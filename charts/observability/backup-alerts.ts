@@ -91,45 +91,80 @@ export const BACKUP_ALERTS = 'backup-alerts';
 /** The alert of every backup CronJob. */
 export const BACKUP_STALE = 'BackupStale';
 
+/** One CronJob as a staleness alert words it. */
+export interface StaleCronJob {
+  /** The CronJob's name: the alerts' `service`. */
+  readonly cronJob: string;
+  readonly schedule: string;
+  /** The schedule's time zone, as the description names it (`UTC`). */
+  readonly timeZone: string;
+  /** Seconds its last success may be old before the alert fires. */
+  readonly thresholdSeconds: number;
+  /** Seconds of that for a late start and the run itself (the rest is the schedule's gap). */
+  readonly allowedRunSeconds: number;
+  readonly severity: Severity;
+  /** `The backup CronJob`: how the description starts. */
+  readonly what: string;
+  /** What it means while the job is stale, for the description. */
+  readonly consequence: string;
+  /** What is not done while the CronJob is missing, for the description of its absence. */
+  readonly missing: string;
+}
+
+/**
+ * A CronJob's two staleness conditions: its last success (or, while there has been none, its
+ * creation) older than its threshold, and the CronJob missing while kube-state-metrics reports the
+ * namespace. BackupStale and ScheduledJobStale both.
+ */
+export function staleCronJobAlerts(alert: string, namespace: string, job: StaleCronJob): Alert[] {
+  const selector = `namespace="${namespace}",cronjob="${job.cronJob}"`;
+  const labels = { namespace, service: job.cronJob };
+  const bound = `its schedule \`${job.schedule}\` (${job.timeZone}) leaves up to ${spelledDuration(job.thresholdSeconds - job.allowedRunSeconds)} between runs, `
+    + `and a run may start late and take up to ${spelledDuration(job.allowedRunSeconds)}`;
+  // `for` only rides out one scrape's gap: the threshold is already the whole allowance.
+  const common = { alert, for: '3m', severity: job.severity, labels } as const;
+  return [
+    {
+      // The last success, or while there has been none (kube-state-metrics exposes
+      // kube_cronjob_status_last_successful_time only once one run has succeeded) the
+      // creation: a CronJob that never succeeded is stale once it has existed that long.
+      ...common,
+      expr: `time() - (\n  max by (namespace, cronjob) (kube_cronjob_status_last_successful_time{${selector}})\n`
+        + `  or\n  max by (namespace, cronjob) (kube_cronjob_created{${selector}})\n) > ${job.thresholdSeconds}`,
+      summary: `${job.cronJob} has not succeeded for {{ $value | humanizeDuration }}`,
+      description: `${job.what} ${job.cronJob} (namespace {{ $labels.namespace }}) has not completed a run successfully for `
+        + `{{ $value | humanizeDuration }} (since its last success, or since it was created if it never succeeded); ${bound}. `
+        + `${job.consequence}.`,
+    },
+    {
+      // The CronJob itself gone (deleted and not restored by Argo CD): no series says it is
+      // stale, so its absence must. Only while kube-state-metrics reports the namespace: when
+      // the exporter is down, TargetDown says so, instead of every job at once. `reason`
+      // tells the two rules of an alert apart (promtool refuses two alike).
+      ...common,
+      labels: { ...labels, reason: 'CronJobMissing' },
+      expr: `absent(kube_cronjob_created{${selector}})\nand on () count(kube_namespace_created{namespace="${namespace}"}) > 0`,
+      summary: `${job.cronJob}: ${job.what.replace(/^The /, 'the ')} does not exist`,
+      description: `kube-state-metrics reports namespace {{ $labels.namespace }} but no CronJob ${job.cronJob} in it: ${job.missing}.`,
+    },
+  ];
+}
+
 export class BackupAlerts extends Construct {
   constructor(scope: Construct, id: string, props: BackupAlertsProps) {
     super(scope, id);
     const { identity } = props;
-    const alerts: Alert[] = props.jobs.flatMap((job) => {
-      const selector = `namespace="${identity.namespace}",cronjob="${job.cronJob}"`;
-      const threshold = staleAfterSeconds(job);
-      const labels = { namespace: identity.namespace, service: job.cronJob };
-      const bound = `its schedule \`${job.schedule}\` (UTC) leaves up to ${spelledDuration(threshold - job.allowedRunSeconds)} between runs, `
-        + `and a run may start late and take up to ${spelledDuration(job.allowedRunSeconds)}`;
-      // `for` only rides out one scrape's gap: the threshold is already the whole allowance.
-      const common = { alert: BACKUP_STALE, for: '3m', severity: job.severity, labels } as const;
-      return [
-        {
-          // The last success, or while there has been none (kube-state-metrics exposes
-          // kube_cronjob_status_last_successful_time only once one run has succeeded) the
-          // creation: a CronJob that never succeeded is stale once it has existed that long.
-          ...common,
-          expr: `time() - (\n  max by (namespace, cronjob) (kube_cronjob_status_last_successful_time{${selector}})\n`
-            + `  or\n  max by (namespace, cronjob) (kube_cronjob_created{${selector}})\n) > ${threshold}`,
-          summary: `${job.cronJob} has not succeeded for {{ $value | humanizeDuration }}`,
-          description: `The backup CronJob ${job.cronJob} (namespace {{ $labels.namespace }}) has not completed a run successfully for `
-            + `{{ $value | humanizeDuration }} (since its last success, or since it was created if it never succeeded); ${bound}. `
-            + `Until it succeeds, ${job.atRisk}.`,
-        },
-        {
-          // The CronJob itself gone (deleted and not restored by Argo CD): no series says it is
-          // stale, so its absence must. Only while kube-state-metrics reports the namespace: when
-          // the exporter is down, TargetDown says so, instead of every backup at once. `reason`
-          // tells the two rules of an alert apart (promtool refuses two alike).
-          ...common,
-          labels: { ...labels, reason: 'CronJobMissing' },
-          expr: `absent(kube_cronjob_created{${selector}})\nand on () count(kube_namespace_created{namespace="${identity.namespace}"}) > 0`,
-          summary: `${job.cronJob}: the backup CronJob does not exist`,
-          description: `kube-state-metrics reports namespace {{ $labels.namespace }} but no CronJob ${job.cronJob} in it: nothing runs this backup; `
-            + `${job.atRisk}.`,
-        },
-      ];
-    });
+    const alerts: Alert[] = props.jobs.flatMap((job) => staleCronJobAlerts(BACKUP_STALE, identity.namespace, {
+      cronJob: job.cronJob,
+      schedule: job.schedule,
+      timeZone: 'UTC',
+      thresholdSeconds: staleAfterSeconds(job),
+      allowedRunSeconds: job.allowedRunSeconds,
+      severity: job.severity,
+      what: 'The backup CronJob',
+      consequence: `Until it succeeds, ${job.atRisk}`,
+      missing: `nothing runs this backup; ${job.atRisk}`,
+    }));
     if (alerts.length === 0) return;
     new AlertRules(this, 'rules', {
       identity,

@@ -17,6 +17,7 @@ import { PlatformAlerts } from './platform-alerts';
 import { PostgresAlerts, postgresAlertsProps } from './postgres-alerts';
 import { RedisAlerts, redisAlertsProps } from './redis-alerts';
 import { repositoryFilesUrl } from './runbooks';
+import { ScheduledJobAlerts, watchedScheduledJobs } from './scheduled-job-alerts';
 import { SloRules } from './slo-rules';
 import { UptimeChecks } from './uptime-checks';
 import { watchedVolumes, WorkloadAlerts } from './workload-alerts';
@@ -56,6 +57,7 @@ export class ObservabilityChart extends Chart {
     if (redisAlerts) new RedisAlerts(this, 'redis-alerts', redisAlerts);
     new WorkloadAlerts(this, 'workload-alerts', { identity, volumes: watchedVolumes(props.model.data), runbookBase });
     new BackupAlerts(this, 'backup-alerts', { identity, jobs: watchedBackupJobs(props.model), runbookBase });
+    new ScheduledJobAlerts(this, 'scheduled-job-alerts', { identity, jobs: watchedScheduledJobs(env), runbookBase });
     new GatewayAlerts(this, 'gateway-alerts', { identity, routes: hostRoutes(env), runbookBase });
     new GeneralAlerts(this, 'general-alerts', { identity, monitoringNamespace: env.monitoringNamespace, runbookBase });
     // The platform's components, watched from here: one application per cluster (argocd/<env>/).

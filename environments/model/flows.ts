@@ -110,10 +110,12 @@ export function networkModel(env: Environment, data: DataEndpoints): NetworkMode
   const redis = data.redis && own(env, 'redis', `Redis (${data.redis.name})`);
   const dumpJob = data.backups?.database && own(env, data.backups.database.job);
 
-  // The services, then the workers (which nothing calls: only Prometheus reaches their management port).
+  // The services, then the workers (which nothing calls: only Prometheus reaches their management
+  // port) and the scheduled jobs (which nothing reaches).
   const services = Object.entries(env.services);
   const workers = Object.entries(env.workers);
-  const workloads = [...services, ...workers];
+  const jobs = Object.entries(env.jobs);
+  const workloads = [...services, ...workers, ...jobs];
   const routed = new Set(env.hosts.flatMap((h) => h.routes.map((r) => r.service)));
   const service = new Map(workloads.map(([name]) => [name, own(env, name)]));
   // Each kind of flow in its own pass, so the rules a service's policy gets read edge first.

@@ -100,9 +100,9 @@ export function productionWithOnly(component: 'postgres' | 'uploads'): { env: En
   const other = component === 'postgres' ? 'uploads' : 'postgres';
   const env = variant(definition, {}, (c) => {
     delete c.data[other];
-    // Services and workers alike.
+    // Services, workers and scheduled jobs alike.
     type Workload = { uses?: string[]; env?: Record<string, string>; migration?: unknown };
-    const workloads = [...Object.values(c.services), ...Object.values(c.workers ?? {})] as Workload[];
+    const workloads = [...Object.values(c.services), ...Object.values(c.workers ?? {}), ...Object.values(c.jobs ?? {})] as Workload[];
     for (const s of workloads) {
       s.uses = (s.uses ?? []).filter((u) => u !== other);
       // A migration changes the database's schema: it goes with the database.

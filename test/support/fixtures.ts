@@ -196,7 +196,9 @@ export function boxDesignerWithoutData(): Environment {
  * PostgreSQL and writes the cut files to the uploaded files, checked alive by a heartbeat command.
  * `overrides` go on top (workers.renderer.… to flip a decision).
  */
-export function boxDesignerWithRenderer(overrides: DeepPartial<EnvironmentInput> | object = {}, edit?: (config: any) => void): Environment {
+export function boxDesignerWithRenderer(
+  overrides: DeepPartial<EnvironmentInput> | object = {}, edit?: (config: any) => void, imagePinsFile = 'test/fixtures/images/box-designer-renderer.yaml',
+): Environment {
   const renderer = {
     description: 'renders box designs to cut files (SVG, DXF) in the background',
     command: ['python', '-m', 'boxes.render_worker'],
@@ -208,5 +210,5 @@ export function boxDesignerWithRenderer(overrides: DeepPartial<EnvironmentInput>
     env: { RENDER_OUTPUT: '$(UPLOADS_DIR)/renders' },
     uses: ['postgres', 'uploads'],
   };
-  return variant({ ...boxDesigner, imagePinsFile: 'test/fixtures/images/box-designer-renderer.yaml' }, mergeConfig({ workers: { renderer } }, overrides), edit);
+  return variant({ ...boxDesigner, imagePinsFile }, mergeConfig({ workers: { renderer } }, overrides), edit);
 }
