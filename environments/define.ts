@@ -2,6 +2,7 @@
  * An environment: the shared description of the application with this environment's overrides
  * on top, before image pins, defaults and validation.
  */
+import type { Extension } from './extension';
 import type { EnvironmentInput } from './schema';
 import { shared } from './shared';
 
@@ -16,6 +17,8 @@ export interface EnvironmentDefinition {
   readonly config: DeepPartial<EnvironmentInput>;
   /** Pin file, relative to the repository root. */
   readonly imagePinsFile: string;
+  /** Constructs of the user's own added to the environment's output (docs/extending.md). @default none */
+  readonly extensions?: readonly Extension[];
 }
 
 export function isPlainObject(v: unknown): v is Record<string, unknown> {

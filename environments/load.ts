@@ -4,6 +4,7 @@
  * environment at once, each naming the environment and the field (messages.ts).
  */
 import { isPlainObject, mergeConfig, type EnvironmentDefinition } from './define';
+import { ExtensionSchema, type ResolvedExtension } from './extension';
 import { check, fromIssue, line } from './messages';
 import { readPins, WORKLOAD_SECTIONS, type WorkloadSection } from './pins';
 import { crossFieldProblems, type Problem } from './rules';
@@ -82,7 +83,17 @@ export function resolveEnvironment(def: EnvironmentDefinition, root: string): En
     || (path[0] === 'services' && path[2] === 'migration' && path[3] === 'image'
       && (pins.brokenMigrations === 'all' || pins.brokenMigrations.has(String(path[1]))));
   problems.push(...issues.filter((i) => !reportedInPins(i.path)).flatMap((i) => fromIssue(i, EnvironmentSchema)));
-  const env = data as Environment | undefined;
+  // The extensions: code, checked beside the configuration (environments/extension.ts).
+  const extensions: ResolvedExtension[] = [];
+  for (const [i, raw] of (def.extensions ?? []).entries()) {
+    const checked = check(ExtensionSchema, raw);
+    const at = `extensions[${i}]${isPlainObject(raw) && typeof raw.name === 'string' ? ` (${raw.name})` : ''}`;
+    for (const issue of checked.issues) {
+      for (const p of fromIssue(issue, ExtensionSchema)) problems.push({ path: p.path ? `${at}.${p.path}` : at, message: p.message });
+    }
+    if (checked.data) extensions.push(checked.data as ResolvedExtension);
+  }
+  const env = data ? { ...(data as Omit<Environment, 'extensions'>), extensions } as Environment : undefined;
   if (env) {
     problems.push(...crossFieldProblems(env, { imagePinsFile: def.imagePinsFile }));
     if (def.name !== env.name) {

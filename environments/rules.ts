@@ -304,6 +304,34 @@ function jobRules(name: string, j: ScheduledJobConfig, env: Environment, ctx: Ru
   return out;
 }
 
+/**
+ * The workloads extensions declare: names of their own (each gets a NetworkPolicy of its name, and
+ * its pods the name's labels), data the environment has, services it has.
+ */
+function extensionRules(env: Environment): Problem[] {
+  const out: Problem[] = [];
+  const seen = new Map<string, string>();
+  for (const [i, ext] of env.extensions.entries()) {
+    if (seen.has(ext.name)) out.push({ path: `extensions[${i}].name`, message: `("${ext.name}") is also the name of ${seen.get(ext.name)}` });
+    seen.set(ext.name, `extensions[${i}]`);
+    for (const [name, w] of Object.entries(ext.workloads)) {
+      const at = `extensions[${i}] (${ext.name}).workloads.${name}`;
+      const taken = (['services', 'workers', 'jobs'] as const).find((section) => Object.hasOwn(env[section], name));
+      if (taken) out.push({ path: at, message: `uses the name "${name}", which ${taken}.${name} already takes` });
+      else if (reservedNames(env).includes(name)) out.push({ path: at, message: `uses the name "${name}", which the data tier or a fixed object of the environment already takes` });
+      else if (seen.has(`workload ${name}`)) out.push({ path: at, message: `uses the name "${name}", which ${seen.get(`workload ${name}`)} already takes` });
+      seen.set(`workload ${name}`, at);
+      for (const [u, dep] of w.uses.entries()) {
+        if (!env.data[dep]) out.push({ path: `${at}.uses[${u}]`, message: `("${dep}") is not configured: add data.${dep}, or remove it from uses` });
+      }
+      for (const [c, target] of w.calls.entries()) {
+        if (!Object.hasOwn(env.services, target)) out.push({ path: `${at}.calls[${c}]`, message: `("${target}") is not a service of this environment` });
+      }
+    }
+  }
+  return out;
+}
+
 function hostRules(env: Environment): Problem[] {
   const out: Problem[] = [];
   const hosts = new Set<string>();
@@ -655,6 +683,7 @@ export function crossFieldProblems(env: Environment, ctx: RuleContext = {}): Pro
     ...Object.entries(env.services).flatMap(([name, s]) => serviceRules(name, s, env, ctx)),
     ...Object.entries(env.workers).flatMap(([name, w]) => workerRules(name, w, env, ctx)),
     ...Object.entries(env.jobs).flatMap(([name, j]) => jobRules(name, j, env, ctx)),
+    ...extensionRules(env),
     ...hostRules(env),
     ...platformRules(env),
     ...dataRules(env),

@@ -6,6 +6,7 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { cronProblem, everRuns } from './cron';
+import type { ResolvedExtension } from './extension';
 import { parseDuration, parseQuantity } from './quantity';
 import { parseRfc3339 } from './time';
 
@@ -800,7 +801,11 @@ export const EnvironmentSchema = z.strictObject({
 });
 
 export type EnvironmentInput = z.input<typeof EnvironmentSchema>;
-export type Environment = z.output<typeof EnvironmentSchema>;
+/**
+ * A validated environment: its configuration, defaults applied, and the extensions its definition
+ * adds (environments/extension.ts; code, not configuration, so checked beside the schema).
+ */
+export type Environment = z.output<typeof EnvironmentSchema> & { readonly extensions: readonly ResolvedExtension[] };
 export type ServiceConfig = Environment['services'][string];
 export type WorkerConfig = Environment['workers'][string];
 export type ScheduledJobConfig = Environment['jobs'][string];

@@ -268,6 +268,16 @@ export const RULES: readonly PolicyRule[] = [
     },
   },
   {
+    id: 'image-pull-policy',
+    description: 'Containers pull IfNotPresent: images are pinned, and Always would make every pod start wait on the registry',
+    check(objects) {
+      return workloads(objects).flatMap(({ obj, template }) => allContainers(template.spec)
+        .filter((c) => c.imagePullPolicy === 'Always')
+        .map((c) => v(this.id, obj, `container ${c.name} pulls Always: set imagePullPolicy IfNotPresent (the image is pinned by tag or digest; `
+          + 'Always makes every start depend on the registry answering)')));
+    },
+  },
+  {
     id: 'images-by-digest',
     description: 'In production, every image is pinned by digest: the application\'s, third parties\' and the operand images operators run',
     check(objects, ctx) {

@@ -9,6 +9,7 @@ import { AppChart } from '../charts/app/app-chart';
 import { BackupChart } from '../charts/backup/backup-chart';
 import { syncWaveAnnotation } from '../charts/common/sync-waves';
 import { DataChart } from '../charts/data/data-chart';
+import { ExtensionsChart } from '../charts/extensions/extensions-chart';
 import { GitopsChart } from '../charts/gitops/gitops-chart';
 import { LoggingChart } from '../charts/logging/logging-chart';
 import { ObservabilityChart } from '../charts/observability/observability-chart';
@@ -23,7 +24,9 @@ import { checkPolicy } from './policy';
 import { validateObject } from './schema-validation';
 
 /** The folders of dist/<env>/, one per chart. */
-export const CHART_FOLDERS = { platform: 'platform', security: 'security', data: 'data', backup: 'backup', app: 'app', observability: 'observability', logging: 'logging' } as const;
+export const CHART_FOLDERS = {
+  platform: 'platform', security: 'security', data: 'data', backup: 'backup', app: 'app', observability: 'observability', logging: 'logging', extensions: 'extensions',
+} as const;
 
 /** The folders the data tier's own Argo CD Application syncs; the rest is the application's. */
 export const DATA_TIER_FOLDERS: readonly string[] = [CHART_FOLDERS.data, CHART_FOLDERS.backup];
@@ -39,6 +42,8 @@ export function buildCharts(model: Model): Chart[] {
     new AppChart(app, CHART_FOLDERS.app, { model }),
     new ObservabilityChart(app, CHART_FOLDERS.observability, { model }),
     new LoggingChart(app, CHART_FOLDERS.logging, { model }),
+    // The user's own constructs (environments/extension.ts), when the environment has any.
+    ...(model.env.extensions.length > 0 ? [new ExtensionsChart(app, CHART_FOLDERS.extensions, { model })] : []),
   ];
 }
 
@@ -46,6 +51,8 @@ export interface SynthObject {
   /** Chart id: the folder under dist/<env>/. */
   readonly chart: string;
   readonly object: K8sObject;
+  /** The construct that made it (`extensions/reports/Deployment/Resource`), for the extensions' objects. */
+  readonly path?: string;
 }
 
 /** Every object of the environment, sync-wave annotations applied. */
@@ -62,7 +69,13 @@ export function modelObjects(model: Model): SynthObject[] {
       const own = (c.metadata.toJson() as { annotations?: Record<string, string> }).annotations ?? {};
       for (const [key, value] of Object.entries(syncWaveAnnotation(c.kind))) if (!(key in own)) c.metadata.addAnnotation(key, value);
     }
-    return chart.toJson().map((object: K8sObject) => ({ chart: chart.node.id, object }));
+    const objects = chart.toJson().map((object: K8sObject) => ({ chart: chart.node.id, object }));
+    if (chart.node.id !== CHART_FOLDERS.extensions) return objects;
+    // The user's code is found by its construct path: messages about its objects name it.
+    // (By the rendered kind and name: a JSON patch may have renamed the object.)
+    const paths = new Map(chart.node.findAll().filter((c): c is ApiObject => c instanceof ApiObject)
+      .map((c) => [`${c.kind} ${(c.toJson() as K8sObject).metadata?.name}`, c.node.path]));
+    return objects.map((o) => ({ ...o, path: paths.get(`${o.object.kind} ${o.object.metadata?.name}`) }));
   });
 }
 
@@ -165,6 +178,49 @@ export function policyProblems(env: Environment, objects: readonly K8sObject[]):
   return checkPolicy(objects, { production: env.production }).map((v) => `${env.name}: ${v.object}: policy ${v.rule}: ${v.message}`);
 }
 
+/** Kinds that belong to the cluster, not a namespace: an extension may not make them (the platform's are argocd/'s). */
+const CLUSTER_SCOPED = new Set([
+  'Namespace', 'Node', 'PersistentVolume', 'ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition', 'PriorityClass', 'StorageClass',
+  'IngressClass', 'RuntimeClass', 'CSIDriver', 'VolumeSnapshotClass', 'ValidatingWebhookConfiguration', 'MutatingWebhookConfiguration',
+  'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding', 'APIService', 'ClusterIssuer', 'GatewayClass', 'ClusterSecretStore',
+  'ClusterExternalSecret', 'ClusterImageCatalog',
+]);
+
+/**
+ * The extensions' objects: in the application's namespace only, nothing cluster-wide. The gate's
+ * lines about them (in `problems`, changed in place) name the construct that made each, and an
+ * extension with problems gets one line on how the project's defaults are set.
+ */
+function extensionProblems(env: Environment, objects: readonly SynthObject[], problems: string[]): string[] {
+  const own = objects.filter((o) => o.chart === CHART_FOLDERS.extensions);
+  const out: string[] = [];
+  const namespace = env.app.namespace;
+  for (const o of own) {
+    const where = ` (construct ${o.path ?? '?'})`;
+    if (CLUSTER_SCOPED.has(String(o.object.kind))) {
+      out.push(`${env.name}: ${ref(o.object)}: extensions may only add objects of the application's namespace, not a cluster-wide ${o.object.kind}${where}`);
+    } else if (o.object.metadata?.namespace !== namespace) {
+      out.push(`${env.name}: ${ref(o.object)}: is in namespace ${String(o.object.metadata?.namespace)}; an extension's objects belong in the application's namespace, `
+        + `${namespace} (leave metadata.namespace out: the extensions chart sets it)${where}`);
+    }
+  }
+  const troubled = new Set<string>();
+  for (const o of own) {
+    const prefix = `${env.name}: ${ref(o.object)}: `;
+    for (const [i, line] of problems.entries()) {
+      if (line.startsWith(prefix) && !line.includes(' (construct ')) {
+        problems[i] = `${line} (construct ${o.path ?? '?'})`;
+        troubled.add(o.path?.split('/')[1] ?? '?');
+      }
+    }
+  }
+  for (const name of troubled) {
+    out.push(`${env.name}: extensions (${name}): for a cdk8s-plus-28 workload, productionWorkload() (charts/extensions/production-workload.ts) sets the labels, `
+      + 'selector, security contexts, pull policy, replicas, PriorityClass, spread and disruption budget the policy asks for; probes and resources stay yours (docs/extending.md)');
+  }
+  return out;
+}
+
 /** Build, check and render one environment. */
 export async function synthesizeEnvironment(env: Environment): Promise<EnvironmentResult> {
   const model = buildModel(env);
@@ -176,6 +232,7 @@ export async function synthesizeEnvironment(env: Environment): Promise<Environme
     ...crdCelProblems(env, objects.map((o) => o.object)),
     ...policyProblems(env, objects.map((o) => o.object)),
   ];
+  problems.push(...extensionProblems(env, objects, problems));
   const files = new Map<string, string>();
   for (const o of objects) {
     const name = fileName(o);

@@ -456,6 +456,15 @@ const FIXTURES: Fixture[] = [
     },
     expected: ({ ns }) => [{ object: `Deployment ${ns}/documents`, message: 'container documents has no readinessProbe, and a Service sends its pods traffic' }],
   },
+  // image-pull-policy
+  {
+    rule: 'image-pull-policy', name: 'Always, as cdk8s-plus writes it', env: 'production',
+    change: (o) => { o.container('web').imagePullPolicy = 'Always'; },
+    expected: ({ ns }) => [{
+      object: `Deployment ${ns}/web`,
+      message: 'container web pulls Always: set imagePullPolicy IfNotPresent (the image is pinned by tag or digest; Always makes every start depend on the registry answering)',
+    }],
+  },
   // image-tags
   {
     rule: 'image-tags', name: 'latest tag', env: 'staging',

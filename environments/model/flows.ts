@@ -115,7 +115,9 @@ export function networkModel(env: Environment, data: DataEndpoints): NetworkMode
   const services = Object.entries(env.services);
   const workers = Object.entries(env.workers);
   const jobs = Object.entries(env.jobs);
-  const workloads = [...services, ...workers, ...jobs];
+  // The workloads extensions declare (environments/extension.ts), as workers are.
+  const extended = env.extensions.flatMap((e) => Object.entries(e.workloads));
+  const workloads = [...services, ...workers, ...jobs, ...extended];
   const routed = new Set(env.hosts.flatMap((h) => h.routes.map((r) => r.service)));
   const service = new Map(workloads.map(([name]) => [name, own(env, name)]));
   // Each kind of flow in its own pass, so the rules a service's policy gets read edge first.
@@ -130,6 +132,9 @@ export function networkModel(env: Environment, data: DataEndpoints): NetworkMode
   }
   for (const [name, s] of services) {
     if (s.metrics) flows.push({ from: [prometheus], to: [service.get(name)!], ports: tcp(s.port), why: `Prometheus scrapes ${name}'s metrics (${s.metrics.path})` });
+  }
+  for (const [name, w] of extended) {
+    if (w.metricsPort !== undefined) flows.push({ from: [prometheus], to: [service.get(name)!], ports: tcp(w.metricsPort), why: `Prometheus scrapes ${name}'s metrics` });
   }
   for (const [name, w] of workers) {
     if (w.metrics && w.managementPort !== undefined) {
