@@ -69,6 +69,17 @@ export function generatedDefinition(count: number, routed: number, pinsFile: str
     if (i <= routed) routes.push({ path: i === 1 ? '/' : `/${name}`, service: name });
   }
 
+  // The reference app's workers and scheduled jobs stay, each pinned as the services are (a job
+  // that runs another workload's image, imageOf, has no pin of its own).
+  for (const section of ['workers', 'jobs'] as const) {
+    const pinned = Object.entries((base[section] ?? {}) as Json).filter(([, w]) => w.imageOf === undefined);
+    if (pinned.length === 0) continue;
+    pinLines.push(`${section}:`);
+    for (const [name] of pinned) {
+      pinLines.push(`  ${name}:`, `    repository: registry.university.example/student-portal/${name}`, '    tag: 1.0.0', `    digest: ${digestOf(name)}`);
+    }
+  }
+
   const config: EnvironmentDefinition['config'] = {
     ...base,
     services,
