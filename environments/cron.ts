@@ -177,3 +177,107 @@ function measureLongestGap(expr: string): number | undefined {
   // One run a window (yearly, on a leap day): the gap is the window itself.
   return Math.max(longest, first === previous ? 4 * 365.25 * DAY_MS : 0) / MINUTE_MS;
 }
+
+/**
+ * A time zone's UTC offsets over the searched window, as [from (UTC ms), offset (ms)] from the
+ * earliest: found a day at a time, and each change pinned to its minute by bisection, so a zone
+ * costs some 1,500 lookups rather than one per run.
+ */
+type Offsets = readonly (readonly [number, number])[];
+const offsetsByZone = new Map<string, Offsets>();
+
+function offsetAt(format: Intl.DateTimeFormat, utc: number): number {
+  const parts = Object.fromEntries(format.formatToParts(new Date(utc)).map((p) => [p.type, p.value]));
+  const local = Date.UTC(Number(parts.year), Number(parts.month) - 1, Number(parts.day), Number(parts.hour) % 24, Number(parts.minute));
+  return local - Math.floor(utc / MINUTE_MS) * MINUTE_MS;
+}
+
+function zoneOffsets(timeZone: string): Offsets {
+  const known = offsetsByZone.get(timeZone);
+  if (known) return known;
+  const format = new Intl.DateTimeFormat('en-US', {
+    timeZone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric',
+  });
+  // A day either side of the window: a local time near its edges may fall outside it in UTC.
+  const start = EPOCH - DAY_MS;
+  const out: [number, number][] = [[start, offsetAt(format, start)]];
+  for (let day = start + DAY_MS; day <= EPOCH + (SEARCHED_DAYS.length + 1) * DAY_MS; day += DAY_MS) {
+    const offset = offsetAt(format, day);
+    if (offset === out[out.length - 1][1]) continue;
+    let [lo, hi] = [day - DAY_MS, day];
+    while (hi - lo > MINUTE_MS) {
+      const mid = lo + Math.floor((hi - lo) / 2 / MINUTE_MS) * MINUTE_MS;
+      if (offsetAt(format, mid) === offset) hi = mid;
+      else lo = mid;
+    }
+    out.push([hi, offset]);
+  }
+  offsetsByZone.set(timeZone, out);
+  return out;
+}
+
+/**
+ * The UTC instant of a wall-clock time of the zone (given as if it were UTC): none where the clocks
+ * went forward over it (robfig/cron, which the CronJob controller uses, never yields a time that
+ * does not exist); the earlier of the two where they went back, so that a gap is never shorter
+ * than the controller's (whether it runs the repeated time twice only shortens one).
+ */
+function instantOf(local: number, offsets: Offsets): number | undefined {
+  for (const [i, [from, offset]] of offsets.entries()) {
+    const utc = local - offset;
+    const until = offsets[i + 1]?.[0] ?? Infinity;
+    if (utc >= from && utc < until) return utc;
+  }
+  return undefined;
+}
+
+/** UTC and its aliases: zones whose clocks never change, where a schedule's runs are its UTC runs. */
+const FIXED_ZONES = new Set(['UTC', 'Etc/UTC', 'Etc/GMT', 'GMT', 'Etc/Universal', 'Universal', 'Etc/Zulu', 'Zulu', 'Etc/UCT', 'UCT']);
+
+/** The runs of a valid 5-field expression in a time zone over the searched window: UTC instants, and the wall-clock times that do not exist. */
+function runsIn(expr: string, timeZone: string): { readonly runs: number[]; readonly skipped: number[] } {
+  const { minutes, hours, runsOn } = scheduleOf(expr);
+  const offsets = FIXED_ZONES.has(timeZone) ? [[EPOCH - DAY_MS, 0] as const] : zoneOffsets(timeZone);
+  const runs: number[] = [];
+  const skipped: number[] = [];
+  for (const day of SEARCHED_DAYS) {
+    if (!runsOn(day)) continue;
+    for (const h of hours) {
+      for (const m of minutes) {
+        const local = day + (h * 60 + m) * MINUTE_MS;
+        const utc = instantOf(local, offsets);
+        if (utc === undefined) skipped.push(local);
+        else runs.push(utc);
+      }
+    }
+  }
+  return { runs: runs.sort((a, b) => a - b), skipped };
+}
+
+const zonedGaps = new Map<string, number | undefined>();
+
+/**
+ * longestGapMinutes in a time zone, as a CronJob with `timeZone` runs: a run moves with the
+ * clocks, and one at a time that does not exist that day is not made up.
+ */
+export function longestGapMinutesIn(expr: string, timeZone: string): number | undefined {
+  if (FIXED_ZONES.has(timeZone)) return longestGapMinutes(expr);
+  const key = `${timeZone} ${expr}`;
+  if (!zonedGaps.has(key)) {
+    const { runs } = runsIn(expr, timeZone);
+    let longest = 0;
+    for (let i = 1; i < runs.length; i += 1) longest = Math.max(longest, runs[i] - runs[i - 1]);
+    zonedGaps.set(key, runs.length === 0 ? undefined : Math.max(longest, runs.length === 1 ? 4 * 365.25 * DAY_MS : 0) / MINUTE_MS);
+  }
+  return zonedGaps.get(key);
+}
+
+/**
+ * The first wall-clock time (`2026-03-08 02:30`) at which a valid expression would run in the time
+ * zone but cannot, the clocks going forward over it; undefined when every run exists.
+ */
+export function firstSkippedRun(expr: string, timeZone: string): string | undefined {
+  if (FIXED_ZONES.has(timeZone)) return undefined;
+  const [first] = runsIn(expr, timeZone).skipped;
+  return first === undefined ? undefined : new Date(first).toISOString().slice(0, 16).replace('T', ' ');
+}

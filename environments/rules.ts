@@ -2,7 +2,7 @@
  * Rules that span fields, checked after the schema accepted every field on its own. Each returns
  * problems with the path of the field to change, so a message can say exactly where to look.
  */
-import { longestGapMinutes } from './cron';
+import { firstSkippedRun, longestGapMinutes, longestGapMinutesIn } from './cron';
 import { envReferences } from './env-references';
 import { hostRoutes } from './model/gateway';
 import { INJECTED_ENV, MIGRATION_USES, type Dependency } from './model/injected-env';
@@ -300,6 +300,17 @@ function jobRules(name: string, j: ScheduledJobConfig, env: Environment, ctx: Ru
     out.push({ path: at, message: `("${name}") has ${name.length} characters: a CronJob's name may have ${MAX_CRONJOB_NAME}, as Kubernetes appends 11 for each run's Job` });
   }
   // An imageOf naming no workload is reported where images are resolved (environments/load.ts).
+  // A run at a time the clocks skip is lost (the controller does not make it up): more than the
+  // clocks' hour between two runs, and a stale alert that would have to wait for it.
+  const skipped = firstSkippedRun(j.schedule, j.timeZone);
+  const [utcGap, zonedGap] = [longestGapMinutes(j.schedule), longestGapMinutesIn(j.schedule, j.timeZone)];
+  if (skipped !== undefined && utcGap !== undefined && zonedGap !== undefined && zonedGap > utcGap + 60) {
+    out.push({
+      path: `${at}.schedule`,
+      message: `("${j.schedule}") runs at times ${j.timeZone}'s clocks skip (${skipped} does not exist there): that run is lost, and the next comes `
+        + `${Math.round(zonedGap / 60)} h after the one before; schedule it outside the hour the clocks go forward`,
+    });
+  }
   if (j.command !== undefined && j.command.length === 0) out.push({ path: `${at}.command`, message: 'is empty: leave it out to run the image\'s entrypoint' });
   return out;
 }

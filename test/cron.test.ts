@@ -2,7 +2,7 @@
  * environments/cron.ts: when a schedule runs, as Kubernetes' CronJob controller (robfig/cron)
  * decides it in UTC: the longest wait between two runs, and the schedules that never run.
  */
-import { longestGapMinutes } from '../environments/cron';
+import { firstSkippedRun, longestGapMinutes, longestGapMinutesIn } from '../environments/cron';
 
 const HOUR = 60;
 const DAY = 24 * HOUR;
@@ -46,4 +46,29 @@ test.each(['0 0 31 2 *', '0 0 30 2 *', '0 0 31 4,6,9,11 *', '0 0 31 feb *'])('%s
 test('a leap day runs, once in four years; the 30th of February with a day of week named runs on that weekday', () => {
   expect(longestGapMinutes('0 0 29 2 *')).toBe(4 * 365.25 * DAY);
   expect(longestGapMinutes('0 0 30 2 1')).toBeDefined();
+});
+
+describe('in a time zone, as a CronJob with timeZone runs', () => {
+  test('a daily run moves with the clocks: the longest gap is a day and an hour where they change, a day where they never do', () => {
+    expect(longestGapMinutesIn('30 4 * * *', 'America/New_York')).toBe(25 * 60);
+    expect(longestGapMinutesIn('30 4 * * *', 'Etc/UTC')).toBe(24 * 60);
+    expect(longestGapMinutesIn('30 4 * * *', 'Asia/Tokyo')).toBe(24 * 60);
+    // Lord Howe Island moves its clocks by half an hour.
+    expect(longestGapMinutesIn('0 0 * * *', 'Australia/Lord_Howe')).toBe(24 * 60 + 30);
+  });
+
+  test('a run at a time the clocks skip is lost: found, and the gap it leaves measured', () => {
+    // 2025-03-09 02:30 does not exist in New York, nor 2025-03-30 02:30 in Berlin.
+    expect(firstSkippedRun('30 2 * * *', 'America/New_York')).toBe('2025-03-09 02:30');
+    expect(longestGapMinutesIn('30 2 * * *', 'America/New_York')).toBe(47 * 60);
+    expect(firstSkippedRun('30 2 * * *', 'Europe/Berlin')).toBe('2025-03-30 02:30');
+    expect(firstSkippedRun('30 4 * * *', 'America/New_York')).toBeUndefined();
+    expect(firstSkippedRun('30 2 * * *', 'Etc/UTC')).toBeUndefined();
+    // Every half hour: one run lost a year, the next 90 minutes after the last.
+    expect(longestGapMinutesIn('*/30 * * * *', 'America/New_York')).toBe(90);
+  });
+
+  test('where the clocks go back, a run in the repeated hour counts at its first instant (a second would only shorten the gap): a day and an hour', () => {
+    expect(longestGapMinutesIn('30 1 * * *', 'America/New_York')).toBe(25 * 60);
+  });
 });

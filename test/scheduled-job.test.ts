@@ -136,6 +136,12 @@ describe('configuration errors name the job and the field', () => {
     ]);
     expect(problems({ schedule: '0 0 31 2 *' })[0]).toMatch(/^box-designer: jobs\.expire-renders\.schedule \("0 0 31 2 \*"\) never/);
     expect(problems({ timeZone: 'Mars/Olympus' })).toEqual(['box-designer: jobs.expire-renders.timeZone ("Mars/Olympus") is not an IANA time zone such as America/New_York']);
+    // 02:30 does not exist in Berlin on the day the clocks go forward: that day's run is lost.
+    expect(problems({ schedule: '30 2 * * *' })).toEqual([
+      'box-designer: jobs.expire-renders.schedule ("30 2 * * *") runs at times Europe/Berlin\'s clocks skip (2025-03-30 02:30 does not exist there): '
+        + 'that run is lost, and the next comes 47 h after the one before; schedule it outside the hour the clocks go forward',
+    ]);
+    expect(problems({ schedule: '30 2 * * *', timeZone: 'Etc/UTC' })).toEqual([]);
   });
 
   test('an image of a workload that is not there, a name another object takes, a name too long for its Jobs', () => {

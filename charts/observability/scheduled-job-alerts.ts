@@ -6,7 +6,7 @@
  * is not being done.
  */
 import { Construct } from 'constructs';
-import { longestGapMinutes } from '../../environments/cron';
+import { longestGapMinutesIn } from '../../environments/cron';
 import type { AppIdentity } from '../../environments/model/identity';
 import type { Environment } from '../../environments/schema';
 import { AlertRules, type Alert } from './alert-rules';
@@ -17,27 +17,22 @@ export const SCHEDULED_JOB_ALERTS = 'scheduled-job-alerts';
 /** The alert of every scheduled job. */
 export const SCHEDULED_JOB_STALE = 'ScheduledJobStale';
 
-/** Time zones whose clocks never change: a schedule's gaps there are its gaps in UTC. */
-const FIXED_ZONES = new Set(['UTC', 'Etc/UTC', 'Etc/GMT', 'GMT', 'Etc/Universal', 'Universal', 'Etc/Zulu', 'Zulu']);
-
 /**
- * The scheduled jobs of the configuration as their staleness alert needs them. The longest gap is
- * the schedule's in a calendar without daylight-saving changes; in a zone that has them, a change
- * moves a run by an hour, which the threshold allows for. (A run in the hour the clocks skip does
- * not happen that day: docs/configuration.md says to schedule outside it.)
+ * The scheduled jobs of the configuration as their staleness alert needs them: the longest gap
+ * between two runs in the job's time zone (a run moves with the clocks; the rules refuse a
+ * schedule whose run the clocks skip), plus how late a run may start and how long it may take.
  */
 export function watchedScheduledJobs(env: Pick<Environment, 'jobs'>): StaleCronJob[] {
   return Object.entries(env.jobs).map(([name, j]) => {
-    const gap = longestGapMinutes(j.schedule);
+    const gap = longestGapMinutesIn(j.schedule, j.timeZone);
     // The configuration's schema refuses a schedule that never runs: this is a bug if it happens.
     if (gap === undefined) throw new Error(`jobs.${name}: schedule ${j.schedule} never runs`);
-    const dstSlack = FIXED_ZONES.has(j.timeZone) ? 0 : 3600;
     const allowedRunSeconds = j.startingDeadlineSeconds + j.activeDeadlineSeconds;
     return {
       cronJob: name,
       schedule: j.schedule,
       timeZone: j.timeZone,
-      thresholdSeconds: gap * 60 + dstSlack + allowedRunSeconds,
+      thresholdSeconds: gap * 60 + allowedRunSeconds,
       allowedRunSeconds,
       severity: j.staleSeverity,
       what: 'The scheduled job',
