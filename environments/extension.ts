@@ -23,6 +23,8 @@ export interface ExtensionContext {
   injectedEnv(uses: readonly (typeof DEPENDENCIES)[number][]): readonly InjectedVariable[];
   /** PriorityClasses of the environment: `serving` for long-running pods, `batch` for jobs. */
   readonly priorityClasses: { readonly serving: string; readonly batch: string };
+  /** How pods spread over zones in this environment (its `zoneSpread`). */
+  readonly zoneSpread: 'preferred' | 'required';
   /** The uploaded-files volume's claim and where workloads mount it, when the environment has one. */
   readonly uploads?: { readonly claimName: string; readonly mountPath: string };
 }

@@ -580,8 +580,10 @@ const GIT_REF = /^(?!\/|.*\/$|.*\.\.|.*\/\.|.*\.lock$|.*@\{)[A-Za-z0-9._/-]+$/;
 function isTimeZone(tz: string): boolean {
   if (!/^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)*$/.test(tz)) return false;
   try {
-    new Intl.DateTimeFormat('en', { timeZone: tz });
-    return true;
+    // ECMAScript finds a zone whatever the case; Go's tzdata (the API server's and Argo CD's)
+    // only by its exact name: `america/new_york` is refused there.
+    const resolved = new Intl.DateTimeFormat('en', { timeZone: tz }).resolvedOptions().timeZone;
+    return resolved === tz || resolved.toLowerCase() !== tz.toLowerCase();
   } catch {
     return false;
   }

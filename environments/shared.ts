@@ -26,6 +26,14 @@ const SPRING_REDIS_ENV = {
   SPRING_DATA_REDIS_SENTINEL_PASSWORD: '$(REDIS_PASSWORD)',
 };
 
+/** The documents worker's Actuator port: where its probes and Prometheus ask, and where Spring Boot listens. */
+const DOCUMENTS_MANAGEMENT_PORT = 8081;
+/**
+ * How long the documents worker may take to stop: Spring's graceful shutdown phase finishes the
+ * document in hand within it, 15 s before the kubelet's SIGKILL.
+ */
+const DOCUMENTS_STOP_SECONDS = 75;
+
 export const shared: DeepPartial<EnvironmentInput> = {
   app: { name: 'student-portal' },
   kubernetesVersion: '1.31',
@@ -120,21 +128,20 @@ export const shared: DeepPartial<EnvironmentInput> = {
       description: 'Renders the transcripts and enrolment certificates (PDF) students request, from the Redis queue the api fills, into the uploaded files',
       // Spring Boot with its web server for Actuator only: health and metrics, reached by the
       // kubelet and Prometheus, never by users.
-      managementPort: 8081,
+      managementPort: DOCUMENTS_MANAGEMENT_PORT,
       metrics: { path: '/actuator/prometheus', interval: '30s' },
       liveness: { path: '/actuator/health/liveness', periodSeconds: 10, timeoutSeconds: 2, failureThreshold: 6 },
       // The JVM starts as the api's does: up to ~2 minutes on a cold node.
       startup: { periodSeconds: 5, timeoutSeconds: 2, failureThreshold: 36 },
       resources: { requests: { cpu: '250m', memory: '1Gi' }, limits: { cpu: '1', memory: '1Gi' } },
-      // A document renders in seconds; a stopping worker finishes the one it holds, and Spring's
-      // shutdown phase (60 s below) gives up before the kubelet's SIGKILL.
-      stopGraceSeconds: 75,
+      // A document renders in seconds; a stopping worker finishes the one it holds.
+      stopGraceSeconds: DOCUMENTS_STOP_SECONDS,
       // The api's user: the documents it writes to the uploaded files are the api's to serve.
       runAsUser: 1000,
       writablePaths: ['/tmp'],
       env: {
-        SERVER_PORT: '8081',
-        SPRING_LIFECYCLE_TIMEOUT_PER_SHUTDOWN_PHASE: '60s',
+        SERVER_PORT: String(DOCUMENTS_MANAGEMENT_PORT),
+        SPRING_LIFECYCLE_TIMEOUT_PER_SHUTDOWN_PHASE: `${DOCUMENTS_STOP_SECONDS - 15}s`,
         MANAGEMENT_ENDPOINT_HEALTH_PROBES_ENABLED: 'true',
         MANAGEMENT_ENDPOINTS_WEB_EXPOSURE_INCLUDE: 'health,prometheus',
         ...SPRING_JVM_ENV,

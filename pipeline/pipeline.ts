@@ -48,8 +48,13 @@ export async function synthesizeAll(defs: readonly EnvironmentDefinition[], root
     throw new ConfigError(unknown.map((name) => `--env ${name}: no such environment; the environments are ${envs.map((e) => e.name).join(', ')}`));
   }
   const selected = only ? envs.filter((e) => only.includes(e.name)) : envs;
-  const results = await Promise.all(selected.map(synthesizeEnvironment));
-  const problems = results.flatMap((r) => r.problems);
+  // Every environment's problems, also when one could not be built at all (an extension's code failed).
+  const settled = await Promise.allSettled(selected.map(synthesizeEnvironment));
+  const failed = settled.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
+  const unexpected = failed.find((e) => !(e instanceof ConfigError));
+  if (unexpected) throw unexpected;
+  const results = settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  const problems = [...failed.flatMap((e) => (e as ConfigError).problems), ...results.flatMap((r) => r.problems)];
   if (problems.length > 0) throw new ConfigError(problems);
   const models = envs.map(buildModel);
   const files = new Map<string, string>();

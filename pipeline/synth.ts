@@ -18,9 +18,9 @@ import { SecurityChart } from '../charts/security/security-chart';
 import { buildModel, type Model } from '../environments/model/model';
 import type { Environment } from '../environments/schema';
 import { celProblems } from './cel-gate';
-import { defaultsProblems } from './crd-defaults';
+import { defaultsProblems, groupOf } from './crd-defaults';
 import { ref, type K8sObject } from './k8s-object';
-import { checkPolicy } from './policy';
+import { checkPolicy, podTemplate } from './policy';
 import { validateObject } from './schema-validation';
 
 /** The folders of dist/<env>/, one per chart. */
@@ -187,6 +187,52 @@ const CLUSTER_SCOPED = new Set([
 ]);
 
 /**
+ * What an extension may add: workloads and what serves them inside the namespace. Not a
+ * NetworkPolicy (its workloads' flows are declared, and the model writes their policies; policies
+ * add up, so one of its own could open the namespace), nor a Secret (the secret manager's), nor
+ * anything else the gate has no rules for.
+ */
+const EXTENSION_KINDS = new Set([
+  'Deployment', 'StatefulSet', 'Job', 'CronJob', 'Service', 'ConfigMap', 'ServiceAccount', 'Role', 'RoleBinding', 'PodDisruptionBudget',
+  'HorizontalPodAutoscaler', 'PersistentVolumeClaim', 'ServiceMonitor', 'PodMonitor', 'PrometheusRule', 'ExternalSecret',
+]);
+
+/** Why an extension's object in the application's namespace is refused, if it is. */
+function extensionObjectProblem(env: Environment, o: SynthObject): string | undefined {
+  const { object } = o;
+  const kind = String(object.kind);
+  const extension = env.extensions.find((e) => e.name === o.path?.split('/')[1]);
+  if (kind === 'NetworkPolicy') return 'an extension declares its workloads\' flows (workloads.<name>), and the model writes their NetworkPolicies: it may not add one';
+  if (!EXTENSION_KINDS.has(kind)) return `a ${kind} is not among the kinds an extension may add (${[...EXTENSION_KINDS].join(', ')})`;
+  if (kind === 'Service' && (object.spec?.type ?? 'ClusterIP') !== 'ClusterIP') {
+    return `a Service of type ${object.spec.type} would reach its pods around the Gateway: only ClusterIP`;
+  }
+  if (kind === 'RoleBinding') {
+    const outside = (object.subjects ?? []).filter((s: K8sObject) => s.kind !== 'ServiceAccount' || (s.namespace ?? env.app.namespace) !== env.app.namespace);
+    if (outside.length > 0) return `binds ${outside.map((s: K8sObject) => `${s.kind} ${s.namespace ? `${s.namespace}/` : ''}${s.name}`).join(', ')}: only ServiceAccounts of ${env.app.namespace}`;
+  }
+  const template = podTemplate(object);
+  const name = template?.metadata?.labels?.['app.kubernetes.io/name'];
+  if (template && (name === undefined || !Object.hasOwn(extension?.workloads ?? {}, name))) {
+    return `its pods are labelled app.kubernetes.io/name=${String(name)}, which is not a workload extensions (${extension?.name}) declares: declare it and its flows in workloads`;
+  }
+  return undefined;
+}
+
+/** Objects of the whole output with the same kind, namespace and name: Argo CD would apply only one of them. */
+function duplicateProblems(env: Environment, objects: readonly SynthObject[]): string[] {
+  const seen = new Map<string, SynthObject>();
+  const out: string[] = [];
+  for (const o of objects) {
+    const key = `${groupOf(String(o.object.apiVersion))} ${ref(o.object)}`;
+    const first = seen.get(key);
+    if (first) out.push(`${env.name}: ${ref(o.object)}: is made twice (${fileName(first)} and ${fileName(o)}); Argo CD would apply only one of them: give one another name`);
+    else seen.set(key, o);
+  }
+  return out;
+}
+
+/**
  * The extensions' objects: in the application's namespace only, nothing cluster-wide. The gate's
  * lines about them (in `problems`, changed in place) name the construct that made each, and an
  * extension with problems gets one line on how the project's defaults are set.
@@ -202,6 +248,9 @@ function extensionProblems(env: Environment, objects: readonly SynthObject[], pr
     } else if (o.object.metadata?.namespace !== namespace) {
       out.push(`${env.name}: ${ref(o.object)}: is in namespace ${String(o.object.metadata?.namespace)}; an extension's objects belong in the application's namespace, `
         + `${namespace} (leave metadata.namespace out: the extensions chart sets it)${where}`);
+    } else {
+      const problem = extensionObjectProblem(env, o);
+      if (problem) out.push(`${env.name}: ${ref(o.object)}: ${problem}${where}`);
     }
   }
   const troubled = new Set<string>();
@@ -215,8 +264,8 @@ function extensionProblems(env: Environment, objects: readonly SynthObject[], pr
     }
   }
   for (const name of troubled) {
-    out.push(`${env.name}: extensions (${name}): for a cdk8s-plus-28 workload, productionWorkload() (charts/extensions/production-workload.ts) sets the labels, `
-      + 'selector, security contexts, pull policy, replicas, PriorityClass, spread and disruption budget the policy asks for; probes and resources stay yours (docs/extending.md)');
+    out.push(`${env.name}: extensions (${name}): a cdk8s-plus-28 Deployment not yet given to productionWorkload() (charts/extensions/production-workload.ts) gets there `
+      + 'the labels, selector, security contexts, pull policy, replicas, PriorityClass, spread and disruption budget the policy asks for; probes and resources stay yours (docs/extending.md)');
   }
   return out;
 }
@@ -232,7 +281,7 @@ export async function synthesizeEnvironment(env: Environment): Promise<Environme
     ...crdCelProblems(env, objects.map((o) => o.object)),
     ...policyProblems(env, objects.map((o) => o.object)),
   ];
-  problems.push(...extensionProblems(env, objects, problems));
+  problems.push(...duplicateProblems(env, objects), ...extensionProblems(env, objects, problems));
   const files = new Map<string, string>();
   for (const o of objects) {
     const name = fileName(o);

@@ -8,8 +8,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ApiObject } from 'cdk8s';
+import { ApiObject, Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
+import { injectedEnvVariables, productionWorkload } from '../charts/extensions/production-workload';
 import type { Extension } from '../environments/extension';
 import { ConfigError, resolveEnvironment } from '../environments/load';
 import { buildModel } from '../environments/model/model';
@@ -69,7 +70,7 @@ describe('cdk8s-plus-28\'s own defaults fail with the construct and the fix', ()
       `${deployment}: policy network-policy-coverage: no NetworkPolicy selects its pods by label: its allowed flows are undeclared ${at}`,
       `${deployment}: policy no-cdk8s-hash-labels: carries the cdk8s.io/metadata.addr label ${at}`,
       `${deployment}: policy recommended-labels: has no app.kubernetes.io/name label ${at}`,
-      expect.stringMatching(/^box-designer: extensions \(raw\): for a cdk8s-plus-28 workload, productionWorkload\(\) \(charts\/extensions\/production-workload\.ts\) sets/),
+      expect.stringMatching(/^box-designer: extensions \(raw\): a cdk8s-plus-28 Deployment not yet given to productionWorkload\(\) \(charts\/extensions\/production-workload\.ts\) gets there/),
     ]));
     // Every line about the object names its construct.
     expect(problems.filter((p) => p.startsWith(`${deployment}:`) && !p.endsWith(at))).toEqual([]);
@@ -122,6 +123,86 @@ describe('what an extension may not do', () => {
       'box-designer: extensions[0] (thumbnails).workloads.api uses the name "api", which services.api already takes',
       'box-designer: extensions[0] (thumbnails).workloads.api.uses[0] ("redis") is not configured: add data.redis, or remove it from uses',
     ]);
+  });
+});
+
+describe('what an extension may add, and what it may not', () => {
+  const ns = 'box-designer';
+  const adding = (name: string, make: (scope: any) => void, workloads: Extension['workloads'] = {}): Extension => ({ name, description: name, workloads, build: make });
+  const problemsOf = async (...extensions: Extension[]) => (await synthesizeEnvironment(withExtensions(...extensions))).problems;
+  const labels = { 'app.kubernetes.io/name': 'x', 'app.kubernetes.io/instance': 'box-designer-box-designer', 'app.kubernetes.io/component': 'workload',
+    'app.kubernetes.io/part-of': 'box-designer', 'app.kubernetes.io/managed-by': 'shipshape' };
+
+  test('a NetworkPolicy of its own (policies add up: an allow-all one would open the namespace)', async () => {
+    const open = adding('open', (scope) => new ApiObject(scope, 'allow-all', {
+      apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'allow-all', labels },
+      spec: { podSelector: {}, policyTypes: ['Ingress', 'Egress'], ingress: [{}], egress: [{}] },
+    }));
+    expect(await problemsOf(open)).toContain(`box-designer: NetworkPolicy ${ns}/allow-all: an extension declares its workloads' flows (workloads.<name>), `
+      + 'and the model writes their NetworkPolicies: it may not add one (construct extensions/open/allow-all)');
+  });
+
+  test('an object with the kind and name of one the configuration makes', async () => {
+    const clash = adding('clash', (scope) => new ApiObject(scope, 'sa', { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'api', labels } }));
+    expect(await problemsOf(clash)).toContain(`box-designer: ServiceAccount ${ns}/api: is made twice (app/serviceaccount-api.yaml and extensions/serviceaccount-api.yaml); `
+      + 'Argo CD would apply only one of them: give one another name');
+  });
+
+  test('a Service around the Gateway, a RoleBinding for another namespace, a pod of an undeclared workload', async () => {
+    const lb = adding('lb', (scope) => new ApiObject(scope, 'svc', {
+      apiVersion: 'v1', kind: 'Service', metadata: { name: 'direct', labels }, spec: { type: 'LoadBalancer', selector: { 'app.kubernetes.io/name': 'api' }, ports: [{ port: 80 }] },
+    }));
+    expect(await problemsOf(lb)).toContain(`box-designer: Service ${ns}/direct: a Service of type LoadBalancer would reach its pods around the Gateway: only ClusterIP (construct extensions/lb/svc)`);
+    const binding = adding('grant', (scope) => new ApiObject(scope, 'rb', {
+      apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: 'grant', labels },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'reader' }, subjects: [{ kind: 'ServiceAccount', name: 'default', namespace: 'kube-system' }],
+    }));
+    expect(await problemsOf(binding)).toContain(`box-designer: RoleBinding ${ns}/grant: binds ServiceAccount kube-system/default: only ServiceAccounts of ${ns} (construct extensions/grant/rb)`);
+    const undeclared: Extension = { ...thumbnails, workloads: {} };
+    expect(await problemsOf(undeclared)).toContain(`box-designer: Deployment ${ns}/thumbnailer: its pods are labelled app.kubernetes.io/name=thumbnailer, `
+      + 'which is not a workload extensions (thumbnails) declares: declare it and its flows in workloads (construct extensions/thumbnails/thumbnailer/Resource)');
+  });
+
+  test('cdk8s-plus checks that fail when the objects render name the construct; default resources are refused', async () => {
+    const empty = adding('empty', (scope) => new kplus.Deployment(scope, 'd'));
+    await expect(synthesizeEnvironment(withExtensions(empty))).rejects.toEqual(new ConfigError([
+      'box-designer: extensions (empty): extensions/empty/d/Resource cannot be rendered: PodSpec must have at least 1 container',
+    ]));
+    const sized = adding('sized', (scope) => {
+      const context = { identity: { namespace: ns } } as never;
+      const d = new kplus.Deployment(scope, 'd', { containers: [{ name: 'main', image: IMAGE }] });
+      productionWorkload(d, { context, name: 'x', runAsUser: 1000 });
+    });
+    await expect(synthesizeEnvironment(withExtensions(sized))).rejects.toEqual(new ConfigError([
+      'box-designer: extensions (sized): its build failed: x: container main has cdk8s-plus-28\'s default resources (1 CPU requested, 2 GiB of memory as its limit): '
+        + 'give it resources sized to its work',
+    ]));
+  });
+
+  test('two workloads of one extension read the same Secrets; the environment\'s zone spread is the default', async () => {
+    const env = variant({ ...boxDesigner, extensions: [{
+      ...thumbnails,
+      workloads: { thumbnailer: { uses: ['postgres', 'uploads'] }, 'thumbnail-sweeper': { uses: ['postgres'] } },
+      build(scope, context) {
+        thumbnails.build(scope, context);
+        const sweeper = new kplus.Deployment(scope, 'sweeper', {
+          containers: [{
+            name: 'sweeper', image: IMAGE, envVariables: injectedEnvVariables(scope, context.injectedEnv(['postgres'])),
+            resources: {
+              cpu: { request: kplus.Cpu.millis(50), limit: kplus.Cpu.millis(100) }, memory: { request: Size.mebibytes(64), limit: Size.mebibytes(64) },
+            },
+            liveness: kplus.Probe.fromCommand(['true'], {
+              periodSeconds: Duration.seconds(10), timeoutSeconds: Duration.seconds(1), failureThreshold: 3, successThreshold: 1,
+            }),
+          }],
+        });
+        productionWorkload(sweeper, { context, name: 'thumbnail-sweeper', runAsUser: 1000, replicas: 1 });
+      },
+    }] }, { zoneSpread: 'required' });
+    const result = await synthesizeEnvironment(env);
+    expect(result.problems).toEqual([]);
+    const spread = (name: string) => result.objects.find((o) => o.kind === 'Deployment' && o.metadata.name === name)!.spec.template.spec.topologySpreadConstraints[0];
+    expect([spread('thumbnailer').whenUnsatisfiable, spread('thumbnail-sweeper').whenUnsatisfiable]).toEqual(['DoNotSchedule', 'DoNotSchedule']);
   });
 });
 

@@ -136,6 +136,10 @@ describe('configuration errors name the job and the field', () => {
     ]);
     expect(problems({ schedule: '0 0 31 2 *' })[0]).toMatch(/^box-designer: jobs\.expire-renders\.schedule \("0 0 31 2 \*"\) never/);
     expect(problems({ timeZone: 'Mars/Olympus' })).toEqual(['box-designer: jobs.expire-renders.timeZone ("Mars/Olympus") is not an IANA time zone such as America/New_York']);
+    // Names are case-sensitive where the API server looks them up (Go's tzdata).
+    expect(problems({ timeZone: 'europe/berlin' })).toEqual(['box-designer: jobs.expire-renders.timeZone ("europe/berlin") is not an IANA time zone such as America/New_York']);
+    expect(problems({ timeZone: 'Etc/UTC' })).toEqual([]);
+    expect(problems({ timeZone: 'US/Eastern' })).toEqual([]);
     // 02:30 does not exist in Berlin on the day the clocks go forward: that day's run is lost.
     expect(problems({ schedule: '30 2 * * *' })).toEqual([
       'box-designer: jobs.expire-renders.schedule ("30 2 * * *") runs at times Europe/Berlin\'s clocks skip (2025-03-30 02:30 does not exist there): '

@@ -73,6 +73,8 @@ export class ScheduledJob extends Construct {
         // differs between clusters.
         timeZone: j.timeZone,
         concurrencyPolicy: j.concurrencyPolicy,
+        // Written, so a CronJob suspended by hand is drift Argo CD shows and puts back.
+        suspend: false,
         // Also keeps the controller from giving up on a CronJob that missed more than 100 schedules.
         startingDeadlineSeconds: j.startingDeadlineSeconds,
         successfulJobsHistoryLimit: j.successfulJobsHistoryLimit,

@@ -75,6 +75,8 @@ export class BackupCronJob extends Construct {
         timeZone: 'Etc/UTC',
         // Two runs against one repository only fight over its lock; the next run picks up.
         concurrencyPolicy: 'Forbid',
+        // Written, so a CronJob suspended by hand is drift Argo CD shows and puts back.
+        suspend: false,
         startingDeadlineSeconds: timing.startingDeadlineSeconds,
         successfulJobsHistoryLimit: timing.successfulJobsHistoryLimit,
         failedJobsHistoryLimit: timing.failedJobsHistoryLimit,

@@ -43,15 +43,30 @@ export interface ProductionWorkloadProps {
   readonly maxReplicas?: number;
   /** Its PriorityClass: `serving` for long-running pods. @default 'serving' */
   readonly priority?: 'serving' | 'batch';
-  /** Spread over zones: `required` only where every node carries a zone label. @default 'preferred' */
+  /** Spread over zones: `required` only where every node carries a zone label. @default the environment's zoneSpread */
   readonly zoneSpread?: 'preferred' | 'required';
 }
 
-/** A cdk8s-plus-28 workload with a pod template and a selector. */
-type Workload = kplus.Deployment | kplus.StatefulSet;
+/**
+ * A cdk8s-plus-28 Deployment. (Not a StatefulSet: the headless Service cdk8s-plus makes for one
+ * selects by the hash label this replaces; write a StatefulSet and its Service as API objects.)
+ */
+type Workload = kplus.Deployment;
+
+/** Whether a container kept the resources cdk8s-plus-28 gives one that names none (container.js, defaultResourceSpec). */
+function hasDefaultResources(container: kplus.Container): boolean {
+  const r = container.resources;
+  return r?.cpu?.request?.amount === '1000m' && r.cpu.limit?.amount === '1500m'
+    && r.memory?.request?.toMebibytes() === 512 && r.memory.limit?.toMebibytes() === 2048;
+}
 
 export function productionWorkload(workload: Workload, props: ProductionWorkloadProps): void {
   const { identity, priorityClasses } = props.context;
+  for (const c of [...workload.initContainers, ...workload.containers]) {
+    if (hasDefaultResources(c)) {
+      throw new Error(`${props.name}: container ${c.name} has cdk8s-plus-28's default resources (1 CPU requested, 2 GiB of memory as its limit): give it resources sized to its work`);
+    }
+  }
   const object = ApiObject.of(workload);
   const labels = recommendedLabels(identity, props.name, 'workload');
   const selector = selectorLabels(identity, props.name);
@@ -66,13 +81,15 @@ export function productionWorkload(workload: Workload, props: ProductionWorkload
     JsonPatch.add('/spec/template/spec/enableServiceLinks', false),
     JsonPatch.add('/spec/template/spec/automountServiceAccountToken', false),
     JsonPatch.add('/spec/template/spec/priorityClassName', priorityClasses[props.priority ?? 'serving']),
-    JsonPatch.add('/spec/template/spec/topologySpreadConstraints', topologySpread(selector, props.zoneSpread)),
-    ...workload.containers.flatMap((_, i) => [
-      JsonPatch.replace(`/spec/template/spec/containers/${i}/imagePullPolicy`, 'IfNotPresent'),
-      JsonPatch.replace(`/spec/template/spec/containers/${i}/securityContext`, restrictedContainerSecurityContext()),
-      JsonPatch.add(`/spec/template/spec/containers/${i}/terminationMessagePath`, TERMINATION_MESSAGE.terminationMessagePath),
-      JsonPatch.add(`/spec/template/spec/containers/${i}/terminationMessagePolicy`, TERMINATION_MESSAGE.terminationMessagePolicy),
-    ]),
+    JsonPatch.add('/spec/template/spec/topologySpreadConstraints', topologySpread(selector, props.zoneSpread ?? props.context.zoneSpread)),
+    // Init containers too. The patches cover the containers there are now: call this after the
+    // last one is added (one added later is left as cdk8s-plus wrote it, and the gate says so).
+    ...(['initContainers', 'containers'] as const).flatMap((list) => (list === 'containers' ? workload.containers : workload.initContainers).flatMap((_, i) => [
+      JsonPatch.replace(`/spec/template/spec/${list}/${i}/imagePullPolicy`, 'IfNotPresent'),
+      JsonPatch.replace(`/spec/template/spec/${list}/${i}/securityContext`, restrictedContainerSecurityContext()),
+      JsonPatch.add(`/spec/template/spec/${list}/${i}/terminationMessagePath`, TERMINATION_MESSAGE.terminationMessagePath),
+      JsonPatch.add(`/spec/template/spec/${list}/${i}/terminationMessagePolicy`, TERMINATION_MESSAGE.terminationMessagePolicy),
+    ])),
   );
   if ((props.maxReplicas ?? props.replicas ?? 1) > 1) {
     new ModelObject(workload, 'PodDisruptionBudget', new PodDisruptionBudget({
@@ -89,7 +106,9 @@ export function productionWorkload(workload: Workload, props: ProductionWorkload
 export function injectedEnvVariables(scope: Construct, vars: readonly InjectedVariable[]): Record<string, kplus.EnvValue> {
   return Object.fromEntries(vars.map((v) => {
     if (!v.secretKeyRef) return [v.name, kplus.EnvValue.fromValue(v.value ?? '')];
-    const secret = kplus.Secret.fromSecretName(scope, `env-${v.name}`, v.secretKeyRef.name);
+    // One reference per Secret in the scope, however many workloads of it read the Secret.
+    const id = `secret-${v.secretKeyRef.name}`;
+    const secret = (scope.node.tryFindChild(id) as kplus.ISecret | undefined) ?? kplus.Secret.fromSecretName(scope, id, v.secretKeyRef.name);
     return [v.name, kplus.EnvValue.fromSecretValue({ secret, key: v.secretKeyRef.key })];
   }));
 }
