@@ -26,6 +26,9 @@ const SPRING_REDIS_ENV = {
   SPRING_DATA_REDIS_SENTINEL_PASSWORD: '$(REDIS_PASSWORD)',
 };
 
+/** The ports the web and api containers listen on: the services' `port`, and what each process is told. */
+const WEB_PORT = 3000;
+const API_PORT = 8080;
 /** The documents worker's Actuator port: where its probes and Prometheus ask, and where Spring Boot listens. */
 const DOCUMENTS_MANAGEMENT_PORT = 8081;
 /**
@@ -44,7 +47,7 @@ export const shared: DeepPartial<EnvironmentInput> = {
   services: {
     web: {
       description: 'Next.js frontend (server-side rendering)',
-      port: 3000,
+      port: WEB_PORT,
       health: { livenessPath: '/healthz', readinessPath: '/healthz' },
       resources: { requests: { cpu: '250m', memory: '384Mi' }, limits: { cpu: '1', memory: '512Mi' } },
       runAsUser: 1001,
@@ -53,7 +56,7 @@ export const shared: DeepPartial<EnvironmentInput> = {
       env: {
         NODE_ENV: 'production',
         HOSTNAME: '0.0.0.0',
-        PORT: '3000',
+        PORT: String(WEB_PORT),
         NEXT_TELEMETRY_DISABLED: '1',
         // Server-side calls go straight to the api Service, not out through the gateway.
         API_INTERNAL_URL: 'http://api',
@@ -63,7 +66,7 @@ export const shared: DeepPartial<EnvironmentInput> = {
     },
     api: {
       description: 'Spring Boot API',
-      port: 8080,
+      port: API_PORT,
       health: {
         livenessPath: '/actuator/health/liveness',
         readinessPath: '/actuator/health/readiness',
@@ -82,7 +85,7 @@ export const shared: DeepPartial<EnvironmentInput> = {
       runAsUser: 1000,
       writablePaths: ['/tmp'],
       env: {
-        SERVER_PORT: '8080',
+        SERVER_PORT: String(API_PORT),
         SERVER_SHUTDOWN: 'graceful',
         SPRING_LIFECYCLE_TIMEOUT_PER_SHUTDOWN_PHASE: '30s',
         MANAGEMENT_ENDPOINT_HEALTH_PROBES_ENABLED: 'true',
