@@ -37,7 +37,9 @@ export function resolveEnvironment(def: EnvironmentDefinition, root: string): En
     const pinned = workloads ? Object.keys(workloads).filter((name) => imageOf(workloads[name]) === undefined) : undefined;
     return pinned ? [[key, pinned]] : key === 'services' ? [] : [[key, []]];
   }));
-  const pins = readPins(def.imagePinsFile, root, production, defined, (name) => ServiceNameSchema.safeParse(name).success, migrating);
+  const jobs = section('jobs') ?? {};
+  const borrowing = Object.fromEntries(Object.entries(jobs).flatMap(([name, j]) => (imageOf(j) === undefined ? [] : [[name, imageOf(j) as string]])));
+  const pins = readPins(def.imagePinsFile, root, production, defined, (name) => ServiceNameSchema.safeParse(name).success, migrating, borrowing);
   const problems: Problem[] = [...pins.problems];
   let input = config;
   /** Jobs whose `imageOf` gives them no image, already reported. */

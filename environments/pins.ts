@@ -49,12 +49,13 @@ export type DefinedWorkloads = Partial<Record<WorkloadSection, readonly string[]
 
 /**
  * Read and check a pin file against the workloads the environment defines. `needsPin` says which
- * names may have one (an invalid name is the schema's to report). Production's digest rule is
+ * names may have one (an invalid name is the schema's to report); `borrowing` names the scheduled
+ * jobs that run another workload's image (imageOf), by that workload. Production's digest rule is
  * checked here too, so it is reported even when another field of the same pin is wrong.
  */
 export function readPins(
   file: string, root: string, production: boolean, defined: DefinedWorkloads, needsPin: (name: string) => boolean,
-  migrating?: readonly string[],
+  migrating?: readonly string[], borrowing: Readonly<Record<string, string>> = {},
 ): Pins {
   const none = () => Object.fromEntries(WORKLOAD_SECTIONS.map((k) => [k, {}])) as Record<WorkloadSection, Record<string, unknown>>;
   const unusable = (message: string): Pins => ({
@@ -115,7 +116,14 @@ export function readPins(
         }
       }
       for (const name of Object.keys(images[section])) {
-        if (!names.includes(name)) problems.push({ path: `${file}: ${section}.${name}`, message: `pins an image for a ${noun} this environment does not have` });
+        if (names.includes(name)) continue;
+        const of = section === 'jobs' ? borrowing[name] : undefined;
+        problems.push({
+          path: `${file}: ${section}.${name}`,
+          message: of === undefined
+            ? `pins an image for a ${noun} this environment does not have`
+            : `pins an image, but jobs.${name} runs ${of}'s (imageOf): remove the pin or imageOf`,
+        });
       }
     }
   }

@@ -17,7 +17,7 @@ import { buildModel } from '../environments/model/model';
 import type { K8sObject } from '../pipeline/k8s-object';
 import { synthesizeEnvironment } from '../pipeline/synth';
 import { thumbnails } from './fixtures/extensions/thumbnails';
-import { boxDesigner, REPOSITORY_ROOT, variant } from './support/fixtures';
+import { boxDesigner, configProblems, REPOSITORY_ROOT, variant } from './support/fixtures';
 import { REPO } from './support/repository-copy';
 
 const withExtensions = (...extensions: Extension[]) => variant({ ...boxDesigner, extensions });
@@ -107,14 +107,8 @@ describe('what an extension may not do', () => {
   });
 
   test('a malformed declaration, a workload name a service takes, a component the environment lacks', () => {
-    const problems = (extensions: unknown[]) => {
-      try {
-        resolveEnvironment({ ...boxDesigner, extensions: extensions as Extension[] }, REPOSITORY_ROOT);
-        return [];
-      } catch (e) {
-        return (e as ConfigError).problems;
-      }
-    };
+    const problems = (extensions: unknown[]) =>
+      configProblems(() => resolveEnvironment({ ...boxDesigner, extensions: extensions as Extension[] }, REPOSITORY_ROOT));
     expect(problems([{ name: 'Bad Name', description: 'x', build: 'not code' }])).toEqual([
       expect.stringMatching(/^box-designer: extensions\[0\] \(Bad Name\)\.name \("Bad Name"\) is not a valid Kubernetes Service name/),
       'box-designer: extensions[0] (Bad Name).build must be a function (scope, context) => void that adds the extension\'s constructs to scope',

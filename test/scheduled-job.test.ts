@@ -13,7 +13,7 @@ import { buildModel } from '../environments/model/model';
 import type { Environment } from '../environments/schema';
 import type { K8sObject } from '../pipeline/k8s-object';
 import { synthesizeEnvironment } from '../pipeline/synth';
-import { boxDesignerWithRenderer } from './support/fixtures';
+import { boxDesignerWithRenderer, configProblems } from './support/fixtures';
 import { only, synthConstruct } from './support/synth-construct';
 
 const RESOURCES = { requests: { cpu: '50m', memory: '64Mi' }, limits: { cpu: '100m', memory: '64Mi' } };
@@ -121,14 +121,7 @@ describe('through the whole gate', () => {
 });
 
 describe('configuration errors name the job and the field', () => {
-  const problems = (job: object, edit?: (c: any) => void): string[] => {
-    try {
-      withJob(job, edit);
-      return [];
-    } catch (e) {
-      return (e as { problems: string[] }).problems;
-    }
-  };
+  const problems = (job: object, edit?: (c: any) => void) => configProblems(() => withJob(job, edit));
 
   test('an invalid schedule, one that never runs, an unknown time zone', () => {
     expect(problems({ schedule: '15 3 * *' })).toEqual([
@@ -168,6 +161,10 @@ describe('configuration errors name the job and the field', () => {
     ]);
     expect(problems({ uses: ['redis'] }, (c) => { delete c.jobs['expire-renders'].env; })).toEqual([
       'box-designer: jobs.expire-renders.uses[0] ("redis") is not configured: add data.redis, or remove it from uses',
+    ]);
+    // A pin beside imageOf would look like the image in use.
+    expect(configProblems(() => boxDesignerWithRenderer({ jobs: { 'expire-renders': EXPIRE } }, undefined, 'test/fixtures/images/box-designer-jobs.yaml'))).toEqual([
+      'box-designer: test/fixtures/images/box-designer-jobs.yaml: jobs.expire-renders pins an image, but jobs.expire-renders runs renderer\'s (imageOf): remove the pin or imageOf',
     ]);
     expect(problems({}, (c) => { delete c.jobs['expire-renders'].imageOf; })).toEqual([
       'box-designer: test/fixtures/images/box-designer-renderer.yaml: jobs.expire-renders is required: every scheduled job of the environment needs an image pin',

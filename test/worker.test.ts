@@ -13,7 +13,7 @@ import type { Environment } from '../environments/schema';
 import type { K8sObject } from '../pipeline/k8s-object';
 import { NO_LIVENESS_ANNOTATION } from '../pipeline/policy';
 import { synthesizeEnvironment } from '../pipeline/synth';
-import { boxDesigner, boxDesignerWithRenderer, REPOSITORY_ROOT } from './support/fixtures';
+import { boxDesigner, boxDesignerWithRenderer, configProblems, REPOSITORY_ROOT } from './support/fixtures';
 import { only, synthConstruct } from './support/synth-construct';
 
 /** The renderer alone, as AppChart builds it. */
@@ -141,14 +141,7 @@ describe('through the whole gate', () => {
 });
 
 describe('configuration errors name the worker and the field', () => {
-  const problems = (overrides: object, edit?: (c: any) => void): string[] => {
-    try {
-      boxDesignerWithRenderer(overrides, edit);
-      return [];
-    } catch (e) {
-      return (e as { problems: string[] }).problems;
-    }
-  };
+  const problems = (overrides: object, edit?: (c: any) => void) => configProblems(() => boxDesignerWithRenderer(overrides, edit));
 
   test('routes to a worker, and a service calling one', () => {
     expect(problems({ hosts: [{ hostname: 'boxes.test', routes: [{ path: '/', service: 'api' }, { path: '/render', service: 'renderer' }] }] })).toEqual([

@@ -13,7 +13,7 @@
  */
 import type { DeepPartial, EnvironmentDefinition } from '../../environments/define';
 import { mergeConfig } from '../../environments/define';
-import { resolveEnvironment } from '../../environments/load';
+import { ConfigError, resolveEnvironment } from '../../environments/load';
 import { buildModel, type Model } from '../../environments/model/model';
 import type { Environment, EnvironmentInput } from '../../environments/schema';
 
@@ -211,4 +211,15 @@ export function boxDesignerWithRenderer(
     uses: ['postgres', 'uploads'],
   };
   return variant({ ...boxDesigner, imagePinsFile }, mergeConfig({ workers: { renderer } }, overrides), edit);
+}
+
+/** The configuration problems `resolve` reports (none when it resolves); any other failure is thrown on. */
+export function configProblems(resolve: () => unknown): readonly string[] {
+  try {
+    resolve();
+    return [];
+  } catch (e) {
+    if (e instanceof ConfigError) return e.problems;
+    throw e;
+  }
 }
