@@ -7,16 +7,15 @@
 import { Testing } from 'cdk8s';
 import { AppChart } from '../charts/app/app-chart';
 import { containerEnv } from '../charts/app/web-service';
-import { ConfigError } from '../environments/load';
 import { type Dependency, INJECTED_ENV, injectedEnv } from '../environments/model/injected-env';
 import { buildModel, type Model } from '../environments/model/model';
 import { dataEndpoints } from '../environments/model/names';
 import { POSTGRES_PORT } from '../environments/model/network';
-import { DEPENDENCIES, type Environment } from '../environments/schema';
+import { DEPENDENCIES } from '../environments/schema';
 import type { K8sObject } from '../pipeline/k8s-object';
 import { podTemplate } from '../pipeline/policy';
 import { synthObjects } from '../pipeline/synth';
-import { boxDesigner, boxDesignerPostgresOnly, boxDesignerWithoutData, shop, variant, variantModel } from './support/fixtures';
+import { boxDesigner, boxDesignerPostgresOnly, boxDesignerWithoutData, configProblems, shop, variant, variantModel } from './support/fixtures';
 import { only } from './support/synth-construct';
 
 const shopEnv = variant(shop);
@@ -26,17 +25,6 @@ const boxEnv = variant(boxDesigner);
 const SUBSETS: Dependency[][] = Array.from({ length: 2 ** DEPENDENCIES.length }, (_, bits) => DEPENDENCIES.filter((_d, i) => bits & (1 << i)));
 
 const names = (vars: readonly { readonly name?: unknown }[]) => vars.map((v) => String(v.name));
-
-/** The problems resolving a configuration reports; none when it is accepted. */
-function problems(build: () => Environment): readonly string[] {
-  try {
-    build();
-    return [];
-  } catch (e) {
-    if (e instanceof ConfigError) return e.problems;
-    throw e;
-  }
-}
 
 describe('the table', () => {
   test('the variables each component injects, by the names the applications read', () => {
@@ -188,7 +176,7 @@ describe('the box designer has no Redis', () => {
   });
 
   test('a service cannot use it: the configuration is refused, and the table refuses too', () => {
-    expect(problems(() => variant(boxDesigner, { services: { api: { uses: ['postgres', 'redis', 'uploads'] } } }))).toEqual([
+    expect(configProblems(() => variant(boxDesigner, { services: { api: { uses: ['postgres', 'redis', 'uploads'] } } }))).toEqual([
       'box-designer: services.api.uses[1] ("redis") is not configured: add data.redis, or remove it from uses',
     ]);
     expect(() => injectedEnv(dataEndpoints(boxEnv), ['redis'])).toThrow('a service uses redis, which is not configured');
@@ -199,16 +187,16 @@ describe('the configuration\'s rules read the same table', () => {
   const cases = DEPENDENCIES.flatMap((dep) => INJECTED_ENV[dep].map((name) => [name, dep] as const));
 
   test.each(cases)('%s: injected by uses: %s, so a service that uses it may not set it itself', (name, dep) => {
-    expect(problems(() => variant(shop, { services: { web: { uses: [dep], env: { [name]: 'mine' } } } }))).toEqual([
+    expect(configProblems(() => variant(shop, { services: { web: { uses: [dep], env: { [name]: 'mine' } } } }))).toEqual([
       `shop: services.web.env.${name} is injected by uses: ${dep}; remove it from env`,
     ]);
   });
 
   test.each(cases)('%s: a service may refer to it only when it uses %s', (name, dep) => {
     const refers = { env: { REFERS: `<$(${name})>` } };
-    expect(problems(() => variant(shop, { services: { web: { uses: [], ...refers } } }))).toEqual([
+    expect(configProblems(() => variant(shop, { services: { web: { uses: [], ...refers } } }))).toEqual([
       `shop: services.web.env.REFERS refers to $(${name}), which only uses: ${dep} injects`,
     ]);
-    expect(problems(() => variant(shop, { services: { web: { uses: [dep], ...refers } } }))).toEqual([]);
+    expect(configProblems(() => variant(shop, { services: { web: { uses: [dep], ...refers } } }))).toEqual([]);
   });
 });
