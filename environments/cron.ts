@@ -223,9 +223,11 @@ function zoneOffsets(timeZone: string): Offsets {
  * than the controller's (whether it runs the repeated time twice only shortens one).
  */
 function instantOf(local: number, offsets: Offsets): number | undefined {
-  for (const [i, [from, offset]] of offsets.entries()) {
+  // A plain loop: called once per run of every schedule, some 400,000 times for one every 5 minutes.
+  for (let i = 0; i < offsets.length; i += 1) {
+    const [from, offset] = offsets[i];
     const utc = local - offset;
-    const until = offsets[i + 1]?.[0] ?? Infinity;
+    const until = i + 1 < offsets.length ? offsets[i + 1][0] : Infinity;
     if (utc >= from && utc < until) return utc;
   }
   return undefined;
@@ -234,27 +236,45 @@ function instantOf(local: number, offsets: Offsets): number | undefined {
 /** UTC and its aliases: zones whose clocks never change, where a schedule's runs are its UTC runs. */
 const FIXED_ZONES = new Set(['UTC', 'Etc/UTC', 'Etc/GMT', 'GMT', 'Etc/Universal', 'Universal', 'Etc/Zulu', 'Zulu', 'Etc/UCT', 'UCT']);
 
-/** The runs of a valid 5-field expression in a time zone over the searched window: UTC instants, and the wall-clock times that do not exist. */
-function runsIn(expr: string, timeZone: string): { readonly runs: number[]; readonly skipped: number[] } {
+/** What the checks read of a schedule's runs in a zone: the longest gap (minutes) and the first run that does not exist (UTC ms, as wall-clock time). */
+interface ZonedRuns { readonly longestGap: number | undefined; readonly firstSkipped: number | undefined }
+const zonedRuns = new Map<string, ZonedRuns>();
+
+/**
+ * The runs of a valid 5-field expression in a time zone over the searched window, measured once per
+ * expression and zone (both the gap check and the skipped-run check of a schedule read them).
+ */
+function runsIn(expr: string, timeZone: string): ZonedRuns {
+  const key = `${timeZone} ${expr}`;
+  const known = zonedRuns.get(key);
+  if (known) return known;
+  const found = measureRuns(expr, timeZone);
+  zonedRuns.set(key, found);
+  return found;
+}
+
+function measureRuns(expr: string, timeZone: string): ZonedRuns {
   const { minutes, hours, runsOn } = scheduleOf(expr);
-  const offsets = FIXED_ZONES.has(timeZone) ? [[EPOCH - DAY_MS, 0] as const] : zoneOffsets(timeZone);
+  const offsets = zoneOffsets(timeZone);
   const runs: number[] = [];
-  const skipped: number[] = [];
+  let firstSkipped: number | undefined;
   for (const day of SEARCHED_DAYS) {
     if (!runsOn(day)) continue;
     for (const h of hours) {
       for (const m of minutes) {
         const local = day + (h * 60 + m) * MINUTE_MS;
         const utc = instantOf(local, offsets);
-        if (utc === undefined) skipped.push(local);
+        if (utc === undefined) firstSkipped ??= local;
         else runs.push(utc);
       }
     }
   }
-  return { runs: runs.sort((a, b) => a - b), skipped };
+  runs.sort((a, b) => a - b);
+  let longest = 0;
+  for (let i = 1; i < runs.length; i += 1) longest = Math.max(longest, runs[i] - runs[i - 1]);
+  const longestGap = runs.length === 0 ? undefined : Math.max(longest, runs.length === 1 ? 4 * 365.25 * DAY_MS : 0) / MINUTE_MS;
+  return { longestGap, firstSkipped };
 }
-
-const zonedGaps = new Map<string, number | undefined>();
 
 /**
  * longestGapMinutes in a time zone, as a CronJob with `timeZone` runs: a run moves with the
@@ -262,14 +282,7 @@ const zonedGaps = new Map<string, number | undefined>();
  */
 export function longestGapMinutesIn(expr: string, timeZone: string): number | undefined {
   if (FIXED_ZONES.has(timeZone)) return longestGapMinutes(expr);
-  const key = `${timeZone} ${expr}`;
-  if (!zonedGaps.has(key)) {
-    const { runs } = runsIn(expr, timeZone);
-    let longest = 0;
-    for (let i = 1; i < runs.length; i += 1) longest = Math.max(longest, runs[i] - runs[i - 1]);
-    zonedGaps.set(key, runs.length === 0 ? undefined : Math.max(longest, runs.length === 1 ? 4 * 365.25 * DAY_MS : 0) / MINUTE_MS);
-  }
-  return zonedGaps.get(key);
+  return runsIn(expr, timeZone).longestGap;
 }
 
 /**
@@ -278,6 +291,6 @@ export function longestGapMinutesIn(expr: string, timeZone: string): number | un
  */
 export function firstSkippedRun(expr: string, timeZone: string): string | undefined {
   if (FIXED_ZONES.has(timeZone)) return undefined;
-  const [first] = runsIn(expr, timeZone).skipped;
+  const first = runsIn(expr, timeZone).firstSkipped;
   return first === undefined ? undefined : new Date(first).toISOString().slice(0, 16).replace('T', ' ');
 }

@@ -112,13 +112,20 @@ export const YAML_OPTIONS = { version: '1.1', lineWidth: 0, aliasDuplicateObject
 function typedWhenBare(value: string): boolean {
   // Only these can be a 1.2 number, boolean or null; checking first keeps rendering fast.
   if (!/^(?:[-+.0-9~]|$)|^(?:true|false|null)$/i.test(value) || value.includes('\n')) return false;
-  try {
-    const read: unknown = parse(value);
-    return read === null || typeof read === 'number' || typeof read === 'boolean';
-  } catch {
-    return false;
+  // A synthesis asks some 800 times about a hundred distinct values (quantities, ports, versions).
+  let typed = typedValues.get(value);
+  if (typed === undefined) {
+    try {
+      const read: unknown = parse(value);
+      typed = read === null || typeof read === 'number' || typeof read === 'boolean';
+    } catch {
+      typed = false;
+    }
+    typedValues.set(value, typed);
   }
+  return typed;
 }
+const typedValues = new Map<string, boolean>();
 
 export function renderObject(env: Environment, object: K8sObject): string {
   const doc = new Document(object, YAML_OPTIONS);

@@ -31,10 +31,43 @@ export function alertNames(rules: readonly K8sObject[]): string[] {
   return [...new Set(alerts.map((x) => x.alert as string))].sort();
 }
 
-/** `promtool test rules` of the groups of `rules` (PrometheusRule objects) with `tests`. */
+/**
+ * The groups of one PrometheusRule's spec with only the rules that `tests` can observe: every
+ * recording rule, the alerts the tests name, and the alerts a kept expression reads (through
+ * `ALERTS{alertname=...}`), to the end of that chain. promtool evaluates every rule of every file
+ * at every step, so a per-alert test over the whole file costs the square of the alerts; the
+ * alerts dropped here write only their own `ALERTS` series, which nothing kept reads, so the
+ * outcome is the same. A `promql_expr_test` may read any series, so those tests keep every rule.
+ */
+export function observableRules(spec: K8sObject, tests: readonly RuleTest[], everyAlert: readonly string[] = []): K8sObject {
+  if (tests.some((t) => (t.promql_expr_test ?? []).length > 0)) return spec;
+  const groups = spec.groups as K8sObject[];
+  const rules = groups.flatMap((g) => g.rules as K8sObject[]);
+  const names = everyAlert.length > 0 ? everyAlert : [...new Set(rules.filter((r) => r.alert).map((r) => r.alert as string))];
+  const kept = new Set(tests.flatMap((t) => (t.alert_rule_test ?? []).map((e) => e.alertname)));
+  // An alert name inside a kept expression (or a recording rule's) keeps that alert: a substring
+  // match, so it can keep too much but never too little.
+  for (let grew = true; grew;) {
+    grew = false;
+    const reads = rules.filter((r) => !r.alert || kept.has(r.alert as string)).map((r) => String(r.expr));
+    for (const n of names) {
+      if (!kept.has(n) && reads.some((e) => e.includes(n))) { kept.add(n); grew = true; }
+    }
+  }
+  const narrowed = groups
+    .map((g) => ({ ...g, rules: (g.rules as K8sObject[]).filter((r) => !r.alert || kept.has(r.alert as string)) }))
+    .filter((g) => g.rules.length > 0);
+  return { ...spec, groups: narrowed };
+}
+
+/**
+ * `promtool test rules` of the groups of `rules` (PrometheusRule objects) with `tests`, each file
+ * narrowed to the rules the tests can observe ({@link observableRules}).
+ */
 export function testRules(rules: readonly K8sObject[], tests: readonly RuleTest[], evaluationInterval = '30s'): ToolResult {
   const files: Record<string, unknown> = {};
-  rules.forEach((r, i) => { files[`rules-${i}.yaml`] = r.spec; });
+  const everyAlert = alertNames(rules);
+  rules.forEach((r, i) => { files[`rules-${i}.yaml`] = observableRules(r.spec as K8sObject, tests, everyAlert); });
   files['test.yaml'] = { rule_files: Object.keys(files), evaluation_interval: evaluationInterval, tests };
   return promtool(['test', 'rules', 'test.yaml'], files);
 }
