@@ -13,8 +13,8 @@ import { ENVOY_LATENCY_BUCKETS_MS, prometheusFloat } from '../environments/model
 import type { Environment } from '../environments/schema';
 import type { K8sObject } from '../pipeline/k8s-object';
 import { synthObjects } from '../pipeline/synth';
+import { checkRules, testRules } from './support/alert-rules';
 import { parsePromql } from './support/promql';
-import { promtool } from './support/promtool';
 
 const envs = resolveEnvironments(environments, process.cwd());
 const production = envs.find((e) => e.name === 'production') as Environment;
@@ -23,14 +23,6 @@ const rulesOf = (env: Environment) => synthObjects(env).map((o) => o.object).fil
 /** The Envoy clusters of a service's route rules. */
 const clustersOf = (env: Environment, service: string) =>
   hostRoutes(env).flatMap((h) => h.rules.filter((r) => r.service === service).map((r) => r.envoyCluster));
-
-/** A promtool rules unit test of `rules` (their groups) with `tests`. */
-function unitTest(rules: readonly K8sObject[], tests: unknown[]) {
-  const files: Record<string, unknown> = {};
-  rules.forEach((r, i) => { files[`rules-${i}.yaml`] = r.spec; });
-  files['test.yaml'] = { rule_files: Object.keys(files), evaluation_interval: '30s', tests };
-  return promtool(['test', 'rules', 'test.yaml'], files);
-}
 
 /** Per-minute counter series: `perMinute` more every minute for `minutes` minutes. */
 const counter = (perMinute: number, minutes: number) => `0+${perMinute}x${minutes}`;
@@ -41,7 +33,7 @@ describe.each(envs.map((e) => [e.name, e] as const))('%s', (_name, env) => {
     const routed = [...new Set(hostRoutes(env).flatMap((h) => h.rules.map((r) => r.service)))].sort();
     expect(rules.map((r) => r.metadata.name).sort()).toEqual(routed.map((s) => `${s}-slo`));
     for (const r of rules) {
-      const check = promtool(['check', 'rules', 'rules.yaml'], { 'rules.yaml': r.spec });
+      const check = checkRules(r);
       expect(check.output).toMatch(/SUCCESS/);
       expect(check.status).toBe(0);
     }
@@ -106,7 +98,7 @@ describe('production', () => {
   test('availability: 5 % server errors from the first request (50 × the budget of 99.9 %; each window averages what there is) pages within five minutes; 0.05 % stays silent', () => {
     const series = (errorsPerMinute: number, okPerMinute: number, minutes: number) =>
       apiRequests(counter(errorsPerMinute, minutes), counter(okPerMinute, minutes));
-    const r = unitTest(rules, [
+    const r = testRules(rules, [
       {
         interval: '1m',
         input_series: series(3, 57, 30),
@@ -142,7 +134,7 @@ describe('production', () => {
         runbook_url: RUNBOOK,
       },
     };
-    const r = unitTest(rules, [{
+    const r = testRules(rules, [{
       interval: '5m',
       input_series: apiRequests(counter(5, 12), counter(995, 12)),
       // 3 × over a day and two hours holds from the start (each window averages the data there
@@ -166,7 +158,7 @@ describe('production', () => {
     // The bucket as Prometheus 3 stores Envoy's `le="500"` (prometheusFloat).
     expect(production.slo.latencyThresholdSeconds).toBe(0.5);
     const le = '500.0';
-    const r = unitTest(rules, [{
+    const r = testRules(rules, [{
       interval: '1m',
       input_series: [
         { series: `envoy_cluster_upstream_rq_time_bucket{envoy_cluster_name="${web[0]}",le="${le}"}`, values: counter(48, 30) },
@@ -195,7 +187,7 @@ describe('production', () => {
       { series: `envoy_cluster_upstream_rq_xx{envoy_cluster_name="${web[0]}",envoy_response_code_class="5"}`, values: counter(errorsPerMinute, minutes) },
       { series: `envoy_cluster_upstream_rq_xx{envoy_cluster_name="${web[0]}",envoy_response_code_class="2"}`, values: counter(okPerMinute, minutes) },
     ];
-    const r = unitTest(rules, [
+    const r = testRules(rules, [
       {
         interval: '1m',
         input_series: series(3, 57, 30),
@@ -236,7 +228,7 @@ describe('production', () => {
         runbook_url: RUNBOOK,
       },
     };
-    const r = unitTest(rules, [
+    const r = testRules(rules, [
       { interval: '1m', input_series: series(48, 60), alert_rule_test: [{ eval_time: '10m', alertname: BURN_ALERT, exp_alerts: [page] }] },
       { interval: '1m', input_series: series(995, 1000), alert_rule_test: [{ eval_time: '30m', alertname: BURN_ALERT, exp_alerts: [] }] },
     ]);
@@ -281,7 +273,7 @@ describe('production', () => {
         piecewise([[1000, history], [1000 - errorsPerMinute, burst], [1000, after]]),
       );
     const at = (minutes: number) => `${history + minutes}m`;
-    const r = unitTest(rules, [
+    const r = testRules(rules, [
       {
         interval: '1m',
         input_series: series(15, 70, 10),
