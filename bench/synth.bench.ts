@@ -287,7 +287,10 @@ async function projectYamlOptions(snap: string): Promise<unknown> {
   return { lineWidth: 0, aliasDuplicateObjects: false };
 }
 
-/** scripts/run.mjs's banner: what its bundles of CommonJS packages need in an ES module. */
+/**
+ * What an ES module bundle of CommonJS packages needs (require, __filename, __dirname); the bench's
+ * own bundles are ES modules, where scripts/run.mjs makes CommonJS ones.
+ */
 const RUN_MJS_BANNER = "import { createRequire as __shipshapeRequire } from 'node:module'; import { fileURLToPath as __shipshapePath } from 'node:url'; "
   + "const require = __shipshapeRequire(import.meta.url); const __filename = __shipshapePath(import.meta.url); "
   + "const __dirname = __filename.slice(0, __filename.lastIndexOf('/'));";
@@ -301,7 +304,7 @@ function bundle(snap: string, entry: string, withPackages = false): { file: stri
   if (!existsSync(esbuild)) throw new Error('bench: --bundle needs node_modules/.bin/esbuild');
   const file = entry.replace(/\.[cm]?ts$/, '.bench-bundle.mjs');
   const start = process.hrtime.bigint();
-  // With packages: scripts/run.mjs's options (CommonJS packages need require and __dirname; re2-wasm reads its .wasm beside itself).
+  // With packages: scripts/run.mjs's alias and externals (re2-wasm reads its .wasm beside itself), and the banner above.
   const packages = withPackages
     ? ['--external:re2-wasm', '--alias:punycode=punycode/', '--target=node22', `--banner:js=${RUN_MJS_BANNER}`]
     : ['--packages=external'];

@@ -29,8 +29,9 @@
  * as ObjectMeta with kubernetes-models, as above.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { closestName } from '../environments/suggest';
 
 /** Validator of one kind: kubernetes-models' `Model.prototype.validate`, run with the object as `this`. */
@@ -251,13 +252,20 @@ function schemasDir(): string {
   }
 }
 
+/**
+ * The validators are CommonJS (scripts/crd-schemas.mjs), loaded with require: a command runs as a
+ * CommonJS bundle compiled from V8's code cache (scripts/run.mjs), where import() of a path would
+ * need Node's experimental loader for scripts.
+ */
+const requireValidator = createRequire(import.meta.url);
+
 /** Loaded once per kind, when the first object of the kind is validated. */
 const crdValidators = new Map<string, Promise<CompiledSchema>>();
 function crdValidator(name: string): Promise<CompiledSchema> {
   let validator = crdValidators.get(name);
   if (!validator) {
-    const file = join(schemasDir(), `${name}.validate.mjs`);
-    validator = import(pathToFileURL(file).href).then((m: { default: CompiledSchema }) => m.default, (e: unknown) => {
+    const file = join(schemasDir(), `${name}.validate.cjs`);
+    validator = new Promise<CompiledSchema>((resolveValidator) => { resolveValidator(requireValidator(file) as CompiledSchema); }).catch((e: unknown) => {
       throw new Error(`cannot load the validator ${file} (regenerate imports/ with \`npm run import\`): ${(e as Error).message}`);
     });
     crdValidators.set(name, validator);

@@ -1,18 +1,24 @@
 /**
  * Runs one of the project's TypeScript entry points (main.ts for `npm run synth`, scripts/*.ts for
  * the other commands) as `node scripts/run.mjs <entry.ts> [arguments]`: compiles it and the
- * project's own modules into one ES module with esbuild and runs that. Loading ~500 modules
+ * project's own modules into one CommonJS bundle with esbuild and runs that. Loading ~500 modules
  * through a TypeScript loader at every start costs more than the synthesis itself (about 2 s of
  * CPU a command), and so, since the generated CRD types arrived, does bundling them: the bundle is
- * kept beside its entry (`.<entry>.bundle.<hash>.mjs`, so that the entry's `import.meta.url` still
+ * kept beside its entry (`.<entry>.bundle.<hash>.cjs`, so that the entry's `import.meta.url` still
  * finds the repository) and rebuilt only when the content of a file it was built from changed
  * (checked by hash, not by timestamp, so a checkout or a copy never runs stale code).
+ *
+ * The bundle runs through vm.Script rather than Node's module loader so that V8's code cache of it
+ * can be taken at the end of the first run that succeeds (`<bundle>.v8cache`): it then holds every
+ * function that run compiled, where Node's own compile cache holds only what V8 compiles before a
+ * module starts, and the rest is compiled again at every start (a tenth of a synthesis).
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import * as nodeModule from 'node:module';
 import { basename, dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
+import { Script } from 'node:vm';
 import { build, version } from 'esbuild';
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
@@ -23,13 +29,12 @@ function optionsFor(entry, bundle) {
     absWorkingDir: root,
     bundle: true,
     platform: 'node',
-    format: 'esm',
+    format: 'cjs',
     target: 'node22',
-    // Dependencies bundled too: Node compiles each of ~500 ES modules on its own at every start.
-    // CommonJS dependencies (cdk8s, constructs) need require and __dirname in an ES module.
-    banner: {
-      js: "import { createRequire as __shipshapeRequire } from 'node:module'; import { fileURLToPath as __shipshapePath } from 'node:url'; const require = __shipshapeRequire(import.meta.url); const __filename = __shipshapePath(import.meta.url); const __dirname = __filename.slice(0, __filename.lastIndexOf('/'));",
-    },
+    // Dependencies bundled too: Node compiles each of ~500 modules on its own at every start. Strict
+    // as the ES modules it is made of are; `import.meta.url` is the bundle's own, as in a module.
+    banner: { js: `"use strict"; const __shipshapeImportMetaUrl = require('node:url').pathToFileURL(__filename).href;` },
+    define: { 'import.meta.url': '__shipshapeImportMetaUrl' },
     // ajv-formats-draft2019 (through @kubernetes-models/validate) requires 'punycode', which Node
     // resolves to its deprecated built-in (a DEP0040 warning on every run since Node 21) although
     // the package depends on the userland punycode: bundle that one.
@@ -107,9 +112,9 @@ const NPM_INSTALLED = 'node_modules/.package-lock.json';
 function removeOrphans(stem, kept) {
   const dir = dirname(stem);
   const prefix = `${basename(stem)}.`;
-  const keep = new Set(kept.map((b) => b.file));
+  const keep = new Set(kept.flatMap((b) => [b.file, cacheOf(b.file)]));
   for (const file of readdirSync(dir)) {
-    if (!file.startsWith(prefix) || !file.endsWith('.mjs') || keep.has(file)) continue;
+    if (!file.startsWith(prefix) || !/\.(cjs|mjs|v8cache)$/.test(file) || keep.has(file)) continue;
     const stat = statSync(join(dir, file), { throwIfNoEntry: false });
     if (stat && Date.now() - stat.mtimeMs > ORPHAN_AGE_MS) rmSync(join(dir, file), { force: true });
   }
@@ -122,7 +127,7 @@ async function rebuild(options, stem, manifest, key, recorded) {
   const inputs = Object.fromEntries(inputsOf(result.metafile).map((p) => [p, sha256(resolve(root, p))]));
   const code = result.outputFiles[0].contents;
   const sha = createHash('sha256').update(code).digest('hex');
-  const file = `${basename(stem)}.${sha.slice(0, 16)}.mjs`;
+  const file = `${basename(stem)}.${sha.slice(0, 16)}.cjs`;
   const dir = dirname(stem);
   // Written beside and renamed into place: a concurrent run reads either file whole.
   const tmp = join(dir, `${file}.${process.pid}`);
@@ -138,22 +143,55 @@ async function rebuild(options, stem, manifest, key, recorded) {
   return kept[0];
 }
 
+/** The file beside a bundle that holds V8's code cache of it. */
+const cacheOf = (bundle) => `${bundle}.v8cache`;
+
+/**
+ * Runs a CommonJS bundle as Node runs a CommonJS module (the same wrapper and arguments), from
+ * V8's code cache of it when there is one that V8 accepts (made by this Node and V8 for this
+ * bundle). Without one, the cache is written when the run ends well, renamed into place whole.
+ */
+function runScript(file) {
+  const cacheFile = cacheOf(file);
+  let cachedData;
+  try {
+    cachedData = readFileSync(cacheFile);
+  } catch {
+    // None yet: this run makes it.
+  }
+  const wrapped = `(function (exports, require, module, __filename, __dirname) { ${readFileSync(file, 'utf8')}\n})`;
+  const script = new Script(wrapped, { filename: file, cachedData });
+  if (cachedData === undefined || script.cachedDataRejected) {
+    process.once('exit', (code) => {
+      if (code !== 0) return;
+      try {
+        const tmp = `${cacheFile}.${process.pid}`;
+        writeFileSync(tmp, script.createCachedData());
+        renameSync(tmp, cacheFile);
+      } catch {
+        // A read-only checkout: the next run compiles as this one did.
+      }
+    });
+  }
+  const module = { exports: {} };
+  script.runInThisContext()(module.exports, nodeModule.createRequire(file), module, file, dirname(file));
+}
+
 /** Runs `entry` (relative to the repository) from its bundle, building it first when no kept build is current. */
 export async function runBundled(entry) {
   const source = resolve(root, entry);
   const stem = join(dirname(source), `.${basename(source).replace(/\.[cm]?ts$/, '')}.bundle`);
   const manifest = `${stem}.json`;
-  const options = optionsFor(source, `${stem}.mjs`);
+  const options = optionsFor(source, `${stem}.cjs`);
   // `inputs`: what a build records (inputsOf); a change to it makes the builds before it unusable.
   const key = JSON.stringify({ esbuild: version, inputs: 2, options: { ...options, entryPoints: [relative(root, source)], absWorkingDir: '.', outfile: '.' } });
-  // V8's code for the bundle, kept by Node in the temporary directory and checked against the
-  // bundle's content: compiling a few megabytes of JavaScript was a sixth of a synthesis.
-  // (Node 22.1 and later; on 22.0 the bundle is compiled at every start.)
+  // Node's compile cache, for what the bundle requires from disk (the CRD validators, re2-wasm).
+  // (Node 22.1 and later.)
   nodeModule.enableCompileCache?.();
   try {
     const recorded = builds(manifest, key);
     const current = cached(dirname(stem), recorded) ?? await rebuild(options, stem, manifest, key, recorded);
-    await import(pathToFileURL(join(dirname(stem), current.file)).href);
+    runScript(join(dirname(stem), current.file));
   } catch (e) {
     // esbuild has already printed compile errors with their file and line.
     if (!e?.errors) process.stderr.write(`shipshape: internal error: ${e?.message ?? String(e)}\n`);

@@ -915,11 +915,11 @@ describe('imports/schemas missing or incomplete', () => {
 
   test('a validator missing from imports/schemas/: names the file and how to regenerate it', async () => {
     const { dir, validate } = await moduleIn(['imports/schemas']);
-    const file = join(dir, 'imports', 'schemas', 'postgresql.cnpg.io_v1_Cluster.validate.mjs');
+    const file = join(dir, 'imports', 'schemas', 'postgresql.cnpg.io_v1_Cluster.validate.cjs');
     const problem = await validate(CNPG.Cluster()).then(() => 'no error', (e: unknown) => (e as Error).message);
     expect(problem.startsWith(`cannot load the validator ${file} (regenerate imports/ with \`npm run import\`): `)).toBe(true);
     // The loader's own reason follows, naming the file.
-    expect(problem.slice(problem.indexOf('): ') + 3)).toContain('postgresql.cnpg.io_v1_Cluster.validate.mjs');
+    expect(problem.slice(problem.indexOf('): ') + 3)).toContain('postgresql.cnpg.io_v1_Cluster.validate.cjs');
   });
 });
 
@@ -938,11 +938,11 @@ describe('imports/schemas', () => {
       ...Object.values(CNPG).map((make) => make()).map((o) => `${o.apiVersion.replace('/', '_')}_${o.kind}`),
       'argoproj.io_v1alpha1_Application', 'argoproj.io_v1alpha1_AppProject',
     ].sort();
-    expect(files).toEqual(kinds.flatMap((k) => [`${k}.json`, `${k}.validate.mjs`]).sort());
+    expect(files).toEqual(kinds.flatMap((k) => [`${k}.json`, `${k}.validate.cjs`]).sort());
   });
 
   test.each(schemas)('%s: the validator beside it is the one generated from it', (file) => {
-    const validator = readFileSync(join(DIR, file.replace(/\.json$/, '.validate.mjs')), 'utf8');
+    const validator = readFileSync(join(DIR, file.replace(/\.json$/, '.validate.cjs')), 'utf8');
     // Not toBe: a diff of half a megabyte of generated code helps no one.
     expect(validator === validatorModule(file, readFileSync(join(DIR, file), 'utf8'))).toBe(true);
   });

@@ -29,7 +29,12 @@ export function copyRepository(prefix = 'shipshape-copy-'): string {
     for (const manifest of readdirSync(join(REPO, folder)).filter((f) => /^\.[\w-]+\.bundle\.json$/.test(f))) {
       try {
         const { builds } = JSON.parse(readFileSync(join(REPO, folder, manifest), 'utf8')) as { builds?: { file: string }[] };
-        for (const b of builds ?? []) cpSync(join(REPO, folder, b.file), join(dir, folder, b.file));
+        for (const b of builds ?? []) {
+          cpSync(join(REPO, folder, b.file), join(dir, folder, b.file));
+          // V8's code cache of it, when a run has made one (scripts/run.mjs).
+          const cache = `${b.file}.v8cache`;
+          if (existsSync(join(REPO, folder, cache))) cpSync(join(REPO, folder, cache), join(dir, folder, cache));
+        }
         cpSync(join(REPO, folder, manifest), join(dir, folder, manifest));
       } catch {
         // Built again in the copy.
