@@ -115,6 +115,8 @@ interface Schedule {
   readonly hours: readonly number[];
   /** Whether the expression runs on the day starting at `day` (UTC midnight, ms). */
   readonly runsOn: (day: number) => boolean;
+  /** Whether it runs on every day of every month, whatever the weekday. */
+  readonly daily: boolean;
 }
 
 /**
@@ -127,6 +129,7 @@ function scheduleOf(expr: string): Schedule {
   return {
     minutes: [...minute.set].sort((a, b) => a - b),
     hours: [...hour.set].sort((a, b) => a - b),
+    daily: month.set.size === 12 && dom.set.size === 31 && dow.set.size === 7,
     runsOn: (day) => {
       const d = new Date(day);
       if (!month.set.has(d.getUTCMonth() + 1)) return false;
@@ -158,7 +161,15 @@ export function longestGapMinutes(expr: string): number | undefined {
 }
 
 function measureLongestGap(expr: string): number | undefined {
-  const { minutes, hours, runsOn } = scheduleOf(expr);
+  const { minutes, hours, runsOn, daily } = scheduleOf(expr);
+  if (daily && minutes.length > 0 && hours.length > 0) {
+    // Every day alike (every five minutes, hourly, nightly): the longest gap is within a day or
+    // from its last run to the next day's first, with no need to walk four years of runs.
+    const times = hours.flatMap((h) => minutes.map((m) => h * 60 + m));
+    let longest = 24 * 60 - times[times.length - 1] + times[0];
+    for (let i = 1; i < times.length; i += 1) longest = Math.max(longest, times[i] - times[i - 1]);
+    return longest;
+  }
   let previous: number | undefined;
   let first: number | undefined;
   let longest = 0;

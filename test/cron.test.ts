@@ -28,6 +28,11 @@ test.each([
   ['0 0 1 * */1', 31 * DAY],
   // The 31st: a month of 30 days and then one of 31 in between (March 31 → May 31 is 61 days).
   ['0 0 31 * *', 61 * DAY],
+  // Every day alike: the longest gap may run over midnight (17:00 to 9:00), or over the hour.
+  ['0 9,17 * * *', 16 * HOUR],
+  ['*/7 * * * *', 7],
+  // Every day of every month and every weekday, though neither field is a star.
+  ['0 0-5 1-31 * 0-6', 19 * HOUR],
 ])('%s waits at most %d minutes between runs', (expr, minutes) => {
   expect(longestGapMinutes(expr)).toBe(minutes);
 });
