@@ -41,10 +41,9 @@ function optionsFor(entry, bundle) {
     // ajv-formats-draft2019 (through @kubernetes-models/validate) requires 'punycode', which Node
     // resolves to its deprecated built-in (a DEP0040 warning on every run since Node 21) although
     // the package depends on the userland punycode: bundle that one.
-    alias: { punycode: 'punycode/' },
-    // re2-wasm (kubernetes-models' validator of Go-style patterns) reads re2.wasm beside its own
-    // file through __dirname: bundled, that is the bundle's folder, where there is none.
-    external: ['re2-wasm'],
+    // re2-wasm (kubernetes-models' validator of Go-style patterns) is loaded only when a pattern is
+    // first used (scripts/lazy-re2.cjs), from node_modules, as it reads re2.wasm beside its own file.
+    alias: { punycode: 'punycode/', 're2-wasm': './scripts/lazy-re2.cjs' },
     logLevel: 'error',
     metafile: true,
     write: false,
