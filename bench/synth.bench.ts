@@ -304,7 +304,8 @@ function bundle(snap: string, entry: string, withPackages = false): { file: stri
   if (!existsSync(esbuild)) throw new Error('bench: --bundle needs node_modules/.bin/esbuild');
   const file = entry.replace(/\.[cm]?ts$/, '.bench-bundle.mjs');
   const start = process.hrtime.bigint();
-  // With packages: scripts/run.mjs's alias and externals (re2-wasm reads its .wasm beside itself), and the banner above.
+  // With packages: the punycode alias scripts/run.mjs has; re2-wasm stays external (it reads its .wasm beside
+  // itself) and loads eagerly, where run.mjs loads it on first use.
   const packages = withPackages
     ? ['--external:re2-wasm', '--alias:punycode=punycode/', '--target=node22', `--banner:js=${RUN_MJS_BANNER}`]
     : ['--packages=external'];

@@ -150,9 +150,13 @@ async function rebuild(options, stem, manifest, key, recorded) {
 const cacheOf = (bundle) => `${bundle}.v8cache`;
 
 /**
- * Runs a CommonJS bundle as Node runs a CommonJS module (the same wrapper and arguments), from
- * V8's code cache of it when there is one that V8 accepts (made by this Node and V8 for this
- * bundle). Without one, the cache is written when the run ends well, renamed into place whole.
+ * Runs a CommonJS bundle much as Node runs a CommonJS module (the same wrapper, `this` and
+ * arguments; `module` carries only `exports`), from V8's code cache of it when there is one that
+ * V8 accepts (made by this Node and V8 for this bundle). Without one, the cache is written when the
+ * run ends well, renamed into place whole, and kept: it holds what that first run compiled, so a
+ * first run that only printed --help leaves later runs compiling the rest as before. No import()
+ * may be left in a bundle (a script has no loader for it); every one in the sources is of a fixed
+ * path, which esbuild bundles.
  */
 function runScript(file) {
   const cacheFile = cacheOf(file);
@@ -167,17 +171,18 @@ function runScript(file) {
   if (cachedData === undefined || script.cachedDataRejected) {
     process.once('exit', (code) => {
       if (code !== 0) return;
+      const tmp = `${cacheFile}.${process.pid}`;
       try {
-        const tmp = `${cacheFile}.${process.pid}`;
         writeFileSync(tmp, script.createCachedData());
         renameSync(tmp, cacheFile);
       } catch {
-        // A read-only checkout: the next run compiles as this one did.
+        // A read-only checkout or a full disk: the next run compiles as this one did.
+        rmSync(tmp, { force: true });
       }
     });
   }
   const module = { exports: {} };
-  script.runInThisContext()(module.exports, nodeModule.createRequire(file), module, file, dirname(file));
+  script.runInThisContext().call(module.exports, module.exports, nodeModule.createRequire(file), module, file, dirname(file));
 }
 
 /** Runs `entry` (relative to the repository) from its bundle, building it first when no kept build is current. */

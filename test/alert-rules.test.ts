@@ -35,14 +35,22 @@ const down = (maintenance: string): RuleTest => ({
 const names = (spec: K8sObject) => (spec.groups as K8sObject[]).map((g) => [g.name, (g.rules as K8sObject[]).map((r) => r.alert ?? r.record)]);
 
 test('keeps the recording rules, the alerts a test names and the alerts their expressions read; drops the rest and empty groups', () => {
-  expect(names(observableRules(rule.spec as K8sObject, [down('0x10')]))).toEqual([
-    ['fixture.rules', ['job:up:min', 'Maintenance', 'TargetDown']],
+  expect(observableRules([rule.spec as K8sObject], [down('0x10')]).map(names)).toEqual([
+    [['fixture.rules', ['job:up:min', 'Maintenance', 'TargetDown']]],
   ]);
 });
 
-test('a promql_expr_test may read any series: every rule stays', () => {
+test('an alert read from another file is kept there', () => {
+  const [recording, maintenance, targetDown] = rule.spec.groups[0].rules as K8sObject[];
+  const files = [{ groups: [{ name: 'a', rules: [maintenance] }] }, { groups: [{ name: 'b', rules: [recording, targetDown] }] }];
+  expect(observableRules(files, [down('0x10')]).map(names)).toEqual([[['a', ['Maintenance']]], [['b', ['job:up:min', 'TargetDown']]]]);
+});
+
+test('a promql_expr_test may read any series, and ALERTS read by a pattern any alert: every rule stays', () => {
   const tests: RuleTest[] = [{ ...down('0x10'), promql_expr_test: [{ expr: 'ALERTS', eval_time: '1m', exp_samples: [] }] }];
-  expect(observableRules(rule.spec as K8sObject, tests)).toEqual(rule.spec);
+  expect(observableRules([rule.spec as K8sObject], tests)).toEqual([rule.spec]);
+  const byPattern = { groups: [{ name: 'g', rules: [{ alert: 'Meta', expr: 'count(ALERTS{alertname=~"Target.*"}) > 0' }, { alert: 'TargetDown', expr: 'up == 0' }] }] };
+  expect(observableRules([byPattern], [{ ...down('0x10'), alert_rule_test: [{ eval_time: '1m', alertname: 'Meta', exp_alerts: [] }] }])).toEqual([byPattern]);
 });
 
 test('promtool gives the narrowed file the whole file\'s verdicts: the alert fires, and the alert it reads still silences it', () => {

@@ -32,18 +32,22 @@ export function alertNames(rules: readonly K8sObject[]): string[] {
 }
 
 /**
- * The groups of one PrometheusRule's spec with only the rules that `tests` can observe: every
- * recording rule, the alerts the tests name, and the alerts a kept expression reads (through
- * `ALERTS{alertname=...}`), to the end of that chain. promtool evaluates every rule of every file
- * at every step, so a per-alert test over the whole file costs the square of the alerts; the
- * alerts dropped here write only their own `ALERTS` series, which nothing kept reads, so the
- * outcome is the same. A `promql_expr_test` may read any series, so those tests keep every rule.
+ * Each PrometheusRule spec of `specs` with only the rules that `tests` can observe: every recording
+ * rule, the alerts the tests name, and the alerts a kept expression of any of the files reads
+ * through `ALERTS{alertname="..."}`, to the end of that chain; groups left empty are dropped.
+ * promtool evaluates every rule of every file at every step, so a per-alert test over the whole
+ * file costs the square of the alerts. A dropped alert writes only its own `ALERTS` series, which
+ * nothing kept reads, so the alerts under test fire exactly as before. Every rule stays when a
+ * test has a `promql_expr_test` (it may read any series) or when an expression reads `ALERTS`
+ * other than by a literal alert name (`alertname=~`, `count(ALERTS)`), which could read any alert.
+ * What narrowing gives up: a dropped alert is no longer evaluated on the other alerts' input
+ * series, so an evaluation error it would hit only there goes unseen (its own tests still run it).
  */
-export function observableRules(spec: K8sObject, tests: readonly RuleTest[], everyAlert: readonly string[] = []): K8sObject {
-  if (tests.some((t) => (t.promql_expr_test ?? []).length > 0)) return spec;
-  const groups = spec.groups as K8sObject[];
-  const rules = groups.flatMap((g) => g.rules as K8sObject[]);
-  const names = everyAlert.length > 0 ? everyAlert : [...new Set(rules.filter((r) => r.alert).map((r) => r.alert as string))];
+export function observableRules(specs: readonly K8sObject[], tests: readonly RuleTest[]): K8sObject[] {
+  const rules = specs.flatMap((spec) => (spec.groups as K8sObject[]).flatMap((g) => g.rules as K8sObject[]));
+  const exprs = rules.map((r) => String(r.expr));
+  if (tests.some((t) => (t.promql_expr_test ?? []).length > 0) || exprs.some(readsAlertsByPattern)) return [...specs];
+  const names = [...new Set(rules.filter((r) => r.alert).map((r) => r.alert as string))];
   const kept = new Set(tests.flatMap((t) => (t.alert_rule_test ?? []).map((e) => e.alertname)));
   // An alert name inside a kept expression (or a recording rule's) keeps that alert: a substring
   // match, so it can keep too much but never too little.
@@ -54,20 +58,26 @@ export function observableRules(spec: K8sObject, tests: readonly RuleTest[], eve
       if (!kept.has(n) && reads.some((e) => e.includes(n))) { kept.add(n); grew = true; }
     }
   }
-  const narrowed = groups
-    .map((g) => ({ ...g, rules: (g.rules as K8sObject[]).filter((r) => !r.alert || kept.has(r.alert as string)) }))
-    .filter((g) => g.rules.length > 0);
-  return { ...spec, groups: narrowed };
+  return specs.map((spec) => ({
+    ...spec,
+    groups: (spec.groups as K8sObject[])
+      .map((g) => ({ ...g, rules: (g.rules as K8sObject[]).filter((r) => !r.alert || kept.has(r.alert as string)) }))
+      .filter((g) => g.rules.length > 0),
+  }));
+}
+
+/** Whether an expression reads `ALERTS` (or `ALERTS_FOR_STATE`) other than through one literal `alertname="..."` matcher. */
+function readsAlertsByPattern(expr: string): boolean {
+  return [...expr.matchAll(/\bALERTS(?:_FOR_STATE)?\b(\{[^}]*\})?/g)].some((m) => !/\balertname\s*=\s*"/.test(m[1] ?? ''));
 }
 
 /**
- * `promtool test rules` of the groups of `rules` (PrometheusRule objects) with `tests`, each file
- * narrowed to the rules the tests can observe ({@link observableRules}).
+ * `promtool test rules` of the groups of `rules` (PrometheusRule objects) with `tests`, narrowed
+ * to the rules the tests can observe ({@link observableRules}).
  */
 export function testRules(rules: readonly K8sObject[], tests: readonly RuleTest[], evaluationInterval = '30s'): ToolResult {
   const files: Record<string, unknown> = {};
-  const everyAlert = alertNames(rules);
-  rules.forEach((r, i) => { files[`rules-${i}.yaml`] = observableRules(r.spec as K8sObject, tests, everyAlert); });
+  observableRules(rules.map((r) => r.spec as K8sObject), tests).forEach((spec, i) => { files[`rules-${i}.yaml`] = spec; });
   files['test.yaml'] = { rule_files: Object.keys(files), evaluation_interval: evaluationInterval, tests };
   return promtool(['test', 'rules', 'test.yaml'], files);
 }
