@@ -291,7 +291,7 @@ async function projectYamlOptions(snap: string): Promise<unknown> {
  * What an ES module bundle of CommonJS packages needs (require, __filename, __dirname); the bench's
  * own bundles are ES modules, where scripts/run.mjs makes CommonJS ones.
  */
-const RUN_MJS_BANNER = "import { createRequire as __shipshapeRequire } from 'node:module'; import { fileURLToPath as __shipshapePath } from 'node:url'; "
+const ESM_BUNDLE_BANNER = "import { createRequire as __shipshapeRequire } from 'node:module'; import { fileURLToPath as __shipshapePath } from 'node:url'; "
   + "const require = __shipshapeRequire(import.meta.url); const __filename = __shipshapePath(import.meta.url); "
   + "const __dirname = __filename.slice(0, __filename.lastIndexOf('/'));";
 
@@ -307,7 +307,7 @@ function bundle(snap: string, entry: string, withPackages = false): { file: stri
   // With packages: the punycode alias scripts/run.mjs has; re2-wasm stays external (it reads its .wasm beside
   // itself) and loads eagerly, where run.mjs loads it on first use.
   const packages = withPackages
-    ? ['--external:re2-wasm', '--alias:punycode=punycode/', '--target=node22', `--banner:js=${RUN_MJS_BANNER}`]
+    ? ['--external:re2-wasm', '--alias:punycode=punycode/', '--target=node22', `--banner:js=${ESM_BUNDLE_BANNER}`]
     : ['--packages=external'];
   const r = spawnSync(esbuild, [entry, '--bundle', '--platform=node', '--format=esm', ...packages,
     `--outfile=${file}`, '--log-level=warning'], { cwd: snap, encoding: 'utf8' });

@@ -265,7 +265,7 @@ function crdValidator(name: string): Promise<CompiledSchema> {
   let validator = crdValidators.get(name);
   if (!validator) {
     const file = join(schemasDir(), `${name}.validate.cjs`);
-    validator = new Promise<CompiledSchema>((resolveValidator) => { resolveValidator(requireValidator(file) as CompiledSchema); }).catch((e: unknown) => {
+    validator = Promise.resolve().then(() => requireValidator(file) as CompiledSchema).catch((e: unknown) => {
       throw new Error(`cannot load the validator ${file} (regenerate imports/ with \`npm run import\`): ${(e as Error).message}`);
     });
     crdValidators.set(name, validator);
